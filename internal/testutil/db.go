@@ -1,0 +1,115 @@
+// Package testutil gives tests real parts: a fresh database per test on
+// SQLite and on PostgreSQL, a fixed clock and helpers for HTTP scenarios.
+package testutil
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/storekeep/storekeep/internal/db"
+)
+
+// PostgresEnv names the environment variable that holds the PostgreSQL URL
+// for tests. CI sets it; on a developer machine the PostgreSQL half of the
+// suite is skipped when it is empty.
+const PostgresEnv = "STOREKEEP_TEST_POSTGRES"
+
+// Required reports whether tests must fail rather than skip when a
+// prerequisite (PostgreSQL, Chromium) is missing: in CI, or when
+// STOREKEEP_TEST_REQUIRE=1.
+func Required() bool {
+	return os.Getenv("CI") != "" || os.Getenv("STOREKEEP_TEST_REQUIRE") == "1"
+}
+
+// ForEachDB runs fn as a subtest on a fresh, migrated SQLite database and,
+// when PostgreSQL is configured, on a fresh, migrated PostgreSQL schema.
+func ForEachDB(t *testing.T, fn func(t *testing.T, d *db.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+// SQLite returns a fresh, migrated SQLite database in the test's temporary
+// directory.
+func SQLite(t testing.TB) *db.DB {
+	t.Helper()
+	return open(t, filepath.Join(t.TempDir(), "test.db"))
+}
+
+// Postgres returns a fresh, migrated PostgreSQL database: a schema of its
+// own, dropped when the test ends, so tests run in parallel without
+// touching each other's rows. It skips the test when PostgreSQL is not
+// configured, and fails it instead when Required.
+func Postgres(t testing.TB) *db.DB {
+	t.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		if Required() {
+			t.Fatalf("%s is not set; PostgreSQL tests are required here (set it to e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", PostgresEnv)
+		}
+		t.Skipf("%s not set: skipping the PostgreSQL half", PostgresEnv)
+	}
+	schema := "t_" + randHex(8)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("open %s: %v", db.Redact(base), err)
+	}
+	defer admin.Close()
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create test schema on %s: %v", db.Redact(base), err)
+	}
+	t.Cleanup(func() {
+		a, err := sql.Open("pgx", base)
+		if err != nil {
+			t.Errorf("drop test schema: %v", err)
+			return
+		}
+		defer a.Close()
+		if _, err := a.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop test schema %s: %v", schema, err)
+		}
+	})
+	return open(t, WithSearchPath(base, schema))
+}
+
+// WithSearchPath returns the PostgreSQL URL with its search_path set to
+// schema.
+func WithSearchPath(base, schema string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		panic(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func open(t testing.TB, dsn string) *db.DB {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
