@@ -174,8 +174,13 @@ func Redact(dsn string) string {
 	return u.String()
 }
 
-// redactErr keeps driver errors from echoing a password back.
+// redactErr keeps errors from echoing a password back: url.Error repeats
+// the whole URL, so only its cause is kept.
 func redactErr(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
 	s := err.Error()
 	if u, perr := url.Parse(s); perr == nil && u.User != nil {
 		return Redact(s)

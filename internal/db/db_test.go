@@ -142,3 +142,32 @@ func TestSchemaListsTables(t *testing.T) {
 		}
 	})
 }
+
+// FuzzParseDSN checks that no input makes ParseDSN panic, that it accepts
+// only what it can open, and that its errors never echo a password.
+func FuzzParseDSN(f *testing.F) {
+	for _, s := range []string{"storekeep.db", "sqlite:x.db", "postgres://u:pw@h/db", "postgresql://h", "", "x://y", "a?b", "postgres://u:%zz@h", "postgres://u:secretpw@h/%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tg, err := db.ParseDSN(s)
+		if err != nil {
+			if strings.Contains(s, ":secretpw@") && strings.Contains(err.Error(), "secretpw") {
+				t.Fatalf("error echoes password: %v", err)
+			}
+			return
+		}
+		switch tg.Dialect {
+		case db.SQLite:
+			if tg.Path == "" || strings.ContainsAny(tg.Path, "?#") {
+				t.Fatalf("accepted SQLite path %q", tg.Path)
+			}
+		case db.Postgres:
+			if !strings.HasPrefix(tg.URL, "postgres") {
+				t.Fatalf("accepted PostgreSQL URL %q", tg.URL)
+			}
+		default:
+			t.Fatalf("no dialect for %q", s)
+		}
+	})
+}

@@ -48,6 +48,13 @@ func SQLite(t testing.TB) *db.DB {
 // configured, and fails it instead when Required.
 func Postgres(t testing.TB) *db.DB {
 	t.Helper()
+	return open(t, PostgresURL(t))
+}
+
+// PostgresURL creates an empty schema of the test's own and returns the URL
+// that connects to it (see Postgres).
+func PostgresURL(t testing.TB) string {
+	t.Helper()
 	base := os.Getenv(PostgresEnv)
 	if base == "" {
 		if Required() {
@@ -61,8 +68,7 @@ func Postgres(t testing.TB) *db.DB {
 		t.Fatalf("open %s: %v", db.Redact(base), err)
 	}
 	defer admin.Close()
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+	if _, err := admin.ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
 		t.Fatalf("create test schema on %s: %v", db.Redact(base), err)
 	}
 	t.Cleanup(func() {
@@ -76,7 +82,7 @@ func Postgres(t testing.TB) *db.DB {
 			t.Errorf("drop test schema %s: %v", schema, err)
 		}
 	})
-	return open(t, WithSearchPath(base, schema))
+	return WithSearchPath(base, schema)
 }
 
 // WithSearchPath returns the PostgreSQL URL with its search_path set to

@@ -1,0 +1,65 @@
+package privacy
+
+import "strings"
+
+// Category is a kind of personal data in a dotted taxonomy, from general to
+// specific: "user.contact.email" is a contact detail of a user. The policy
+// groups data by the first two levels and names each category in words.
+type Category string
+
+// The categories Storekeep may hold. Add a category here, with its words,
+// before declaring a column with it.
+var categories = map[Category]struct{ group, label string }{
+	"user.name":                {"identity", "Name"},
+	"user.contact.email":       {"contact", "Email address"},
+	"user.contact.address":     {"contact", "Billing address"},
+	"user.financial.vat_id":    {"billing", "VAT identification number"},
+	"user.financial.purchase":  {"billing", "Purchase and invoice records"},
+	"user.payment.reference":   {"billing", "Payment processor references (no card data)"},
+	"user.account.credentials": {"account", "Sign-in credentials and sessions"},
+	"user.account.preferences": {"account", "Choices you made (consents, objections, restrictions)"},
+	"user.support.content":     {"support", "Support correspondence and technical details"},
+	"user.network.ip":          {"log", "IP address"},
+	"user.device.user_agent":   {"log", "Browser type and version"},
+	"user.usage.pages":         {"usage", "Pages visited, time and date of visit, time spent"},
+	"user.usage.referrer":      {"usage", "Referring page"},
+	"user.license.activation":  {"license", "License activations (server names you chose)"},
+	"user.staff.activity":      {"staff", "Staff actions and views of personal data"},
+}
+
+// groupLabels names the groups the policy shows.
+var groupLabels = map[string]string{
+	"identity": "Identity",
+	"contact":  "Contact details",
+	"billing":  "Purchase and billing data",
+	"account":  "Account data",
+	"support":  "Support requests",
+	"log":      "Log data",
+	"usage":    "Usage data",
+	"license":  "License data",
+	"staff":    "Staff records",
+}
+
+// Known reports whether c is a declared category.
+func (c Category) Known() bool { _, ok := categories[c]; return ok }
+
+// Label is the category in words.
+func (c Category) Label() string {
+	if m, ok := categories[c]; ok {
+		return m.label
+	}
+	return string(c)
+}
+
+// Group is the heading the category is listed under.
+func (c Category) Group() string {
+	if m, ok := categories[c]; ok {
+		return groupLabels[m.group]
+	}
+	return "Other"
+}
+
+// Under reports whether c is prefix or below it in the taxonomy.
+func (c Category) Under(prefix string) bool {
+	return string(c) == prefix || strings.HasPrefix(string(c), prefix+".")
+}

@@ -1,0 +1,72 @@
+package privacy
+
+// Declared is Storekeep's data inventory. Every table of the schema, on both
+// databases, is declared here, column by column; TestInventoryMatchesSchema
+// fails on anything undeclared. See docs/architecture.md, "Adding a table".
+var Declared = Inventory{
+	Purposes: []Purpose{
+		{ID: "fulfilment", Name: "Selling and fulfilling licenses",
+			Description: "taking your order, collecting payment through our payment processor, issuing your license and invoice",
+			Basis:       Contract},
+		{ID: "delivery", Name: "Sending what you bought",
+			Description: "emailing your license key, download links and purchase confirmation",
+			Basis:       Contract},
+		{ID: "support", Name: "Customer support",
+			Description: "answering the questions and problem reports you send us",
+			Basis:       Contract},
+		{ID: "notices", Name: "Product updates and security notices",
+			Description: "telling license holders about security fixes, updates and new releases of the software they use",
+			Basis:       LegitimateInterest, Interest: "keeping the software our customers run safe and up to date"},
+		{ID: "marketing", Name: "Newsletters",
+			Description: "sending news about our products to people who asked for it",
+			Basis:       Consent},
+		{ID: "improvement", Name: "Improving the site and products",
+			Description: "counting visits and page views in aggregate, without following anyone",
+			Basis:       LegitimateInterest, Interest: "learning which pages and products are useful"},
+		{ID: "legal", Name: "Legal obligations",
+			Description: "keeping invoices and purchase records for as long as tax and accounting law requires",
+			Basis:       LegalObligation},
+		{ID: "fraud", Name: "Fraud prevention",
+			Description: "spotting suspicious purchases and license use; a person reviews every signal, nothing is decided automatically",
+			Basis:       LegitimateInterest, Interest: "protecting us and our customers from fraud"},
+		{ID: "security", Name: "Security of the site",
+			Description: "delivering the pages you request, limiting abusive request rates and investigating attacks",
+			Basis:       LegitimateInterest, Interest: "running a website that is available and secure"},
+	},
+	Recipients: []Recipient{
+		{ID: "hosting", Name: "Hosting provider", Setting: "hosting",
+			Role:     "runs the servers that host this site and its database, under a data processing agreement",
+			Location: "set by the vendor"},
+	},
+	Activities: []Activity{
+		{ID: "page_requests", Name: "Answering page requests", Subject: Visitor,
+			Categories: []Category{"user.network.ip", "user.device.user_agent"},
+			Purposes:   []string{"security"},
+			Retention:  Retention{From: NotStored},
+			Source:     Automatically,
+			Recipients: []string{"hosting"}},
+	},
+	Tables: []Table{
+		{Name: "settings", Description: "The vendor's business settings (name, contact addresses, hosting).",
+			Columns: plain("key", "value", "updated_at")},
+		{Name: "products", Description: "Products the vendor sells.",
+			Columns: plain("id", "slug", "name", "tagline", "description", "active", "position", "created_at", "updated_at")},
+		{Name: "editions", Description: "Editions of each product.",
+			Columns: plain("id", "product_id", "slug", "name", "summary", "features", "active", "position", "created_at", "updated_at")},
+		{Name: "prices", Description: "Prices of each edition, per currency and billing kind.",
+			Columns: plain("id", "edition_id", "currency", "amount_minor", "billing", "active", "created_at")},
+		{Name: "policy_versions", Description: "History of the privacy and cookie policies: a new row each time their content changes.",
+			Columns: plain("id", "document", "seq", "content_hash", "published_at", "significant", "change_note")},
+		{Name: "goose_db_version", Description: "Which schema migrations have been applied.",
+			Columns: plain("id", "version_id", "is_applied", "tstamp")},
+	},
+}
+
+// plain declares columns that hold no personal data.
+func plain(names ...string) []Column {
+	cols := make([]Column, len(names))
+	for i, n := range names {
+		cols[i] = Column{Name: n}
+	}
+	return cols
+}

@@ -1,0 +1,63 @@
+package settings_test
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/settings"
+	"github.com/storekeep/storekeep/internal/testutil"
+)
+
+func TestSaveAndLoad(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		got, err := settings.Load(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != settings.Defaults() {
+			t.Fatalf("fresh database: %+v, want defaults", got)
+		}
+		v := settings.Defaults()
+		v.Name = "Milterworks"
+		v.LegalName = "Milterworks GmbH"
+		v.PrivacyEmail = "privacy@milterworks.example"
+		now := time.Date(2026, 5, 7, 10, 0, 0, 0, time.UTC)
+		if err := d.Tx(ctx, func(tx *sql.Tx) error { return settings.Save(ctx, tx, v, now) }); err != nil {
+			t.Fatal(err)
+		}
+		// Saving twice updates in place.
+		v.Country = "Germany"
+		if err := d.Tx(ctx, func(tx *sql.Tx) error { return settings.Save(ctx, tx, v, now) }); err != nil {
+			t.Fatal(err)
+		}
+		got, err = settings.Load(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != v {
+			t.Fatalf("loaded %+v, want %+v", got, v)
+		}
+	})
+}
+
+func TestInvalidSettingsChangeNothing(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		v := settings.Defaults()
+		v.Name = "Changed"
+		v.PrivacyEmail = "not an address"
+		err := d.Tx(ctx, func(tx *sql.Tx) error { return settings.Save(ctx, tx, v, time.Now()) })
+		if err == nil || !strings.Contains(err.Error(), "not an email address") {
+			t.Fatalf("err = %v", err)
+		}
+		got, _ := settings.Load(ctx, d)
+		if got.Name != settings.Defaults().Name {
+			t.Fatalf("invalid save changed the name to %q", got.Name)
+		}
+	})
+}
