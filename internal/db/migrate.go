@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"strings"
 	"testing/fstest"
@@ -67,7 +68,16 @@ func (d *DB) provider() (*goose.Provider, error) {
 	if d.Dialect == Postgres {
 		dialect = goose.DialectPostgres
 		// Several instances may start at once: one migrates, the others wait.
-		locker, err := lock.NewPostgresSessionLocker()
+		// The lock is per schema, so instances of unrelated installations
+		// (or parallel tests, each in a schema of its own) sharing a server
+		// do not wait for each other.
+		var where string
+		if err := d.w.QueryRow(`SELECT current_database() || '.' || current_schema()`).Scan(&where); err != nil {
+			return nil, fmt.Errorf("migration lock: %w", err)
+		}
+		h := fnv.New64a()
+		h.Write([]byte(where))
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64() >> 1)), lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return nil, fmt.Errorf("migration lock: %w", err)
 		}

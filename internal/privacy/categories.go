@@ -17,6 +17,7 @@ var categories = map[Category]struct{ group, label string }{
 	"user.financial.purchase":  {"billing", "Purchase and invoice records"},
 	"user.payment.reference":   {"billing", "Payment processor references (no card data)"},
 	"user.account.credentials": {"account", "Sign-in credentials and sessions"},
+	"user.account.record":      {"account", "Account record (role, dates of creation and changes)"},
 	"user.account.preferences": {"account", "Choices you made (consents, objections, restrictions)"},
 	"user.support.content":     {"support", "Support correspondence and technical details"},
 	"user.network.ip":          {"log", "IP address"},

@@ -195,6 +195,9 @@ type Recipient struct {
 	// Setting names the vendor setting that supplies Name and Location,
 	// when the vendor chooses the provider.
 	Setting string
+	// AllStored is true for a recipient that holds everything we store,
+	// such as the hosting provider; columns need not list it.
+	AllStored bool
 }
 
 // Cookie is a cookie the site sets.

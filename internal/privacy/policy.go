@@ -98,14 +98,26 @@ func Build(inv Inventory, v settings.Vendor, f Facts) Policy {
 			recipData[id] = appendNew(recipData[id], c.Label())
 		}
 	}
+	var allStored []string
+	for _, r := range inv.Recipients {
+		if r.AllStored {
+			allStored = append(allStored, r.ID)
+		}
+	}
 	for _, t := range inv.Tables {
+		if !publicSubject(t.Subject) {
+			continue
+		}
 		for _, c := range t.Columns {
 			if c.Personal {
-				addUse(c.Category, t.Subject, c.Source, c.Purposes, c.Retention, c.Recipients)
+				addUse(c.Category, t.Subject, c.Source, c.Purposes, c.Retention, append(slices.Clone(c.Recipients), allStored...))
 			}
 		}
 	}
 	for _, a := range inv.Activities {
+		if !publicSubject(a.Subject) {
+			continue
+		}
 		for _, c := range a.Categories {
 			addUse(c, a.Subject, a.Source, a.Purposes, a.Retention, a.Recipients)
 		}
@@ -140,6 +152,11 @@ func Build(inv Inventory, v settings.Vendor, f Facts) Policy {
 	return p
 }
 
+// publicSubject reports whether the public policy speaks to subject. Staff
+// data is processed under the vendor's staff privacy notice; it appears in
+// the records of processing (storekeep privacy inventory), not on /privacy.
+func publicSubject(s Subject) bool { return s != Staff }
+
 // vendorRecipient fills in a recipient the vendor chooses from the settings.
 func vendorRecipient(r Recipient, v settings.Vendor) Recipient {
 	if r.Setting == "hosting" {
@@ -149,6 +166,7 @@ func vendorRecipient(r Recipient, v settings.Vendor) Recipient {
 		if v.HostingLocation != "" {
 			r.Location = v.HostingLocation
 		}
+		r.Transfer = v.HostingTransfer
 	}
 	return r
 }

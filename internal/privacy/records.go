@@ -33,6 +33,12 @@ func (inv Inventory) Records() []Record {
 		}
 		return s
 	}
+	var allStored []string
+	for _, r := range inv.Recipients {
+		if r.AllStored {
+			allStored = append(allStored, r.ID)
+		}
+	}
 	for _, t := range inv.Tables {
 		for _, c := range t.Columns {
 			r := Record{Table: t.Name, Column: c.Name, Personal: c.Personal, Note: c.Note}
@@ -43,7 +49,7 @@ func (inv Inventory) Records() []Record {
 				r.Retention = c.Retention.Describe()
 				r.Erasure = string(c.Erasure)
 				r.Export = c.Export
-				r.Recipients = c.Recipients
+				r.Recipients = append(append([]string{}, c.Recipients...), allStored...)
 				r.Source = string(c.Source)
 			}
 			out = append(out, r)

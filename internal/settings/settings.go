@@ -35,6 +35,10 @@ type Vendor struct {
 	// the policy lists them among the recipients.
 	HostingProvider string
 	HostingLocation string
+	// HostingTransfer names the safeguard (such as Standard Contractual
+	// Clauses) when the hosting location is outside the EEA; empty means the
+	// data stays inside the EEA, and the policy says so.
+	HostingTransfer string
 }
 
 // keys maps the setting keys to the fields of Vendor, in a fixed order.
@@ -54,6 +58,7 @@ func (v *Vendor) fields() []struct {
 		{"vendor.country", &v.Country},
 		{"vendor.hosting_provider", &v.HostingProvider},
 		{"vendor.hosting_location", &v.HostingLocation},
+		{"vendor.hosting_transfer", &v.HostingTransfer},
 	}
 }
 

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+
+	"github.com/storekeep/storekeep/internal/config"
+	"github.com/storekeep/storekeep/internal/db"
+)
+
+func migrateCommand() *cobra.Command {
+	var cfg config.Config
+	c := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply pending database migrations",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := cfg.Validate(); err != nil {
+				return usageError{cmd: "migrate", err: err}
+			}
+			d, err := db.Open(c.Context(), cfg.DB)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			applied, err := d.Migrate(c.Context())
+			for _, m := range applied {
+				fmt.Fprintf(c.OutOrStdout(), "applied %05d %s\n", m.Version, m.Name)
+			}
+			if err != nil {
+				return err
+			}
+			if len(applied) == 0 {
+				fmt.Fprintf(c.OutOrStdout(), "%s is up to date; nothing to apply\n", d)
+			}
+			return nil
+		},
+	}
+	cfg.Bind(c.Flags())
+	return c
+}
+
+func configCommand() *cobra.Command {
+	var cfg config.Config
+	c := &cobra.Command{
+		Use:   "config",
+		Short: "Print the effective configuration (secrets masked)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := cfg.Validate(); err != nil {
+				return usageError{cmd: "config", err: err}
+			}
+			return cfg.Print(c.OutOrStdout())
+		},
+	}
+	cfg.Bind(c.Flags())
+	return c
+}
+
+// buildVersion is set at link time: -ldflags "-X main.buildVersion=v1.2.3".
+var buildVersion = ""
+
+func version() string {
+	if buildVersion != "" {
+		return buildVersion
+	}
+	v := "dev"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += "+" + s.Value[:12]
+			}
+		}
+	}
+	return v
+}
+
+func versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(c *cobra.Command, _ []string) {
+			fmt.Fprintln(c.OutOrStdout(), "storekeep", version())
+		},
+	}
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/testutil"
+)
+
+// execute runs the command line in-process and returns its output.
+func execute(t *testing.T, ctx context.Context, args ...string) (string, error) {
+	t.Helper()
+	root := rootCommand()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	return out.String(), err
+}
+
+func TestMigrateSaysWhatItApplied(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "sk.db")
+	out, err := execute(t, context.Background(), "migrate", "--db", dbPath)
+	if err != nil || !strings.Contains(out, "applied 00001 00001_foundation.sql") {
+		t.Fatalf("first migrate: %v\n%s", err, out)
+	}
+	out, err = execute(t, context.Background(), "migrate", "--db", dbPath)
+	if err != nil || !strings.Contains(out, "up to date") {
+		t.Fatalf("second migrate: %v\n%s", err, out)
+	}
+}
+
+func TestMigratePostgres(t *testing.T) {
+	url := testutil.PostgresURL(t)
+	out, err := execute(t, context.Background(), "migrate", "--db", url)
+	if err != nil || !strings.Contains(out, "applied 00001") {
+		t.Fatalf("migrate on PostgreSQL: %v\n%s", err, out)
+	}
+}
+
+func TestConfigMasksSecrets(t *testing.T) {
+	t.Setenv("STOREKEEP_SMTP_PASSWORD", "hunter2")
+	out, err := execute(t, context.Background(), "config", "--db", "postgres://sk:dbsecret@db:5432/sk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"hunter2", "dbsecret"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("config printed the secret %q:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "(set, hidden)") || !strings.Contains(out, "STOREKEEP_DB") {
+		t.Errorf("config output lacks the masked password or env names:\n%s", out)
+	}
+}
+
+func TestBadInputSaysWhatToDo(t *testing.T) {
+	for _, tc := range []struct {
+		args  []string
+		env   map[string]string
+		want  string
+		usage bool
+	}{
+		{args: []string{"serve", "--addr", "nonsense"}, want: "is not host:port", usage: true},
+		{args: []string{"serve", "--base-url", "shop.example.com"}, want: "not an absolute http(s) URL", usage: true},
+		{args: []string{"serve", "--log-format", "xml"}, want: "use text or json", usage: true},
+		{args: []string{"serve", "--db", "mysql://x/y"}, want: "unsupported database URL scheme", usage: true},
+		{args: []string{"serve", "--smtp-port", "eighty"}, want: "invalid argument", usage: true},
+		{args: []string{"serve", "--no-such-flag"}, want: "unknown flag", usage: true},
+		{args: []string{"config"}, env: map[string]string{"STOREKEEP_SMTP_PORT": "abc"}, want: `STOREKEEP_SMTP_PORT="abc" is not a number`, usage: true},
+		{args: []string{"migrate", "--db", "postgres://u:pw@127.0.0.1:1/x?connect_timeout=2"}, want: "cannot reach PostgreSQL"},
+		{args: []string{"migrate", "--db", "/nonexistent-dir/x.db"}, want: "does not exist"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			_, err := execute(t, context.Background(), tc.args...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+			var ue usageError
+			if errors.As(err, &ue) != tc.usage {
+				t.Errorf("usage error = %v, want %v", !tc.usage, tc.usage)
+			}
+		})
+	}
+}
+
+func TestInventoryCommand(t *testing.T) {
+	out, err := execute(t, context.Background(), "privacy", "inventory", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Records []struct {
+			Table, Column, Activity string
+			Personal                bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("inventory --json is not JSON: %v\n%s", err, out)
+	}
+	var sawColumn, sawPersonal bool
+	for _, r := range doc.Records {
+		sawColumn = sawColumn || (r.Table == "products" && r.Column == "slug")
+		sawPersonal = sawPersonal || r.Personal
+	}
+	if !sawColumn || !sawPersonal {
+		t.Fatalf("inventory JSON lacks products.slug or any personal data: %s", out)
+	}
+	out, err = execute(t, context.Background(), "privacy", "inventory")
+	if err != nil || !strings.Contains(out, "products.slug") || !strings.Contains(out, "RETENTION") {
+		t.Fatalf("inventory table: %v\n%s", err, out)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, err := execute(t, context.Background(), "version")
+	if err != nil || !strings.HasPrefix(out, "storekeep ") {
+		t.Fatalf("version: %v %q", err, out)
+	}
+}
+
+// TestDemoServesAndShutsDown starts the demo on a free port, reads the URL
+// it prints, fetches pages and stops it as SIGTERM would.
+func TestDemoServesAndShutsDown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	root := rootCommand()
+	root.SetOut(pw)
+	root.SetArgs([]string{"demo", "--addr", "127.0.0.1:0", "--dir", t.TempDir()})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()
+
+	buf := make([]byte, 4096)
+	n, err := pr.Read(buf)
+	if err != nil {
+		t.Fatalf("demo printed nothing: %v", err)
+	}
+	go io.Copy(io.Discard, pr)
+	m := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(string(buf[:n]))
+	if m == "" {
+		t.Fatalf("demo did not print its URL: %q", buf[:n])
+	}
+	for path, want := range map[string]string{"": "QuillGuard", "products/quillguard": "Professional", "healthz": "ok"} {
+		resp, err := http.Get(m + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("GET /%s = %d, want 200 containing %q", path, resp.StatusCode, want)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("demo did not shut down cleanly: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("demo did not stop within 15s of cancellation")
+	}
+}
+
+func TestServerErrorLogHasNoAddresses(t *testing.T) {
+	var buf bytes.Buffer
+	l := slog.NewLogLogger(redactingHandler{slog.NewTextHandler(&buf, nil)}, slog.LevelWarn)
+	l.Print("http: TLS handshake error from 192.0.2.44:51234: EOF")
+	l.Print("http: TLS handshake error from [2001:db8::7]:443: EOF")
+	out := buf.String()
+	if strings.Contains(out, "192.0.2.44") || strings.Contains(out, "2001:db8::7") || !strings.Contains(out, "TLS handshake error from [address]") {
+		t.Fatalf("address left in server log: %s", out)
+	}
+}

@@ -1,0 +1,164 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// Error is an error meant for the person who made the request: Status is
+// the HTTP status and Message says, in plain words, what went wrong and
+// what to do about it. Any other error a handler returns is internal: it is
+// logged and the visitor sees a generic 500 page.
+type Error struct {
+	Status  int
+	Message string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d: %s", e.Status, e.Message) }
+
+// NotFound returns a 404 Error with msg.
+func NotFound(msg string) *Error { return &Error{Status: http.StatusNotFound, Message: msg} }
+
+// BadRequest returns a 400 Error with msg.
+func BadRequest(msg string) *Error { return &Error{Status: http.StatusBadRequest, Message: msg} }
+
+// Messages shared by several handlers.
+const (
+	msgNotFound  = "There is no page at this address. Check the address for typing mistakes, or start again from the home page."
+	msgInternal  = "Something went wrong on our side and the page could not be shown. Please try again in a few minutes."
+	msgTooLarge  = "The request is larger than this site accepts. Please send less data."
+	msgCrossSite = "This request came from another website, so it was refused to protect you. " +
+		"If you were using this site, go back to the page, reload it and try again."
+)
+
+// statusClientClosed records a request whose client left before the answer.
+const statusClientClosed = 499
+
+// handlerFunc is the shape of every handler: it writes a response and
+// returns nil, or writes nothing and returns an error for serveError.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle registers h for pattern. The pattern, not the requested path, is
+// what logs and metrics see: it has bounded cardinality and carries no
+// slugs, addresses or other values a visitor typed.
+func (s *Server) handle(pattern string, h handlerFunc) {
+	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info(r).route = pattern
+		if err := h(w, r); err != nil {
+			s.serveError(w, r, err)
+		}
+	}))
+}
+
+// serveError answers with err: the Error's own status and message, or, for
+// an internal error, a logged 500 with a generic message.
+func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *Error
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &e):
+	case errors.As(err, &tooLarge):
+		e = &Error{Status: http.StatusRequestEntityTooLarge, Message: msgTooLarge}
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The visitor went away: nobody reads the answer and nothing is
+		// wrong with the server, so raise no alarm. 499 is the status
+		// proxies use for this; it shows in the request log and metrics.
+		w.WriteHeader(statusClientClosed)
+		return
+	default:
+		s.log.LogAttrs(r.Context(), slog.LevelError, "internal error",
+			slog.String("method", r.Method), slog.String("route", info(r).route),
+			slog.Int("status", http.StatusInternalServerError), slog.String("error", err.Error()))
+		e = &Error{Status: http.StatusInternalServerError, Message: msgInternal}
+	}
+	s.writeError(w, r, e)
+}
+
+// writeError writes e as JSON under /api/ and as an HTML page elsewhere.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
+	h := w.Header()
+	// Headers a handler may have set for the content it meant to send.
+	h.Del("Content-Length")
+	h.Del("Content-Disposition")
+	h.Set("Cache-Control", "no-store")
+	if isAPI(r) {
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(e.Status)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": e.Message})
+		return
+	}
+	s.renderErrorPage(w, r, e)
+}
+
+func isAPI(r *http.Request) bool {
+	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
+}
+
+// errorTitle is the heading of an error page.
+func errorTitle(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "Page not found"
+	case http.StatusBadRequest:
+		return "This request cannot be answered"
+	case http.StatusForbidden:
+		return "Request refused"
+	case http.StatusMethodNotAllowed:
+		return "Method not allowed"
+	case http.StatusRequestEntityTooLarge:
+		return "Request too large"
+	}
+	if t := http.StatusText(status); t != "" && status < 500 {
+		return t
+	}
+	return "Something went wrong"
+}
+
+// serveMux runs the router and replaces the plain-text 404 and 405 answers
+// it gives for addresses no route matches with our own pages (or JSON under
+// /api/). Redirects the router makes (such as cleaning "//" in paths) pass
+// through untouched.
+func (s *Server) serveMux(w http.ResponseWriter, r *http.Request) {
+	fw := &fallbackWriter{ResponseWriter: w, r: r}
+	s.mux.ServeHTTP(fw, r)
+	switch fw.caught {
+	case 0:
+	case http.StatusMethodNotAllowed:
+		// The router has set the Allow header, which we keep.
+		s.writeError(w, r, &Error{Status: http.StatusMethodNotAllowed,
+			Message: fmt.Sprintf("This address does not accept %s requests. Follow a link on the site instead.", r.Method)})
+	default:
+		s.writeError(w, r, NotFound(msgNotFound))
+	}
+}
+
+// fallbackWriter swallows the router's own 404 and 405 answers. It can tell
+// them from a handler's because the router sets r.Pattern before calling a
+// matched handler and leaves it empty otherwise.
+type fallbackWriter struct {
+	http.ResponseWriter
+	r      *http.Request
+	caught int
+}
+
+func (f *fallbackWriter) WriteHeader(code int) {
+	if f.r.Pattern == "" && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
+		f.caught = code
+		return
+	}
+	f.ResponseWriter.WriteHeader(code)
+}
+
+func (f *fallbackWriter) Write(b []byte) (int, error) {
+	if f.caught != 0 {
+		return len(b), nil
+	}
+	return f.ResponseWriter.Write(b)
+}
+
+func (f *fallbackWriter) Unwrap() http.ResponseWriter { return f.ResponseWriter }

@@ -1,0 +1,187 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+)
+
+// maxBodyBytes caps request bodies. The public site has no forms yet; the
+// cap is in place so that future forms cannot be used to exhaust memory.
+const maxBodyBytes = 1 << 20
+
+// contentSecurityPolicy allows only this site's own files: no inline
+// scripts or styles, no third-party origins, no framing. Pages need no
+// JavaScript; 'self' for scripts leaves room for a future static script.
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// middleware wraps next in the chain every request passes through, from
+// the outside in:
+//
+//  1. observe: one log line and the metrics per request;
+//  2. recoverPanics: a panicking handler becomes a 500 page;
+//  3. securityHeaders: set before anything else writes, so that error
+//     pages and panics carry them too;
+//  4. cross-origin protection: refuses state-changing requests sent by
+//     other sites (CSRF);
+//  5. limitBody: caps request bodies.
+func (s *Server) middleware(next http.Handler) (http.Handler, error) {
+	cop := http.NewCrossOriginProtection()
+	// Requests from our own public address are ours even when a reverse
+	// proxy rewrites the Host header.
+	if err := cop.AddTrustedOrigin(s.baseURL.Scheme + "://" + s.baseURL.Host); err != nil {
+		return nil, fmt.Errorf("web: trust base URL origin: %w", err)
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, &Error{Status: http.StatusForbidden, Message: msgCrossSite})
+	}))
+	h := limitBody(next)
+	h = cop.Handler(h)
+	h = s.securityHeaders(h)
+	h = s.recoverPanics(h)
+	h = s.observe(h)
+	return h, nil
+}
+
+// requestInfo carries what the inner layers learn about a request out to
+// observe. A pointer in the context survives the request copies that
+// middleware and the router make.
+type requestInfo struct {
+	// route is the pattern of the matched route; empty when none matched.
+	route string
+}
+
+type infoKey struct{}
+
+// info returns the request's requestInfo; a throwaway one outside the
+// middleware (for example in a test calling a handler directly).
+func info(r *http.Request) *requestInfo {
+	if i, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
+		return i
+	}
+	return &requestInfo{}
+}
+
+// observe logs each request and counts it in the metrics. It records the
+// method, route pattern, status and duration, and nothing else: no IP
+// address, query string, path values or user agent, which could identify a
+// person or carry personal data a visitor typed into the address.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &requestInfo{}
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+
+		elapsed := time.Since(start)
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK // the handler wrote nothing: net/http sends 200
+		}
+		route := ri.route
+		if route == "" {
+			route = routeUnmatched
+		}
+		s.metrics.observe(route, status, elapsed)
+		level := slog.LevelInfo
+		if route == "GET /healthz" || route == "GET /metrics" {
+			// Probes and scrapes arrive every few seconds and say nothing
+			// about visitors; keep them out of the normal log.
+			level = slog.LevelDebug
+		}
+		s.log.LogAttrs(r.Context(), level, "request",
+			slog.String("method", r.Method), slog.String("route", route),
+			slog.Int("status", status), slog.Duration("duration", elapsed))
+	})
+}
+
+// routeUnmatched is the route label of requests no route matched (unknown
+// addresses, refused cross-site requests). One label for all of them keeps
+// arbitrary paths out of logs and metrics.
+const routeUnmatched = "unmatched"
+
+// statusWriter remembers the status written, for observe and recoverPanics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// recoverPanics turns a panic in a handler into a logged 500 page instead
+// of a dropped connection.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			p := recover()
+			if p == nil {
+				return
+			}
+			if p == http.ErrAbortHandler {
+				panic(p) // the handler asked net/http to drop the connection
+			}
+			s.log.LogAttrs(r.Context(), slog.LevelError, "panic",
+				slog.String("method", r.Method), slog.String("route", info(r).route),
+				slog.Int("status", http.StatusInternalServerError),
+				slog.String("error", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+			if sw, ok := w.(*statusWriter); ok && sw.status != 0 {
+				// Part of the answer is already sent; a status can no
+				// longer be given, so end the response.
+				panic(http.ErrAbortHandler)
+			}
+			s.writeError(w, r, &Error{Status: http.StatusInternalServerError, Message: msgInternal})
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets the headers that tell browsers to apply their
+// protections. They go on every response, error pages included.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if s.https {
+			// Only over HTTPS: sent on a plain-HTTP site, it would lock
+			// browsers out of a site that has no certificate.
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody caps the request body at maxBodyBytes; reading past the cap
+// fails with *http.MaxBytesError, which serveError turns into a 413 page.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}

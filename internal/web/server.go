@@ -1,0 +1,116 @@
+// Package web is Storekeep's HTTP front: the router, the middleware every
+// response passes through, and the handlers of the public site, with their
+// templates (templates/) and static files (static/) embedded in the binary.
+//
+// Handlers return an error instead of writing error responses themselves;
+// one wrapper (errors.go) turns errors into HTML pages or, under /api/, JSON.
+// Pages are rendered from html/template files parsed once, in New, so a
+// broken template stops the process at start-up instead of on a visitor's
+// request.
+package web
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/storekeep/storekeep/internal/clock"
+	"github.com/storekeep/storekeep/internal/db"
+)
+
+// Options configures a Server.
+type Options struct {
+	// DB is the open, migrated database. Required.
+	DB *db.DB
+	// Clock tells the time; nil means the system clock.
+	Clock clock.Clock
+	// Logger receives one line per request and the details of internal
+	// errors; nil discards them.
+	Logger *slog.Logger
+	// BaseURL is where visitors reach the site, such as
+	// https://shop.example.com or http://127.0.0.1:8080. An https URL turns
+	// on HSTS and lets the privacy policy say that connections are
+	// encrypted.
+	BaseURL string
+	// Demo shows a banner on every page saying the site is a demonstration.
+	Demo bool
+	// Version is the build's version, exported as a metric.
+	Version string
+}
+
+// Server serves Storekeep's web pages. Create it with New.
+type Server struct {
+	db      *db.DB
+	clock   clock.Clock
+	log     *slog.Logger
+	baseURL *url.URL
+	https   bool
+	demo    bool
+	version string
+
+	pages   *pages
+	assets  *assets
+	metrics *metrics
+	mux     *http.ServeMux
+	handler http.Handler
+}
+
+// New checks the options, parses every template and prepares the routes.
+// It fails when a template does not parse, so a broken build never starts.
+func New(o Options) (*Server, error) {
+	if o.DB == nil {
+		return nil, errors.New("web: no database given")
+	}
+	base, err := url.Parse(strings.TrimSuffix(o.BaseURL, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || base.Path != "" {
+		return nil, fmt.Errorf("web: the base URL %q is not usable: give the address visitors use, such as https://shop.example.com or http://127.0.0.1:8080, without a path", o.BaseURL)
+	}
+	s := &Server{
+		db:      o.DB,
+		clock:   o.Clock,
+		log:     o.Logger,
+		baseURL: base,
+		https:   base.Scheme == "https",
+		demo:    o.Demo,
+		version: o.Version,
+		mux:     http.NewServeMux(),
+	}
+	if s.clock == nil {
+		s.clock = clock.System{}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	if s.pages, err = parsePages(s.assets); err != nil {
+		return nil, err
+	}
+	s.metrics = newMetrics(o.DB, o.Version)
+	s.routes()
+	if s.handler, err = s.middleware(http.HandlerFunc(s.serveMux)); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Handler returns the handler for all of the site's requests, with the
+// middleware applied.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// routes lists every address the server answers. Patterns with a method
+// make the mux answer 405 to other methods; GET patterns also match HEAD.
+func (s *Server) routes() {
+	s.handle("GET /{$}", s.home)
+	s.handle("GET /products/{slug}", s.product)
+	s.handle("GET /pricing", s.pricing)
+	s.handle("GET /privacy", s.privacyPolicy)
+	s.handle("GET /cookies", s.cookiePolicy)
+	s.handle("GET /static/{file}", s.static)
+	s.handle("GET /healthz", s.healthz)
+	s.handle("GET /metrics", s.serveMetrics)
+}
