@@ -1,0 +1,72 @@
+package ratelimit_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/ratelimit"
+	"github.com/storekeep/storekeep/internal/testutil"
+)
+
+func TestLimitPerWindow(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		l := ratelimit.New(d, []byte("secret"))
+		lim := ratelimit.Limit{Max: 3, Window: time.Minute}
+		now := time.Date(2026, 11, 25, 10, 0, 5, 0, time.UTC)
+		b := l.Key("login:account", "alice@example.com")
+		if strings.Contains(b, "alice") {
+			t.Fatalf("bucket %q holds the address in the clear", b)
+		}
+		for i := 1; i <= 5; i++ {
+			ok, err := l.Allow(ctx, b, lim, now)
+			if err != nil || ok != (i <= 3) {
+				t.Fatalf("hit %d: %v, %v", i, ok, err)
+			}
+		}
+		if blocked, _ := l.Blocked(ctx, b, lim, now); !blocked {
+			t.Fatal("Blocked = false after the limit")
+		}
+		if ok, _ := l.Allow(ctx, l.Key("login:account", "bob@example.com"), lim, now); !ok {
+			t.Fatal("another bucket was limited")
+		}
+		if ok, _ := l.Allow(ctx, b, lim, now.Add(time.Minute)); !ok {
+			t.Fatal("the next window is still limited")
+		}
+		n, err := l.Purge(ctx, now.Truncate(time.Minute).Add(time.Minute))
+		if err != nil || n != 2 {
+			t.Fatalf("Purge = %d, %v; want the 2 old windows", n, err)
+		}
+	})
+}
+
+func TestConcurrentHitsAreCountedExactly(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		l := ratelimit.New(d, []byte("k"))
+		now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+		var allowed atomic.Int32
+		var wg sync.WaitGroup
+		for range 30 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ok, err := l.Allow(context.Background(), "b", ratelimit.Limit{Max: 10, Window: time.Hour}, now)
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					allowed.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if allowed.Load() != 10 {
+			t.Fatalf("%d of 30 concurrent hits allowed, want exactly 10", allowed.Load())
+		}
+	})
+}

@@ -1,0 +1,72 @@
+package staff
+
+import "slices"
+
+// Role is what a staff member is for; it decides their permissions.
+type Role string
+
+// The roles.
+const (
+	Owner   Role = "owner"   // everything, manages staff and settings
+	Support Role = "support" // customers' contact data and support tickets; no billing details
+	Finance Role = "finance" // orders, invoices, billing addresses, refunds
+	Analyst Role = "analyst" // aggregated statistics only, no personal data
+)
+
+// Roles lists every role, most powerful first.
+var Roles = []Role{Owner, Support, Finance, Analyst}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// Describe says in a line what the role may do.
+func (r Role) Describe() string {
+	switch r {
+	case Owner:
+		return "Everything, including staff accounts, settings and the audit log"
+	case Support:
+		return "Customers' contact details and support requests; no billing details"
+	case Finance:
+		return "Orders, invoices, billing addresses and refunds"
+	case Analyst:
+		return "Aggregated statistics only; no personal data"
+	}
+	return ""
+}
+
+// RequiresTwoFactor reports whether the role may not work without a second
+// factor, whatever the settings say.
+func (r Role) RequiresTwoFactor() bool { return r == Owner }
+
+// Permission is one thing a staff route or action needs.
+type Permission string
+
+// The permissions. Each staff route names exactly one; see web's route
+// table and TestEveryStaffRouteHasARule.
+const (
+	PermDashboard       Permission = "dashboard"        // the console's start page
+	PermOwnAccount      Permission = "own_account"      // one's own password, 2FA and sessions
+	PermStaffManage     Permission = "staff.manage"     // create, change and disable staff
+	PermSettingsManage  Permission = "settings.manage"  // vendor and policy settings
+	PermAuditView       Permission = "audit.view"       // read and export the audit log
+	PermCustomersView   Permission = "customers.view"   // customers' identity and contact data
+	PermBillingView     Permission = "billing.view"     // orders, invoices and billing addresses
+	PermOrdersManage    Permission = "orders.manage"    // mark paid, refund
+	PermSupportTickets  Permission = "support.tickets"  // the support desk
+	PermLicensesView    Permission = "licenses.view"    // licenses and activations
+	PermPrivacyRequests Permission = "privacy.requests" // data-subject requests
+	PermStatsView       Permission = "stats.view"       // aggregated statistics
+)
+
+// grants is the one table of who may do what. Deny by default: a
+// permission not listed for a role is refused.
+var grants = map[Role][]Permission{
+	Owner: {PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView, PermCustomersView,
+		PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermPrivacyRequests, PermStatsView},
+	Support: {PermDashboard, PermOwnAccount, PermCustomersView, PermSupportTickets, PermLicensesView, PermPrivacyRequests, PermStatsView},
+	Finance: {PermDashboard, PermOwnAccount, PermBillingView, PermOrdersManage, PermLicensesView, PermStatsView},
+	Analyst: {PermDashboard, PermOwnAccount, PermStatsView},
+}
+
+// Can reports whether role r holds permission p.
+func (r Role) Can(p Permission) bool { return slices.Contains(grants[r], p) }

@@ -1,0 +1,29 @@
+package staff
+
+import "testing"
+
+func TestRoleGrants(t *testing.T) {
+	for _, tc := range []struct {
+		role Role
+		perm Permission
+		want bool
+	}{
+		{Owner, PermStaffManage, true},
+		{Support, PermCustomersView, true},
+		{Support, PermBillingView, false},
+		{Finance, PermBillingView, true},
+		{Finance, PermSupportTickets, false},
+		{Analyst, PermStatsView, true},
+		{Analyst, PermCustomersView, false},
+		{Analyst, PermAuditView, false},
+		{Role("intruder"), PermDashboard, false},
+		{Owner, Permission("made.up"), false},
+	} {
+		if got := tc.role.Can(tc.perm); got != tc.want {
+			t.Errorf("%s.Can(%s) = %v, want %v", tc.role, tc.perm, got, tc.want)
+		}
+	}
+	if !Owner.RequiresTwoFactor() || Support.RequiresTwoFactor() {
+		t.Error("only the owner role must require 2FA by itself")
+	}
+}
