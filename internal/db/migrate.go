@@ -77,7 +77,7 @@ func (d *DB) provider() (*goose.Provider, error) {
 		}
 		h := fnv.New64a()
 		h.Write([]byte(where))
-		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64() >> 1)), lock.WithLockTimeout(1, 300))
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return nil, fmt.Errorf("migration lock: %w", err)
 		}
