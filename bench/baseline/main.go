@@ -1,0 +1,126 @@
+// Command baseline is the yardstick of bench/web.sh: a bare net/http server
+// that answers GET / with a fixed HTML page about the size of Storekeep's
+// demo home page, with no template, database, middleware or logging (and
+// GET /healthz with "ok", for bench/startup.sh).
+//
+// Benchmark machines are noisy and shared, so web.sh measures this server in
+// the same run as Storekeep and reports Storekeep's figures as a ratio of
+// it: the ratio shows what our stack costs over the bare minimum that Go's
+// HTTP server can do on the same machine at the same moment.
+//
+//	baseline -addr 127.0.0.1:8081
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// page mirrors the demo home page: the same layout (banner, header, two
+// product cards, footer) and about the same number of bytes (~1.8 kB).
+const page = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Quillfeather</title>
+<link rel="stylesheet" href="/static/style.0123456789ab.css">
+<link rel="icon" href="/static/favicon.0123456789ab.svg" type="image/svg+xml">
+</head>
+<body>
+<a class="skip-link" href="#main">Skip to main content</a>
+<p class="demo-banner" role="note"><strong>Demo site.</strong> The products, prices and company shown here are made up, and nothing can be bought.</p>
+<header class="site-header">
+  <div class="wrap header-inner">
+    <a class="brand" href="/" aria-current="page">Quillfeather</a>
+    <nav aria-label="Main">
+      <ul class="nav-list">
+        <li><a href="/" aria-current="page">Products</a></li>
+        <li><a href="/pricing">Pricing</a></li>
+      </ul>
+    </nav>
+  </div>
+</header>
+<main id="main" tabindex="-1">
+  <div class="wrap">
+<h1>Quillfeather</h1>
+<p class="lead">Software you install and run on your own servers. Choose a product to see its editions and prices.</p>
+<ul class="cards">
+  <li class="card">
+    <h2><a href="/products/quillguard">QuillGuard Milter</a></h2>
+    <p>Spam and malware filtering for Postfix, on your own server.</p>
+  </li>
+  <li class="card">
+    <h2><a href="/products/quillguard-reports">QuillGuard Reports</a></h2>
+    <p>Daily summaries of what your filter stopped.</p>
+  </li>
+</ul>
+<p><a href="/pricing">Compare the prices of all editions</a></p>
+  </div>
+</main>
+<footer class="site-footer">
+  <div class="wrap footer-inner">
+    <p>© 2026 Quillfeather</p>
+    <nav aria-label="Legal">
+      <ul class="nav-list">
+        <li><a href="/privacy">Privacy policy</a></li>
+        <li><a href="/cookies">Cookie policy</a></li>
+      </ul>
+    </nav>
+  </div>
+</footer>
+</body>
+</html>
+`
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8081", "address to listen on (host:port)")
+	flag.Parse()
+
+	body := []byte(page)
+	length := strconv.Itoa(len(body))
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Length", length)
+		w.Write(body)
+	})
+	// For bench/startup.sh, which polls /healthz.
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Fprintf(os.Stdout, "baseline serving %d bytes at http://%s/\n", len(body), ln.Addr())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+
+	// Stop cleanly on SIGTERM, as storekeep does, so that bench/startup.sh
+	// can time both the same way.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		log.Fatal(err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Fatal(err)
+	}
+}
