@@ -85,14 +85,23 @@ func FormatMoney(minor int64, currency string) string {
 	if minor < 0 {
 		sign, minor = "-", -minor
 	}
-	num := fmt.Sprintf("%d.%02d", minor/100, minor%100)
+	num := thousands(minor/100) + fmt.Sprintf(".%02d", minor%100)
 	if zeroDecimal[currency] {
-		num = fmt.Sprintf("%d", minor)
+		num = thousands(minor)
 	}
 	if s, ok := symbols[currency]; ok {
 		return sign + s + num
 	}
 	return sign + currency + " " + num
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int64) string {
+	s := fmt.Sprintf("%d", n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$`)

@@ -110,6 +110,7 @@ func TestFormatMoney(t *testing.T) {
 		want  string
 	}{
 		{49000, "EUR", "€490.00"}, {5, "USD", "$0.05"}, {12345, "CHF", "CHF 123.45"}, {500, "JPY", "JPY 500"}, {-250, "GBP", "-£2.50"},
+		{129000, "EUR", "€1,290.00"}, {123456789, "USD", "$1,234,567.89"}, {1500000, "JPY", "JPY 1,500,000"},
 	} {
 		if got := catalog.FormatMoney(tc.minor, tc.cur); got != tc.want {
 			t.Errorf("FormatMoney(%d, %s) = %q, want %q", tc.minor, tc.cur, got, tc.want)

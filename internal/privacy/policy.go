@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
@@ -66,6 +67,9 @@ type Policy struct {
 	// Objectable lists the purposes based on legitimate interests, to which
 	// a person may object.
 	Objectable []PurposeUse
+	// ContractData lists the kinds of data we need to enter into or carry
+	// out a contract (a purchase, support): without them we cannot.
+	ContractData []string
 	// Version is the history entry of this content (set by Publish).
 	Version Version `json:"-"`
 }
@@ -77,7 +81,7 @@ func Build(inv Inventory, v settings.Vendor, f Facts) Policy {
 	items := map[Category]*Item{}
 	purposeData := map[string][]string{}
 	recipData := map[string][]string{}
-	addUse := func(c Category, subject Subject, src Source, purposes []string, ret Retention, recips []string) {
+	addUse := func(c Category, subject Subject, src Source, purposes []string, ret Retention, recips []string, context string) {
 		it := items[c]
 		if it == nil {
 			it = &Item{Category: c, Label: c.Label()}
@@ -85,9 +89,12 @@ func Build(inv Inventory, v settings.Vendor, f Facts) Policy {
 		}
 		it.Subjects = appendNew(it.Subjects, subject)
 		it.Sources = appendNew(it.Sources, src)
-		it.Retention = appendNew(it.Retention, ret.Describe())
+		it.Retention = appendNew(it.Retention, ret.Describe()+" ("+context+")")
 		for _, id := range purposes {
 			pu, _ := inv.Purpose(id)
+			if pu.Basis == Contract {
+				p.ContractData = appendNew(p.ContractData, c.Label())
+			}
 			it.Purposes = appendNew(it.Purposes, pu.Name)
 			it.Bases = appendNew(it.Bases, pu.Basis.Label())
 			purposeData[id] = appendNew(purposeData[id], c.Label())
@@ -110,7 +117,7 @@ func Build(inv Inventory, v settings.Vendor, f Facts) Policy {
 		}
 		for _, c := range t.Columns {
 			if c.Personal {
-				addUse(c.Category, t.Subject, c.Source, c.Purposes, c.Retention, append(slices.Clone(c.Recipients), allStored...))
+				addUse(c.Category, t.Subject, c.Source, c.Purposes, c.Retention, append(slices.Clone(c.Recipients), allStored...), phrase(t.Description))
 			}
 		}
 	}
@@ -119,7 +126,7 @@ func Build(inv Inventory, v settings.Vendor, f Facts) Policy {
 			continue
 		}
 		for _, c := range a.Categories {
-			addUse(c, a.Subject, a.Source, a.Purposes, a.Retention, a.Recipients)
+			addUse(c, a.Subject, a.Source, a.Purposes, a.Retention, a.Recipients, phrase(a.Name))
 		}
 	}
 
@@ -150,6 +157,16 @@ func Build(inv Inventory, v settings.Vendor, f Facts) Policy {
 		}
 	}
 	return p
+}
+
+// phrase turns a declaration's description into a parenthetical phrase:
+// lower-case start, no final full stop.
+func phrase(s string) string {
+	s = strings.TrimSuffix(strings.TrimSpace(s), ".")
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 // publicSubject reports whether the public policy speaks to subject. Staff
@@ -258,4 +275,15 @@ func Current(ctx context.Context, d *db.DB, doc Document, f Facts, now time.Time
 	p := Build(Declared, v, f)
 	p.Version, err = Publish(ctx, d, doc, p.Hash(doc), now)
 	return p, err
+}
+
+// MarkSignificant flags the latest version of doc as a significant change
+// with a note for readers, and returns its sequence number, or
+// sql.ErrNoRows when doc was never published.
+func MarkSignificant(ctx context.Context, tx *sql.Tx, doc Document, note string) (int, error) {
+	var seq int
+	err := tx.QueryRowContext(ctx, `UPDATE policy_versions SET significant = TRUE, change_note = $1
+		WHERE document = $2 AND seq = (SELECT max(seq) FROM policy_versions WHERE document = $2) RETURNING seq`,
+		note, string(doc)).Scan(&seq)
+	return seq, err
 }

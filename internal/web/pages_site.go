@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/yuin/goldmark"
 
@@ -54,13 +56,32 @@ func (s *Server) product(w http.ResponseWriter, r *http.Request) error {
 // markdown renders staff-written Markdown. goldmark's defaults leave raw
 // HTML out and drop javascript: links, so the result is safe to embed even
 // though its author is trusted less than the code.
+//
+// Results are cached by their source text: descriptions change rarely and
+// converting them on every request halved the product page's throughput
+// (docs/benchmarks.md). An edited description has a new text, so the cache
+// never serves a stale page; its size is bounded by the catalog's.
 func markdown(src string) (template.HTML, error) {
+	if h, ok := markdownCache.Load(src); ok {
+		return h.(template.HTML), nil
+	}
 	var buf bytes.Buffer
 	if err := goldmark.Convert([]byte(src), &buf); err != nil {
 		return "", err
 	}
-	return template.HTML(buf.String()), nil // safe: see above
+	h := template.HTML(buf.String()) // safe: see above
+	if markdownCacheSize.Add(1) <= maxMarkdownCache {
+		markdownCache.Store(src, h)
+	}
+	return h, nil
 }
+
+const maxMarkdownCache = 1000
+
+var (
+	markdownCache     sync.Map // source text -> template.HTML
+	markdownCacheSize atomic.Int64
+)
 
 // pricingPage is the content of pricing.html.
 type pricingPage struct {
