@@ -61,3 +61,32 @@ func TestInvalidSettingsChangeNothing(t *testing.T) {
 		}
 	})
 }
+
+func TestInstallSecretIsStable(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a, err := settings.InstallSecret(ctx, d, time.Now())
+		if err != nil || len(a) != 32 {
+			t.Fatalf("InstallSecret = %x, %v", a, err)
+		}
+		b, _ := settings.InstallSecret(ctx, d, time.Now())
+		if string(a) != string(b) {
+			t.Fatal("the install secret changed between calls")
+		}
+	})
+}
+
+func TestRequireTwoFactor(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if on, err := settings.RequireTwoFactor(ctx, d); err != nil || on {
+			t.Fatalf("default = %v, %v; want off", on, err)
+		}
+		if err := d.Tx(ctx, func(tx *sql.Tx) error { return settings.SetRequireTwoFactor(ctx, tx, true, time.Now()) }); err != nil {
+			t.Fatal(err)
+		}
+		if on, _ := settings.RequireTwoFactor(ctx, d); !on {
+			t.Fatal("setting did not stick")
+		}
+	})
+}

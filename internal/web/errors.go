@@ -47,6 +47,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // what logs and metrics see: it has bounded cardinality and carries no
 // slugs, addresses or other values a visitor typed.
 func (s *Server) handle(pattern string, h handlerFunc) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info(r).route = pattern
 		if err := h(w, r); err != nil {

@@ -15,3 +15,23 @@ func TemplateFiles() ([]string, error) { return templateFiles() }
 func (s *Server) HandleForTest(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
 	s.handle(pattern, h)
 }
+
+// StaffRule is a staff route and what it needs, for the permission tests.
+type StaffRule struct {
+	Pattern string
+	Public  bool // no session needed
+	Partial bool // a password-only session suffices
+	Perm    string
+}
+
+// StaffRules lists the registered staff routes with their rules.
+func (s *Server) StaffRules() []StaffRule {
+	var out []StaffRule
+	for _, r := range s.staffRules {
+		out = append(out, StaffRule{Pattern: r.Pattern, Public: r.Access == accessPublic, Partial: r.Access == accessPartial, Perm: string(r.Perm)})
+	}
+	return out
+}
+
+// Patterns lists every registered route pattern.
+func (s *Server) Patterns() []string { return s.patterns }

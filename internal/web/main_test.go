@@ -20,6 +20,7 @@ import (
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/settings"
+	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/web"
 )
 
@@ -31,6 +32,9 @@ var executed sync.Map
 // The check only applies to full runs; "go test -run X" renders a subset.
 func TestMain(m *testing.M) {
 	web.SetRenderHook(func(name string) { executed.Store(name, true) })
+	// Cheap password hashing: the cost is measured by the staff package's
+	// benchmark, not here.
+	staff.DefaultArgon2 = staff.Argon2Params{Time: 1, MemoryK: 1024, Threads: 1, KeyLen: 32}
 	code := m.Run()
 	if code == 0 && fullRun() {
 		files, err := web.TemplateFiles()

@@ -26,6 +26,18 @@ var templateFS embed.FS
 // the tests prove every template file is used.
 const layoutFile = "layout.html"
 
+// staffLayoutFile is the layout of the staff console: pages whose file name
+// starts with "staff_" are placed in it instead.
+const staffLayoutFile = "staff_layout.html"
+
+// layoutFor names the layout a page file is rendered in.
+func layoutFor(page string) string {
+	if strings.HasPrefix(page, "staff_") {
+		return staffLayoutFile
+	}
+	return layoutFile
+}
+
 // pages holds one parsed template set per page file, each with the layout.
 type pages struct {
 	byName map[string]*template.Template
@@ -53,6 +65,7 @@ func parsePages(a *assets) (*pages, error) {
 	funcs := template.FuncMap{
 		"static":   a.url,
 		"date":     formatDate,
+		"datetime": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
 		"isodate":  func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 		"join":     strings.Join,
 		"lines":    lines,
@@ -66,10 +79,11 @@ func parsePages(a *assets) (*pages, error) {
 	}
 	p := &pages{byName: map[string]*template.Template{}}
 	for _, name := range files {
-		if name == layoutFile {
+		if name == layoutFile || name == staffLayoutFile {
 			continue
 		}
-		t, err := template.New(layoutFile).Funcs(funcs).ParseFS(templateFS, "templates/"+layoutFile, "templates/"+name)
+		layout := layoutFor(name)
+		t, err := template.New(layout).Funcs(funcs).ParseFS(templateFS, "templates/"+layout, "templates/"+name)
 		if err != nil {
 			return nil, fmt.Errorf("web: parse template %s: %w", name, err)
 		}
@@ -111,6 +125,9 @@ type siteData struct {
 	Demo   bool
 	Path   string // the requested path, to mark the current navigation link
 	Year   int
+	// Staff is the signed-in staff member's console state; nil on the
+	// public site and on the console's sign-in pages.
+	Staff *consoleData
 }
 
 // render writes the page template name with status. The page is executed
@@ -125,7 +142,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 }
 
 func (s *Server) site(r *http.Request, v settings.Vendor) siteData {
-	return siteData{Vendor: v, Demo: s.demo, Path: r.URL.Path, Year: s.clock.Now().Year()}
+	return siteData{Vendor: v, Demo: s.demo, Path: r.URL.Path, Year: s.clock.Now().Year(), Staff: s.console(r)}
 }
 
 func (s *Server) execute(w http.ResponseWriter, status int, name string, data pageData) error {
@@ -139,7 +156,7 @@ func (s *Server) execute(w http.ResponseWriter, status int, name string, data pa
 	}
 	if onRender != nil {
 		onRender(name)
-		onRender(layoutFile)
+		onRender(layoutFor(name))
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")

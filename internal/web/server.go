@@ -10,6 +10,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,9 @@ import (
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/ratelimit"
+	"github.com/storekeep/storekeep/internal/settings"
+	"github.com/storekeep/storekeep/internal/staff"
 )
 
 // Options configures a Server.
@@ -50,6 +54,10 @@ type Server struct {
 	https   bool
 	demo    bool
 	version string
+
+	limiter    *ratelimit.Limiter
+	staffRules []staffRule
+	patterns   []string // every registered route pattern
 
 	pages   *pages
 	assets  *assets
@@ -90,6 +98,11 @@ func New(o Options) (*Server, error) {
 	if s.pages, err = parsePages(s.assets); err != nil {
 		return nil, err
 	}
+	secret, err := settings.InstallSecret(context.Background(), o.DB, s.clock.Now())
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s.limiter = ratelimit.New(o.DB, secret)
 	s.metrics = newMetrics(o.DB, o.Version)
 	s.routes()
 	if s.handler, err = s.middleware(http.HandlerFunc(s.serveMux)); err != nil {
@@ -113,4 +126,52 @@ func (s *Server) routes() {
 	s.handle("GET /static/{file}", s.static)
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /metrics", s.serveMetrics)
+	s.staffRoutes()
+}
+
+// staffRoutes lists the console. Each route names who may use it; the
+// permissions themselves are in internal/staff (roles.go).
+func (s *Server) staffRoutes() {
+	pub, part, full := accessPublic, accessPartial, accessFull
+	s.staffHandle("GET /staff/login", pub, "", s.staffLoginForm)
+	s.staffHandle("POST /staff/login", pub, "", s.staffLogin)
+	s.staffHandle("GET /staff/setup", pub, "", s.staffSetupForm)
+	s.staffHandle("POST /staff/setup", pub, "", s.staffSetup)
+	s.staffHandle("GET /staff/2fa", part, "", s.staffSecondFactorForm)
+	s.staffHandle("POST /staff/2fa", part, "", s.staffSecondFactor)
+	s.staffHandle("GET /staff/2fa/setup", part, "", s.staffEnrolForm)
+	s.staffHandle("POST /staff/2fa/setup", part, "", s.staffEnrol)
+	s.staffHandle("POST /staff/logout", part, "", s.staffLogout)
+
+	s.staffHandle("GET /staff", full, staff.PermDashboard, s.staffDashboard)
+	s.staffHandle("GET /staff/account", full, staff.PermOwnAccount, s.staffAccount)
+	s.staffHandle("POST /staff/account/password", full, staff.PermOwnAccount, s.staffChangePassword)
+	s.staffHandle("POST /staff/account/logout-everywhere", full, staff.PermOwnAccount, s.staffLogoutEverywhere)
+	s.staffHandle("POST /staff/account/sessions/{id}/revoke", full, staff.PermOwnAccount, s.staffRevokeSession)
+
+	s.staffHandle("GET /staff/team", full, staff.PermStaffManage, s.staffTeam)
+	s.staffHandle("POST /staff/team", full, staff.PermStaffManage, s.staffCreate)
+	for _, a := range []string{"role", "disable", "enable", "reset-2fa", "reset-link"} {
+		s.staffHandle("POST /staff/team/{id}/"+a, full, staff.PermStaffManage, s.staffMemberAction(a))
+	}
+	s.staffHandle("GET /staff/settings", full, staff.PermSettingsManage, s.staffSettings)
+	s.staffHandle("POST /staff/settings", full, staff.PermSettingsManage, s.staffSaveSettings)
+	s.staffHandle("POST /staff/settings/policy-notice", full, staff.PermSettingsManage, s.staffPolicyNotice)
+	s.staffHandle("GET /staff/audit", full, staff.PermAuditView, s.staffAudit)
+	s.staffHandle("GET /staff/audit.csv", full, staff.PermAuditView, s.staffAuditCSV)
+
+	// Sections whose screens come with later capabilities; their
+	// permissions and navigation are settled now.
+	s.staffHandle("GET /staff/customers", full, staff.PermCustomersView,
+		s.staffArea("Customers", "Customer accounts arrive with checkout and customer accounts. Their contact details will be visible to owners and support; every view is recorded in the audit log."))
+	s.staffHandle("GET /staff/orders", full, staff.PermBillingView,
+		s.staffArea("Orders", "Orders, invoices and refunds arrive with checkout. Billing details are visible to owners and finance only."))
+	s.staffHandle("GET /staff/licenses", full, staff.PermLicensesView,
+		s.staffArea("Licenses", "License keys and activations arrive with licensing."))
+	s.staffHandle("GET /staff/support", full, staff.PermSupportTickets,
+		s.staffArea("Support", "The support desk arrives with its own capability."))
+	s.staffHandle("GET /staff/requests", full, staff.PermPrivacyRequests,
+		s.staffArea("Privacy requests", "Requests for access, erasure and the other rights arrive with the privacy center."))
+	s.staffHandle("GET /staff/stats", full, staff.PermStatsView,
+		s.staffArea("Statistics", "Aggregated visit and sales figures, without personal data, arrive with analytics."))
 }
