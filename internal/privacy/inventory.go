@@ -52,6 +52,11 @@ var Declared = Inventory{
 			Source:     Automatically,
 			Recipients: []string{"hosting"}},
 	},
+	Cookies: []Cookie{
+		{Name: "sk_staff", Subject: Staff, Essential: true,
+			Purpose:  "keeps a staff member signed in to the back office; it holds a random session key and nothing else (named __Host-sk_staff over HTTPS)",
+			Duration: "until sign-out, 30 minutes without activity, or 12 hours at most"},
+	},
 	Tables: []Table{
 		{Name: "settings", Description: "The vendor's business settings (name, contact addresses, hosting).",
 			Columns: plain("key", "value", "updated_at")},

@@ -64,7 +64,8 @@ func TestPages(t *testing.T) {
 			want: []string{"<h1>Privacy policy</h1>", "Milterworks GmbH", "Hauptstraße 1<br>", "privacy@milterworks.example",
 				`Last updated: <time datetime="2026-05-07">7 May 2026</time>`}},
 		{name: "cookie policy", target: "/cookies", status: 200, ctype: htmlType,
-			want: []string{"<h1>Cookie policy</h1>", "This site sets no cookies", "no tracking pixels",
+			want: []string{"<h1>Cookie policy</h1>", "<code>sk_staff</code>", "Only our staff, when they sign in",
+				"Visitors who only read the site get no cookie", "no tracking pixels",
 				`<time datetime="2026-05-07">7 May 2026</time>`, "privacy@milterworks.example"}},
 		{name: "unknown page", target: "/no/such/page", status: 404, ctype: htmlType,
 			want: []string{"<title>Page not found · Milterworks</title>", "There is no page at this address", `href="/"`}},
@@ -183,4 +184,16 @@ func readAll(t *testing.T, res *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestPublicPagesSetNoCookies keeps the cookie policy's promise that a
+// visitor who only reads the site gets no cookie.
+func TestPublicPagesSetNoCookies(t *testing.T) {
+	s := newSite(t, testutil.SQLite(t))
+	for _, target := range []string{"/", "/products/mailguard", "/pricing", "/privacy", "/cookies", "/no/such/page", "/staff/login"} {
+		res, _ := s.get(t, target)
+		if c := res.Header.Values("Set-Cookie"); len(c) > 0 {
+			t.Errorf("GET %s set cookies %v", target, c)
+		}
+	}
 }
