@@ -161,6 +161,11 @@ func (e *pageEvents) record(ev any) {
 func (e *pageEvents) offSite(site string) []string {
 	var out []string
 	for _, u := range e.requests {
+		// data: URLs are decoded by the browser itself (its own date-picker
+		// icon, for one) and reach no server.
+		if strings.HasPrefix(u, "data:") {
+			continue
+		}
 		if u != site && !strings.HasPrefix(u, site+"/") {
 			out = append(out, u)
 		}

@@ -53,6 +53,7 @@ func rootCommand() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{cmd: c.Name(), err: err}
 	})
-	root.AddCommand(serveCommand(), demoCommand(), migrateCommand(), configCommand(), versionCommand(), privacyCommand())
+	root.AddCommand(serveCommand(), demoCommand(), migrateCommand(), configCommand(), versionCommand(), privacyCommand(),
+		staffCommand(), auditCommand())
 	return root
 }

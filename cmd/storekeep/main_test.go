@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
 
@@ -185,5 +186,58 @@ func TestServerErrorLogHasNoAddresses(t *testing.T) {
 	out := buf.String()
 	if strings.Contains(out, "192.0.2.44") || strings.Contains(out, "2001:db8::7") || !strings.Contains(out, "TLS handshake error from [address]") {
 		t.Fatalf("address left in server log: %s", out)
+	}
+}
+
+func TestStaffAndAuditCommands(t *testing.T) {
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "sk.db")
+	base := []string{"--db", dbPath, "--base-url", "https://shop.example.com"}
+	run := func(args ...string) (string, error) { return execute(t, ctx, append(args, base...)...) }
+
+	out, err := run("staff", "create", "--email", "Owner@Example.com", "--role", "owner")
+	if err != nil || !regexp.MustCompile(`https://shop\.example\.com/staff/setup\?token=[A-Za-z0-9_-]{43}`).MatchString(out) ||
+		!strings.Contains(out, "two-factor") {
+		t.Fatalf("staff create: %v\n%s", err, out)
+	}
+	if _, err := run("staff", "create", "--email", "owner@example.com"); err == nil || !strings.Contains(err.Error(), "reset-link") {
+		t.Fatalf("duplicate create: err = %v", err)
+	}
+	if _, err := run("staff", "create", "--email", "x@example.com", "--role", "boss"); err == nil || !strings.Contains(err.Error(), "unknown role") {
+		t.Fatalf("bad role: err = %v", err)
+	}
+	if _, err := run("staff", "create"); err == nil || !strings.Contains(err.Error(), "--email is required") {
+		t.Fatalf("missing email: err = %v", err)
+	}
+	out, err = run("staff", "list")
+	if err != nil || !strings.Contains(out, "owner@example.com") || !strings.Contains(out, "invited") {
+		t.Fatalf("staff list: %v\n%s", err, out)
+	}
+	out, err = run("staff", "reset-link", "--email", "owner@example.com")
+	if err != nil || !strings.Contains(out, "/staff/setup?token=") {
+		t.Fatalf("reset-link: %v\n%s", err, out)
+	}
+	if _, err := run("staff", "reset-link", "--email", "ghost@example.com"); err == nil || !strings.Contains(err.Error(), "staff list") {
+		t.Fatalf("reset-link for an unknown account: err = %v", err)
+	}
+	if out, err = run("staff", "reset-2fa", "--email", "owner@example.com"); err != nil {
+		t.Fatalf("reset-2fa: %v\n%s", err, out)
+	}
+	out, err = run("audit", "verify")
+	if err != nil || !strings.Contains(out, "intact: 3 entries") {
+		t.Fatalf("audit verify: %v\n%s", err, out)
+	}
+
+	// Change an entry behind Storekeep's back: verify must notice.
+	d, err := db.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ExecContext(ctx, `UPDATE audit_log SET detail = 'nothing happened' WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if _, err := run("audit", "verify"); err == nil || !strings.Contains(err.Error(), "broken at entry 2") {
+		t.Fatalf("verify after tampering: err = %v", err)
 	}
 }

@@ -117,6 +117,9 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		if _, err := demo.Seed(ctx, d, clk.Now()); err != nil {
 			return err
 		}
+		if err := demo.SeedStaff(ctx, d, clk.Now()); err != nil {
+			return err
+		}
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -142,7 +145,12 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "db", d.String(), "startup", time.Since(started).Round(time.Microsecond))
 	if isDemo {
-		fmt.Fprintf(out, "Storekeep demo running at %s/\nPress Ctrl-C to stop.\n", cfg.BaseURL)
+		fmt.Fprintf(out, "Storekeep demo running at %s/\n", cfg.BaseURL)
+		fmt.Fprintf(out, "Staff console: %s/staff/login (password %q for every account)\n", cfg.BaseURL, demo.StaffPassword)
+		for _, a := range demo.StaffAccounts {
+			fmt.Fprintf(out, "  %-8s %s\n", a.Role, a.Email)
+		}
+		fmt.Fprintln(out, "Press Ctrl-C to stop.")
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

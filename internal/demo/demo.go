@@ -11,6 +11,7 @@ import (
 	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/settings"
+	"github.com/storekeep/storekeep/internal/staff"
 )
 
 // Vendor is the demo's fictional vendor.
@@ -105,4 +106,43 @@ func Seed(ctx context.Context, d *db.DB, now time.Time) (bool, error) {
 		return false, fmt.Errorf("seed demo data: %w", err)
 	}
 	return true, nil
+}
+
+// StaffPassword is the password of every demo staff account. It is printed
+// when the demo starts; the demo's database is thrown away on exit.
+const StaffPassword = "quillfeather-demo"
+
+// StaffAccounts are the demo's staff, one per role. The owner sets up
+// two-factor authentication at the first sign-in, as a real owner must.
+var StaffAccounts = []struct {
+	Email, Name string
+	Role        staff.Role
+}{
+	{"owner@quillfeather.example", "Olivia Owner", staff.Owner},
+	{"support@quillfeather.example", "Sam Support", staff.Support},
+	{"finance@quillfeather.example", "Fran Finance", staff.Finance},
+	{"analyst@quillfeather.example", "Andy Analyst", staff.Analyst},
+}
+
+// SeedStaff creates the demo staff accounts unless staff exist already.
+func SeedStaff(ctx context.Context, d *db.DB, now time.Time) error {
+	var n int
+	if err := d.QueryRowContext(ctx, `SELECT count(*) FROM staff`).Scan(&n); err != nil {
+		return fmt.Errorf("check demo staff: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		for _, s := range StaffAccounts {
+			a, err := staff.Create(ctx, tx, s.Email, s.Name, s.Role, now)
+			if err != nil {
+				return err
+			}
+			if err := staff.SetPassword(ctx, tx, a.ID, StaffPassword, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/demo"
 	"github.com/storekeep/storekeep/internal/settings"
+	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
 
@@ -28,6 +29,17 @@ func TestSeedOnceWithMilterEditions(t *testing.T) {
 		}
 		if len(ps) != len(demo.Products) || len(ps[0].Editions) != 3 {
 			t.Fatalf("demo catalog = %d products, first with %d editions", len(ps), len(ps[0].Editions))
+		}
+		for range 2 {
+			if err := demo.SeedStaff(ctx, d, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, s := range demo.StaffAccounts {
+			a, err := staff.CheckPassword(ctx, d, s.Email, demo.StaffPassword)
+			if err != nil || a.Role != s.Role {
+				t.Fatalf("demo account %s: %+v, %v", s.Email, a, err)
+			}
 		}
 		v, err := settings.Load(ctx, d)
 		if err != nil || v != demo.Vendor {

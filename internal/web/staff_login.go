@@ -246,7 +246,14 @@ func (s *Server) staffEnrol(w http.ResponseWriter, r *http.Request) error {
 			if token, err = s.upgrade(tx, r, sess); err != nil {
 				return err
 			}
-			return s.record(ctx, tx, r, sess.Account.ID, "staff.2fa_enrolled", "staff", itoa(sess.Account.ID), "")
+			if err := s.record(ctx, tx, r, sess.Account.ID, "staff.2fa_enrolled", "staff", itoa(sess.Account.ID), ""); err != nil {
+				return err
+			}
+			if sess.Level == staff.LevelFull {
+				return nil
+			}
+			// Enrolling completed a sign-in that stopped after the password.
+			return s.record(ctx, tx, r, sess.Account.ID, "staff.login", "staff", itoa(sess.Account.ID), "password and new second factor")
 		})
 		if err != nil {
 			return err

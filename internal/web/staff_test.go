@@ -236,6 +236,9 @@ func TestOwnerMustEnrolSecondFactor(t *testing.T) {
 		if len(codes) != 10 {
 			t.Fatalf("%d recovery codes shown, want 10:\n%s", len(codes), body)
 		}
+		if len(auditActions(t, d, "staff.login")) != 1 || len(auditActions(t, d, "staff.2fa_enrolled")) != 1 {
+			t.Fatal("a sign-in completed by enrolment must record both the enrolment and the sign-in")
+		}
 		res, body = b.get(t, "/staff")
 		wantStatus(t, res, body, 200)
 		res, body = b.get(t, "/staff/account")
