@@ -7,17 +7,19 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/crypto/acme/autocert"
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/demo"
+	"github.com/storekeep/storekeep/internal/serving"
 	"github.com/storekeep/storekeep/internal/web"
 )
 
@@ -104,7 +106,9 @@ func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*db.DB, 
 }
 
 // run starts the server and blocks until ctx ends, then shuts down
-// gracefully: in-flight requests get up to 10 seconds to finish.
+// gracefully: in-flight requests get up to 10 seconds to finish. With TLS
+// configured it serves HTTPS on --addr and redirects plain HTTP on
+// --http-addr; the demo always serves plain HTTP.
 func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) error {
 	log := cfg.Logger(os.Stderr)
 	d, err := openDB(ctx, cfg, log)
@@ -122,9 +126,29 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		}
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	var https *serving.HTTPS
+	if cfg.TLSEnabled() && !isDemo {
+		if https, err = newHTTPS(cfg, d, clk, log); err != nil {
+			return err
+		}
+	}
+
+	ln, err := listen(cfg.Addr, "--addr")
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %v; choose another --addr or stop what uses that port", cfg.Addr, err)
+		return err
+	}
+	var httpLn net.Listener
+	if https != nil && cfg.HTTPAddr != "" {
+		if httpLn, err = listen(cfg.HTTPAddr, "--http-addr"); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	closeAll := func() {
+		ln.Close()
+		if httpLn != nil {
+			httpLn.Close()
+		}
 	}
 	if isDemo {
 		// The real port is known only now when --addr asked for port 0.
@@ -132,18 +156,32 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 	}
 	srv, err := web.New(web.Options{DB: d, Clock: clk, Logger: log, BaseURL: cfg.BaseURL, Demo: isDemo, Version: version()})
 	if err != nil {
-		ln.Close()
+		closeAll()
 		return err
 	}
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(redactingHandler{log.Handler()}, slog.LevelWarn),
+	s := &serving.Server{
+		// Always, so that serving.ClientIP is the one way to learn the
+		// client's address; with no trusted proxies it is the TCP peer.
+		Handler:  serving.ClientIPMiddleware(cfg.Proxies())(srv.Handler()),
+		ErrorLog: slog.NewLogLogger(quietHandshakes{redactingHandler{log.Handler()}}, slog.LevelWarn),
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "db", d.String(), "startup", time.Since(started).Round(time.Microsecond))
+	attrs := []any{"addr", ln.Addr().String(), "db", d.String(), "base_url", cfg.BaseURL}
+	if https != nil {
+		s.TLSConfig, s.RedirectHandler = https.TLSConfig, https.HTTPHandler
+		mode := "files"
+		if https.Manager != nil {
+			mode = "acme"
+		}
+		attrs = append(attrs, "tls", mode)
+		if httpLn != nil {
+			attrs = append(attrs, "http_addr", httpLn.Addr().String())
+		}
+	}
+	if n := len(cfg.Proxies()); n > 0 {
+		attrs = append(attrs, "trusted_proxies", n)
+	}
+	attrs = append(attrs, "startup", time.Since(started).Round(time.Microsecond))
+	log.Info("listening", attrs...)
 	if isDemo {
 		fmt.Fprintf(out, "Storekeep demo running at %s/\n", cfg.BaseURL)
 		fmt.Fprintf(out, "Staff console: %s/staff/login (password %q for every account)\n", cfg.BaseURL, demo.StaffPassword)
@@ -152,18 +190,52 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		}
 		fmt.Fprintln(out, "Press Ctrl-C to stop.")
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("server stopped: %w", err)
-	case <-ctx.Done():
+	stop := context.AfterFunc(ctx, func() { log.Info("shutting down") })
+	defer stop()
+	return s.Serve(ctx, ln, httpLn)
+}
+
+// newHTTPS sets up certificates as configured: automatic ones kept in the
+// database or a directory, or the given files.
+func newHTTPS(cfg *config.Config, d *db.DB, clk clock.Clock, log *slog.Logger) (*serving.HTTPS, error) {
+	o := serving.Options{BaseURL: cfg.BaseURL, Domains: cfg.Domains(), CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, Logger: log}
+	if len(o.Domains) > 0 {
+		o.ACMEEmail, o.ACMEDirectory = cfg.ACMEEmail, cfg.ACMEDirectory
+		if cfg.ACMECache == "db" {
+			o.ACMECache = serving.NewDBCache(d, clk)
+		} else {
+			o.ACMECache = autocert.DirCache(cfg.ACMECache)
+		}
 	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("graceful shutdown: %w", err)
+	return serving.NewHTTPS(o)
+}
+
+func listen(addr, flag string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		return ln, nil
 	}
-	return nil
+	hint := "choose another " + flag + " or stop what uses that port"
+	if errors.Is(err, os.ErrPermission) {
+		hint = "ports below 1024 need privileges: grant them (e.g. systemd AmbientCapabilities=CAP_NET_BIND_SERVICE, or setcap cap_net_bind_service=+ep on the binary) or choose another " + flag
+	}
+	return nil, fmt.Errorf("cannot listen on %s: %v; %s", addr, err, hint)
+}
+
+// quietHandshakes logs net/http's "TLS handshake error" messages at debug
+// level: on a public HTTPS port, scanners and bots cause them all day.
+type quietHandshakes struct{ slog.Handler }
+
+// Enabled lets every message through to Handle, which decides by the
+// message's text.
+func (h quietHandshakes) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h quietHandshakes) Handle(ctx context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "TLS handshake error") {
+		r.Level = slog.LevelDebug
+	}
+	if !h.Handler.Enabled(ctx, r.Level) {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
 }

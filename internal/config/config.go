@@ -1,17 +1,20 @@
 // Package config is the bootstrap configuration of a Storekeep process:
-// where to listen, which database, the public base URL, logging and the SMTP
-// relay. Each setting is a flag with a STOREKEEP_* environment variable as
+// where to listen, HTTPS, which database, the public base URL, logging and
+// the SMTP relay. Each setting is a flag with a STOREKEEP_* environment variable as
 // its default; business settings live in the database instead.
 package config
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -19,7 +22,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/serving"
 )
+
+// DefaultACMEDirectory is Let's Encrypt's production directory.
+const DefaultACMEDirectory = "https://acme-v02.api.letsencrypt.org/directory"
 
 // Config is the effective configuration.
 type Config struct {
@@ -36,7 +43,25 @@ type Config struct {
 	SMTPPassword string
 	SMTPFrom     string
 
+	// HTTPS: either automatic certificates for TLSDomains, or TLSCert and
+	// TLSKey files. HTTPAddr serves redirects to HTTPS and ACME challenges.
+	TLSDomains     string // comma-separated
+	ACMEEmail      string
+	ACMEDirectory  string
+	ACMECache      string // "db" or a directory
+	TLSCert        string
+	TLSKey         string
+	HTTPAddr       string
+	TrustedProxies string // comma-separated IPs and CIDR blocks
+
 	envErrs []string // malformed STOREKEEP_* variables, reported by Validate
+
+	// Whether --addr and --http-addr were given (flag or environment):
+	// their defaults depend on whether TLS is on.
+	addrSet, httpAddrSet bool
+
+	domains []string
+	proxies []netip.Prefix
 }
 
 // setting describes one configuration entry once, for flags, environment
@@ -48,11 +73,20 @@ type setting struct {
 	num             *int
 	boolean         *bool
 	def             string
+	set             *bool // for strings: records whether the flag or variable was given
 }
 
 func (c *Config) settings() []setting {
 	return []setting{
-		{flag: "addr", env: "STOREKEEP_ADDR", def: "127.0.0.1:8080", str: &c.Addr, help: "address to listen on (host:port)"},
+		{flag: "addr", env: "STOREKEEP_ADDR", def: "127.0.0.1:8080", str: &c.Addr, set: &c.addrSet, help: "address to listen on (host:port; default :443 with TLS)"},
+		{flag: "http-addr", env: "STOREKEEP_HTTP_ADDR", def: "", str: &c.HTTPAddr, set: &c.httpAddrSet, help: "with TLS: plain-HTTP address that redirects to HTTPS and answers ACME challenges (default :80; empty disables)"},
+		{flag: "tls-domains", env: "STOREKEEP_TLS_DOMAINS", def: "", str: &c.TLSDomains, help: "comma-separated host names to get certificates for automatically (ACME), e.g. shop.example.com"},
+		{flag: "acme-email", env: "STOREKEEP_ACME_EMAIL", def: "", str: &c.ACMEEmail, help: "contact address for the certificate authority (optional)"},
+		{flag: "acme-directory", env: "STOREKEEP_ACME_DIRECTORY", def: DefaultACMEDirectory, str: &c.ACMEDirectory, help: "ACME directory URL of the certificate authority"},
+		{flag: "acme-cache", env: "STOREKEEP_ACME_CACHE", def: "db", str: &c.ACMECache, help: "where ACME account and certificates are kept: db (shared by all instances) or a directory"},
+		{flag: "tls-cert", env: "STOREKEEP_TLS_CERT", def: "", str: &c.TLSCert, help: "PEM certificate chain file (instead of --tls-domains); re-read when it changes"},
+		{flag: "tls-key", env: "STOREKEEP_TLS_KEY", def: "", str: &c.TLSKey, help: "PEM private key file for --tls-cert"},
+		{flag: "trusted-proxies", env: "STOREKEEP_TRUSTED_PROXIES", def: "", str: &c.TrustedProxies, help: "comma-separated IPs and CIDR blocks of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed"},
 		{flag: "db", env: "STOREKEEP_DB", def: "", str: &c.DB, help: "database: a SQLite file path, or a postgres:// URL (default: storekeep.db in the data directory)"},
 		{flag: "data-dir", env: "STOREKEEP_DATA_DIR", def: ".", str: &c.DataDir, help: "directory for the SQLite database and other files"},
 		{flag: "base-url", env: "STOREKEEP_BASE_URL", def: "", str: &c.BaseURL, help: "public URL of the site, e.g. https://shop.example.com (default: http://ADDR)"},
@@ -73,11 +107,15 @@ func (c *Config) settings() []setting {
 func (c *Config) Bind(fs *pflag.FlagSet) {
 	for _, s := range c.settings() {
 		def := s.def
-		if v, ok := os.LookupEnv(s.env); ok {
+		v, fromEnv := os.LookupEnv(s.env)
+		if fromEnv {
 			def = v
 		}
 		help := s.help + " [" + s.env + "]"
 		switch {
+		case s.str != nil && s.set != nil:
+			*s.str, *s.set = def, fromEnv
+			fs.Var(&trackedString{s: s.str, set: s.set}, s.flag, help)
 		case s.str != nil:
 			fs.StringVar(s.str, s.flag, def, help)
 		case s.num != nil:
@@ -96,11 +134,29 @@ func (c *Config) Bind(fs *pflag.FlagSet) {
 	}
 }
 
+// trackedString is a string flag that remembers whether it was given.
+type trackedString struct {
+	s   *string
+	set *bool
+}
+
+func (t *trackedString) String() string {
+	if t.s == nil {
+		return ""
+	}
+	return *t.s
+}
+func (t *trackedString) Set(v string) error { *t.s, *t.set = v, true; return nil }
+func (t *trackedString) Type() string       { return "string" }
+
 // Validate checks the configuration and fills in derived defaults. Its
 // errors name the setting and say what a valid value looks like.
 func (c *Config) Validate() error {
 	if len(c.envErrs) > 0 {
 		return fmt.Errorf("invalid environment: %s", strings.Join(c.envErrs, "; "))
+	}
+	if err := c.validateTLS(); err != nil {
+		return err
 	}
 	host, port, err := net.SplitHostPort(c.Addr)
 	if err != nil {
@@ -119,16 +175,37 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--db: %w", err)
 	}
 	if c.BaseURL == "" {
-		if host == "" || host == "0.0.0.0" || host == "::" {
-			host = "localhost"
+		switch {
+		case len(c.domains) > 0:
+			c.BaseURL = "https://" + c.domains[0]
+		default:
+			if host == "" || host == "0.0.0.0" || host == "::" {
+				host = "localhost"
+			}
+			scheme := "http"
+			if c.TLSEnabled() {
+				scheme = "https"
+			}
+			c.BaseURL = scheme + "://" + net.JoinHostPort(host, port)
+			if c.TLSEnabled() && port == "443" {
+				c.BaseURL = "https://" + host
+				if strings.Contains(host, ":") {
+					c.BaseURL = "https://[" + host + "]"
+				}
+			}
 		}
-		c.BaseURL = "http://" + net.JoinHostPort(host, port)
 	}
 	u, err := url.Parse(c.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 		return fmt.Errorf("--base-url %q is not an absolute http(s) URL without a path: use e.g. https://shop.example.com", c.BaseURL)
 	}
 	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
+	if c.TLSEnabled() && u.Scheme != "https" {
+		return fmt.Errorf("--base-url %q is http:// but this server serves HTTPS (--tls-domains or --tls-cert): use https://%s", c.BaseURL, u.Host)
+	}
+	if len(c.domains) > 0 && !slices.Contains(c.domains, strings.ToLower(u.Hostname())) {
+		return fmt.Errorf("--base-url host %q is not among --tls-domains %s: add it there, or use one of those names in --base-url", u.Hostname(), strings.Join(c.domains, ","))
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("--log-format %q: use text or json", c.LogFormat)
 	}
@@ -140,6 +217,128 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// validateTLS checks the HTTPS and proxy settings and sets the defaults of
+// --addr and --http-addr that depend on whether TLS is on.
+func (c *Config) validateTLS() error {
+	domains, err := parseDomains(c.TLSDomains)
+	if err != nil {
+		return err
+	}
+	c.domains = domains
+	c.TLSDomains = strings.Join(domains, ",") // as effective, for 'storekeep config'
+	switch {
+	case len(domains) > 0 && (c.TLSCert != "" || c.TLSKey != ""):
+		return errors.New("--tls-domains and --tls-cert/--tls-key are mutually exclusive: use --tls-domains for automatic certificates, or --tls-cert and --tls-key for a certificate you manage, not both")
+	case c.TLSCert != "" && c.TLSKey == "":
+		return errors.New("--tls-cert given without --tls-key: give the private key file that belongs to the certificate too")
+	case c.TLSKey != "" && c.TLSCert == "":
+		return errors.New("--tls-key given without --tls-cert: give the certificate chain file too")
+	}
+	if c.TLSEnabled() {
+		if !c.addrSet {
+			c.Addr = ":443"
+		}
+		if !c.httpAddrSet {
+			c.HTTPAddr = ":80"
+		}
+	} else if c.HTTPAddr != "" {
+		return fmt.Errorf("--http-addr %q is only used with TLS: set --tls-domains or --tls-cert and --tls-key, or leave --http-addr empty", c.HTTPAddr)
+	}
+	if c.HTTPAddr != "" {
+		_, port, err := net.SplitHostPort(c.HTTPAddr)
+		if p, perr := strconv.Atoi(port); err != nil || perr != nil || p < 0 || p > 65535 {
+			return fmt.Errorf("--http-addr %q is not host:port: use e.g. :80, or an empty value to serve no plain HTTP", c.HTTPAddr)
+		}
+		if c.HTTPAddr == c.Addr && port != "0" {
+			return fmt.Errorf("--http-addr and --addr are both %q: the HTTPS site and the plain-HTTP redirect need different ports, e.g. --addr :443 --http-addr :80", c.Addr)
+		}
+	}
+	if len(domains) > 0 {
+		u, err := url.Parse(c.ACMEDirectory)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return fmt.Errorf("--acme-directory %q is not an https:// URL: leave it at the default (Let's Encrypt, %s) or give your CA's directory URL", c.ACMEDirectory, DefaultACMEDirectory)
+		}
+		if c.ACMECache == "" {
+			return errors.New("--acme-cache is empty: use db to keep certificates in the database (shared by all instances), or a directory")
+		}
+		if c.ACMECache != "db" {
+			if st, err := os.Stat(c.ACMECache); err == nil && !st.IsDir() {
+				return fmt.Errorf("--acme-cache %q is a file, not a directory: give a directory (created if missing) or db", c.ACMECache)
+			}
+		}
+		email := strings.TrimPrefix(c.ACMEEmail, "mailto:")
+		if email != "" && (!strings.Contains(email, "@") || strings.ContainsAny(email, " ,;<>")) {
+			return fmt.Errorf("--acme-email %q is not one email address: give e.g. ops@example.com, or leave it empty", c.ACMEEmail)
+		}
+		c.ACMEEmail = email
+	}
+	c.proxies, err = serving.ParseTrustedProxies(c.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	proxies := make([]string, len(c.proxies))
+	for i, p := range c.proxies {
+		proxies[i] = p.String()
+	}
+	c.TrustedProxies = strings.Join(proxies, ",")
+	return nil
+}
+
+// parseDomains reads --tls-domains: host names only, lower-cased, without
+// duplicates.
+func parseDomains(list string) ([]string, error) {
+	var out []string
+	for _, d := range strings.Split(list, ",") {
+		d = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))
+		switch {
+		case d == "":
+			continue
+		case strings.Contains(d, "://") || strings.ContainsAny(d, "/:"):
+			return nil, fmt.Errorf("--tls-domains: %q is not a host name: give names only, without scheme, port or path, e.g. shop.example.com", d)
+		case strings.HasPrefix(d, "*"):
+			return nil, fmt.Errorf("--tls-domains: %q is a wildcard, which needs a DNS challenge that Storekeep does not do: list each name, or use --tls-cert and --tls-key", d)
+		case net.ParseIP(d) != nil:
+			return nil, fmt.Errorf("--tls-domains: %q is an IP address: automatic certificates need a DNS name", d)
+		case !validHostname(d):
+			return nil, fmt.Errorf("--tls-domains: %q is not a valid host name: use letters, digits, hyphens and at least one dot, e.g. shop.example.com (write international names in their xn-- form)", d)
+		}
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func validHostname(d string) bool {
+	if len(d) > 253 || !strings.Contains(d, ".") {
+		return false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// TLSEnabled reports whether the server terminates TLS itself, with
+// automatic certificates or certificate files.
+func (c *Config) TLSEnabled() bool {
+	return len(c.domains) > 0 || c.TLSCert != "" || c.TLSKey != ""
+}
+
+// Domains returns the host names for automatic certificates (valid after
+// Validate).
+func (c *Config) Domains() []string { return slices.Clone(c.domains) }
+
+// Proxies returns the trusted reverse proxies (valid after Validate).
+func (c *Config) Proxies() []netip.Prefix { return slices.Clone(c.proxies) }
 
 func (c *Config) level() (slog.Level, error) {
 	var l slog.Level

@@ -116,6 +116,8 @@ var Declared = Inventory{
 		}},
 		{Name: "audit_head", Description: "The latest sequence number and hash of the audit chain.",
 			Columns: plain("id", "seq", "hash")},
+		{Name: "acme_cache", Description: "Automatic TLS certificates shared by all instances: the ACME account key, certificates for the site's domains with their private keys, and pending challenge answers.",
+			Columns: plain("key", "data", "updated_at")},
 		{Name: "goose_db_version", Description: "Which schema migrations have been applied.",
 			Columns: plain("id", "version_id", "is_applied", "tstamp")},
 	},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/ratelimit"
+	"github.com/storekeep/storekeep/internal/serving"
 	"github.com/storekeep/storekeep/internal/staff"
 )
 
@@ -154,15 +155,10 @@ func safeNext(next string) string {
 	return "/staff"
 }
 
-// clientIP is the address of the person making the request (see
-// serving.ClientIPMiddleware for proxies).
-func clientIP(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr().Unmap()
-}
+// clientIP is the address of the person making the request: the TCP peer,
+// or behind a trusted reverse proxy the client it names
+// (serving.ClientIPMiddleware, which serve puts in front of the site).
+func clientIP(r *http.Request) netip.Addr { return serving.ClientIP(r) }
 
 // allow counts a hit against each bucket and reports whether all are
 // within their limits.

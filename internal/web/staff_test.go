@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/serving"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
@@ -686,5 +688,30 @@ func TestConsoleAreasAndDashboard(t *testing.T) {
 	mustContain(t, body, "<h1>Customers</h1>")
 	if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Fatalf("console page Cache-Control %q, want no-store", cc)
+	}
+}
+
+// TestAuditRecordsTheClientBehindATrustedProxy: with serve's proxy
+// middleware in front, the audit log names the client's network, not the
+// proxy's, and only when the proxy is trusted.
+func TestAuditRecordsTheClientBehindATrustedProxy(t *testing.T) {
+	s := newSite(t, testutil.SQLite(t))
+	m := addStaff(t, s, "support@milterworks.example", staff.Support, false)
+	// httptest requests come from 192.0.2.1.
+	s.h = serving.ClientIPMiddleware([]netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")})(s.srv.Handler())
+	b := newBrowser(s)
+	res, _ := b.do(t, http.MethodPost, "/staff/login", url.Values{"email": {m.Email}, "password": {staffPassword}},
+		http.Header{"X-Forwarded-For": {"203.0.113.77"}})
+	wantRedirect(t, res, "/staff")
+	logins := auditActions(t, s.d, "staff.login")
+	if len(logins) != 1 || logins[0].SourceNet != "203.0.113.0/24" {
+		t.Fatalf("login recorded from %+v, want the client's network 203.0.113.0/24", logins)
+	}
+	s.h = serving.ClientIPMiddleware(nil)(s.srv.Handler())
+	res, _ = b.do(t, http.MethodPost, "/staff/login", url.Values{"email": {m.Email}, "password": {staffPassword}},
+		http.Header{"X-Forwarded-For": {"203.0.113.77"}})
+	wantRedirect(t, res, "/staff")
+	if logins = auditActions(t, s.d, "staff.login"); logins[0].SourceNet != "192.0.2.0/24" {
+		t.Fatalf("an untrusted X-Forwarded-For was believed: %+v", logins[0])
 	}
 }
