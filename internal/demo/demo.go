@@ -24,6 +24,8 @@ var Vendor = settings.Vendor{
 	Country:         "Demoland",
 	HostingProvider: "Example Hosting GmbH (demo)",
 	HostingLocation: "Frankfurt, Germany (EEA)",
+	MailProvider:    "Example Mail Relay SE (demo)",
+	MailLocation:    "Stockholm, Sweden (EEA)",
 }
 
 // Products is the demo catalog: a Postfix milter in three editions and a

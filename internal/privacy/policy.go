@@ -185,6 +185,15 @@ func vendorRecipient(r Recipient, v settings.Vendor) Recipient {
 		}
 		r.Transfer = v.HostingTransfer
 	}
+	if r.Setting == "mail" {
+		if v.MailProvider != "" {
+			r.Name = v.MailProvider
+		}
+		if v.MailLocation != "" {
+			r.Location = v.MailLocation
+		}
+		r.Transfer = v.MailTransfer
+	}
 	return r
 }
 

@@ -39,6 +39,11 @@ type Vendor struct {
 	// Clauses) when the hosting location is outside the EEA; empty means the
 	// data stays inside the EEA, and the policy says so.
 	HostingTransfer string
+	// MailProvider, MailLocation and MailTransfer say the same of the SMTP
+	// relay that delivers our email.
+	MailProvider string
+	MailLocation string
+	MailTransfer string
 }
 
 // keys maps the setting keys to the fields of Vendor, in a fixed order.
@@ -59,6 +64,9 @@ func (v *Vendor) fields() []struct {
 		{"vendor.hosting_provider", &v.HostingProvider},
 		{"vendor.hosting_location", &v.HostingLocation},
 		{"vendor.hosting_transfer", &v.HostingTransfer},
+		{"vendor.mail_provider", &v.MailProvider},
+		{"vendor.mail_location", &v.MailLocation},
+		{"vendor.mail_transfer", &v.MailTransfer},
 	}
 }
 
@@ -71,6 +79,7 @@ func Defaults() Vendor {
 		PrivacyEmail:    "privacy@example.invalid",
 		SupportEmail:    "support@example.invalid",
 		HostingProvider: "(hosting provider not set)",
+		MailProvider:    "(email delivery provider not set)",
 	}
 }
 

@@ -1,0 +1,32 @@
+package privacy
+
+// mailPart declares the email outbox and the relay that delivers it.
+var mailPart = Inventory{
+	Recipients: []Recipient{
+		{ID: "mail", Name: "Email delivery provider", Setting: "mail",
+			Role:     "delivers the emails we send you (receipts, license keys, sign-in links, notices), under a data processing agreement",
+			Location: "set by the vendor"},
+	},
+	Tables: []Table{
+		{Name: "outbox", Description: "Emails waiting to be sent, and a record of those sent.", Subject: Customer, Columns: []Column{
+			{Name: "id"}, {Name: "kind"}, {Name: "template"},
+			mailColumn("to_addr", "user.contact.email", "to"),
+			mailColumn("subject", "user.contact.correspondence", "subject"),
+			mailColumn("text_body", "user.contact.correspondence", "text"),
+			mailColumn("html_body", "user.contact.correspondence", ""),
+			{Name: "message_id"}, {Name: "dedup_key", Note: "names an event such as an order number, not a person"},
+			{Name: "customer_id"}, {Name: "staff_id"},
+			{Name: "created_at"}, {Name: "send_after"}, {Name: "attempts"},
+			{Name: "last_error", Note: "the relay's answer; the worker strips addresses from it"},
+			{Name: "locked_until"}, {Name: "locked_by"}, {Name: "sent_at"}, {Name: "transport"},
+		}},
+	},
+}
+
+// mailColumn declares a column of a queued or sent email: kept 90 days
+// after it was written, as proof of what we sent, then deleted.
+func mailColumn(name string, c Category, export string) Column {
+	return Column{Name: name, Personal: true, Category: c, Purposes: []string{"delivery"},
+		Retention: Retention{Days: 90, From: FromCollection, Why: "proof of what was sent, for support questions"},
+		Erasure:   EraseDelete, Source: FromSubject, Export: export, Recipients: []string{"mail"}}
+}
