@@ -1,0 +1,87 @@
+// Package payments is the edge between Storekeep and payment processors.
+// Card data never reaches us: a provider sends the buyer to the
+// processor's hosted page and tells us the outcome through signed webhook
+// events, which this package verifies and turns into Events. What an event
+// does to an order is decided in package orders.
+package payments
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Line is one item of a checkout, with the price taken from our catalog.
+type Line struct {
+	Name        string // e.g. "QuillGuard Milter Professional (one-time)"
+	AmountMinor int64
+	Currency    string // ISO 4217, upper case
+	Quantity    int
+}
+
+// Checkout asks a provider to collect payment for an order.
+type Checkout struct {
+	OrderID       int64
+	OrderNumber   string // our public order reference; sent to the processor as client reference
+	CustomerEmail string
+	// CustomerRef is the processor's customer reference from an earlier
+	// purchase, to reuse; "" for none.
+	CustomerRef string
+	Lines       []Line
+	SuccessURL  string // where the processor returns the buyer after paying
+	CancelURL   string // where it returns a buyer who gives up
+}
+
+// Started is where to send the buyer and how the processor names the
+// checkout.
+type Started struct {
+	SessionRef  string // the processor's checkout session ID (unique per order)
+	RedirectURL string // the hosted payment page; "" when nothing is to be paid online (manual invoice)
+	ExpiresAt   time.Time
+}
+
+// Provider starts checkouts with one processor (or none, for manual
+// invoices).
+type Provider interface {
+	// Name is "stripe", "manual" or "demo".
+	Name() string
+	// Label is how the checkout page names the way to pay.
+	Label() string
+	StartCheckout(ctx context.Context, c Checkout) (Started, error)
+}
+
+// EventType is what happened at the processor, normalised.
+type EventType string
+
+// The events orders act on.
+const (
+	CheckoutCompleted EventType = "checkout.completed" // paid
+	CheckoutExpired   EventType = "checkout.expired"   // never paid
+	PaymentRefunded   EventType = "payment.refunded"
+	DisputeOpened     EventType = "dispute.opened"
+	DisputeWon        EventType = "dispute.won"
+	DisputeLost       EventType = "dispute.lost"
+)
+
+// Event is a verified processor event.
+type Event struct {
+	ID          string // the processor's event ID: processing is idempotent on it
+	Provider    string
+	Type        EventType
+	Created     time.Time
+	SessionRef  string // checkout session, when the event names one
+	PaymentRef  string // the payment (payment intent), when known
+	CustomerRef string // the processor's customer, when known
+	OrderNumber string // our reference, echoed back by the processor
+	AmountMinor int64
+	Currency    string
+}
+
+// Errors a webhook handler tells apart.
+var (
+	// ErrBadSignature: the payload is not signed with our secret, or the
+	// signature is too old. Answer 400 and change nothing.
+	ErrBadSignature = errors.New("payments: webhook signature invalid or expired")
+	// ErrIgnored: a genuine event of a type we do not act on. Answer 200.
+	ErrIgnored = errors.New("payments: event type not handled")
+)
