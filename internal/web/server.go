@@ -20,6 +20,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/ratelimit"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/staff"
@@ -43,6 +44,18 @@ type Options struct {
 	Demo bool
 	// Version is the build's version, exported as a metric.
 	Version string
+	// Payments are the enabled ways to pay, in the order the checkout page
+	// offers them. The demo provider is only ever passed by `storekeep demo`.
+	Payments []payments.Provider
+	// StripeWebhooks verifies Stripe's webhook deliveries; nil when Stripe
+	// is not configured.
+	StripeWebhooks WebhookVerifier
+}
+
+// WebhookVerifier checks a processor's webhook signature and returns the
+// event it carries (payments.ErrBadSignature, payments.ErrIgnored).
+type WebhookVerifier interface {
+	ParseWebhook(payload []byte, signature string) (payments.Event, error)
 }
 
 // Server serves Storekeep's web pages. Create it with New.
@@ -54,6 +67,9 @@ type Server struct {
 	https   bool
 	demo    bool
 	version string
+
+	payments       []payments.Provider
+	stripeWebhooks WebhookVerifier
 
 	limiter    *ratelimit.Limiter
 	staffRules []staffRule
@@ -85,6 +101,9 @@ func New(o Options) (*Server, error) {
 		demo:    o.Demo,
 		version: o.Version,
 		mux:     http.NewServeMux(),
+
+		payments:       o.Payments,
+		stripeWebhooks: o.StripeWebhooks,
 	}
 	if s.clock == nil {
 		s.clock = clock.System{}
@@ -127,6 +146,9 @@ func (s *Server) routes() {
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /metrics", s.serveMetrics)
 	s.staffRoutes()
+	s.customerRoutes() // customer accounts: customer_*.go
+	s.mailRoutes()     // outbox console and the demo's mail viewer: mail_*.go
+	s.shopRoutes()     // checkout, webhooks, orders, invoices, catalog console: shop_*.go
 }
 
 // staffRoutes lists the console. Each route names who may use it; the

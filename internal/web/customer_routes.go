@@ -1,0 +1,4 @@
+package web
+
+// customerRoutes registers the customer account pages.
+func (s *Server) customerRoutes() {}
