@@ -1,0 +1,128 @@
+package orders
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/db"
+)
+
+// InvoiceKind is an invoice or a credit note that reverses one.
+type InvoiceKind string
+
+// The invoice kinds. Both draw from one number sequence per year.
+const (
+	KindInvoice    InvoiceKind = "invoice"
+	KindCreditNote InvoiceKind = "credit_note"
+)
+
+// Invoice is an issued invoice or credit note. Issued documents are never
+// rewritten: a correction is a credit note and, where needed, a new
+// invoice.
+type Invoice struct {
+	ID         int64
+	Number     string
+	Year, Seq  int
+	Kind       InvoiceKind
+	OrderID    int64
+	IssuedAt   time.Time
+	Currency   string
+	TotalMinor int64
+}
+
+// issue gives an order its invoice (or credit note) with the next number
+// of the year. The counter row is updated in the caller's transaction, so
+// the number is used exactly when the transaction commits: a rolled-back
+// order leaves no hole, and concurrent issues queue on the row.
+func issue(ctx context.Context, tx *sql.Tx, o Order, kind InvoiceKind, now time.Time) (Invoice, error) {
+	if existing, err := invoiceFor(ctx, tx, o.ID, kind); err == nil {
+		return existing, nil // issued before: an order has one of each
+	} else if !errors.Is(err, ErrNotFound) {
+		return Invoice{}, err
+	}
+	year := now.UTC().Year()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO invoice_counters (year, last_seq) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING`, year); err != nil {
+		return Invoice{}, fmt.Errorf("invoice counter: %w", err)
+	}
+	inv := Invoice{Year: year, Kind: kind, OrderID: o.ID, IssuedAt: now, Currency: o.Currency, TotalMinor: o.TotalMinor}
+	if err := tx.QueryRowContext(ctx, `UPDATE invoice_counters SET last_seq = last_seq + 1 WHERE year = $1 RETURNING last_seq`, year).Scan(&inv.Seq); err != nil {
+		return Invoice{}, fmt.Errorf("invoice counter: %w", err)
+	}
+	if kind == KindCreditNote {
+		inv.TotalMinor = -o.TotalMinor
+	}
+	inv.Number = fmt.Sprintf("%d-%06d", year, inv.Seq)
+	err := tx.QueryRowContext(ctx, `INSERT INTO invoices (number, year, seq, kind, order_id, issued_at, currency, total_minor)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		inv.Number, inv.Year, inv.Seq, string(kind), o.ID, now, inv.Currency, inv.TotalMinor).Scan(&inv.ID)
+	if err != nil {
+		return Invoice{}, fmt.Errorf("issue %s: %w", kind, err)
+	}
+	return inv, nil
+}
+
+const invoiceColumns = `id, number, year, seq, kind, order_id, issued_at, currency, total_minor`
+
+func scanInvoice(row interface{ Scan(...any) error }) (Invoice, error) {
+	var inv Invoice
+	err := row.Scan(&inv.ID, &inv.Number, &inv.Year, &inv.Seq, &inv.Kind, &inv.OrderID, &inv.IssuedAt, &inv.Currency, &inv.TotalMinor)
+	if errors.Is(err, sql.ErrNoRows) {
+		return inv, ErrNotFound
+	}
+	if err != nil {
+		return inv, fmt.Errorf("read invoice: %w", err)
+	}
+	return inv, nil
+}
+
+func invoiceFor(ctx context.Context, q db.Querier, orderID int64, kind InvoiceKind) (Invoice, error) {
+	return scanInvoice(q.QueryRowContext(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE order_id = $1 AND kind = $2`, orderID, string(kind)))
+}
+
+// Invoices lists an order's invoice and credit note.
+func Invoices(ctx context.Context, q db.Querier, orderID int64) ([]Invoice, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE order_id = $1 ORDER BY seq`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("list invoices: %w", err)
+	}
+	defer rows.Close()
+	var out []Invoice
+	for rows.Next() {
+		inv, err := scanInvoice(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, inv)
+	}
+	return out, rows.Err()
+}
+
+// InvoiceByNumber returns an issued document by its number.
+func InvoiceByNumber(ctx context.Context, q db.Querier, number string) (Invoice, error) {
+	return scanInvoice(q.QueryRowContext(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE number = $1`, number))
+}
+
+// CheckSequence reports the first gap or duplicate in the year's invoice
+// numbers, or nil. Tests and the console use it to prove the numbering.
+func CheckSequence(ctx context.Context, q db.Querier, year int) error {
+	rows, err := q.QueryContext(ctx, `SELECT seq FROM invoices WHERE year = $1 ORDER BY seq`, year)
+	if err != nil {
+		return fmt.Errorf("check invoice numbers: %w", err)
+	}
+	defer rows.Close()
+	want := 1
+	for rows.Next() {
+		var seq int
+		if err := rows.Scan(&seq); err != nil {
+			return err
+		}
+		if seq != want {
+			return fmt.Errorf("invoice numbers of %d: expected %d, found %d", year, want, seq)
+		}
+		want++
+	}
+	return rows.Err()
+}

@@ -1,0 +1,367 @@
+// Package orders turns a chosen price into an order, moves orders through
+// their states as payments arrive, and numbers invoices without gaps.
+//
+// Every state change is recorded with its cause (order_events). Payment
+// events are processed once: the event's ID is inserted into payment_events
+// in the same transaction as its effect, so a duplicate delivery finds the
+// row and changes nothing, and two instances racing on one event serialise
+// on that key. Only processor references are stored, never card data.
+package orders
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/catalog"
+	"github.com/storekeep/storekeep/internal/db"
+)
+
+// Status is where an order stands.
+type Status string
+
+// The order states.
+const (
+	Pending   Status = "pending"   // waiting for payment
+	Paid      Status = "paid"      // paid; fulfilled
+	Refunded  Status = "refunded"  // money returned
+	Disputed  Status = "disputed"  // the buyer's bank contests the payment
+	Cancelled Status = "cancelled" // never paid (checkout expired, or cancelled by staff)
+)
+
+// allowed lists the transitions; anything else is refused.
+var allowed = map[Status][]Status{
+	Pending:  {Paid, Cancelled},
+	Paid:     {Refunded, Disputed},
+	Disputed: {Paid, Refunded},
+}
+
+// CanMove reports whether an order may go from one state to another.
+func CanMove(from, to Status) bool {
+	for _, s := range allowed[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Errors callers tell apart.
+var (
+	ErrNotFound     = errors.New("no such order")
+	ErrUnavailable  = errors.New("this edition or price is not on sale; choose another on the pricing page")
+	ErrBadBilling   = errors.New("billing details are incomplete")
+	ErrInvalidState = errors.New("the order is not in a state that allows this")
+)
+
+// Billing is the buyer's billing details, copied into the order when it is
+// placed: an invoice shows what was true then, whatever changes later.
+type Billing struct {
+	Email, Name, Company, Address, Country, VATID string
+}
+
+// Line is one item of an order.
+type Line struct {
+	PriceID     int64
+	Description string
+	Billing     catalog.Billing
+	UnitMinor   int64
+	Quantity    int
+}
+
+// Order is a purchase.
+type Order struct {
+	ID                int64
+	Number            string
+	CustomerID        int64
+	Status            Status
+	Provider          string
+	Currency          string
+	SubtotalMinor     int64
+	TaxMinor          int64
+	TotalMinor        int64
+	ProcessorSession  string
+	ProcessorPayment  string
+	ProcessorCustomer string
+	Billing           Billing
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	PaidAt            time.Time
+	Lines             []Line
+}
+
+// Total formats the order's total.
+func (o Order) Total() string { return catalog.FormatMoney(o.TotalMinor, o.Currency) }
+
+// Amount formats a line's amount.
+func (l Line) Amount(currency string) string {
+	return catalog.FormatMoney(l.UnitMinor*int64(l.Quantity), currency)
+}
+
+// NewOrder is what a buyer chose at checkout.
+type NewOrder struct {
+	CustomerID int64
+	PriceID    int64
+	Provider   string
+	Billing    Billing
+}
+
+// Create places a pending order for one active price. The amount and
+// currency come from the catalog, never from the request, so a tampered
+// form cannot change what is charged.
+func Create(ctx context.Context, tx *sql.Tx, n NewOrder, now time.Time) (Order, error) {
+	if strings.TrimSpace(n.Billing.Email) == "" || strings.TrimSpace(n.Billing.Name) == "" || strings.TrimSpace(n.Billing.Country) == "" {
+		return Order{}, ErrBadBilling
+	}
+	var l Line
+	var currency, product, edition string
+	err := tx.QueryRowContext(ctx, `SELECT pr.id, pr.currency, pr.amount_minor, pr.billing, p.name, e.name
+		FROM prices pr JOIN editions e ON e.id = pr.edition_id JOIN products p ON p.id = e.product_id
+		WHERE pr.id = $1 AND pr.active AND e.active AND p.active`, n.PriceID).
+		Scan(&l.PriceID, &currency, &l.UnitMinor, &l.Billing, &product, &edition)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Order{}, ErrUnavailable
+	}
+	if err != nil {
+		return Order{}, fmt.Errorf("create order: read price: %w", err)
+	}
+	l.Quantity = 1
+	l.Description = product + " " + edition
+	if l.Billing == catalog.Yearly {
+		l.Description += " (yearly)"
+	}
+	o := Order{
+		Number: newNumber(), CustomerID: n.CustomerID, Status: Pending, Provider: n.Provider, Currency: currency,
+		SubtotalMinor: l.UnitMinor, TotalMinor: l.UnitMinor, Billing: n.Billing, CreatedAt: now, UpdatedAt: now,
+		Lines: []Line{l},
+	}
+	var customer any
+	if n.CustomerID != 0 {
+		customer = n.CustomerID
+	}
+	b := n.Billing
+	err = tx.QueryRowContext(ctx, `INSERT INTO orders (number, customer_id, status, provider, currency, subtotal_minor, tax_minor, total_minor,
+		billing_email, billing_name, billing_company, billing_address, billing_country, billing_vat_id, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id`,
+		o.Number, customer, string(o.Status), o.Provider, o.Currency, o.SubtotalMinor, o.TotalMinor,
+		b.Email, b.Name, b.Company, b.Address, b.Country, b.VATID, now).Scan(&o.ID)
+	if err != nil {
+		return Order{}, fmt.Errorf("create order: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, price_id, description, billing, unit_minor, quantity)
+		VALUES ($1, $2, $3, $4, $5, $6)`, o.ID, l.PriceID, l.Description, string(l.Billing), l.UnitMinor, l.Quantity); err != nil {
+		return Order{}, fmt.Errorf("create order line: %w", err)
+	}
+	if err := recordEvent(ctx, tx, o.ID, "", Pending, "customer", "placed with "+n.Provider, now); err != nil {
+		return Order{}, err
+	}
+	return o, nil
+}
+
+// numberAlphabet avoids characters people confuse when reading a number
+// out on the phone.
+const numberAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// newNumber makes a public order reference such as "Q7K2-M9PX". It is not
+// sequential, so it tells nobody how much the vendor sells.
+func newNumber() string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = numberAlphabet[int(b[i])%len(numberAlphabet)]
+	}
+	return string(b[:4]) + "-" + string(b[4:])
+}
+
+func recordEvent(ctx context.Context, tx *sql.Tx, orderID int64, from, to Status, cause, detail string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO order_events (order_id, at, from_status, to_status, cause, detail) VALUES ($1, $2, $3, $4, $5, $6)`,
+		orderID, now, string(from), string(to), cause, detail)
+	if err != nil {
+		return fmt.Errorf("record order event: %w", err)
+	}
+	return nil
+}
+
+// SetSession stores the processor's checkout session of a pending order.
+func SetSession(ctx context.Context, tx *sql.Tx, orderID int64, sessionRef string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE orders SET processor_session = $1, updated_at = $2 WHERE id = $3 AND status = 'pending'`,
+		sessionRef, now, orderID)
+	if err != nil {
+		return fmt.Errorf("store checkout session: %w", err)
+	}
+	return nil
+}
+
+// move changes o's state to to, recording why, and refuses transitions the
+// state machine does not allow. It locks nothing itself: callers hold the
+// order row (lockOrder) when racing is possible.
+func move(ctx context.Context, tx *sql.Tx, o *Order, to Status, cause, detail string, now time.Time) error {
+	if !CanMove(o.Status, to) {
+		return fmt.Errorf("%w (from %s to %s)", ErrInvalidState, o.Status, to)
+	}
+	var paidAt any
+	if to == Paid && o.PaidAt.IsZero() {
+		paidAt = now
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE orders SET status = $1, updated_at = $2, paid_at = COALESCE(paid_at, $3) WHERE id = $4 AND status = $5`,
+		string(to), now, paidAt, o.ID, string(o.Status))
+	if err != nil {
+		return fmt.Errorf("change order state: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("%w (changed meanwhile)", ErrInvalidState)
+	}
+	if err := recordEvent(ctx, tx, o.ID, o.Status, to, cause, detail, now); err != nil {
+		return err
+	}
+	o.Status = to
+	if paidAt != nil {
+		o.PaidAt = now
+	}
+	return nil
+}
+
+const orderColumns = `id, number, COALESCE(customer_id, 0), status, provider, currency, subtotal_minor, tax_minor, total_minor,
+	COALESCE(processor_session, ''), processor_payment, processor_customer,
+	billing_email, billing_name, billing_company, billing_address, billing_country, billing_vat_id, created_at, updated_at, paid_at`
+
+func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
+	var o Order
+	var paid sql.NullTime
+	b := &o.Billing
+	err := row.Scan(&o.ID, &o.Number, &o.CustomerID, &o.Status, &o.Provider, &o.Currency, &o.SubtotalMinor, &o.TaxMinor, &o.TotalMinor,
+		&o.ProcessorSession, &o.ProcessorPayment, &o.ProcessorCustomer,
+		&b.Email, &b.Name, &b.Company, &b.Address, &b.Country, &b.VATID, &o.CreatedAt, &o.UpdatedAt, &paid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, ErrNotFound
+	}
+	if err != nil {
+		return o, fmt.Errorf("read order: %w", err)
+	}
+	if paid.Valid {
+		o.PaidAt = paid.Time
+	}
+	return o, nil
+}
+
+func loadLines(ctx context.Context, q db.Querier, o *Order) error {
+	rows, err := q.QueryContext(ctx, `SELECT COALESCE(price_id, 0), description, billing, unit_minor, quantity FROM order_lines WHERE order_id = $1 ORDER BY id`, o.ID)
+	if err != nil {
+		return fmt.Errorf("read order lines: %w", err)
+	}
+	defer rows.Close()
+	o.Lines = nil
+	for rows.Next() {
+		var l Line
+		if err := rows.Scan(&l.PriceID, &l.Description, &l.Billing, &l.UnitMinor, &l.Quantity); err != nil {
+			return fmt.Errorf("read order lines: %w", err)
+		}
+		o.Lines = append(o.Lines, l)
+	}
+	return rows.Err()
+}
+
+// ByNumber returns the order with the public number, with its lines.
+func ByNumber(ctx context.Context, q db.Querier, number string) (Order, error) {
+	o, err := scanOrder(q.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE number = $1`, number))
+	if err != nil {
+		return o, err
+	}
+	return o, loadLines(ctx, q, &o)
+}
+
+// ByID returns the order with id, with its lines.
+func ByID(ctx context.Context, q db.Querier, id int64) (Order, error) {
+	o, err := scanOrder(q.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id))
+	if err != nil {
+		return o, err
+	}
+	return o, loadLines(ctx, q, &o)
+}
+
+// lockOrder reads an order for update inside tx. On SQLite the write
+// transaction already holds the database lock; on PostgreSQL FOR UPDATE
+// makes concurrent changes to one order queue.
+func lockOrder(ctx context.Context, tx *sql.Tx, d db.Dialect, where string, arg any) (Order, error) {
+	q := `SELECT ` + orderColumns + ` FROM orders WHERE ` + where
+	if d == db.Postgres {
+		q += ` FOR UPDATE`
+	}
+	o, err := scanOrder(tx.QueryRowContext(ctx, q, arg))
+	if err != nil {
+		return o, err
+	}
+	return o, loadLines(ctx, tx, &o)
+}
+
+// ForCustomer lists a customer's orders, newest first.
+func ForCustomer(ctx context.Context, q db.Querier, customerID int64) ([]Order, error) {
+	return list(ctx, q, `WHERE customer_id = $1 ORDER BY created_at DESC, id DESC`, customerID)
+}
+
+// Filter selects orders for the console.
+type Filter struct {
+	Status Status // "" for all
+	Limit  int
+}
+
+// List returns orders for the console, newest first.
+func List(ctx context.Context, q db.Querier, f Filter) ([]Order, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	if f.Status != "" {
+		return list(ctx, q, fmt.Sprintf(`WHERE status = $1 ORDER BY created_at DESC, id DESC LIMIT %d`, limit), string(f.Status))
+	}
+	return list(ctx, q, fmt.Sprintf(`ORDER BY created_at DESC, id DESC LIMIT %d`, limit))
+}
+
+func list(ctx context.Context, q db.Querier, tail string, args ...any) ([]Order, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders `+tail, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	defer rows.Close()
+	var out []Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// Event is one recorded state change.
+type Event struct {
+	At       time.Time
+	From, To Status
+	Cause    string
+	Detail   string
+}
+
+// Events returns an order's history, oldest first.
+func Events(ctx context.Context, q db.Querier, orderID int64) ([]Event, error) {
+	rows, err := q.QueryContext(ctx, `SELECT at, from_status, to_status, cause, detail FROM order_events WHERE order_id = $1 ORDER BY id`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("order history: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		if err := rows.Scan(&e.At, &e.From, &e.To, &e.Cause, &e.Detail); err != nil {
+			return nil, fmt.Errorf("order history: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

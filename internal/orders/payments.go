@@ -1,0 +1,260 @@
+package orders
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/catalog"
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/mail"
+	"github.com/storekeep/storekeep/internal/payments"
+)
+
+// Shop holds what order processing needs besides the database: how mails
+// name the vendor and where the customer portal is.
+type Shop struct {
+	DB       *db.DB
+	SiteName string
+	BaseURL  string // e.g. https://shop.example.com, without a trailing slash
+	// PaymentInstructions are printed on manual invoices (bank details).
+	PaymentInstructions string
+}
+
+// Outcome says what a payment event did.
+type Outcome string
+
+// The outcomes of Apply.
+const (
+	Applied      Outcome = "applied"
+	Duplicate    Outcome = "duplicate"     // this event was processed before
+	UnknownOrder Outcome = "unknown order" // no order has the event's session or payment
+	Deferred     Outcome = "deferred"      // arrived before the state it applies to; applied when that state comes
+	Ignored      Outcome = "ignored"       // genuine, but changes nothing for this order
+	Mismatch     Outcome = "amount mismatch"
+)
+
+// Apply processes one verified processor event exactly once. The event's
+// ID is recorded in the same transaction as its effect: a second delivery,
+// also from another instance at the same moment, finds it and changes
+// nothing.
+func (s Shop) Apply(ctx context.Context, ev payments.Event, now time.Time) (Outcome, error) {
+	var out Outcome
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO payment_events (provider, event_id, type, received_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (provider, event_id) DO NOTHING`, ev.Provider, ev.ID, string(ev.Type), now)
+		if err != nil {
+			return fmt.Errorf("record payment event: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			out = Duplicate
+			return nil
+		}
+		o, err := s.findForEvent(ctx, tx, ev)
+		if errors.Is(err, ErrNotFound) {
+			out = UnknownOrder
+			return s.setOutcome(ctx, tx, ev, 0, out, "")
+		}
+		if err != nil {
+			return err
+		}
+		var detail string
+		out, detail, err = s.applyTo(ctx, tx, &o, ev.Type, ev, now)
+		if err != nil {
+			return err
+		}
+		if err := s.setOutcome(ctx, tx, ev, o.ID, out, detail); err != nil {
+			return err
+		}
+		if out == Applied && o.Status == Paid {
+			return s.replayDeferred(ctx, tx, &o, now)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s Shop) setOutcome(ctx context.Context, tx *sql.Tx, ev payments.Event, orderID int64, out Outcome, detail string) error {
+	var order any
+	if orderID != 0 {
+		order = orderID
+	}
+	text := string(out)
+	if detail != "" {
+		text += ": " + detail
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE payment_events SET order_id = $1, outcome = $2 WHERE provider = $3 AND event_id = $4`,
+		order, text, ev.Provider, ev.ID)
+	if err != nil {
+		return fmt.Errorf("record payment event outcome: %w", err)
+	}
+	return nil
+}
+
+func (s Shop) findForEvent(ctx context.Context, tx *sql.Tx, ev payments.Event) (Order, error) {
+	switch {
+	case ev.SessionRef != "":
+		return lockOrder(ctx, tx, s.DB.Dialect, "processor_session = $1", ev.SessionRef)
+	case ev.PaymentRef != "":
+		return lockOrder(ctx, tx, s.DB.Dialect, "processor_payment = $1 AND processor_payment <> ''", ev.PaymentRef)
+	case ev.OrderNumber != "":
+		return lockOrder(ctx, tx, s.DB.Dialect, "number = $1", ev.OrderNumber)
+	}
+	return Order{}, ErrNotFound
+}
+
+// applyTo moves the order as the event says.
+func (s Shop) applyTo(ctx context.Context, tx *sql.Tx, o *Order, t payments.EventType, ev payments.Event, now time.Time) (Outcome, string, error) {
+	cause := ev.Provider + ":" + ev.ID
+	switch t {
+	case payments.CheckoutCompleted:
+		if o.Status != Pending {
+			return Ignored, "order is " + string(o.Status), nil
+		}
+		if ev.AmountMinor != o.TotalMinor || !strings.EqualFold(ev.Currency, o.Currency) {
+			// Left pending for a person to look at: paying a different
+			// amount than the catalog's is never accepted silently.
+			return Mismatch, fmt.Sprintf("paid %s, order total %s", catalog.FormatMoney(ev.AmountMinor, strings.ToUpper(ev.Currency)), o.Total()), nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE orders SET processor_payment = $1, processor_customer = $2 WHERE id = $3`,
+			ev.PaymentRef, ev.CustomerRef, o.ID); err != nil {
+			return "", "", fmt.Errorf("store payment reference: %w", err)
+		}
+		o.ProcessorPayment, o.ProcessorCustomer = ev.PaymentRef, ev.CustomerRef
+		return Applied, "", s.fulfil(ctx, tx, o, cause, now)
+	case payments.CheckoutExpired:
+		if o.Status != Pending {
+			return Ignored, "order is " + string(o.Status), nil
+		}
+		return Applied, "", move(ctx, tx, o, Cancelled, cause, "checkout expired", now)
+	case payments.PaymentRefunded, payments.DisputeLost:
+		if o.Status == Pending {
+			return Deferred, "order not paid yet", nil
+		}
+		if o.Status != Paid && o.Status != Disputed {
+			return Ignored, "order is " + string(o.Status), nil
+		}
+		if err := move(ctx, tx, o, Refunded, cause, string(t), now); err != nil {
+			return "", "", err
+		}
+		_, err := issue(ctx, tx, *o, KindCreditNote, now)
+		return Applied, "", err
+	case payments.DisputeOpened:
+		if o.Status == Pending {
+			return Deferred, "order not paid yet", nil
+		}
+		if o.Status != Paid {
+			return Ignored, "order is " + string(o.Status), nil
+		}
+		return Applied, "", move(ctx, tx, o, Disputed, cause, "dispute opened", now)
+	case payments.DisputeWon:
+		if o.Status != Disputed {
+			return Ignored, "order is " + string(o.Status), nil
+		}
+		return Applied, "", move(ctx, tx, o, Paid, cause, "dispute won", now)
+	}
+	return Ignored, "event type " + string(t), nil
+}
+
+// replayDeferred applies events that arrived before the payment they refer
+// to (processors do not promise order), now that the order is paid.
+func (s Shop) replayDeferred(ctx context.Context, tx *sql.Tx, o *Order, now time.Time) error {
+	rows, err := tx.QueryContext(ctx, `SELECT provider, event_id, type FROM payment_events WHERE order_id = $1 AND outcome LIKE 'deferred%' ORDER BY received_at`, o.ID)
+	if err != nil {
+		return fmt.Errorf("deferred payment events: %w", err)
+	}
+	var evs []payments.Event
+	for rows.Next() {
+		var ev payments.Event
+		if err := rows.Scan(&ev.Provider, &ev.ID, &ev.Type); err != nil {
+			rows.Close()
+			return err
+		}
+		evs = append(evs, ev)
+	}
+	rows.Close()
+	for _, ev := range evs {
+		out, detail, err := s.applyTo(ctx, tx, o, ev.Type, ev, now)
+		if err != nil {
+			return err
+		}
+		if err := s.setOutcome(ctx, tx, ev, o.ID, out, detail+" (replayed)"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fulfil marks a pending order paid, issues its invoice and queues the
+// confirmation email, all in tx.
+func (s Shop) fulfil(ctx context.Context, tx *sql.Tx, o *Order, cause string, now time.Time) error {
+	if err := move(ctx, tx, o, Paid, cause, "payment received", now); err != nil {
+		return err
+	}
+	inv, err := issue(ctx, tx, *o, KindInvoice, now)
+	if err != nil {
+		return err
+	}
+	m := s.confirmation(*o, inv)
+	m.DedupKey = fmt.Sprintf("order-paid:%d", o.ID)
+	if _, err := mail.Enqueue(ctx, tx, m, now); err != nil && !errors.Is(err, mail.ErrDuplicate) {
+		return err
+	}
+	return nil
+}
+
+// MarkPaid records a payment that arrived outside a processor (a bank
+// transfer finance saw, or the demo's test payment). cause names who did
+// it, e.g. "staff:3".
+func (s Shop) MarkPaid(ctx context.Context, orderID int64, cause string, now time.Time) (Order, error) {
+	var o Order
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if o, err = lockOrder(ctx, tx, s.DB.Dialect, "id = $1", orderID); err != nil {
+			return err
+		}
+		if o.Status != Pending {
+			return fmt.Errorf("%w: the order is %s", ErrInvalidState, o.Status)
+		}
+		return s.fulfil(ctx, tx, &o, cause, now)
+	})
+	return o, err
+}
+
+// Cancel cancels a pending order (staff, or a buyer who gave up).
+func (s Shop) Cancel(ctx context.Context, orderID int64, cause, why string, now time.Time) error {
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		o, err := lockOrder(ctx, tx, s.DB.Dialect, "id = $1", orderID)
+		if err != nil {
+			return err
+		}
+		if err := move(ctx, tx, &o, Cancelled, cause, why, now); err != nil {
+			return err
+		}
+		// A manual order's invoice was issued when it was placed; it is
+		// reversed, never deleted.
+		if _, err := invoiceFor(ctx, tx, o.ID, KindInvoice); err == nil {
+			_, err = issue(ctx, tx, o, KindCreditNote, now)
+			return err
+		}
+		return nil
+	})
+}
+
+// PlaceManual issues the invoice of a pending manual order and queues the
+// email with payment instructions, in tx.
+func (s Shop) PlaceManual(ctx context.Context, tx *sql.Tx, o Order, now time.Time) (Invoice, error) {
+	inv, err := issue(ctx, tx, o, KindInvoice, now)
+	if err != nil {
+		return inv, err
+	}
+	m := s.manualInvoice(o, inv)
+	m.DedupKey = fmt.Sprintf("order-invoice:%d", o.ID)
+	if _, err := mail.Enqueue(ctx, tx, m, now); err != nil && !errors.Is(err, mail.ErrDuplicate) {
+		return inv, err
+	}
+	return inv, nil
+}

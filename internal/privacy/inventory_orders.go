@@ -1,0 +1,85 @@
+package privacy
+
+// ordersPart declares orders, invoices and processed payment events, and
+// the payment processor that receives buyers' data.
+var ordersPart = Inventory{
+	Recipients: []Recipient{
+		{ID: "stripe", Name: "Stripe",
+			Role:     "takes card payments on its own hosted checkout page; card details go to Stripe only, never to us",
+			Location: "Ireland (Stripe Payments Europe) and the United States",
+			Transfer: "EU-U.S. Data Privacy Framework and Standard Contractual Clauses"},
+	},
+	Tables: []Table{
+		{Name: "orders", Description: "Orders: what was bought, for how much, by whom, and their state.", Subject: Customer, Columns: []Column{
+			{Name: "id"},
+			purchaseColumn("number", "user.financial.purchase", "number"),
+			purchaseColumn("customer_id", "user.financial.purchase", ""),
+			purchaseColumn("status", "user.financial.purchase", "status"),
+			purchaseColumn("provider", "user.financial.purchase", "payment_method"),
+			purchaseColumn("currency", "user.financial.purchase", "currency"),
+			purchaseColumn("subtotal_minor", "user.financial.purchase", "subtotal_minor"),
+			purchaseColumn("tax_minor", "user.financial.purchase", "tax_minor"),
+			purchaseColumn("total_minor", "user.financial.purchase", "total_minor"),
+			purchaseColumn("processor_session", "user.payment.reference", "processor_checkout", "stripe"),
+			purchaseColumn("processor_payment", "user.payment.reference", "processor_payment", "stripe"),
+			purchaseColumn("processor_customer", "user.payment.reference", "processor_customer", "stripe"),
+			purchaseColumn("billing_email", "user.contact.email", "billing_email", "stripe"),
+			purchaseColumn("billing_name", "user.name", "billing_name"),
+			purchaseColumn("billing_company", "user.contact.address", "billing_company"),
+			purchaseColumn("billing_address", "user.contact.address", "billing_address"),
+			purchaseColumn("billing_country", "user.contact.address", "billing_country"),
+			purchaseColumn("billing_vat_id", "user.financial.vat_id", "billing_vat_id"),
+			purchaseColumn("created_at", "user.financial.purchase", "placed_at"),
+			purchaseColumn("updated_at", "user.financial.purchase", "updated_at"),
+			purchaseColumn("paid_at", "user.financial.purchase", "paid_at"),
+		}},
+		{Name: "order_lines", Description: "The items of each order.", Subject: Customer, Columns: []Column{
+			{Name: "id"}, {Name: "order_id"}, {Name: "price_id", Note: "points into the catalog"},
+			purchaseColumn("description", "user.financial.purchase", "description"),
+			purchaseColumn("billing", "user.financial.purchase", "billing"),
+			purchaseColumn("unit_minor", "user.financial.purchase", "unit_minor"),
+			purchaseColumn("quantity", "user.financial.purchase", "quantity"),
+		}},
+		{Name: "order_events", Description: "The history of each order's state and why it changed.", Subject: Customer, Columns: []Column{
+			{Name: "id"}, {Name: "order_id"},
+			purchaseColumn("at", "user.financial.purchase", "at"),
+			purchaseColumn("from_status", "user.financial.purchase", "from"),
+			purchaseColumn("to_status", "user.financial.purchase", "to"),
+			purchaseColumn("cause", "user.financial.purchase", "cause"),
+			purchaseColumn("detail", "user.financial.purchase", "detail"),
+		}},
+		{Name: "payment_events", Description: "Payment processor events already processed, so that none is applied twice.", Subject: Customer, Columns: []Column{
+			{Name: "provider"},
+			{Name: "event_id", Personal: true, Category: "user.payment.reference", Purposes: []string{"fulfilment"},
+				Retention: Retention{Years: 2, From: FromCollection, Why: "processors redeliver events for up to a few days; two years covers disputes"},
+				Erasure:   EraseDelete, Source: FromProcessor, Recipients: []string{"stripe"}},
+			{Name: "type"}, {Name: "received_at"}, {Name: "order_id"},
+			{Name: "outcome", Note: "what the event did (applied, duplicate, ...), no personal data"},
+		}},
+		{Name: "invoices", Description: "The register of issued invoices and credit notes, numbered without gaps.", Subject: Customer, Columns: []Column{
+			{Name: "id"},
+			purchaseColumn("number", "user.financial.purchase", "number"),
+			{Name: "year"}, {Name: "seq"},
+			purchaseColumn("kind", "user.financial.purchase", "kind"),
+			purchaseColumn("order_id", "user.financial.purchase", ""),
+			purchaseColumn("issued_at", "user.financial.purchase", "issued_at"),
+			purchaseColumn("currency", "user.financial.purchase", "currency"),
+			purchaseColumn("total_minor", "user.financial.purchase", "total_minor"),
+		}},
+		{Name: "invoice_counters", Description: "The last invoice number used in each year.", Columns: plain("year", "last_seq")},
+	},
+}
+
+// purchaseColumn declares part of a purchase record: needed to perform the
+// contract and kept for seven years after the end of the year of purchase
+// because tax and accounting law requires it; on erasure it is kept under
+// legal hold and purged when that period ends.
+func purchaseColumn(name string, c Category, export string, recipients ...string) Column {
+	src := FromSubject
+	if c == "user.payment.reference" {
+		src = FromProcessor
+	}
+	return Column{Name: name, Personal: true, Category: c, Purposes: []string{"fulfilment", "legal"},
+		Retention: Retention{Years: 7, From: FromEndOfYear, Why: "tax and accounting records"},
+		Erasure:   LegalHold, Source: src, Export: export, Recipients: recipients}
+}
