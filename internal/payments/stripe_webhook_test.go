@@ -1,0 +1,215 @@
+package payments_test
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v82"
+	"github.com/stripe/stripe-go/v82/webhook"
+
+	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/testutil"
+)
+
+const testSecret = "whsec_test_storekeep"
+
+func webhookStripe(t testing.TB) *payments.Stripe {
+	t.Helper()
+	s, err := payments.NewStripe(payments.StripeConfig{SecretKey: "sk_test_123", WebhookSecret: testSecret, Backend: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var paidSession = testutil.StripeSession{
+	ID: "cs_test_paid1", PaymentIntent: "pi_paid1", Customer: "cus_paid1",
+	OrderNumber: "SK-2026-000042", AmountTotal: 69700, Currency: "eur",
+}
+
+func TestParseWebhookEvents(t *testing.T) {
+	s := webhookStripe(t)
+	unpaid := paidSession
+	unpaid.PaymentStatus, unpaid.PaymentIntent = "unpaid", ""
+	tests := []struct {
+		name  string
+		event []byte
+		want  payments.Event
+	}{
+		{"checkout completed", testutil.StripeCheckoutCompleted("evt_completed", paidSession), payments.Event{
+			ID: "evt_completed", Type: payments.CheckoutCompleted, SessionRef: "cs_test_paid1", PaymentRef: "pi_paid1",
+			CustomerRef: "cus_paid1", OrderNumber: "SK-2026-000042", AmountMinor: 69700, Currency: "EUR"}},
+		{"delayed payment succeeded", testutil.StripeCheckoutEvent("evt_async_ok", "checkout.session.async_payment_succeeded", paidSession), payments.Event{
+			ID: "evt_async_ok", Type: payments.CheckoutCompleted, SessionRef: "cs_test_paid1", PaymentRef: "pi_paid1",
+			CustomerRef: "cus_paid1", OrderNumber: "SK-2026-000042", AmountMinor: 69700, Currency: "EUR"}},
+		{"checkout expired", testutil.StripeCheckoutExpired("evt_expired", paidSession), payments.Event{
+			ID: "evt_expired", Type: payments.CheckoutExpired, SessionRef: "cs_test_paid1",
+			CustomerRef: "cus_paid1", OrderNumber: "SK-2026-000042", AmountMinor: 69700, Currency: "EUR"}},
+		{"delayed payment failed", testutil.StripeCheckoutEvent("evt_async_failed", "checkout.session.async_payment_failed", unpaid), payments.Event{
+			ID: "evt_async_failed", Type: payments.CheckoutExpired, SessionRef: "cs_test_paid1",
+			CustomerRef: "cus_paid1", OrderNumber: "SK-2026-000042", AmountMinor: 69700, Currency: "EUR"}},
+		{"full refund", testutil.StripeChargeRefunded("evt_refund", "pi_paid1", 69700, 69700, "eur"), payments.Event{
+			ID: "evt_refund", Type: payments.PaymentRefunded, PaymentRef: "pi_paid1", AmountMinor: 69700, Currency: "EUR"}},
+		{"dispute opened", testutil.StripeDispute("evt_dp1", "charge.dispute.created", "pi_paid1", 69700, "eur", "needs_response"), payments.Event{
+			ID: "evt_dp1", Type: payments.DisputeOpened, PaymentRef: "pi_paid1", AmountMinor: 69700, Currency: "EUR"}},
+		{"dispute won", testutil.StripeDispute("evt_dp2", "charge.dispute.closed", "pi_paid1", 69700, "eur", "won"), payments.Event{
+			ID: "evt_dp2", Type: payments.DisputeWon, PaymentRef: "pi_paid1", AmountMinor: 69700, Currency: "EUR"}},
+		{"dispute lost", testutil.StripeDispute("evt_dp3", "charge.dispute.closed", "pi_paid1", 69700, "eur", "lost"), payments.Event{
+			ID: "evt_dp3", Type: payments.DisputeLost, PaymentRef: "pi_paid1", AmountMinor: 69700, Currency: "EUR"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			payload, header := testutil.SignedStripeEvent(t, testSecret, tt.event)
+			got, err := s.ParseWebhook(payload, header)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Created.IsZero() || time.Since(got.Created) > time.Minute {
+				t.Errorf("Created = %v", got.Created)
+			}
+			got.Created = time.Time{}
+			tt.want.Provider = "stripe"
+			if got != tt.want {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseWebhookIgnores(t *testing.T) {
+	s := webhookStripe(t)
+	unpaid := paidSession
+	unpaid.PaymentStatus = "unpaid"
+	for name, event := range map[string][]byte{
+		"unknown type":            testutil.StripeEventJSON("", "customer.created", map[string]any{"id": "cus_1", "object": "customer"}),
+		"completed but unpaid":    testutil.StripeCheckoutCompleted("", unpaid),
+		"partial refund":          testutil.StripeChargeRefunded("", "pi_paid1", 69700, 10000, "eur"),
+		"dispute warning closed":  testutil.StripeDispute("", "charge.dispute.closed", "pi_paid1", 69700, "eur", "warning_closed"),
+		"dispute funds withdrawn": testutil.StripeEventJSON("", "charge.dispute.funds_withdrawn", map[string]any{"id": "dp_1", "object": "dispute"}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			payload, header := testutil.SignedStripeEvent(t, testSecret, event)
+			ev, err := s.ParseWebhook(payload, header)
+			if !errors.Is(err, payments.ErrIgnored) {
+				t.Errorf("err = %v, event %+v; want ErrIgnored", err, ev)
+			}
+			if errors.Is(err, payments.ErrBadSignature) {
+				t.Error("a genuine event reported as a bad signature")
+			}
+		})
+	}
+}
+
+func TestParseWebhookRefusesForgeries(t *testing.T) {
+	s := webhookStripe(t)
+	event := testutil.StripeCheckoutCompleted("evt_forged", testutil.StripeSession{
+		ID: "cs_test_x", PaymentIntent: "pi_x", OrderNumber: "SK-2026-000042", AmountTotal: 100, Currency: "eur",
+	})
+	// Personal data in the payload, which no error may repeat.
+	event = bytes.Replace(event, []byte(`"mode": "payment"`), []byte(`"mode": "payment", "customer_email": "mallory@example.com"`), 1)
+	payload, header := testutil.SignedStripeEvent(t, testSecret, event)
+
+	_, wrongSecret := testutil.SignedStripeEvent(t, "whsec_someone_else", event)
+	_, stale := testutil.SignedStripeEventAt(t, testSecret, event, time.Now().Add(-6*time.Minute))
+	tampered := bytes.Replace(payload, []byte(`"amount_total": 100`), []byte(`"amount_total": 1`), 1)
+	if bytes.Equal(tampered, payload) {
+		t.Fatal("tampering changed nothing")
+	}
+	garbage := []byte(`{"id": "evt_1", "type": "checkout.session.completed", mallory@example.com`)
+	_, garbageSigned := testutil.SignedStripeEvent(t, testSecret, garbage)
+	notAnEvent := []byte(`["mallory@example.com"]`)
+	_, notAnEventSigned := testutil.SignedStripeEvent(t, testSecret, notAnEvent)
+	noData := []byte(`{"id": "evt_1", "object": "event", "type": "checkout.session.completed", "api_version": "` + stripe.APIVersion + `"}`)
+	_, noDataSigned := testutil.SignedStripeEvent(t, testSecret, noData)
+	badObject := testutil.StripeEventJSON("evt_bad", "checkout.session.completed", map[string]any{"amount_total": "mallory@example.com"})
+	_, badObjectSigned := testutil.SignedStripeEvent(t, testSecret, badObject)
+
+	for name, tc := range map[string]struct {
+		payload []byte
+		header  string
+	}{
+		"wrong secret":              {payload, wrongSecret},
+		"tampered payload":          {tampered, header},
+		"stale timestamp":           {payload, stale},
+		"missing header":            {payload, ""},
+		"malformed header":          {payload, "mallory@example.com"},
+		"header without signature":  {payload, "t=" + strings.TrimPrefix(strings.Split(header, ",")[0], "t=")},
+		"garbage JSON":              {garbage, header},
+		"signed garbage JSON":       {garbage, garbageSigned},
+		"signed non-event":          {notAnEvent, notAnEventSigned},
+		"signed event without data": {noData, noDataSigned},
+		"signed unreadable object":  {badObject, badObjectSigned},
+		"empty payload":             {nil, header},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ev, err := s.ParseWebhook(tc.payload, tc.header)
+			if !errors.Is(err, payments.ErrBadSignature) {
+				t.Fatalf("err = %v, event %+v; want ErrBadSignature", err, ev)
+			}
+			if ev != (payments.Event{}) {
+				t.Errorf("an event came with the error: %+v", ev)
+			}
+			if strings.Contains(err.Error(), "mallory") {
+				t.Errorf("the error repeats payload content: %v", err)
+			}
+		})
+	}
+}
+
+func TestParseWebhookAPIVersion(t *testing.T) {
+	s := webhookStripe(t)
+	date, train, _ := strings.Cut(stripe.APIVersion, ".")
+	event := testutil.StripeCheckoutCompleted("evt_v", paidSession)
+
+	older := bytes.Replace(event, []byte(stripe.APIVersion), []byte("2020-08-27"), 1)
+	_, err := s.ParseWebhook(testutil.SignedStripeEvent(t, testSecret, older))
+	if !errors.Is(err, payments.ErrAPIVersion) || errors.Is(err, payments.ErrBadSignature) {
+		t.Errorf("event of API version 2020-08-27: err = %v, want ErrAPIVersion", err)
+	}
+	otherTrain := bytes.Replace(event, []byte(stripe.APIVersion), []byte(date+".acacia"), 1)
+	if _, err := s.ParseWebhook(testutil.SignedStripeEvent(t, testSecret, otherTrain)); !errors.Is(err, payments.ErrAPIVersion) {
+		t.Errorf("event of another release train: err = %v, want ErrAPIVersion", err)
+	}
+	sameTrain := bytes.Replace(event, []byte(stripe.APIVersion), []byte("2099-01-01."+train), 1)
+	if _, err := s.ParseWebhook(testutil.SignedStripeEvent(t, testSecret, sameTrain)); err != nil {
+		t.Errorf("event of a later version of the same train: %v", err)
+	}
+}
+
+// FuzzParseWebhook feeds arbitrary payloads and headers, signed with the
+// endpoint's secret or not. ParseWebhook must never panic, and must accept
+// only payloads whose header carries a valid, fresh signature.
+func FuzzParseWebhook(f *testing.F) {
+	s := webhookStripe(f)
+	for _, e := range [][]byte{
+		testutil.StripeCheckoutCompleted("evt_1", paidSession),
+		testutil.StripeCheckoutExpired("evt_2", paidSession),
+		testutil.StripeChargeRefunded("evt_3", "pi_1", 100, 100, "eur"),
+		testutil.StripeDispute("evt_4", "charge.dispute.closed", "pi_1", 100, "eur", "lost"),
+		[]byte(`{}`), []byte(`null`), []byte(`{"data":{"object":5}}`),
+	} {
+		f.Add(e, "", true)
+		_, h := testutil.SignedStripeEvent(f, testSecret, e)
+		f.Add(e, h, false)
+	}
+	f.Fuzz(func(t *testing.T, payload []byte, header string, sign bool) {
+		if sign {
+			_, header = testutil.SignedStripeEvent(t, testSecret, payload)
+		}
+		ev, err := s.ParseWebhook(payload, header)
+		if err == nil || errors.Is(err, payments.ErrIgnored) || errors.Is(err, payments.ErrAPIVersion) {
+			if verr := webhook.ValidatePayloadWithTolerance(payload, header, testSecret, 5*time.Minute); verr != nil {
+				t.Fatalf("accepted a payload whose signature is invalid (%v): err %v, event %+v", verr, err, ev)
+			}
+		}
+		if err == nil && (ev.ID == "" || ev.Type == "" || ev.Provider != "stripe") {
+			t.Fatalf("accepted an incomplete event %+v", ev)
+		}
+		if err != nil && ev != (payments.Event{}) {
+			t.Fatalf("an event came with error %v: %+v", err, ev)
+		}
+	})
+}
