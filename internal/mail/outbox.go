@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind separates transactional mail (receipts, keys, sign-in links: sent
@@ -43,6 +45,11 @@ type Message struct {
 	StaffID    int64
 	// SendAfter delays the message; zero means now.
 	SendAfter time.Time
+	// UnsubscribeURL is required for Bulk mail: the address (https, or
+	// mailto:) that ends the recipient's subscription. The sender puts it
+	// in the List-Unsubscribe header; an https address also gets RFC 8058
+	// one-click unsubscribing.
+	UnsubscribeURL string
 }
 
 // ErrDuplicate is returned by Enqueue when DedupKey was queued before.
@@ -52,49 +59,99 @@ var ErrDuplicate = errors.New("mail: a message with this dedup key is already qu
 // sent only if tx commits: a change and the mail it causes happen together
 // or not at all.
 func Enqueue(ctx context.Context, tx *sql.Tx, m Message, now time.Time) (int64, error) {
-	if m.Kind != Transactional && m.Kind != Bulk {
-		return 0, fmt.Errorf("mail: unknown kind %q", m.Kind)
-	}
-	a, err := mail.ParseAddress(m.To)
-	if err != nil || a.Address != strings.TrimSpace(m.To) {
-		return 0, fmt.Errorf("mail: %q is not an email address", m.To)
-	}
-	if m.Subject == "" || m.Text == "" || m.Template == "" {
-		return 0, errors.New("mail: a message needs a template name, a subject and a text body")
-	}
-	if strings.ContainsAny(m.Subject, "\r\n") {
-		return 0, errors.New("mail: the subject contains a line break")
+	to, err := m.validate()
+	if err != nil {
+		return 0, err
 	}
 	sendAfter := m.SendAfter
 	if sendAfter.IsZero() {
 		sendAfter = now
 	}
-	var dedup any
+	var dedup, customer, staff any
 	if m.DedupKey != "" {
 		dedup = m.DedupKey
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE dedup_key = $1`, m.DedupKey).Scan(&n); err != nil {
-			return 0, fmt.Errorf("mail: check dedup key: %w", err)
-		}
-		if n > 0 {
-			return 0, ErrDuplicate
-		}
 	}
-	var customer, staff any
 	if m.CustomerID != 0 {
 		customer = m.CustomerID
 	}
 	if m.StaffID != 0 {
 		staff = m.StaffID
 	}
+	// ON CONFLICT DO NOTHING rather than a check and an insert: two
+	// transactions queueing the same key at once both pass a check, and on
+	// PostgreSQL the loser's failed insert would abort the caller's whole
+	// transaction. This way the loser waits for the winner to commit and
+	// then gets no row: ErrDuplicate, with its transaction intact.
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO outbox (kind, template, to_addr, subject, text_body, html_body, message_id, dedup_key,
-		customer_id, staff_id, created_at, send_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-		string(m.Kind), m.Template, a.Address, m.Subject, m.Text, m.HTML, newMessageID(), dedup, customer, staff, now, sendAfter).Scan(&id)
+		customer_id, staff_id, created_at, send_after, unsubscribe_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		ON CONFLICT (dedup_key) DO NOTHING RETURNING id`,
+		string(m.Kind), m.Template, to, m.Subject, m.Text, m.HTML, newMessageID(), dedup, customer, staff,
+		now.UTC(), sendAfter.UTC(), m.UnsubscribeURL).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrDuplicate
+	}
 	if err != nil {
 		return 0, fmt.Errorf("mail: queue %s: %w", m.Template, err)
 	}
 	return id, nil
+}
+
+// Limits on what Enqueue accepts.
+const (
+	maxAddress = 254 // RFC 5321's path limit, less the angle brackets
+	maxSubject = 998 // RFC 5322's line limit
+)
+
+// validate checks m and returns the recipient's bare address. Everything
+// that ends up in a header is checked here, once, so that no data can add
+// headers of its own (header injection).
+func (m Message) validate() (string, error) {
+	if m.Kind != Transactional && m.Kind != Bulk {
+		return "", fmt.Errorf("mail: unknown kind %q", m.Kind)
+	}
+	to, err := checkAddress(m.To)
+	if err != nil {
+		return "", err
+	}
+	if m.Subject == "" || m.Text == "" || m.Template == "" {
+		return "", errors.New("mail: a message needs a template name, a subject and a text body")
+	}
+	if strings.ContainsAny(m.Subject, "\r\n") || len(m.Subject) > maxSubject {
+		return "", errors.New("mail: the subject contains a line break or is too long")
+	}
+	if !utf8.ValidString(m.Subject) || !utf8.ValidString(m.Text) || !utf8.ValidString(m.HTML) {
+		return "", errors.New("mail: the message is not valid UTF-8")
+	}
+	if m.Kind == Bulk || m.UnsubscribeURL != "" {
+		if err := checkUnsubscribeURL(m.UnsubscribeURL); err != nil {
+			return "", err
+		}
+	}
+	return to, nil
+}
+
+// checkAddress accepts one bare address (no display name, no comments, no
+// line breaks) and returns it.
+func checkAddress(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || len(s) > maxAddress || strings.ContainsAny(s, "\r\n") {
+		// The address itself stays out of the error, which may be logged.
+		return "", errors.New("mail: the recipient is not one email address")
+	}
+	return a.Address, nil
+}
+
+// checkUnsubscribeURL accepts an absolute https or mailto URL without
+// spaces, commas or angle brackets, which would break the header's syntax.
+func checkUnsubscribeURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || strings.ContainsAny(s, " \t\r\n<>,") ||
+		!((u.Scheme == "https" && u.Host != "") || (u.Scheme == "mailto" && u.Opaque != "")) {
+		return errors.New("mail: bulk mail needs an unsubscribe address (https:// or mailto:)")
+	}
+	return nil
 }
 
 // newMessageID makes the unique part of the RFC 5322 Message-ID a message

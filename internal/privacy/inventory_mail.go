@@ -18,7 +18,9 @@ var mailPart = Inventory{
 			{Name: "customer_id"}, {Name: "staff_id"},
 			{Name: "created_at"}, {Name: "send_after"}, {Name: "attempts"},
 			{Name: "last_error", Note: "the relay's answer; the worker strips addresses from it"},
-			{Name: "locked_until"}, {Name: "locked_by"}, {Name: "sent_at"}, {Name: "transport"},
+			{Name: "locked_until"}, {Name: "locked_by", Note: "names a worker instance, not a person"},
+			{Name: "sent_at"}, {Name: "transport"},
+			mailColumn("unsubscribe_url", "user.contact.correspondence", ""),
 		}},
 	},
 }

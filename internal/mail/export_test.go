@@ -1,0 +1,24 @@
+package mail
+
+import "strings"
+
+// Hooks for the tests in package mail_test.
+
+// ScrubError is scrubError.
+var ScrubError = scrubError
+
+// Validate is Message.validate.
+func (m Message) Validate() (string, error) { return m.validate() }
+
+// Build is SMTPSender.build, returning the message as it would be sent.
+func (s *SMTPSender) Build(m Outgoing) (string, error) {
+	msg, err := s.build(m)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if _, err := msg.WriteTo(&b); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}

@@ -1,0 +1,64 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Outgoing is one message as a Sender delivers it.
+type Outgoing struct {
+	// MessageID is the unique part of the Message-ID header, kept across
+	// retries; the sender adds "@" and the From address's domain.
+	MessageID string
+	From      string // "Name <address>" or a bare address
+	To        string // one bare address
+	Subject   string
+	Text      string
+	HTML      string // optional; with it the message is multipart/alternative
+	Kind      Kind
+	// UnsubscribeURL, for Bulk mail, goes into List-Unsubscribe (and, when
+	// it is https, List-Unsubscribe-Post for one-click unsubscribing).
+	UnsubscribeURL string
+	// Headers are extra header fields, such as Auto-Submitted.
+	Headers map[string]string
+}
+
+// Sender delivers one message. An error means the message was not
+// accepted (the worker retries it later), unless it wraps ErrPermanent.
+type Sender interface {
+	Send(ctx context.Context, m Outgoing) error
+}
+
+// ErrPermanent marks a refusal that retrying cannot change, such as an
+// SMTP 5xx answer to the recipient's address. The worker gives such a
+// message up at once instead of retrying it.
+var ErrPermanent = errors.New("permanent failure")
+
+// Permanent wraps err so that errors.Is(err, ErrPermanent) holds.
+func Permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }
+
+// transporter is implemented by senders that name their transport, which
+// the worker records with every message it marks sent.
+type transporter interface {
+	Transport() string
+}
+
+// transportOf names the transport of s for the outbox's transport column.
+func transportOf(s Sender) string {
+	if t, ok := s.(transporter); ok {
+		return t.Transport()
+	}
+	return "smtp"
+}
+
+// DevSender is the demo's sender: it delivers nothing. The worker marks
+// each message sent with transport "dev", and the demo's mail viewer
+// (/dev/mail) shows the outbox's rows instead.
+type DevSender struct{}
+
+// Send accepts m and does nothing with it.
+func (DevSender) Send(context.Context, Outgoing) error { return nil }
+
+// Transport is "dev".
+func (DevSender) Transport() string { return "dev" }

@@ -1,0 +1,192 @@
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+)
+
+// Every message is a pair of files in templates/: NAME.txt, executed with
+// text/template, which also defines the "subject" template, and NAME.html,
+// executed with html/template inside layout.html, defining "content". The
+// HTML part is plain markup with inline styles: no scripts, no tracking
+// pixels, no remote images.
+//
+//go:embed templates
+var templateFS embed.FS
+
+// htmlLayout is the frame every HTML part is placed in.
+const htmlLayout = "layout.html"
+
+// The data each template expects. Render accepts any value with these
+// fields (a struct or a map); these types name them for callers. Amounts
+// are strings formatted by the caller, such as "EUR 290.00".
+type (
+	// SignInData is for "signin": a one-time sign-in link for a customer.
+	SignInData struct {
+		SiteName       string
+		Link           string
+		ExpiresMinutes int
+	}
+	// EmailChangeData is for "email_change", sent to the new address.
+	EmailChangeData struct {
+		SiteName string
+		Link     string
+		NewEmail string
+	}
+	// OrderLine is one line of an order in "order_confirmation".
+	OrderLine struct {
+		Name   string
+		Amount string
+	}
+	// OrderConfirmationData is for "order_confirmation", sent once an
+	// order is paid.
+	OrderConfirmationData struct {
+		SiteName      string
+		OrderNumber   string
+		Lines         []OrderLine
+		Total         string
+		InvoiceNumber string
+		PortalURL     string
+	}
+	// ManualInvoiceData is for "manual_invoice": an invoice to pay by bank
+	// transfer. PaymentInstructions may span several lines.
+	ManualInvoiceData struct {
+		SiteName            string
+		OrderNumber         string
+		Total               string
+		InvoiceNumber       string
+		PaymentInstructions string
+		PortalURL           string
+	}
+	// StaffResetData is for "staff_reset": a password link for a staff
+	// account.
+	StaffResetData struct {
+		SiteName string
+		Link     string
+	}
+)
+
+// messageTemplates is one message's parsed pair.
+type messageTemplates struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// parsed holds every message's templates, parsed once on first use; a
+// broken template fails the package's tests and the first Render.
+var parsed = sync.OnceValues(parseTemplates)
+
+func templateFuncs() (texttemplate.FuncMap, htmltemplate.FuncMap) {
+	lines := func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") }
+	// subject is replaced at render time by the message's subject.
+	subject := func() string { return "" }
+	return texttemplate.FuncMap{"lines": lines}, htmltemplate.FuncMap{"lines": lines, "subject": subject}
+}
+
+func parseTemplates() (map[string]messageTemplates, error) {
+	files, err := fs.Glob(templateFS, "templates/*")
+	if err != nil {
+		return nil, err
+	}
+	textFuncs, htmlFuncs := templateFuncs()
+	out := map[string]messageTemplates{}
+	for _, f := range files {
+		base := path.Base(f)
+		name, ok := strings.CutSuffix(base, ".txt")
+		if !ok {
+			if base != htmlLayout && !slices.Contains(files, "templates/"+strings.TrimSuffix(base, ".html")+".txt") {
+				return nil, fmt.Errorf("mail: template %s has no .txt part", base)
+			}
+			continue
+		}
+		t, err := texttemplate.New(base).Funcs(textFuncs).Option("missingkey=error").ParseFS(templateFS, f)
+		if err != nil {
+			return nil, fmt.Errorf("mail: parse %s: %w", base, err)
+		}
+		if t.Lookup("subject") == nil {
+			return nil, fmt.Errorf("mail: %s defines no \"subject\"", base)
+		}
+		h, err := htmltemplate.New(htmlLayout).Funcs(htmlFuncs).Option("missingkey=error").
+			ParseFS(templateFS, "templates/"+htmlLayout, "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("mail: parse %s.html: %w", name, err)
+		}
+		if h.Lookup("content") == nil {
+			return nil, fmt.Errorf("mail: %s.html defines no \"content\"", name)
+		}
+		out[name] = messageTemplates{text: t, html: h}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("mail: no templates found")
+	}
+	return out, nil
+}
+
+// Templates lists the names of the message templates, sorted.
+func Templates() []string {
+	ts, err := parsed()
+	if err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(ts))
+	for n := range ts {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Render executes the message template name with data and returns the
+// subject (on one line), the text part and the HTML part.
+func Render(name string, data any) (subject, text, html string, err error) {
+	ts, err := parsed()
+	if err != nil {
+		return "", "", "", err
+	}
+	mt, ok := ts[name]
+	if !ok {
+		return "", "", "", fmt.Errorf("mail: no template named %q", name)
+	}
+	var buf bytes.Buffer
+	if err := mt.text.ExecuteTemplate(&buf, "subject", data); err != nil {
+		return "", "", "", fmt.Errorf("mail: render %s subject: %w", name, err)
+	}
+	// A subject is one line whatever the data holds: a line break in a
+	// header would let data add headers of its own.
+	subject = strings.Join(strings.Fields(buf.String()), " ")
+	buf.Reset()
+	if err := mt.text.Execute(&buf, data); err != nil {
+		return "", "", "", fmt.Errorf("mail: render %s.txt: %w", name, err)
+	}
+	text = buf.String()
+	h, err := mt.html.Clone()
+	if err != nil {
+		return "", "", "", fmt.Errorf("mail: render %s.html: %w", name, err)
+	}
+	h.Funcs(htmltemplate.FuncMap{"subject": func() string { return subject }})
+	buf.Reset()
+	if err := h.Execute(&buf, data); err != nil {
+		return "", "", "", fmt.Errorf("mail: render %s.html: %w", name, err)
+	}
+	return subject, text, buf.String(), nil
+}
+
+// Compose renders the template name with data into a transactional
+// message to the address to, ready for Enqueue. Set CustomerID or StaffID,
+// DedupKey and, for bulk mail, Kind and UnsubscribeURL on the result.
+func Compose(name, to string, data any) (Message, error) {
+	subject, text, html, err := Render(name, data)
+	if err != nil {
+		return Message{}, err
+	}
+	return Message{Kind: Transactional, Template: name, To: to, Subject: subject, Text: text, HTML: html}, nil
+}
