@@ -154,7 +154,20 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		// The real port is known only now when --addr asked for port 0.
 		cfg.BaseURL = "http://" + ln.Addr().String()
 	}
-	srv, err := web.New(web.Options{DB: d, Clock: clk, Logger: log, BaseURL: cfg.BaseURL, Demo: isDemo, Version: version()})
+	wakeMail, stopMail, err := startMailWorker(ctx, cfg, d, log, isDemo)
+	if err != nil {
+		closeAll()
+		return err
+	}
+	// Deferred after d.Close, so it runs before: the worker finishes and
+	// records a delivery in progress before the database closes.
+	defer stopMail()
+	opts := web.Options{DB: d, Clock: clk, Logger: log, BaseURL: cfg.BaseURL, Demo: isDemo, Version: version(), MailQueued: wakeMail}
+	if err := paymentOptions(cfg, isDemo, clk, &opts); err != nil {
+		closeAll()
+		return err
+	}
+	srv, err := web.New(opts)
 	if err != nil {
 		closeAll()
 		return err

@@ -43,6 +43,12 @@ type Config struct {
 	SMTPPassword string
 	SMTPFrom     string
 
+	StripeSecretKey     string
+	StripeWebhookSecret string
+	StripeAPIURL        string
+	ManualPayments      bool
+	PaymentInstructions string
+
 	// HTTPS: either automatic certificates for TLSDomains, or TLSCert and
 	// TLSKey files. HTTPAddr serves redirects to HTTPS and ACME challenges.
 	TLSDomains     string // comma-separated
@@ -98,6 +104,11 @@ func (c *Config) settings() []setting {
 		{flag: "smtp-username", env: "STOREKEEP_SMTP_USERNAME", def: "", str: &c.SMTPUsername, help: "SMTP user name"},
 		{flag: "smtp-password", env: "STOREKEEP_SMTP_PASSWORD", def: "", str: &c.SMTPPassword, secret: true, help: "SMTP password (prefer the environment variable: flags show up in process lists)"},
 		{flag: "smtp-from", env: "STOREKEEP_SMTP_FROM", def: "", str: &c.SMTPFrom, help: "sender address of outgoing mail"},
+		{flag: "stripe-secret-key", env: "STOREKEEP_STRIPE_SECRET_KEY", def: "", str: &c.StripeSecretKey, secret: true, help: "Stripe secret API key; enables card payments through Stripe Checkout"},
+		{flag: "stripe-webhook-secret", env: "STOREKEEP_STRIPE_WEBHOOK_SECRET", def: "", str: &c.StripeWebhookSecret, secret: true, help: "signing secret of the Stripe webhook endpoint (BASE_URL/webhooks/stripe)"},
+		{flag: "stripe-api-url", env: "STOREKEEP_STRIPE_API_URL", def: "", str: &c.StripeAPIURL, help: "Stripe API address; only for testing against stripe-mock"},
+		{flag: "manual-payments", env: "STOREKEEP_MANUAL_PAYMENTS", def: "false", boolean: &c.ManualPayments, help: "offer payment by invoice and bank transfer"},
+		{flag: "payment-instructions", env: "STOREKEEP_PAYMENT_INSTRUCTIONS", def: "", str: &c.PaymentInstructions, help: "bank details printed on invoices for payment by transfer"},
 	}
 }
 
@@ -154,6 +165,9 @@ func (t *trackedString) Type() string       { return "string" }
 func (c *Config) Validate() error {
 	if len(c.envErrs) > 0 {
 		return fmt.Errorf("invalid environment: %s", strings.Join(c.envErrs, "; "))
+	}
+	if (c.StripeSecretKey == "") != (c.StripeWebhookSecret == "") {
+		return fmt.Errorf("--stripe-secret-key and --stripe-webhook-secret go together: set both to take card payments, or neither")
 	}
 	if err := c.validateTLS(); err != nil {
 		return err

@@ -9,11 +9,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/emailaddr"
 )
 
 // Errors callers tell apart. Messages shown to people never say whether an
@@ -51,16 +51,9 @@ func (a Account) Label() string {
 	return a.Email
 }
 
-// NormaliseEmail checks an address and returns it in the form we store:
-// trimmed and lower-cased.
-func NormaliseEmail(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || len(s) > 254 || !strings.Contains(s[strings.LastIndexByte(s, '@'):], ".") {
-		return "", fmt.Errorf("%q is not an email address: enter one such as name@example.com", s)
-	}
-	return strings.ToLower(s), nil
-}
+// NormaliseEmail checks an address and returns it in the form we store
+// (see emailaddr.NormaliseEmail, shared with customer accounts).
+func NormaliseEmail(s string) (string, error) { return emailaddr.NormaliseEmail(s) }
 
 const accountColumns = `id, email, name, role, password_hash, totp_secret, totp_last_step, disabled_at IS NOT NULL, created_at`
 

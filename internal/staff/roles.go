@@ -56,13 +56,14 @@ const (
 	PermLicensesView    Permission = "licenses.view"    // licenses and activations
 	PermPrivacyRequests Permission = "privacy.requests" // data-subject requests
 	PermStatsView       Permission = "stats.view"       // aggregated statistics
+	PermCatalogManage   Permission = "catalog.manage"   // products, editions and prices
 )
 
 // grants is the one table of who may do what. Deny by default: a
 // permission not listed for a role is refused.
 var grants = map[Role][]Permission{
 	Owner: {PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView, PermCustomersView,
-		PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermPrivacyRequests, PermStatsView},
+		PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermPrivacyRequests, PermStatsView, PermCatalogManage},
 	Support: {PermDashboard, PermOwnAccount, PermCustomersView, PermSupportTickets, PermLicensesView, PermPrivacyRequests, PermStatsView},
 	Finance: {PermDashboard, PermOwnAccount, PermBillingView, PermOrdersManage, PermLicensesView, PermStatsView},
 	Analyst: {PermDashboard, PermOwnAccount, PermStatsView},

@@ -52,6 +52,10 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 		info(r).route = pattern
 		if err := h(w, r); err != nil {
 			s.serveError(w, r, err)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && s.mailQueued != nil {
+			s.mailQueued()
 		}
 	}))
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/web"
@@ -94,6 +95,12 @@ type siteOption func(*web.Options)
 
 func withBaseURL(u string) siteOption { return func(o *web.Options) { o.BaseURL = u } }
 func withDemo() siteOption            { return func(o *web.Options) { o.Demo = true } }
+func withStripe(st *payments.Stripe) siteOption {
+	return func(o *web.Options) { o.Payments = append(o.Payments, st); o.StripeWebhooks = st }
+}
+func withPayments(ps ...payments.Provider) siteOption {
+	return func(o *web.Options) { o.Payments = ps }
+}
 
 // newSite seeds d with the vendor and catalog and starts a Server on it.
 func newSite(t *testing.T, d *db.DB, opts ...siteOption) *site {

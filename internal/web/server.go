@@ -50,6 +50,13 @@ type Options struct {
 	// StripeWebhooks verifies Stripe's webhook deliveries; nil when Stripe
 	// is not configured.
 	StripeWebhooks WebhookVerifier
+	// PaymentInstructions tell buyers paying by invoice how to pay (bank
+	// details).
+	PaymentInstructions string
+	// MailQueued, when set, is called after every successful request that
+	// may have queued mail (any non-GET request), so that the mail worker
+	// sends it at once instead of at its next poll. It must not block.
+	MailQueued func()
 }
 
 // WebhookVerifier checks a processor's webhook signature and returns the
@@ -68,8 +75,10 @@ type Server struct {
 	demo    bool
 	version string
 
-	payments       []payments.Provider
-	stripeWebhooks WebhookVerifier
+	payments            []payments.Provider
+	stripeWebhooks      WebhookVerifier
+	paymentInstructions string
+	mailQueued          func()
 
 	limiter    *ratelimit.Limiter
 	staffRules []staffRule
@@ -102,8 +111,10 @@ func New(o Options) (*Server, error) {
 		version: o.Version,
 		mux:     http.NewServeMux(),
 
-		payments:       o.Payments,
-		stripeWebhooks: o.StripeWebhooks,
+		payments:            o.Payments,
+		stripeWebhooks:      o.StripeWebhooks,
+		paymentInstructions: o.PaymentInstructions,
+		mailQueued:          o.MailQueued,
 	}
 	if s.clock == nil {
 		s.clock = clock.System{}
@@ -116,6 +127,11 @@ func New(o Options) (*Server, error) {
 	}
 	if s.pages, err = parsePages(s.assets); err != nil {
 		return nil, err
+	}
+	for _, p := range o.Payments {
+		if d, ok := p.(interface{ IsDemo() bool }); ok && d.IsDemo() && !o.Demo {
+			return nil, errors.New("web: the demo payment provider is only for `storekeep demo`; it never takes real payments")
+		}
 	}
 	secret, err := settings.InstallSecret(context.Background(), o.DB, s.clock.Now())
 	if err != nil {
@@ -186,8 +202,6 @@ func (s *Server) staffRoutes() {
 	// permissions and navigation are settled now.
 	s.staffHandle("GET /staff/customers", full, staff.PermCustomersView,
 		s.staffArea("Customers", "Customer accounts arrive with checkout and customer accounts. Their contact details will be visible to owners and support; every view is recorded in the audit log."))
-	s.staffHandle("GET /staff/orders", full, staff.PermBillingView,
-		s.staffArea("Orders", "Orders, invoices and refunds arrive with checkout. Billing details are visible to owners and finance only."))
 	s.staffHandle("GET /staff/licenses", full, staff.PermLicensesView,
 		s.staffArea("Licenses", "License keys and activations arrive with licensing."))
 	s.staffHandle("GET /staff/support", full, staff.PermSupportTickets,

@@ -22,15 +22,18 @@ func urlEscape(s string) string { return url.QueryEscape(s) }
 // redirect with ?done=key, then GET): fixed texts, so nothing a request
 // carries is reflected into the page.
 var notices = map[string]string{
-	"saved":         "Your changes are saved.",
-	"password":      "Your password is changed. Your other sessions were signed out.",
-	"signed-out":    "Your other sessions are signed out.",
-	"session-ended": "That session is signed out.",
-	"role":          "The role is changed.",
-	"disabled":      "The account is disabled and its sessions are signed out.",
-	"enabled":       "The account can sign in again.",
-	"2fa-reset":     "Two-factor authentication is reset; the person sets it up again at the next sign-in.",
-	"policy-notice": "The latest privacy policy version is marked as a significant change; the policy page announces it for 30 days.",
+	"saved":                  "Your changes are saved.",
+	"password":               "Your password is changed. Your other sessions were signed out.",
+	"signed-out":             "Your other sessions are signed out.",
+	"session-ended":          "That session is signed out.",
+	"role":                   "The role is changed.",
+	"disabled":               "The account is disabled and its sessions are signed out.",
+	"enabled":                "The account can sign in again.",
+	"2fa-reset":              "Two-factor authentication is reset; the person sets it up again at the next sign-in.",
+	"order-paid":             "The order is marked paid; the confirmation email is queued.",
+	"order-cancelled":        "The order is cancelled.",
+	"order-refund-requested": "The refund is requested; the order changes when the payment provider confirms it.",
+	"policy-notice":          "The latest privacy policy version is marked as a significant change; the policy page announces it for 30 days.",
 }
 
 func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }

@@ -1,0 +1,165 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/db"
+)
+
+// All returns every product with every edition and price, active or not,
+// for the staff console.
+func All(ctx context.Context, q db.Querier) ([]Product, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, slug, name, tagline, description, active, position FROM products ORDER BY position, name`)
+	if err != nil {
+		return nil, fmt.Errorf("list products: %w", err)
+	}
+	var ps []Product
+	idx := map[int64]int{}
+	for rows.Next() {
+		var p Product
+		if err := rows.Scan(&p.ID, &p.Slug, &p.Name, &p.Tagline, &p.Description, &p.Active, &p.Position); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list products: %w", err)
+		}
+		idx[p.ID] = len(ps)
+		ps = append(ps, p)
+	}
+	rows.Close()
+	rows, err = q.QueryContext(ctx, `SELECT id, product_id, slug, name, summary, features, active, position FROM editions ORDER BY position, name`)
+	if err != nil {
+		return nil, fmt.Errorf("list editions: %w", err)
+	}
+	ed := map[int64][2]int{}
+	for rows.Next() {
+		var e Edition
+		var features string
+		if err := rows.Scan(&e.ID, &e.ProductID, &e.Slug, &e.Name, &e.Summary, &features, &e.Active, &e.Position); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list editions: %w", err)
+		}
+		e.Features = splitLines(features)
+		pi := idx[e.ProductID]
+		ed[e.ID] = [2]int{pi, len(ps[pi].Editions)}
+		ps[pi].Editions = append(ps[pi].Editions, e)
+	}
+	rows.Close()
+	rows, err = q.QueryContext(ctx, `SELECT id, edition_id, currency, amount_minor, billing, active FROM prices ORDER BY currency, billing`)
+	if err != nil {
+		return nil, fmt.Errorf("list prices: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pr Price
+		if err := rows.Scan(&pr.ID, &pr.EditionID, &pr.Currency, &pr.AmountMinor, &pr.Billing, &pr.Active); err != nil {
+			return nil, fmt.Errorf("list prices: %w", err)
+		}
+		at := ed[pr.EditionID]
+		ps[at[0]].Editions[at[1]].Prices = append(ps[at[0]].Editions[at[1]].Prices, pr)
+	}
+	return ps, rows.Err()
+}
+
+// ProductChange is what staff may edit on a product.
+type ProductChange struct {
+	Name, Tagline, Description string
+	Active                     bool
+}
+
+// UpdateProduct changes a product's texts and whether it is on sale.
+func UpdateProduct(ctx context.Context, tx *sql.Tx, id int64, c ProductChange, now time.Time) error {
+	if strings.TrimSpace(c.Name) == "" || len(c.Name) > 200 || len(c.Tagline) > 300 || len(c.Description) > 20000 {
+		return errors.New("a product needs a name (at most 200 characters), a tagline of at most 300 and a description of at most 20,000")
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE products SET name = $1, tagline = $2, description = $3, active = $4, updated_at = $5 WHERE id = $6`,
+		strings.TrimSpace(c.Name), strings.TrimSpace(c.Tagline), c.Description, c.Active, now, id)
+	return oneRow(res, err, "update product")
+}
+
+// EditionChange is what staff may edit on an edition.
+type EditionChange struct {
+	Name, Summary string
+	Features      []string
+	Active        bool
+}
+
+// UpdateEdition changes an edition's texts and whether it is on sale.
+func UpdateEdition(ctx context.Context, tx *sql.Tx, id int64, c EditionChange, now time.Time) error {
+	if strings.TrimSpace(c.Name) == "" || len(c.Name) > 200 || len(c.Summary) > 500 || len(c.Features) > 50 {
+		return errors.New("an edition needs a name (at most 200 characters), a summary of at most 500 and at most 50 features")
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE editions SET name = $1, summary = $2, features = $3, active = $4, updated_at = $5 WHERE id = $6`,
+		strings.TrimSpace(c.Name), strings.TrimSpace(c.Summary), strings.Join(c.Features, "\n"), c.Active, now, id)
+	return oneRow(res, err, "update edition")
+}
+
+// AddEdition adds an edition to a product.
+func AddEdition(ctx context.Context, tx *sql.Tx, productID int64, e NewEdition, now time.Time) (int64, error) {
+	np := NewProduct{Slug: "x", Name: "x", Editions: []NewEdition{e}}
+	if err := np.validate(); err != nil {
+		return 0, err
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO editions (product_id, slug, name, summary, features, active, position, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $7) RETURNING id`,
+		productID, e.Slug, e.Name, e.Summary, strings.Join(e.Features, "\n"), e.Position, now).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("add edition %s (is the slug taken?): %w", e.Slug, err)
+	}
+	return id, nil
+}
+
+// AddPrice adds a price to an edition. An edition has one price per
+// currency and billing kind; to change an amount, use SetPriceAmount
+// (orders keep the amount they were placed with).
+func AddPrice(ctx context.Context, tx *sql.Tx, editionID int64, p Price, now time.Time) (int64, error) {
+	np := NewProduct{Slug: "x", Name: "x", Editions: []NewEdition{{Slug: "x", Name: "x", Prices: []Price{p}}}}
+	if err := np.validate(); err != nil {
+		return 0, err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM prices WHERE edition_id = $1 AND currency = $2 AND billing = $3`,
+		editionID, p.Currency, string(p.Billing)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("add price: %w", err)
+	}
+	if n > 0 {
+		return 0, fmt.Errorf("this edition has a %s %s price already; change its amount instead", p.Currency, p.Billing)
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO prices (edition_id, currency, amount_minor, billing, active, created_at) VALUES ($1, $2, $3, $4, TRUE, $5) RETURNING id`,
+		editionID, p.Currency, p.AmountMinor, string(p.Billing), now).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("add price: %w", err)
+	}
+	return id, nil
+}
+
+// SetPriceAmount changes what a price costs from now on. Placed orders are
+// unaffected: they copied the amount.
+func SetPriceAmount(ctx context.Context, tx *sql.Tx, id, amountMinor int64) error {
+	if amountMinor < 0 || amountMinor > 100_000_000_00 {
+		return errors.New("enter an amount between 0 and 100,000,000")
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE prices SET amount_minor = $1 WHERE id = $2`, amountMinor, id)
+	return oneRow(res, err, "change price")
+}
+
+// SetPriceActive puts a price on sale or takes it off.
+func SetPriceActive(ctx context.Context, tx *sql.Tx, id int64, active bool) error {
+	res, err := tx.ExecContext(ctx, `UPDATE prices SET active = $1 WHERE id = $2`, active, id)
+	return oneRow(res, err, "change price")
+}
+
+func oneRow(res sql.Result, err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return ErrNotFound
+	}
+	return nil
+}

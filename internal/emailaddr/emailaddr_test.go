@@ -1,0 +1,26 @@
+package emailaddr_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/storekeep/storekeep/internal/emailaddr"
+)
+
+func TestNormaliseEmail(t *testing.T) {
+	for in, want := range map[string]string{
+		"  Ada@Example.COM ":     "ada@example.com",
+		"first.last+tag@mail.io": "first.last+tag@mail.io",
+	} {
+		got, err := emailaddr.NormaliseEmail(in)
+		if err != nil || got != want {
+			t.Errorf("NormaliseEmail(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "ada", "ada@localhost", "Ada <ada@example.com>", "ada@example.com, bob@example.com",
+		"ada@example.com\r\nBcc: x@example.com", `"a b"@example.com`, strings.Repeat("a", 250) + "@example.com"} {
+		if got, err := emailaddr.NormaliseEmail(bad); err == nil {
+			t.Errorf("NormaliseEmail(%q) = %q, want an error", bad, got)
+		}
+	}
+}

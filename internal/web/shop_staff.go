@@ -1,0 +1,261 @@
+package web
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/storekeep/storekeep/internal/catalog"
+	"github.com/storekeep/storekeep/internal/orders"
+)
+
+// staffOrdersPage is the content of staff_orders.html.
+type staffOrdersPage struct {
+	Status   string
+	Statuses []orders.Status
+	Orders   []orders.Order
+}
+
+var orderStatuses = []orders.Status{orders.Pending, orders.Paid, orders.Refunded, orders.Disputed, orders.Cancelled}
+
+func (s *Server) staffOrders(w http.ResponseWriter, r *http.Request) error {
+	st := r.URL.Query().Get("status")
+	if st != "" && !containsStatus(orders.Status(st)) {
+		return BadRequest("Unknown order state; choose one of the filters.")
+	}
+	list, err := orders.List(r.Context(), s.db, orders.Filter{Status: orders.Status(st), Limit: 200})
+	if err != nil {
+		return err
+	}
+	// The list shows buyers' names: a view of personal data.
+	if err := s.recordView(r.Context(), r, "orders", "list", "status="+st); err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "staff_orders.html", "Orders", staffOrdersPage{Status: st, Statuses: orderStatuses, Orders: list})
+}
+
+func containsStatus(st orders.Status) bool {
+	for _, x := range orderStatuses {
+		if x == st {
+			return true
+		}
+	}
+	return false
+}
+
+// staffOrderPage is the content of staff_order.html.
+type staffOrderPage struct {
+	Notice    string
+	Order     orders.Order
+	Events    []orders.Event
+	Invoices  []orders.Invoice
+	CanManage bool
+	CanRefund bool
+}
+
+func (s *Server) staffOrder(w http.ResponseWriter, r *http.Request) error {
+	o, err := orders.ByNumber(r.Context(), s.db, r.PathValue("number"))
+	if errors.Is(err, orders.ErrNotFound) {
+		return NotFound("There is no order with this number.")
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.recordView(r.Context(), r, "customer", itoa(o.CustomerID), "order "+o.Number+" billing details"); err != nil {
+		return err
+	}
+	evs, err := orders.Events(r.Context(), s.db, o.ID)
+	if err != nil {
+		return err
+	}
+	invs, err := orders.Invoices(r.Context(), s.db, o.ID)
+	if err != nil {
+		return err
+	}
+	role := staffSession(r).Account.Role
+	_, refunds := s.provider(o.Provider).(refunder)
+	return s.render(w, r, http.StatusOK, "staff_order.html", "Order "+o.Number, staffOrderPage{
+		Notice: notice(r), Order: o, Events: evs, Invoices: invs,
+		CanManage: role.Can("orders.manage"), CanRefund: refunds && role.Can("orders.manage") && o.Status == orders.Paid})
+}
+
+// refunder is a provider that can return a payment (Stripe).
+type refunder interface {
+	Refund(ctx context.Context, paymentRef string) error
+}
+
+// staffOrderAction marks a manual order paid, cancels a pending order, or
+// asks the processor to refund a paid one (the refund's webhook then moves
+// the order).
+func (s *Server) staffOrderAction(w http.ResponseWriter, r *http.Request) error {
+	sess := staffSession(r)
+	ctx := r.Context()
+	o, err := orders.ByNumber(ctx, s.db, r.PathValue("number"))
+	if errors.Is(err, orders.ErrNotFound) {
+		return NotFound("There is no order with this number.")
+	}
+	if err != nil {
+		return err
+	}
+	shop, err := s.shop(ctx)
+	if err != nil {
+		return err
+	}
+	cause, now := "staff:"+itoa(sess.Account.ID), s.clock.Now()
+	action, done := r.PathValue("action"), ""
+	switch action {
+	case "mark-paid":
+		if o.Provider != "manual" {
+			return &Error{Status: http.StatusConflict, Message: "Only orders paid by invoice are marked paid by hand; card payments are confirmed by the processor."}
+		}
+		_, err = shop.MarkPaid(ctx, o.ID, cause, now)
+		done = "paid"
+	case "cancel":
+		err, done = shop.Cancel(ctx, o.ID, cause, "cancelled by staff", now), "cancelled"
+	case "refund":
+		rf, ok := s.provider(o.Provider).(refunder)
+		if !ok || o.Status != orders.Paid || o.ProcessorPayment == "" {
+			return &Error{Status: http.StatusConflict, Message: "This order cannot be refunded through its payment provider."}
+		}
+		err, done = rf.Refund(ctx, o.ProcessorPayment), "refund-requested"
+	default:
+		return NotFound(msgNotFound)
+	}
+	if errors.Is(err, orders.ErrInvalidState) {
+		return &Error{Status: http.StatusConflict, Message: "The order is " + string(o.Status) + ", which does not allow this."}
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.recordAlone(r, sess.Account.ID, "order."+strings.ReplaceAll(action, "-", "_"), "order", o.Number, ""); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/staff/orders/"+o.Number+"?done=order-"+done, http.StatusSeeOther)
+	return nil
+}
+
+// staffInvoice shows any invoice to finance.
+func (s *Server) staffInvoice(w http.ResponseWriter, r *http.Request) error {
+	inv, err := orders.InvoiceByNumber(r.Context(), s.db, r.PathValue("number"))
+	var o orders.Order
+	if err == nil {
+		o, err = orders.ByID(r.Context(), s.db, inv.OrderID)
+	}
+	if errors.Is(err, orders.ErrNotFound) {
+		return NotFound("There is no invoice with this number.")
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.recordView(r.Context(), r, "customer", itoa(o.CustomerID), "invoice "+inv.Number); err != nil {
+		return err
+	}
+	return s.renderInvoice(w, r, inv, o)
+}
+
+// catalogPage is the content of staff_catalog.html.
+type catalogPage struct {
+	Notice, Error string
+	Products      []catalog.Product
+}
+
+func (s *Server) staffCatalog(w http.ResponseWriter, r *http.Request) error {
+	return s.renderCatalog(w, r, http.StatusOK, "")
+}
+
+func (s *Server) renderCatalog(w http.ResponseWriter, r *http.Request, status int, problem string) error {
+	ps, err := catalog.All(r.Context(), s.db)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, status, "staff_catalog.html", "Catalog", catalogPage{Notice: notice(r), Error: problem, Products: ps})
+}
+
+// staffCatalogChange applies one catalog form. Refused input re-renders
+// the catalog with the reason and changes nothing.
+func (s *Server) staffCatalogChange(w http.ResponseWriter, r *http.Request) error {
+	sess := staffSession(r)
+	if err := r.ParseForm(); err != nil {
+		return BadRequest("The form could not be read. Reload the page and try again.")
+	}
+	f := r.PostForm.Get
+	ctx, now := r.Context(), s.clock.Now()
+	what := r.PathValue("what")
+	id, _ := strconv.ParseInt(f("id"), 10, 64)
+	var problem error
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		switch what {
+		case "product":
+			if id == 0 {
+				_, err = catalog.Create(ctx, tx, catalog.NewProduct{Slug: f("slug"), Name: f("name"), Tagline: f("tagline"), Description: f("description")}, now)
+			} else {
+				err = catalog.UpdateProduct(ctx, tx, id, catalog.ProductChange{Name: f("name"), Tagline: f("tagline"), Description: f("description"), Active: f("active") == "on"}, now)
+			}
+		case "edition":
+			features := strings.Split(strings.ReplaceAll(f("features"), "\r\n", "\n"), "\n")
+			if id == 0 {
+				pid, _ := strconv.ParseInt(f("product_id"), 10, 64)
+				_, err = catalog.AddEdition(ctx, tx, pid, catalog.NewEdition{Slug: f("slug"), Name: f("name"), Summary: f("summary"), Features: features}, now)
+			} else {
+				err = catalog.UpdateEdition(ctx, tx, id, catalog.EditionChange{Name: f("name"), Summary: f("summary"), Features: features, Active: f("active") == "on"}, now)
+			}
+		case "price":
+			amount, perr := parseAmount(f("amount"))
+			if perr != nil {
+				problem = perr
+				return nil
+			}
+			if id == 0 {
+				eid, _ := strconv.ParseInt(f("edition_id"), 10, 64)
+				_, err = catalog.AddPrice(ctx, tx, eid, catalog.Price{Currency: strings.ToUpper(strings.TrimSpace(f("currency"))), AmountMinor: amount, Billing: catalog.Billing(f("billing"))}, now)
+			} else {
+				if err = catalog.SetPriceAmount(ctx, tx, id, amount); err == nil {
+					err = catalog.SetPriceActive(ctx, tx, id, f("active") == "on")
+				}
+			}
+		default:
+			return NotFound(msgNotFound)
+		}
+		if err != nil {
+			problem = err
+			return errRollback
+		}
+		return s.record(ctx, tx, r, sess.Account.ID, "catalog."+what+"_saved", what, f("id"), f("slug"))
+	})
+	if problem != nil {
+		if errors.Is(problem, catalog.ErrNotFound) {
+			return NotFound("That catalog entry does not exist.")
+		}
+		return s.renderCatalog(w, r, http.StatusUnprocessableEntity, problem.Error())
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/staff/catalog?done=saved", http.StatusSeeOther)
+	return nil
+}
+
+// errRollback ends a transaction whose refusal is reported separately.
+var errRollback = errors.New("rolled back")
+
+// parseAmount reads "490", "490.5" or "1,290.00" as minor units.
+func parseAmount(s string) (int64, error) {
+	s = strings.ReplaceAll(strings.TrimSpace(s), ",", "")
+	bad := errors.New("enter the amount as a number such as 490 or 490.00")
+	whole, frac, hasFrac := strings.Cut(s, ".")
+	if whole == "" || len(frac) > 2 || (hasFrac && frac == "") {
+		return 0, bad
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	n, err := strconv.ParseInt(whole+frac, 10, 64)
+	if err != nil || n < 0 || strings.HasPrefix(whole, "-") || strings.HasPrefix(whole, "+") {
+		return 0, bad
+	}
+	return n, nil
+}
