@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 			code = 1
 		}
 	}
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
 	os.Exit(code)
 }
 
@@ -64,18 +67,51 @@ func startSite(t *testing.T) string {
 	return demoSite.url
 }
 
-func (s *siteProcess) start() error {
+// startDemo starts a demo process of the test's own, with extra flags
+// (an SMTP relay, Stripe test keys), and stops it when the test ends.
+func startDemo(t *testing.T, extra ...string) string {
+	t.Helper()
+	p := &siteProcess{}
+	if err := p.start(extra...); err != nil {
+		t.Fatalf("start storekeep demo: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("storekeep log:\n%s", p.logs.String())
+		}
+		if err := p.stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return p.url
+}
+
+// built is the binary of this test run, built once for all processes.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+func (s *siteProcess) start(extra ...string) error {
 	tmp, err := os.MkdirTemp("", "storekeep-e2e-")
 	if err != nil {
 		return err
 	}
 	s.tmp = tmp
-	bin, err := storekeepBinary(tmp)
-	if err != nil {
-		return err
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "storekeep-e2e-bin-"); built.err == nil {
+			built.bin, built.err = storekeepBinary(built.dir)
+		}
+	})
+	if built.err != nil {
+		return built.err
 	}
+	bin := built.bin
 
-	s.cmd = exec.Command(bin, "demo", "--addr", "127.0.0.1:0", "--dir", filepath.Join(tmp, "demo"))
+	args := append([]string{"demo", "--addr", "127.0.0.1:0", "--dir", filepath.Join(tmp, "demo")}, extra...)
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Stderr = &s.logs
 	// An io.Pipe rather than StdoutPipe: Wait then returns only after all
 	// output was copied, and the reader below never races with it.

@@ -44,6 +44,10 @@ variables. 'storekeep config' prints the effective configuration.`,
 
 func demoCommand() *cobra.Command {
 	var addr, dir string
+	// The demo shows mail at /dev/mail and pays with a test provider; these
+	// optional settings let it use a real SMTP relay and Stripe test keys
+	// (the browser tests use them with a test relay and stripe-mock).
+	var opt config.Config
 	c := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a demo with a sample vendor and catalog on a fresh SQLite database",
@@ -52,7 +56,8 @@ Postfix milter, ready to click through. Without --dir the database lives in a
 temporary directory that is removed on exit; with --dir it is kept and reused.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			cfg := config.Config{Addr: addr, LogFormat: "text", LogLevel: "info", AutoMigrate: true, SMTPPort: 587}
+			cfg := config.Config{Addr: addr, LogFormat: "text", LogLevel: "info", AutoMigrate: true, SMTPPort: opt.SMTPPort,
+				SMTPHost: opt.SMTPHost, StripeSecretKey: opt.StripeSecretKey, StripeWebhookSecret: opt.StripeWebhookSecret, StripeAPIURL: opt.StripeAPIURL}
 			if dir == "" {
 				tmp, err := os.MkdirTemp("", "storekeep-demo-")
 				if err != nil {
@@ -73,6 +78,11 @@ temporary directory that is removed on exit; with --dir it is kept and reused.`,
 	}
 	c.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (use port 0 for any free port)")
 	c.Flags().StringVar(&dir, "dir", "", "directory to keep the demo database in (default: a temporary directory)")
+	c.Flags().StringVar(&opt.SMTPHost, "smtp-host", "", "send the demo's mail through this SMTP relay instead of showing it at /dev/mail")
+	c.Flags().IntVar(&opt.SMTPPort, "smtp-port", 587, "SMTP relay port")
+	c.Flags().StringVar(&opt.StripeSecretKey, "stripe-secret-key", "", "Stripe test secret key, to try the Stripe checkout too")
+	c.Flags().StringVar(&opt.StripeWebhookSecret, "stripe-webhook-secret", "", "signing secret of the Stripe webhook endpoint")
+	c.Flags().StringVar(&opt.StripeAPIURL, "stripe-api-url", "", "Stripe API address (stripe-mock)")
 	return c
 }
 

@@ -328,3 +328,26 @@ func TestInvoiceNumbersHaveNoGaps(t *testing.T) {
 		}
 	})
 }
+
+// TestEventFoundByOrderNumberOnlyForItsProvider: when the processor's
+// session is not the one stored, its echo of our order number finds the
+// order, but only an order placed with that processor.
+func TestEventFoundByOrderNumberOnlyForItsProvider(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		shop := orders.Shop{DB: d, SiteName: "M", BaseURL: "https://x"}
+		price := catalogWithPrice(t, d)
+		st := place(t, d, price, "stripe", "cs_stored")
+		ev := completed("evt_n1", "cs_other")
+		ev.OrderNumber = st.Number
+		if out, _ := shop.Apply(ctx, ev, now); out != orders.Applied {
+			t.Fatalf("event by order number = %v, want applied", out)
+		}
+		man := place(t, d, price, "manual", "")
+		ev = completed("evt_n2", "cs_other2")
+		ev.OrderNumber = man.Number
+		if out, _ := shop.Apply(ctx, ev, now); out != orders.UnknownOrder {
+			t.Fatalf("a Stripe event naming a manual order = %v, want unknown order", out)
+		}
+	})
+}

@@ -94,14 +94,28 @@ func (s Shop) setOutcome(ctx context.Context, tx *sql.Tx, ev payments.Event, ord
 	return nil
 }
 
+// findForEvent finds the order an event is about: by checkout session, by
+// payment, and otherwise by the order number the processor echoes back
+// (our client reference), for an order placed with that processor.
 func (s Shop) findForEvent(ctx context.Context, tx *sql.Tx, ev payments.Event) (Order, error) {
-	switch {
-	case ev.SessionRef != "":
-		return lockOrder(ctx, tx, s.DB.Dialect, "processor_session = $1", ev.SessionRef)
-	case ev.PaymentRef != "":
-		return lockOrder(ctx, tx, s.DB.Dialect, "processor_payment = $1 AND processor_payment <> ''", ev.PaymentRef)
-	case ev.OrderNumber != "":
-		return lockOrder(ctx, tx, s.DB.Dialect, "number = $1", ev.OrderNumber)
+	if ev.SessionRef != "" {
+		o, err := lockOrder(ctx, tx, s.DB.Dialect, "processor_session = $1", ev.SessionRef)
+		if !errors.Is(err, ErrNotFound) {
+			return o, err
+		}
+	}
+	if ev.PaymentRef != "" {
+		o, err := lockOrder(ctx, tx, s.DB.Dialect, "processor_payment = $1 AND processor_payment <> ''", ev.PaymentRef)
+		if !errors.Is(err, ErrNotFound) {
+			return o, err
+		}
+	}
+	if ev.OrderNumber != "" {
+		o, err := lockOrder(ctx, tx, s.DB.Dialect, "number = $1", ev.OrderNumber)
+		if err == nil && o.Provider != ev.Provider {
+			return Order{}, ErrNotFound // a reference to an order paid another way
+		}
+		return o, err
 	}
 	return Order{}, ErrNotFound
 }

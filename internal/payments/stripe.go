@@ -80,6 +80,11 @@ func (*Stripe) Name() string { return "stripe" }
 // Label names Stripe on the checkout page.
 func (*Stripe) Label() string { return "Card and other methods (Stripe)" }
 
+// FormOrigins are the origins the checkout form's redirect leads to: the
+// site's Content-Security-Policy form-action must allow them, or browsers
+// stop the redirect to the hosted payment page.
+func (*Stripe) FormOrigins() []string { return []string{"https://checkout.stripe.com"} }
+
 // StartCheckout creates a Checkout Session in payment mode for the order
 // and returns the URL of Stripe's page. The session expires after
 // Stripe's default of 24 hours (checkout.session.expired follows).

@@ -16,8 +16,17 @@ const maxBodyBytes = 1 << 20
 // contentSecurityPolicy allows only this site's own files: no inline
 // scripts or styles, no third-party origins, no framing. Pages need no
 // JavaScript; 'self' for scripts leaves room for a future static script.
-const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
-	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+// Forms may submit to the site and, because browsers apply form-action to
+// the redirect that follows a submission, to the hosted payment pages of
+// the configured providers (formOrigins).
+func contentSecurityPolicy(formOrigins []string) string {
+	formAction := "'self'"
+	for _, o := range formOrigins {
+		formAction += " " + o
+	}
+	return "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+		"object-src 'none'; base-uri 'none'; form-action " + formAction + "; frame-ancestors 'none'"
+}
 
 // middleware wraps next in the chain every request passes through, from
 // the outside in:
@@ -160,7 +169,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("Content-Security-Policy", s.csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 		h.Set("X-Frame-Options", "DENY")

@@ -79,6 +79,7 @@ type Server struct {
 	stripeWebhooks      WebhookVerifier
 	paymentInstructions string
 	mailQueued          func()
+	csp                 string
 
 	limiter    *ratelimit.Limiter
 	staffRules []staffRule
@@ -133,6 +134,13 @@ func New(o Options) (*Server, error) {
 			return nil, errors.New("web: the demo payment provider is only for `storekeep demo`; it never takes real payments")
 		}
 	}
+	var origins []string
+	for _, p := range o.Payments {
+		if f, ok := p.(interface{ FormOrigins() []string }); ok {
+			origins = append(origins, f.FormOrigins()...)
+		}
+	}
+	s.csp = contentSecurityPolicy(origins)
 	secret, err := settings.InstallSecret(context.Background(), o.DB, s.clock.Now())
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)

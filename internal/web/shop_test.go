@@ -269,6 +269,11 @@ func TestStripeCheckoutAndSignedWebhooks(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := newSite(t, d, withStripe(st))
+		// Browsers apply form-action to the redirect after the checkout
+		// form: the hosted page's origin must be allowed.
+		if res, _ := s.get(t, "/"); !strings.Contains(res.Header.Get("Content-Security-Policy"), "form-action 'self' https://checkout.stripe.com;") {
+			t.Fatalf("CSP does not allow the checkout redirect: %s", res.Header.Get("Content-Security-Policy"))
+		}
 		b, c := signedInCustomer(t, s, "bea@example.com")
 		res, _ := b.post(t, "/checkout", withForm(billingForm, "price", priceID(t, d), "method", "stripe"))
 		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "http") {

@@ -1,0 +1,201 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/storekeep/storekeep/internal/testutil"
+)
+
+var signInLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/account/verify\?token=[^\s"<>]+`)
+
+// click clicks the element and waits for the page it leads to.
+func click(t *testing.T, b *browser, css string) {
+	t.Helper()
+	if _, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(css))); err != nil {
+		t.Fatalf("click %s: %v", css, err)
+	}
+}
+
+func fill(t *testing.T, b *browser, fields map[string]string) {
+	t.Helper()
+	for id, v := range fields {
+		if err := chromedp.Do(b.ctx, chromedp.SetValue(chromedp.ID(id), v)); err != nil {
+			t.Fatalf("fill #%s: %v", id, err)
+		}
+	}
+}
+
+// signInByEmail asks for a sign-in link, reads it from the SMTP relay and
+// follows it, as a buyer does from their mailbox.
+func signInByEmail(t *testing.T, b *browser, sink *testutil.SMTPSink, email string, already int) {
+	t.Helper()
+	if err := chromedp.Do(b.ctx, chromedp.WaitVisible(chromedp.ID("email")), chromedp.SendKeys(chromedp.ID("email"), email)); err != nil {
+		t.Fatalf("the sign-in form: %v", err)
+	}
+	click(t, b, `main button[type="submit"]`)
+	if text := visibleText(t, b, "main"); !strings.Contains(strings.ToLower(text), "link") {
+		t.Fatalf("after asking for a link the page says:\n%s", text)
+	}
+	msgs := sink.WaitFor(already+1, 20*time.Second)
+	link := signInLink.FindString(msgs[already].Text)
+	if link == "" || msgs[already].To[0] != email {
+		t.Fatalf("the sign-in email to %v has no link:\n%s", msgs[already].To, msgs[already].Text)
+	}
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(link)); err != nil {
+		t.Fatal(err)
+	}
+	// Opening the link shows a button; only pressing it signs in.
+	click(t, b, `main button[type="submit"]`)
+}
+
+// TestBuyerPaysWithTheDemoProvider: open the demo, choose an edition, sign
+// in by the emailed link, pay on the demo's test payment page, see the
+// order paid and receive the confirmation email.
+func TestBuyerPaysWithTheDemoProvider(t *testing.T) {
+	b := newBrowser(t)
+	sink := testutil.StartSMTP(t)
+	site := startDemo(t, "--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port()))
+
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(site+"/products/quillguard")); err != nil {
+		t.Fatal(err)
+	}
+	click(t, b, `main a.buy`)
+	if loc := location(t, b); !strings.HasPrefix(loc, site+"/account/login?next=") {
+		t.Fatalf("choosing an edition without an account leads to %s, want the sign-in page", loc)
+	}
+	signInByEmail(t, b, sink, "buyer@example.com", 0)
+	if loc := location(t, b); !strings.HasPrefix(loc, site+"/checkout?price=") {
+		t.Fatalf("after signing in the buyer is at %s, want the checkout", loc)
+	}
+	fill(t, b, map[string]string{"name": "Bea Buyer", "address": "Hauptstr. 5\n10115 Berlin", "country": "DE"})
+	click(t, b, `main form[action="/checkout"] button[type="submit"]`)
+	if loc := location(t, b); !strings.Contains(loc, "/demo-pay/demo_") {
+		t.Fatalf("placing the order leads to %s, want the test payment page", loc)
+	}
+	if text := visibleText(t, b, "main"); !strings.Contains(text, "no money moves") {
+		t.Errorf("the test payment page does not say it is a test:\n%s", text)
+	}
+	click(t, b, "#demo-pay")
+	if status := visibleText(t, b, "#order-status"); status != "paid" {
+		t.Fatalf("order status %q after paying, want paid", status)
+	}
+	msgs := sink.WaitFor(2, 20*time.Second)
+	if !strings.Contains(msgs[1].Subject, "is paid") || !strings.Contains(msgs[1].Text, "Invoice") {
+		t.Fatalf("second email = %q:\n%s", msgs[1].Subject, msgs[1].Text)
+	}
+	// The portal lists the order and its invoice opens.
+	click(t, b, `main a[href^="/account/invoices/"]`)
+	if h1 := visibleText(t, b, "h1"); !strings.HasPrefix(h1, "Invoice ") {
+		t.Fatalf("invoice page h1 = %q", h1)
+	}
+	b.checkStayedOnSite(t, site)
+}
+
+// TestBuyerPaysWithStripe: the same purchase through the Stripe provider
+// against stripe-mock. The browser is sent to Stripe's hosted page (which
+// this closed network cannot load); Stripe's signed webhook, sent by the
+// test as Stripe would, pays the order, and the page the buyer returns to
+// shows it paid.
+func TestBuyerPaysWithStripe(t *testing.T) {
+	b := newBrowser(t)
+	sink := testutil.StartSMTP(t)
+	mock := testutil.StartStripeMock(t)
+	const secret = "whsec_e2e_storekeep"
+	site := startDemo(t, "--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port()),
+		"--stripe-secret-key", "sk_test_e2e", "--stripe-webhook-secret", secret, "--stripe-api-url", mock)
+
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(site+"/products/quillguard")); err != nil {
+		t.Fatal(err)
+	}
+	click(t, b, `main a.buy`)
+	signInByEmail(t, b, sink, "card@example.com", 0)
+	fill(t, b, map[string]string{"name": "Carl Card", "address": "1 Main St\nSpringfield", "country": "US"})
+	if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.ID("method-stripe"))); err != nil {
+		t.Fatalf("choose Stripe: %v", err)
+	}
+	// The hosted page is on Stripe's domain: the navigation fails here, but
+	// the browser must have been sent there.
+	_ = chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`main form[action="/checkout"] button[type="submit"]`)))
+	deadline := time.Now().Add(10 * time.Second)
+	var stripeURL string
+	for stripeURL == "" && time.Now().Before(deadline) {
+		for _, u := range offSiteNow(b, site) {
+			if strings.Contains(u, "stripe") {
+				stripeURL = u
+			}
+		}
+		if stripeURL == "" {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if stripeURL == "" {
+		t.Fatalf("the browser was not sent to Stripe's hosted checkout; requests: %v", offSiteNow(b, site))
+	}
+
+	// The order waits; find its number and session the way Stripe knows them.
+	number, session := pendingStripeOrder(t, site, b)
+	ev := testutil.StripeCheckoutCompleted("evt_e2e_1", testutil.StripeSession{ID: session, PaymentIntent: "pi_e2e", Customer: "cus_e2e",
+		OrderNumber: number, AmountTotal: quillguardStandardEUR, Currency: "eur"})
+	for range 2 { // Stripe may deliver twice
+		payload, sig := testutil.SignedStripeEvent(t, secret, ev)
+		req, _ := http.NewRequest(http.MethodPost, site+"/webhooks/stripe", strings.NewReader(string(payload)))
+		req.Header.Set("Stripe-Signature", sig)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("webhook delivery: %v %v", res, err)
+		}
+		res.Body.Close()
+	}
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(site+"/account/orders/"+number+"?paid=1")); err != nil {
+		t.Fatal(err)
+	}
+	if status := visibleText(t, b, "#order-status"); status != "paid" {
+		t.Fatalf("order status %q after Stripe's webhook, want paid", status)
+	}
+	msgs := sink.WaitFor(2, 20*time.Second)
+	time.Sleep(300 * time.Millisecond) // a second confirmation would arrive now
+	if n := len(sink.Messages()); n != 2 || !strings.Contains(msgs[1].Subject, number) {
+		t.Fatalf("%d emails (want a sign-in link and one confirmation); last: %q", n, msgs[len(msgs)-1].Subject)
+	}
+}
+
+// quillguardStandardEUR is the demo's first buy link: Standard, EUR, one-time.
+const quillguardStandardEUR = 19000
+
+// pendingStripeOrder reads the order number and checkout session from the
+// buyer's account page and the order page.
+func pendingStripeOrder(t *testing.T, site string, b *browser) (number, session string) {
+	t.Helper()
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(site+"/account")); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`[A-Z0-9]{4}-[A-Z0-9]{4}`).FindString(visibleText(t, b, "main"))
+	if m == "" {
+		t.Fatal("the account page lists no order")
+	}
+	for _, u := range offSiteNow(b, site) {
+		if i := strings.Index(u, "cs_"); i >= 0 {
+			session = strings.FieldsFunc(u[i:], func(r rune) bool { return r == '/' || r == '?' || r == '#' })[0]
+		}
+	}
+	if session == "" {
+		t.Fatal(fmt.Sprintf("no checkout session in the Stripe URL: %v", offSiteNow(b, site)))
+	}
+	return m, session
+}
+
+// offSiteNow is offSite under the events lock, for use while the browser
+// is still running.
+func offSiteNow(b *browser, site string) []string {
+	b.events.mu.Lock()
+	defer b.events.mu.Unlock()
+	return b.events.offSite(site)
+}
