@@ -88,7 +88,7 @@ func TestBuyerPaysWithTheDemoProvider(t *testing.T) {
 		t.Fatalf("order status %q after paying, want paid", status)
 	}
 	msgs := sink.WaitFor(2, 20*time.Second)
-	if !strings.Contains(msgs[1].Subject, "is paid") || !strings.Contains(msgs[1].Text, "Invoice") {
+	if !strings.Contains(msgs[1].Subject, "thank you for your order") || !strings.Contains(msgs[1].Text, "Invoice") {
 		t.Fatalf("second email = %q:\n%s", msgs[1].Subject, msgs[1].Text)
 	}
 	// The portal lists the order and its invoice opens.

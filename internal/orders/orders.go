@@ -97,6 +97,9 @@ type Order struct {
 // Total formats the order's total.
 func (o Order) Total() string { return catalog.FormatMoney(o.TotalMinor, o.Currency) }
 
+// Tax formats the tax the processor charged on top of the catalog price.
+func (o Order) Tax() string { return catalog.FormatMoney(o.TaxMinor, o.Currency) }
+
 // Amount formats a line's amount.
 func (l Line) Amount(currency string) string {
 	return catalog.FormatMoney(l.UnitMinor*int64(l.Quantity), currency)

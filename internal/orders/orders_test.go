@@ -351,3 +351,26 @@ func TestEventFoundByOrderNumberOnlyForItsProvider(t *testing.T) {
 		}
 	})
 }
+
+// TestTaxAddedByTheProcessorIsRecorded: a payment larger than the catalog
+// price in the same currency is tax the processor charged; it is recorded
+// and the order is paid. A smaller one stays a mismatch.
+func TestTaxAddedByTheProcessorIsRecorded(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		shop := orders.Shop{DB: d, SiteName: "M", BaseURL: "https://x"}
+		o := place(t, d, catalogWithPrice(t, d), "stripe", "cs_tax")
+		ev := completed("evt_tax", "cs_tax")
+		ev.AmountMinor = 58310 // 49000 + 19 % VAT
+		if out, _ := shop.Apply(ctx, ev, now); out != orders.Applied {
+			t.Fatalf("payment with tax = %v", out)
+		}
+		got, _ := orders.ByNumber(ctx, d, o.Number)
+		if got.Status != orders.Paid || got.TaxMinor != 9310 || got.TotalMinor != 58310 || got.Tax() != "€93.10" {
+			t.Fatalf("order with tax = %+v", got)
+		}
+		if invs, _ := orders.Invoices(ctx, d, o.ID); invs[0].TotalMinor != 58310 {
+			t.Fatalf("invoice total %d, want the amount charged", invs[0].TotalMinor)
+		}
+	})
+}

@@ -128,6 +128,15 @@ func (s Shop) applyTo(ctx context.Context, tx *sql.Tx, o *Order, t payments.Even
 		if o.Status != Pending {
 			return Ignored, "order is " + string(o.Status), nil
 		}
+		if ev.AmountMinor > o.TotalMinor && strings.EqualFold(ev.Currency, o.Currency) {
+			// The processor added tax (e.g. Stripe Tax): record it as
+			// charged, so the invoice shows what was paid.
+			tax := ev.AmountMinor - o.SubtotalMinor
+			if _, err := tx.ExecContext(ctx, `UPDATE orders SET tax_minor = $1, total_minor = $2 WHERE id = $3`, tax, ev.AmountMinor, o.ID); err != nil {
+				return "", "", fmt.Errorf("record tax: %w", err)
+			}
+			o.TaxMinor, o.TotalMinor = tax, ev.AmountMinor
+		}
 		if ev.AmountMinor != o.TotalMinor || !strings.EqualFold(ev.Currency, o.Currency) {
 			// Left pending for a person to look at: paying a different
 			// amount than the catalog's is never accepted silently.
@@ -212,7 +221,10 @@ func (s Shop) fulfil(ctx context.Context, tx *sql.Tx, o *Order, cause string, no
 	if err != nil {
 		return err
 	}
-	m := s.confirmation(*o, inv)
+	m, err := s.confirmation(*o, inv)
+	if err != nil {
+		return err
+	}
 	m.DedupKey = fmt.Sprintf("order-paid:%d", o.ID)
 	if _, err := mail.Enqueue(ctx, tx, m, now); err != nil && !errors.Is(err, mail.ErrDuplicate) {
 		return err
@@ -265,7 +277,10 @@ func (s Shop) PlaceManual(ctx context.Context, tx *sql.Tx, o Order, now time.Tim
 	if err != nil {
 		return inv, err
 	}
-	m := s.manualInvoice(o, inv)
+	m, err := s.manualInvoice(o, inv)
+	if err != nil {
+		return inv, err
+	}
 	m.DedupKey = fmt.Sprintf("order-invoice:%d", o.ID)
 	if _, err := mail.Enqueue(ctx, tx, m, now); err != nil && !errors.Is(err, mail.ErrDuplicate) {
 		return inv, err
