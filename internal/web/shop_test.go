@@ -343,3 +343,13 @@ func TestDemoProviderNeedsDemoMode(t *testing.T) {
 		t.Fatalf("web.New accepted the demo provider outside the demo: %v", err)
 	}
 }
+
+// TestPolicyNamesPaymentAndMailProcessors: the recipients declared with
+// orders and mail appear on the privacy policy with their location.
+func TestPolicyNamesPaymentAndMailProcessors(t *testing.T) {
+	s := newSite(t, testutil.SQLite(t))
+	_, body := s.get(t, "/privacy")
+	mustContain(t, body, "<th scope=\"row\">Stripe</th>", "Ireland (Stripe Payments Europe) and the United States",
+		"EU-U.S. Data Privacy Framework and Standard Contractual Clauses", "Email delivery provider",
+		"Purchase and invoice records", "7 years after the end of the calendar year")
+}

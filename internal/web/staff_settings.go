@@ -52,7 +52,8 @@ func (s *Server) staffSaveSettings(w http.ResponseWriter, r *http.Request) error
 		Name: f("name"), LegalName: f("legal_name"), Address: strings.ReplaceAll(f("address"), "\r\n", "\n"),
 		PrivacyEmail: strings.TrimSpace(f("privacy_email")), SupportEmail: strings.TrimSpace(f("support_email")),
 		Country: f("country"), HostingProvider: f("hosting_provider"), HostingLocation: f("hosting_location"),
-		HostingTransfer: f("hosting_transfer"),
+		HostingTransfer: f("hosting_transfer"), MailProvider: f("mail_provider"), MailLocation: f("mail_location"),
+		MailTransfer: f("mail_transfer"),
 	}
 	require := f("require_2fa") == "on"
 	ctx, now := r.Context(), s.clock.Now()

@@ -575,7 +575,8 @@ func TestSettingsDrivePolicyAndNotice(t *testing.T) {
 
 		form := url.Values{"name": {"Milterworks"}, "legal_name": {"Milterworks AG"}, "address": {"Bahnhofstrasse 1\r\nZürich"},
 			"privacy_email": {"not an address"}, "support_email": {"help@milterworks.example"}, "country": {"Switzerland"},
-			"hosting_provider": {"Exoscale"}, "hosting_location": {"Switzerland"}, "require_2fa": {"on"}}
+			"hosting_provider": {"Exoscale"}, "hosting_location": {"Switzerland"}, "require_2fa": {"on"},
+			"mail_provider": {"Postmark Relay"}, "mail_location": {"United States"}, "mail_transfer": {"Standard Contractual Clauses"}}
 		res, body = b.post(t, "/staff/settings", form)
 		wantStatus(t, res, body, http.StatusUnprocessableEntity)
 		mustContain(t, body, "is not an email address")
@@ -588,7 +589,7 @@ func TestSettingsDrivePolicyAndNotice(t *testing.T) {
 		res, _ = b.post(t, "/staff/settings", form)
 		wantRedirect(t, res, "/staff/settings?done=saved")
 		_, policy = b.get(t, "/privacy")
-		mustContain(t, policy, "dpo@milterworks.example", "Milterworks AG", "Exoscale", "9 May 2026")
+		mustContain(t, policy, "dpo@milterworks.example", "Milterworks AG", "Exoscale", "9 May 2026", "Postmark Relay")
 
 		res, body = b.post(t, "/staff/settings/policy-notice", url.Values{"note": {""}})
 		wantStatus(t, res, body, http.StatusBadRequest)
