@@ -183,6 +183,8 @@ func (s *Server) staffRoutes() {
 	s.staffHandle("POST /staff/login", pub, "", s.staffLogin)
 	s.staffHandle("GET /staff/setup", pub, "", s.staffSetupForm)
 	s.staffHandle("POST /staff/setup", pub, "", s.staffSetup)
+	s.staffHandle("GET /staff/reset", pub, "", s.staffResetForm)
+	s.staffHandle("POST /staff/reset", pub, "", s.staffReset)
 	s.staffHandle("GET /staff/2fa", part, "", s.staffSecondFactorForm)
 	s.staffHandle("POST /staff/2fa", part, "", s.staffSecondFactor)
 	s.staffHandle("GET /staff/2fa/setup", part, "", s.staffEnrolForm)

@@ -716,3 +716,43 @@ func TestAuditRecordsTheClientBehindATrustedProxy(t *testing.T) {
 		t.Fatalf("an untrusted X-Forwarded-For was believed: %+v", logins[0])
 	}
 }
+
+// TestStaffResetsTheirOwnPassword: the emailed link works once; the answer
+// never says whether an address has an account; requests are limited.
+func TestStaffResetsTheirOwnPassword(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s := newSite(t, d)
+		m := addStaff(t, s, "sam@milterworks.example", staff.Support, false)
+		b := newBrowser(s)
+		res, body := b.get(t, "/staff/reset")
+		wantStatus(t, res, body, 200)
+		_, known := b.post(t, "/staff/reset", url.Values{"email": {m.Email}})
+		_, unknown := b.post(t, "/staff/reset", url.Values{"email": {"nobody@milterworks.example"}})
+		for _, page := range []string{known, unknown} {
+			mustContain(t, page, "a link to choose a new password is on its way")
+		}
+		res, body = b.post(t, "/staff/reset", url.Values{"email": {"nonsense"}})
+		wantStatus(t, res, body, http.StatusUnprocessableEntity)
+		var text string
+		if err := d.QueryRowContext(context.Background(), `SELECT text_body FROM outbox WHERE template = 'staff_reset' AND to_addr = $1`, m.Email).Scan(&text); err != nil {
+			t.Fatalf("no reset mail queued: %v", err)
+		}
+		if n := countRows(t, d, `SELECT count(*) FROM outbox`); n != 1 {
+			t.Fatalf("%d mails queued, want only the real account's", n)
+		}
+		token := regexp.MustCompile(`token=([A-Za-z0-9_-]+)`).FindStringSubmatch(text)[1]
+		res, _ = b.post(t, "/staff/setup", url.Values{"token": {token}, "password": {"a fresh long passphrase"}, "confirm": {"a fresh long passphrase"}})
+		if res.StatusCode != 200 {
+			t.Fatalf("using the emailed link: %d", res.StatusCode)
+		}
+		if _, err := staff.CheckPassword(context.Background(), d, m.Email, "a fresh long passphrase"); err != nil {
+			t.Fatal("the new password does not work")
+		}
+		for range 3 {
+			res, _ = b.post(t, "/staff/reset", url.Values{"email": {m.Email}})
+		}
+		if res.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("reset requests are not limited: %d", res.StatusCode)
+		}
+	})
+}
