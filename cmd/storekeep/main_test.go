@@ -1,8 +1,10 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,10 +12,12 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
@@ -239,5 +243,57 @@ func TestStaffAndAuditCommands(t *testing.T) {
 	d.Close()
 	if _, err := run("audit", "verify"); err == nil || !strings.Contains(err.Error(), "broken at entry 2") {
 		t.Fatalf("verify after tampering: err = %v", err)
+	}
+}
+
+func TestPrivacyExportCommand(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "sk.db")
+	if _, err := execute(t, ctx, "migrate", "--db", dbPath); err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		raw, err := customers.RequestSignIn(ctx, tx, "ann@example.com", time.Now())
+		if err != nil {
+			return err
+		}
+		_, _, err = customers.CompleteSignIn(ctx, tx, raw, time.Now())
+		return err
+	})
+	d.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	zipPath := filepath.Join(dir, "ann.zip")
+	out, err := execute(t, ctx, "privacy", "export", "--db", dbPath, "--email", "Ann@Example.com", "--out", zipPath)
+	if err != nil || !strings.Contains(out, "Wrote "+zipPath) {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+	}
+	if !slices.Contains(names, "data.json") || !slices.Contains(names, "csv/customers.csv") || !slices.Contains(names, "README.txt") {
+		t.Fatalf("ZIP holds %v", names)
+	}
+	if _, err := execute(t, ctx, "privacy", "export", "--db", dbPath, "--email", "ann@example.com", "--out", zipPath); err == nil || !strings.Contains(err.Error(), "choose another --out") {
+		t.Fatalf("overwriting an export: %v", err)
+	}
+	out, err = execute(t, ctx, "privacy", "export", "--db", dbPath, "--email", "nobody@example.com", "--out", filepath.Join(dir, "n.zip"))
+	if err != nil || !strings.Contains(out, "Nothing is held") {
+		t.Fatalf("export of an unknown address: %v\n%s", err, out)
+	}
+	if _, err := execute(t, ctx, "privacy", "export", "--db", dbPath, "--email", "not-an-address"); err == nil || !strings.Contains(err.Error(), "--email") {
+		t.Fatalf("bad address: %v", err)
 	}
 }

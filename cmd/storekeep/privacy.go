@@ -1,13 +1,26 @@
 package main
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/storekeep/storekeep/internal/audit"
+	"github.com/storekeep/storekeep/internal/clock"
+	"github.com/storekeep/storekeep/internal/config"
+	"github.com/storekeep/storekeep/internal/customers"
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/emailaddr"
 	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/settings"
+	"github.com/storekeep/storekeep/internal/staff"
 )
 
 func privacyCommand() *cobra.Command {
@@ -15,7 +28,7 @@ func privacyCommand() *cobra.Command {
 		Use:   "privacy",
 		Short: "The data inventory and privacy tools",
 	}
-	c.AddCommand(inventoryCommand())
+	c.AddCommand(inventoryCommand(), exportCommand())
 	return c
 }
 
@@ -74,4 +87,69 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+func exportCommand() *cobra.Command {
+	var email, out string
+	var isStaff bool
+	c := cliCommand("export", "Write everything held about a person to a ZIP file (JSON, CSV per table, README)",
+		func(ctx context.Context, c *cobra.Command, _ *config.Config, d *db.DB) error {
+			addr, err := emailaddr.NormaliseEmail(email)
+			if err != nil {
+				return usageError{cmd: "export", err: fmt.Errorf("--email: %w", err)}
+			}
+			ref := privacy.SubjectRef{Kind: privacy.Customer, Email: addr}
+			if isStaff {
+				ref.Kind = privacy.Staff
+				a, err := staff.ByEmail(ctx, d, addr)
+				if err != nil {
+					return fmt.Errorf("no staff account %s; 'storekeep staff list' shows them", addr)
+				}
+				ref.ID = a.ID
+			} else if cu, err := customers.ByEmail(ctx, d, addr); err == nil {
+				ref.ID = cu.ID
+			} else if !errors.Is(err, customers.ErrNotFound) {
+				return err
+			}
+			v, err := settings.Load(ctx, d)
+			if err != nil {
+				return err
+			}
+			clk := clock.System{}
+			e, err := privacy.Collect(ctx, d, privacy.Declared, v, ref, clk.Now())
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = "export-" + strings.NewReplacer("@", "-at-", "/", "-").Replace(addr) + ".zip"
+			}
+			f, err := os.OpenFile(out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			if err != nil {
+				return fmt.Errorf("create %s: %w; choose another --out or remove the file", out, err)
+			}
+			if err := e.WriteZIP(f); err != nil {
+				f.Close()
+				os.Remove(out)
+				return fmt.Errorf("write %s: %w", out, err)
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			if err := d.Tx(ctx, func(tx *sql.Tx) error {
+				_, err := audit.Append(ctx, tx, audit.Entry{At: clk.Now(), ActorType: audit.ActorSystem, Action: "privacy.exported",
+					SubjectType: string(ref.Kind), SubjectID: fmt.Sprint(ref.ID), Detail: "command line"})
+				return err
+			}); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "Wrote %s: %d rows from %d tables, with what we hold, why, and for how long.\n", out, e.Rows(), len(e.Tables))
+			if e.Rows() == 0 {
+				fmt.Fprintln(c.OutOrStdout(), "Nothing is held about this address.")
+			}
+			return nil
+		})
+	c.Flags().StringVar(&email, "email", "", "the person's email address")
+	c.Flags().StringVar(&out, "out", "", "ZIP file to write (default export-<address>.zip; never overwritten)")
+	c.Flags().BoolVar(&isStaff, "staff", false, "the person is a member of staff, not a customer")
+	return c
 }

@@ -16,7 +16,7 @@ var customersPart = Inventory{
 			Duration: "until sign-out, 7 days without activity, or 30 days at most"},
 	},
 	Tables: []Table{
-		{Name: "customers", Description: "Customer accounts with the billing details the customer keeps in their profile.", Subject: Customer, Columns: []Column{
+		{Name: "customers", Description: "Customer accounts with the billing details the customer keeps in their profile.", Subject: Customer, Link: Link{Column: "id", EmailColumn: "email"}, Columns: []Column{
 			{Name: "id"},
 			accountColumn("email", "user.contact.email", EraseAnonymise, "email", "customer_account", "fulfilment", "delivery", "support"),
 			accountColumn("name", "user.name", EraseDelete, "name", "customer_account", "fulfilment", "support"),
@@ -32,7 +32,7 @@ var customersPart = Inventory{
 			accountRecord("updated_at", EraseAnonymise),
 			accountRecord("last_seen_at", EraseDelete),
 		}},
-		{Name: "customer_tokens", Description: "Hashed one-time links to sign in or to confirm a new email address, with the address each was sent to.", Subject: Customer, Columns: []Column{
+		{Name: "customer_tokens", Description: "Hashed one-time links to sign in or to confirm a new email address, with the address each was sent to.", Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "email"}, Columns: []Column{
 			{Name: "id"}, {Name: "purpose"}, {Name: "customer_id"},
 			shortLived("token_hash", "user.account.credentials", "customer_account", 7),
 			linkAddress("email"),
@@ -41,7 +41,7 @@ var customersPart = Inventory{
 			shortLived("used_at", "user.account.credentials", "customer_account", 7),
 			shortLived("created_at", "user.account.credentials", "customer_account", 7),
 		}},
-		{Name: "customer_sessions", Description: "Customer sign-in sessions (hashed tokens).", Subject: Customer, Columns: []Column{
+		{Name: "customer_sessions", Description: "Customer sign-in sessions (hashed tokens).", Subject: Customer, Link: Link{Column: "customer_id"}, Columns: []Column{
 			{Name: "id"}, {Name: "customer_id"},
 			shortLived("token_hash", "user.account.credentials", "customer_account", 60),
 			shortLived("created_at", "user.account.credentials", "customer_account", 60),

@@ -87,6 +87,7 @@ func TestValidateFindsIncompleteDeclarations(t *testing.T) {
 		`people.note: is declared not personal but has personal-data fields set`,
 		`people.ip: unknown category "user.made.up"`,
 		`table people holds personal data but names no Subject`,
+		`table people holds personal data but has no Link to its subject`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate did not report %q in:\n%v", want, err)

@@ -166,7 +166,35 @@ type Table struct {
 	// Subject is whose personal data the table holds; empty when it holds
 	// none.
 	Subject Subject
+	// Link says how a row belongs to one data subject, so that access,
+	// portability and erasure find every row about a person. Required for
+	// tables that hold personal data.
+	Link    Link
 	Columns []Column
+}
+
+// Link ties the rows of a table to a data subject, identified by the ID of
+// their account (customers.id, staff.id) and their email address.
+type Link struct {
+	// Column holds the subject's account ID ("id" in the account table
+	// itself).
+	Column string
+	// EmailColumn, when set, also matches rows by the subject's address:
+	// rows written before an account existed or after it was erased.
+	EmailColumn string
+	// Parent and ParentColumn: a row belongs to the subject of the row of
+	// table Parent whose id is in ParentColumn (order_lines via orders).
+	Parent, ParentColumn string
+	// Where narrows the match further (audit_log: only entries whose actor
+	// is a staff member). SQL, no parameters.
+	Where string
+	// Unlinkable explains why rows cannot be tied to a person (keyed
+	// hashes); such data must be short-lived.
+	Unlinkable string
+}
+
+func (l Link) declared() bool {
+	return l.Column != "" || l.EmailColumn != "" || l.Parent != "" || l.Unlinkable != ""
 }
 
 // Activity is processing of personal data that leaves nothing in the
@@ -331,6 +359,17 @@ func (inv Inventory) Validate() error {
 		}
 		if personal && t.Subject == "" {
 			add("table %s holds personal data but names no Subject", t.Name)
+		}
+		if personal && !t.Link.declared() {
+			add("table %s holds personal data but has no Link to its subject (see Link in model.go)", t.Name)
+		}
+		if t.Link.Parent != "" && (t.Link.ParentColumn == "" || !slices.ContainsFunc(inv.Tables, func(o Table) bool { return o.Name == t.Link.Parent })) {
+			add("table %s: Link.Parent %q is not a declared table, or ParentColumn is missing", t.Name, t.Link.Parent)
+		}
+		for _, c := range []string{t.Link.Column, t.Link.EmailColumn, t.Link.ParentColumn} {
+			if c != "" && !cols[c] {
+				add("table %s: Link names column %q, which is not declared", t.Name, c)
+			}
 		}
 	}
 	for _, a := range inv.Activities {

@@ -77,6 +77,12 @@ type Policy struct {
 // Build derives the policy content from inv, v and f. It is a pure
 // function: the same inputs give the same policy.
 func Build(inv Inventory, v settings.Vendor, f Facts) Policy {
+	return build(inv, v, f, publicSubject)
+}
+
+// build derives the policy content for the data of the subjects include
+// accepts.
+func build(inv Inventory, v settings.Vendor, f Facts, include func(Subject) bool) Policy {
 	p := Policy{Vendor: v, Facts: f, Cookies: inv.Cookies}
 	items := map[Category]*Item{}
 	purposeData := map[string][]string{}
@@ -112,7 +118,7 @@ func Build(inv Inventory, v settings.Vendor, f Facts) Policy {
 		}
 	}
 	for _, t := range inv.Tables {
-		if !publicSubject(t.Subject) {
+		if !include(t.Subject) {
 			continue
 		}
 		for _, c := range t.Columns {
@@ -122,7 +128,7 @@ func Build(inv Inventory, v settings.Vendor, f Facts) Policy {
 		}
 	}
 	for _, a := range inv.Activities {
-		if !publicSubject(a.Subject) {
+		if !include(a.Subject) {
 			continue
 		}
 		for _, c := range a.Categories {

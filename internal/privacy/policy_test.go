@@ -29,7 +29,7 @@ var testInventory = privacy.Inventory{
 		{ID: "stripe", Name: "Stripe", Role: "payments", Location: "USA", Transfer: "Standard Contractual Clauses"},
 		{ID: "idle", Name: "Nobody", Role: "r", Location: "l"},
 	},
-	Tables: []privacy.Table{{Name: "customers", Description: "d", Subject: privacy.Customer, Columns: []privacy.Column{
+	Tables: []privacy.Table{{Name: "customers", Description: "d", Subject: privacy.Customer, Link: privacy.Link{Column: "id"}, Columns: []privacy.Column{
 		{Name: "id"},
 		{Name: "email", Personal: true, Category: "user.contact.email", Purposes: []string{"fulfilment", "fraud"},
 			Retention: privacy.Retention{Years: 3, From: privacy.FromAccountClosed}, Erasure: privacy.EraseDelete,

@@ -1,0 +1,183 @@
+package privacy_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/catalog"
+	"github.com/storekeep/storekeep/internal/customers"
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/orders"
+	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/settings"
+	"github.com/storekeep/storekeep/internal/testutil"
+)
+
+var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+// person is a customer with data in every table a customer's data lives
+// in, made through the same code paths the site uses.
+type person struct {
+	customers.Customer
+	Name, City, OrderNumber string
+}
+
+func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
+	t.Helper()
+	ctx := context.Background()
+	email := fmt.Sprintf("person%d@example.com", n)
+	p := person{Name: fmt.Sprintf("Distinctive Name%d", n), City: fmt.Sprintf("Uniqueville%d", n)}
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		raw, err := customers.RequestSignIn(ctx, tx, email, t0)
+		if err != nil {
+			return err
+		}
+		c, _, err := customers.CompleteSignIn(ctx, tx, raw, t0)
+		if err != nil {
+			return err
+		}
+		if _, err := customers.StartSession(ctx, tx, c.ID, t0); err != nil {
+			return err
+		}
+		c, err = customers.UpdateProfile(ctx, tx, c.ID, customers.Profile{Name: p.Name, AddressLine1: "1 Road", PostalCode: "12345",
+			City: p.City, Country: "DE"}, t0)
+		if err != nil {
+			return err
+		}
+		p.Customer = c
+		o, err := orders.Create(ctx, tx, orders.NewOrder{CustomerID: c.ID, PriceID: priceID, Provider: "stripe",
+			Billing: orders.Billing{Email: email, Name: p.Name, Address: "1 Road\n12345 " + p.City, Country: "DE"}}, t0)
+		if err != nil {
+			return err
+		}
+		p.OrderNumber = o.Number
+		return orders.SetSession(ctx, tx, o.ID, fmt.Sprintf("cs_%d", n), t0)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop := orders.Shop{DB: d, SiteName: "M", BaseURL: "https://x"}
+	if _, err := shop.Apply(ctx, payments.Event{ID: fmt.Sprintf("evt_%d", n), Provider: "stripe", Type: payments.CheckoutCompleted,
+		SessionRef: fmt.Sprintf("cs_%d", n), PaymentRef: fmt.Sprintf("pi_%d", n), AmountMinor: 49000, Currency: "EUR"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func seedPrice(t *testing.T, d *db.DB) int64 {
+	t.Helper()
+	ctx := context.Background()
+	var id int64
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := catalog.Create(ctx, tx, catalog.NewProduct{Slug: "m", Name: "M", Editions: []catalog.NewEdition{{Slug: "e", Name: "E",
+			Prices: []catalog.Price{{Currency: "EUR", AmountMinor: 49000, Billing: catalog.OneTime}}}}}, t0); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT id FROM prices`).Scan(&id)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// TestExportHoldsEverythingAndNothingElse: for a customer with data in
+// every table the inventory links to customers, the export has rows of
+// each such table with every declared export field, and nothing of
+// another customer.
+func TestExportHoldsEverythingAndNothingElse(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		price := seedPrice(t, d)
+		a := makePerson(t, d, 1, price)
+		b := makePerson(t, d, 2, price)
+		e, err := privacy.Collect(ctx, d, privacy.Declared, settings.Defaults(), privacy.SubjectRef{Kind: privacy.Customer, ID: a.ID, Email: a.Email}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]privacy.ExportTable{}
+		for _, et := range e.Tables {
+			got[et.Name] = et
+		}
+		for _, tbl := range privacy.Declared.Tables {
+			if tbl.Subject != privacy.Customer || tbl.Link.Unlinkable != "" {
+				continue
+			}
+			var want []string
+			for _, c := range tbl.Columns {
+				if c.Export != "" {
+					want = append(want, c.Export)
+				}
+			}
+			if len(want) == 0 {
+				continue
+			}
+			et, ok := got[tbl.Name]
+			if !ok || len(et.Rows) == 0 {
+				t.Errorf("the export has no rows of %s: the fixture must put data in every customer table, and the export must find it", tbl.Name)
+				continue
+			}
+			for _, r := range et.Rows {
+				for _, f := range want {
+					if _, ok := r[f]; !ok {
+						t.Errorf("%s: export row lacks the declared field %s", tbl.Name, f)
+					}
+				}
+			}
+		}
+		js, _ := json.Marshal(e)
+		for _, own := range []string{a.Email, a.Name, a.City, a.OrderNumber} {
+			if !strings.Contains(string(js), own) {
+				t.Errorf("the export lacks %q", own)
+			}
+		}
+		for _, other := range []string{b.Email, b.Name, b.City, b.OrderNumber} {
+			if strings.Contains(string(js), other) {
+				t.Errorf("the export of one customer contains another's %q", other)
+			}
+		}
+		if len(e.About) == 0 || len(e.Recipients) == 0 {
+			t.Fatal("the export lacks the Art. 15 information (purposes, retention, recipients)")
+		}
+
+		var buf bytes.Buffer
+		if err := e.WriteZIP(&buf); err != nil {
+			t.Fatal(err)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := map[string]string{}
+		for _, f := range zr.File {
+			rc, _ := f.Open()
+			body, _ := io.ReadAll(rc)
+			rc.Close()
+			files[f.Name] = string(body)
+		}
+		if !strings.Contains(files["README.txt"], "data.json") || !strings.Contains(files["csv/customers.csv"], a.City) {
+			t.Fatalf("ZIP files: %v", keys(files))
+		}
+		var back privacy.Export
+		if err := json.Unmarshal([]byte(files["data.json"]), &back); err != nil || back.Rows() != e.Rows() {
+			t.Fatalf("data.json does not hold the export: %v", err)
+		}
+	})
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
