@@ -297,3 +297,42 @@ func TestPrivacyExportCommand(t *testing.T) {
 		t.Fatalf("bad address: %v", err)
 	}
 }
+
+func TestPrivacyEraseCommand(t *testing.T) {
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "sk.db")
+	if _, err := execute(t, ctx, "migrate", "--db", dbPath); err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		raw, err := customers.RequestSignIn(ctx, tx, "ann@example.com", time.Now())
+		if err != nil {
+			return err
+		}
+		_, _, err = customers.CompleteSignIn(ctx, tx, raw, time.Now())
+		return err
+	})
+	d.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := execute(t, ctx, "privacy", "erase", "--db", dbPath, "--email", "ann@example.com"); err == nil || !strings.Contains(err.Error(), "--dry-run") {
+		t.Fatalf("erase without --yes: %v", err)
+	}
+	out, err := execute(t, ctx, "privacy", "erase", "--db", dbPath, "--email", "ann@example.com", "--dry-run")
+	if err != nil || !strings.Contains(out, "customers") || !strings.Contains(out, "Dry run: nothing was changed") {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
+	out, err = execute(t, ctx, "privacy", "erase", "--db", dbPath, "--email", "ann@example.com", "--yes")
+	if err != nil || !strings.Contains(out, "anonymised") {
+		t.Fatalf("erase: %v\n%s", err, out)
+	}
+	out, err = execute(t, ctx, "privacy", "export", "--db", dbPath, "--email", "ann@example.com", "--out", filepath.Join(t.TempDir(), "x.zip"))
+	if err != nil || !strings.Contains(out, "Nothing is held") {
+		t.Fatalf("export after erasure: %v\n%s", err, out)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -18,6 +19,7 @@ import (
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/emailaddr"
+	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/staff"
@@ -28,7 +30,7 @@ func privacyCommand() *cobra.Command {
 		Use:   "privacy",
 		Short: "The data inventory and privacy tools",
 	}
-	c.AddCommand(inventoryCommand(), exportCommand())
+	c.AddCommand(inventoryCommand(), exportCommand(), eraseCommand())
 	return c
 }
 
@@ -152,4 +154,91 @@ func exportCommand() *cobra.Command {
 	c.Flags().StringVar(&out, "out", "", "ZIP file to write (default export-<address>.zip; never overwritten)")
 	c.Flags().BoolVar(&isStaff, "staff", false, "the person is a member of staff, not a customer")
 	return c
+}
+
+func eraseCommand() *cobra.Command {
+	var email string
+	var dryRun, yes bool
+	c := cliCommand("erase", "Erase a customer's personal data, keeping only what the law requires (see --dry-run)",
+		func(ctx context.Context, c *cobra.Command, cfg *config.Config, d *db.DB) error {
+			addr, err := emailaddr.NormaliseEmail(email)
+			if err != nil {
+				return usageError{cmd: "erase", err: fmt.Errorf("--email: %w", err)}
+			}
+			if !dryRun && !yes {
+				return usageError{cmd: "erase", err: errors.New("erasure cannot be undone: run with --dry-run to see what it does, then with --yes")}
+			}
+			ref := privacy.SubjectRef{Kind: privacy.Customer, Email: addr}
+			if cu, err := customers.ByEmail(ctx, d, addr); err == nil {
+				ref.ID = cu.ID
+			} else if !errors.Is(err, customers.ErrNotFound) {
+				return err
+			}
+			clk := clock.System{}
+			rep, err := privacy.Erase(ctx, d, privacy.Declared, ref, clk.Now(), dryRun)
+			if err != nil {
+				return err
+			}
+			out := c.OutOrStdout()
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			verb := "ERASED"
+			if dryRun {
+				verb = "WOULD BE"
+			}
+			fmt.Fprintf(tw, "TABLE\tROWS\t%s\tKEPT UNDER LEGAL HOLD\n", verb)
+			for _, s := range rep.Steps {
+				kept := "-"
+				if len(s.Held) > 0 {
+					kept = fmt.Sprintf("%s until %s (%s)", strings.Join(s.Held, ", "), s.HeldUntil.Format("2006-01-02"), s.HeldWhy)
+				}
+				what := s.Action
+				if len(s.Blanked) > 0 {
+					what += ": " + strings.Join(s.Blanked, ", ")
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", s.Table, s.Rows, what, kept)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if dryRun {
+				fmt.Fprintln(out, "Dry run: nothing was changed.")
+				return nil
+			}
+			if err := d.Tx(ctx, func(tx *sql.Tx) error {
+				_, err := audit.Append(ctx, tx, audit.Entry{At: clk.Now(), ActorType: audit.ActorSystem, Action: "privacy.erased",
+					SubjectType: "customer", SubjectID: fmt.Sprint(ref.ID), Detail: "command line"})
+				return err
+			}); err != nil {
+				return err
+			}
+			return tellProcessors(ctx, cfg, rep, out)
+		})
+	c.Flags().StringVar(&email, "email", "", "the customer's email address")
+	c.Flags().BoolVar(&dryRun, "dry-run", false, "print what erasure would do, per table, and change nothing")
+	c.Flags().BoolVar(&yes, "yes", false, "confirm the erasure")
+	return c
+}
+
+// tellProcessors asks processors to erase the references erasure found
+// (Stripe customers) and lists what staff must do by hand.
+func tellProcessors(ctx context.Context, cfg *config.Config, rep privacy.ErasureReport, out io.Writer) error {
+	refs := rep.ProcessorRefs["stripe"]
+	if len(refs) == 0 {
+		return nil
+	}
+	if cfg.StripeSecretKey == "" {
+		fmt.Fprintf(out, "Stripe holds customers %s: Stripe is not configured here, delete them in Stripe's dashboard.\n", strings.Join(refs, ", "))
+		return nil
+	}
+	st, err := payments.NewStripe(payments.StripeConfig{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret, Backend: cfg.StripeAPIURL})
+	if err != nil {
+		return err
+	}
+	for _, ref := range refs {
+		if err := st.DeleteCustomer(ctx, ref); err != nil {
+			return fmt.Errorf("the data here is erased, but Stripe customer %s could not be deleted (%v): delete it in Stripe's dashboard", ref, err)
+		}
+		fmt.Fprintf(out, "Deleted Stripe customer %s.\n", ref)
+	}
+	return nil
 }

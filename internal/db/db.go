@@ -99,6 +99,9 @@ func sqliteURI(path string, write bool) string {
 		// BEGIN IMMEDIATE takes the write lock at the start of a transaction,
 		// so a transaction never fails half-way because another wrote first.
 		q.Add("_txlock", "immediate")
+		// Deleted and overwritten content is zeroed in the file, so that
+		// erased personal data does not linger in free pages.
+		q.Add("_pragma", "secure_delete(1)")
 	} else {
 		q.Add("_pragma", "query_only(1)")
 	}

@@ -18,7 +18,8 @@ var customersPart = Inventory{
 	Tables: []Table{
 		{Name: "customers", Description: "Customer accounts with the billing details the customer keeps in their profile.", Subject: Customer, Link: Link{Column: "id", EmailColumn: "email"}, Columns: []Column{
 			{Name: "id"},
-			accountColumn("email", "user.contact.email", EraseAnonymise, "email", "customer_account", "fulfilment", "delivery", "support"),
+			withBlank(accountColumn("email", "user.contact.email", EraseAnonymise, "email", "customer_account", "fulfilment", "delivery", "support"),
+				"'erased-' || id || '@erased.invalid'"),
 			accountColumn("name", "user.name", EraseDelete, "name", "customer_account", "fulfilment", "support"),
 			accountColumn("company", "user.contact.address", EraseDelete, "company", "customer_account", "fulfilment"),
 			accountColumn("address_line1", "user.contact.address", EraseDelete, "address_line1", "customer_account", "fulfilment"),
@@ -28,9 +29,9 @@ var customersPart = Inventory{
 			accountColumn("region", "user.contact.address", EraseDelete, "region", "customer_account", "fulfilment"),
 			accountColumn("country", "user.contact.address", EraseDelete, "country", "customer_account", "fulfilment", "legal"),
 			accountColumn("vat_id", "user.financial.vat_id", EraseDelete, "vat_id", "customer_account", "fulfilment", "legal"),
-			accountRecord("created_at", EraseAnonymise),
-			accountRecord("updated_at", EraseAnonymise),
-			accountRecord("last_seen_at", EraseDelete),
+			withBlank(accountRecord("created_at", EraseAnonymise), "NOW"),
+			withBlank(accountRecord("updated_at", EraseAnonymise), "NOW"),
+			withBlank(accountRecord("last_seen_at", EraseDelete), "NULL"),
 		}},
 		{Name: "customer_tokens", Description: "Hashed one-time links to sign in or to confirm a new email address, with the address each was sent to.", Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "email"}, Columns: []Column{
 			{Name: "id"}, {Name: "purpose"}, {Name: "customer_id"},
@@ -77,4 +78,10 @@ func accountRecord(name string, e Erasure) Column {
 func linkAddress(name string) Column {
 	return Column{Name: name, Personal: true, Category: "user.contact.email", Purposes: []string{"customer_account"},
 		Retention: Retention{Days: 7, From: FromCollection}, Erasure: EraseDelete, Source: FromSubject, Recipients: []string{"mail"}}
+}
+
+// withBlank sets what erasure writes over a column of a row that stays.
+func withBlank(c Column, blank string) Column {
+	c.Blank = blank
+	return c
 }

@@ -13,7 +13,7 @@ var ordersPart = Inventory{
 		{Name: "orders", Description: "Orders: what was bought, for how much, by whom, and their state.", Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "billing_email"}, Columns: []Column{
 			{Name: "id"},
 			purchaseColumn("number", "user.financial.purchase", "number"),
-			purchaseColumn("customer_id", "user.financial.purchase", ""),
+			minimised(purchaseColumn("customer_id", "user.financial.purchase", ""), "NULL"),
 			purchaseColumn("status", "user.financial.purchase", "status"),
 			purchaseColumn("provider", "user.financial.purchase", "payment_method"),
 			purchaseColumn("currency", "user.financial.purchase", "currency"),
@@ -22,8 +22,8 @@ var ordersPart = Inventory{
 			purchaseColumn("total_minor", "user.financial.purchase", "total_minor"),
 			purchaseColumn("processor_session", "user.payment.reference", "processor_checkout", "stripe"),
 			purchaseColumn("processor_payment", "user.payment.reference", "processor_payment", "stripe"),
-			purchaseColumn("processor_customer", "user.payment.reference", "processor_customer", "stripe"),
-			purchaseColumn("billing_email", "user.contact.email", "billing_email", "stripe"),
+			minimised(purchaseColumn("processor_customer", "user.payment.reference", "processor_customer", "stripe"), ""),
+			minimised(purchaseColumn("billing_email", "user.contact.email", "billing_email", "stripe"), ""),
 			purchaseColumn("billing_name", "user.name", "billing_name"),
 			purchaseColumn("billing_company", "user.contact.address", "billing_company"),
 			purchaseColumn("billing_address", "user.contact.address", "billing_address"),
@@ -82,4 +82,12 @@ func purchaseColumn(name string, c Category, export string, recipients ...string
 	return Column{Name: name, Personal: true, Category: c, Purposes: []string{"fulfilment", "legal"},
 		Retention: Retention{Years: 7, From: FromEndOfYear, Why: "tax and accounting records"},
 		Erasure:   LegalHold, Source: src, Export: export, Recipients: recipients}
+}
+
+// minimised declares a purchase column that tax law does not require: on
+// erasure it is overwritten with blank while the rest of the record stays
+// under legal hold.
+func minimised(c Column, blank string) Column {
+	c.Erasure, c.Blank = EraseDelete, blank
+	return c
 }

@@ -157,6 +157,11 @@ type Column struct {
 	// Note says, for a non-personal column, why it holds no personal data,
 	// where that is not obvious from its name.
 	Note string
+	// Blank is what erasure writes over the column when the row itself is
+	// kept: "" means the empty string, "NULL" means NULL, "NOW" the time
+	// of erasure; anything else is an SQL expression over the row (for a
+	// unique column, e.g. 'erased-' || id).
+	Blank string
 }
 
 // Table declares one table and all its columns.
