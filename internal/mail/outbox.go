@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/storekeep/storekeep/internal/privacy"
 )
 
 // Kind separates transactional mail (receipts, keys, sign-in links: sent
@@ -50,7 +52,17 @@ type Message struct {
 	// in the List-Unsubscribe header; an https address also gets RFC 8058
 	// one-click unsubscribing.
 	UnsubscribeURL string
+	// Purpose is the inventory purpose the message serves (privacy
+	// package), e.g. "delivery" or "notices". With a CustomerID, Enqueue
+	// refuses a message the customer's choices do not permit (restriction,
+	// objection, missing consent). Empty for mail the person asked for
+	// just now, such as a sign-in link.
+	Purpose string
 }
+
+// ErrNotPermitted is returned by Enqueue when the recipient's choices
+// (restriction, objection, withdrawn consent) forbid the message.
+var ErrNotPermitted = errors.New("mail: the recipient's privacy choices do not permit this message")
 
 // ErrDuplicate is returned by Enqueue when DedupKey was queued before.
 var ErrDuplicate = errors.New("mail: a message with this dedup key is already queued")
@@ -62,6 +74,15 @@ func Enqueue(ctx context.Context, tx *sql.Tx, m Message, now time.Time) (int64, 
 	to, err := m.validate()
 	if err != nil {
 		return 0, err
+	}
+	if m.CustomerID != 0 && m.Purpose != "" {
+		c, err := privacy.LoadChoices(ctx, tx, m.CustomerID)
+		if err != nil {
+			return 0, err
+		}
+		if ok, why := c.Permits(privacy.Declared, m.Purpose); !ok {
+			return 0, fmt.Errorf("%w: %s", ErrNotPermitted, why)
+		}
 	}
 	sendAfter := m.SendAfter
 	if sendAfter.IsZero() {

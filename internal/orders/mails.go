@@ -19,7 +19,7 @@ func (s Shop) confirmation(o Order, inv Invoice) (mail.Message, error) {
 	m, err := mail.Compose("order_confirmation", o.Billing.Email, mail.OrderConfirmationData{
 		SiteName: s.SiteName, OrderNumber: o.Number, Lines: mailLines(o), Total: o.Total(),
 		InvoiceNumber: inv.Number, PortalURL: s.portalURL(o)})
-	m.CustomerID = o.CustomerID
+	m.CustomerID, m.Purpose = o.CustomerID, "delivery"
 	return m, err
 }
 
@@ -28,6 +28,8 @@ func (s Shop) manualInvoice(o Order, inv Invoice) (mail.Message, error) {
 	m, err := mail.Compose("manual_invoice", o.Billing.Email, mail.ManualInvoiceData{
 		SiteName: s.SiteName, OrderNumber: o.Number, Total: o.Total(), InvoiceNumber: inv.Number,
 		PaymentInstructions: s.PaymentInstructions, PortalURL: s.portalURL(o)})
-	m.CustomerID = o.CustomerID
+	// An invoice is sent because the law requires one: a restriction does
+	// not stop it.
+	m.CustomerID, m.Purpose = o.CustomerID, "legal"
 	return m, err
 }

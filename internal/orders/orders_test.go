@@ -14,6 +14,7 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
 
@@ -371,6 +372,40 @@ func TestTaxAddedByTheProcessorIsRecorded(t *testing.T) {
 		}
 		if invs, _ := orders.Invoices(ctx, d, o.ID); invs[0].TotalMinor != 58310 {
 			t.Fatalf("invoice total %d, want the amount charged", invs[0].TotalMinor)
+		}
+	})
+}
+
+// TestRestrictionStopsTheConfirmation: a customer who restricted
+// processing gets their order fulfilled, but no confirmation email; the
+// invoice email the law requires still goes.
+func TestRestrictionStopsTheConfirmation(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		shop := orders.Shop{DB: d, SiteName: "M", BaseURL: "https://x"}
+		price := catalogWithPrice(t, d)
+		var o orders.Order
+		err := d.Tx(ctx, func(tx *sql.Tx) (err error) {
+			if err := privacy.SetChoice(ctx, tx, privacy.Declared, 42, privacy.ChoiceRestriction, "", true, "", now); err != nil {
+				return err
+			}
+			if o, err = orders.Create(ctx, tx, orders.NewOrder{CustomerID: 42, PriceID: price, Provider: "manual", Billing: buyer}, now); err != nil {
+				return err
+			}
+			_, err = shop.PlaceManual(ctx, tx, o, now)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := shop.MarkPaid(ctx, o.ID, "staff:1", now); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, d, `SELECT count(*) FROM outbox WHERE template = 'order_confirmation'`); n != 0 {
+			t.Fatalf("%d confirmations sent to a customer who restricted processing", n)
+		}
+		if n := count(t, d, `SELECT count(*) FROM outbox WHERE template = 'manual_invoice'`); n != 1 {
+			t.Fatalf("the legally required invoice was not sent (%d)", n)
 		}
 	})
 }

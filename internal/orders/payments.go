@@ -226,7 +226,9 @@ func (s Shop) fulfil(ctx context.Context, tx *sql.Tx, o *Order, cause string, no
 		return err
 	}
 	m.DedupKey = fmt.Sprintf("order-paid:%d", o.ID)
-	if _, err := mail.Enqueue(ctx, tx, m, now); err != nil && !errors.Is(err, mail.ErrDuplicate) {
+	// A restricted customer's order is fulfilled, but the confirmation is
+	// not sent: the portal shows it.
+	if _, err := mail.Enqueue(ctx, tx, m, now); err != nil && !errors.Is(err, mail.ErrDuplicate) && !errors.Is(err, mail.ErrNotPermitted) {
 		return err
 	}
 	return nil

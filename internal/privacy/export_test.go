@@ -60,6 +60,9 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 			return err
 		}
 		p.OrderNumber = o.Number
+		if err := privacy.SetChoice(ctx, tx, privacy.Declared, c.ID, privacy.ChoiceConsent, "marketing", true, "", t0); err != nil {
+			return err
+		}
 		return orders.SetSession(ctx, tx, o.ID, fmt.Sprintf("cs_%d", n), t0)
 	})
 	if err != nil {

@@ -1,0 +1,22 @@
+package privacy
+
+// choicesPart declares the record of each customer's choices: proof of a
+// consent, an objection or a restriction must outlive the choice itself.
+var choicesPart = Inventory{
+	Tables: []Table{
+		{Name: "subject_choices", Description: "Your choices about our processing: restriction, objections and consents, with when you made them.",
+			Subject: Customer, Link: Link{Column: "customer_id"}, Columns: []Column{
+				{Name: "id"}, {Name: "customer_id"},
+				choiceColumn("choice", "choice"), choiceColumn("purpose", "purpose"), choiceColumn("active", "in_force"),
+				choiceColumn("changed_at", "changed_at"), choiceColumn("note", "note"),
+			}},
+	},
+}
+
+// choiceColumn declares part of a choice record: kept while the account
+// exists and three years after, as proof of what the person chose.
+func choiceColumn(name, export string) Column {
+	return Column{Name: name, Personal: true, Category: "user.account.preferences", Purposes: []string{"customer_account", "legal"},
+		Retention: Retention{Years: 3, From: FromAccountClosed, Why: "proof of consent and of the choices honoured"},
+		Erasure:   EraseDelete, Source: FromSubject, Export: export}
+}
