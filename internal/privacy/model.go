@@ -63,6 +63,10 @@ type Purpose struct {
 	// Interest names the legitimate interest where Basis is
 	// LegitimateInterest; the person may object to such processing.
 	Interest string
+	// Overriding, for a legitimate-interest purpose, names the compelling
+	// grounds (Art. 21(1)) that an objection cannot stop, such as keeping
+	// the site secure for everyone; the privacy center offers no objection.
+	Overriding string
 }
 
 // Event is the moment a retention period counts from.

@@ -16,4 +16,5 @@ func (s *Server) customerRoutes() {
 	s.handle("POST /account/email", s.accountEmail)
 	s.handle("GET /account/email/confirm", s.accountEmailConfirmForm)
 	s.handle("POST /account/email/confirm", s.accountEmailConfirm)
+	s.privacyCenterRoutes()
 }

@@ -80,6 +80,7 @@ type Server struct {
 	paymentInstructions string
 	mailQueued          func()
 	csp                 string
+	secret              []byte // the installation secret, for signed links
 
 	limiter    *ratelimit.Limiter
 	staffRules []staffRule
@@ -146,6 +147,7 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	s.limiter = ratelimit.New(o.DB, secret)
+	s.secret = secret
 	s.metrics = newMetrics(o.DB, o.Version)
 	s.routes()
 	if s.handler, err = s.middleware(http.HandlerFunc(s.serveMux)); err != nil {

@@ -1,0 +1,95 @@
+package web_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/testutil"
+)
+
+func TestPrivacyCenterAccessChoicesAndErasure(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newSite(t, d, withPayments(payments.Manual{}))
+		b, c := signedInCustomer(t, s, "bea@example.com")
+		res, _ := b.post(t, "/checkout", withForm(billingForm, "price", priceID(t, d), "method", "manual"))
+		wantRedirect(t, res, "/account/orders/")
+
+		res, body := b.get(t, "/account/privacy")
+		wantStatus(t, res, body, 200)
+		mustContain(t, body, "Orders: what was bought", "Purchase and invoice records", "7 years after the end of the calendar year",
+			"Restrict processing", "Object to this", "I agree", "Erase my account", "data protection authority")
+
+		res, zipBody := b.get(t, "/account/privacy/export.zip")
+		wantStatus(t, res, "", 200)
+		zr, err := zip.NewReader(bytes.NewReader([]byte(zipBody)), int64(len(zipBody)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, f := range zr.File {
+			names = append(names, f.Name)
+		}
+		if !strings.Contains(strings.Join(names, " "), "csv/orders.csv") {
+			t.Fatalf("export ZIP holds %v", names)
+		}
+
+		for _, form := range []url.Values{
+			{"choice": {"restriction"}, "on": {"1"}},
+			{"choice": {"objection"}, "purpose": {"notices"}, "on": {"1"}},
+			{"choice": {"consent"}, "purpose": {"marketing"}, "on": {"1"}},
+		} {
+			res, _ := b.post(t, "/account/privacy/choices", form)
+			wantRedirect(t, res, "/account/privacy?done=choices")
+		}
+		ch, _ := privacy.LoadChoices(ctx, d, c.ID)
+		if !ch.Restricted || ch.Objections["notices"].IsZero() || ch.Consents["marketing"].IsZero() {
+			t.Fatalf("choices not saved: %+v", ch)
+		}
+		res, body = b.post(t, "/account/privacy/choices", url.Values{"choice": {"objection"}, "purpose": {"delivery"}, "on": {"1"}})
+		wantStatus(t, res, body, http.StatusBadRequest)
+		res, body = b.get(t, "/account/privacy")
+		mustContain(t, body, "is <strong>restricted</strong>", "Withdraw my objection", "Withdraw my consent")
+
+		// The newsletter's unsubscribe link withdraws consent without signing in.
+		link := strings.TrimPrefix(s.srv.UnsubscribeURL(c.ID, "marketing"), "http://127.0.0.1:8080")
+		anon := newBrowser(s)
+		res, body = anon.get(t, link)
+		wantStatus(t, res, body, 200)
+		res, body = anon.post(t, link, nil)
+		wantStatus(t, res, body, 200)
+		if ch, _ := privacy.LoadChoices(ctx, d, c.ID); !ch.Consents["marketing"].IsZero() {
+			t.Fatal("the unsubscribe link did not withdraw the consent")
+		}
+		res, body = anon.get(t, link[:len(link)-3]+"xyz")
+		wantStatus(t, res, body, http.StatusNotFound)
+
+		// Erasure needs confirmation; then it tells what was kept.
+		res, body = b.post(t, "/account/privacy/erase", url.Values{"confirm": {"yes"}, "email": {"someone@else.example"}})
+		wantStatus(t, res, body, http.StatusUnprocessableEntity)
+		if n := countRows(t, d, `SELECT count(*) FROM customers WHERE email = 'bea@example.com'`); n != 1 {
+			t.Fatal("a refused erasure changed the account")
+		}
+		res, body = b.post(t, "/account/privacy/erase", url.Values{"confirm": {"yes"}, "email": {"Bea@Example.com"}})
+		wantStatus(t, res, body, 200)
+		mustContain(t, body, "Your account is erased", "What we must keep, why, and until when", "tax and accounting records", "31 December 2033")
+		if n := countRows(t, d, `SELECT count(*) FROM customers WHERE email = 'bea@example.com'`); n != 0 {
+			t.Fatal("the address is still on the account after erasure")
+		}
+		res, _ = b.get(t, "/account")
+		wantRedirect(t, res, "/account/login")
+		for _, a := range []string{"privacy.exported", "privacy.restriction", "privacy.objection", "privacy.consent", "privacy.erased"} {
+			if len(auditActions(t, d, a)) == 0 {
+				t.Errorf("no audit entry %s", a)
+			}
+		}
+	})
+}
