@@ -161,7 +161,9 @@ func checkAddress(s string) (string, error) {
 		// The address itself stays out of the error, which may be logged.
 		return "", errors.New("mail: the recipient is not one email address")
 	}
-	return a.Address, nil
+	// Stored in lower case, like every address in Storekeep, so that access
+	// and erasure find a person's mail by an indexed equality.
+	return strings.ToLower(a.Address), nil
 }
 
 // checkUnsubscribeURL accepts an absolute https or mailto URL without

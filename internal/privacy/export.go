@@ -82,7 +82,9 @@ func (inv Inventory) subjectWhere(t Table, s SubjectRef, args *[]any) (string, b
 	}
 	if l.EmailColumn != "" && s.Email != "" {
 		*args = append(*args, strings.ToLower(s.Email))
-		or = append(or, fmt.Sprintf("lower(%s) = $%d", l.EmailColumn, len(*args)))
+		// Addresses are stored lower-cased (emailaddr), so a plain
+		// equality uses the column's index.
+		or = append(or, fmt.Sprintf("%s = $%d", l.EmailColumn, len(*args)))
 	}
 	if len(or) == 0 {
 		return "", false
