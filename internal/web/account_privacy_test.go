@@ -12,6 +12,7 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
 
@@ -58,6 +59,15 @@ func TestPrivacyCenterAccessChoicesAndErasure(t *testing.T) {
 		wantStatus(t, res, body, http.StatusBadRequest)
 		res, body = b.get(t, "/account/privacy")
 		mustContain(t, body, "is <strong>restricted</strong>", "Withdraw my objection", "Withdraw my consent")
+		// Staff see the restriction where they handle the customer's order.
+		fin := addStaff(t, s, "finance@milterworks.example", staff.Finance, false)
+		fb := newBrowser(s)
+		fb.signIn(t, fin)
+		var number string
+		d.QueryRowContext(ctx, `SELECT number FROM orders WHERE customer_id = $1`, c.ID).Scan(&number)
+		res, body = fb.get(t, "/staff/orders/"+number)
+		wantStatus(t, res, body, 200)
+		mustContain(t, body, "Processing restricted")
 
 		// The newsletter's unsubscribe link withdraws consent without signing in.
 		link := strings.TrimPrefix(s.srv.UnsubscribeURL(c.ID, "marketing"), "http://127.0.0.1:8080")

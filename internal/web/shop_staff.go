@@ -10,6 +10,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/orders"
+	"github.com/storekeep/storekeep/internal/privacy"
 )
 
 // staffOrdersPage is the content of staff_orders.html.
@@ -54,6 +55,9 @@ type staffOrderPage struct {
 	Invoices  []orders.Invoice
 	CanManage bool
 	CanRefund bool
+	// Choices are the buyer's privacy choices; staff must see a
+	// restriction before they process anything.
+	Choices privacy.Choices
 }
 
 func (s *Server) staffOrder(w http.ResponseWriter, r *http.Request) error {
@@ -77,8 +81,14 @@ func (s *Server) staffOrder(w http.ResponseWriter, r *http.Request) error {
 	}
 	role := staffSession(r).Account.Role
 	_, refunds := s.provider(o.Provider).(refunder)
+	var choices privacy.Choices
+	if o.CustomerID != 0 {
+		if choices, err = privacy.LoadChoices(r.Context(), s.db, o.CustomerID); err != nil {
+			return err
+		}
+	}
 	return s.render(w, r, http.StatusOK, "staff_order.html", "Order "+o.Number, staffOrderPage{
-		Notice: notice(r), Order: o, Events: evs, Invoices: invs,
+		Notice: notice(r), Order: o, Events: evs, Invoices: invs, Choices: choices,
 		CanManage: role.Can("orders.manage"), CanRefund: refunds && role.Can("orders.manage") && o.Status == orders.Paid})
 }
 
