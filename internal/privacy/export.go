@@ -259,3 +259,25 @@ currency's smallest unit (cents).
 	b.WriteString("You may also complain to a data protection authority.\n")
 	return b.String()
 }
+
+// Query is one table's lookup of a subject's rows, for tests that check
+// the query plans use indexes.
+type Query struct {
+	Table string
+	SQL   string
+	Args  []any
+}
+
+// SubjectQueries returns the lookups Collect and Erase run for s.
+func SubjectQueries(inv Inventory, s SubjectRef) []Query {
+	var out []Query
+	for _, t := range inv.Tables {
+		var args []any
+		w, ok := inv.subjectWhere(t, s, &args)
+		if !ok {
+			continue
+		}
+		out = append(out, Query{Table: t.Name, SQL: `SELECT * FROM ` + t.Name + ` WHERE ` + w, Args: args})
+	}
+	return out
+}
