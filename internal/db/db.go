@@ -95,6 +95,11 @@ func sqliteURI(path string, write bool) string {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// A 16 MiB page cache per connection (SQLite's default is 2 MiB) and
+	// reads through mmap: lookups in a large database then touch memory,
+	// not system calls (bench/privacy measured exports at 1M customers).
+	q.Add("_pragma", "cache_size(-16000)")
+	q.Add("_pragma", "mmap_size(268435456)")
 	if write {
 		// BEGIN IMMEDIATE takes the write lock at the start of a transaction,
 		// so a transaction never fails half-way because another wrote first.
