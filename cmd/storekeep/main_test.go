@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/testutil"
@@ -334,5 +335,38 @@ func TestPrivacyEraseCommand(t *testing.T) {
 	out, err = execute(t, ctx, "privacy", "export", "--db", dbPath, "--email", "ann@example.com", "--out", filepath.Join(t.TempDir(), "x.zip"))
 	if err != nil || !strings.Contains(out, "Nothing is held") {
 		t.Fatalf("export after erasure: %v\n%s", err, out)
+	}
+}
+
+// TestPeriodicJobsRunAndStop: every periodic job runs at start and stop
+// waits for them, so the database can close safely.
+func TestPeriodicJobsRunAndStop(t *testing.T) {
+	d := testutil.SQLite(t)
+	ran := make(chan string, len(periodicJobs))
+	saved := periodicJobs
+	t.Cleanup(func() { periodicJobs = saved })
+	var jobs []periodicJob
+	for _, j := range saved {
+		run := j.run
+		j.run = func(ctx context.Context, d *db.DB, now time.Time) error {
+			err := run(ctx, d, now)
+			ran <- j.name
+			return err
+		}
+		jobs = append(jobs, j)
+	}
+	periodicJobs = jobs
+	woken := make(chan struct{}, len(jobs))
+	stop := startPeriodic(context.Background(), d, clock.System{}, slog.New(slog.DiscardHandler), func() { woken <- struct{}{} })
+	for range jobs {
+		select {
+		case <-ran:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a periodic job did not run at start")
+		}
+	}
+	stop()
+	if len(woken) != len(jobs) {
+		t.Fatalf("the mail worker was woken %d times, want %d (once per successful run)", len(woken), len(jobs))
 	}
 }

@@ -30,7 +30,7 @@ func privacyCommand() *cobra.Command {
 		Use:   "privacy",
 		Short: "The data inventory and privacy tools",
 	}
-	c.AddCommand(inventoryCommand(), exportCommand(), eraseCommand())
+	c.AddCommand(inventoryCommand(), exportCommand(), eraseCommand(), requestsCommand(), digestCommand())
 	return c
 }
 

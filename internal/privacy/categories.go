@@ -20,6 +20,7 @@ var categories = map[Category]struct{ group, label string }{
 	"user.account.record":         {"account", "Account record (role, dates of creation and changes)"},
 	"user.account.preferences":    {"account", "Choices you made (consents, objections, restrictions)"},
 	"user.contact.correspondence": {"contact", "Emails we sent you"},
+	"user.privacy.request":        {"account", "Your privacy requests and how we answered them"},
 	"user.support.content":        {"support", "Support correspondence and technical details"},
 	"user.network.ip":             {"log", "IP address"},
 	"user.device.user_agent":      {"log", "Browser type and version"},

@@ -103,6 +103,8 @@ func TestExportHoldsEverythingAndNothingElse(t *testing.T) {
 		price := seedPrice(t, d)
 		a := makePerson(t, d, 1, price)
 		b := makePerson(t, d, 2, price)
+		addRequest(t, d, a) // privacy requests: inventory_requests_test.go
+		addRequest(t, d, b)
 		e, err := privacy.Collect(ctx, d, privacy.Declared, settings.Defaults(), privacy.SubjectRef{Kind: privacy.Customer, ID: a.ID, Email: a.Email}, t0)
 		if err != nil {
 			t.Fatal(err)

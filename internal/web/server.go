@@ -175,6 +175,7 @@ func (s *Server) routes() {
 	s.customerRoutes() // customer accounts: customer_*.go
 	s.mailRoutes()     // outbox console and the demo's mail viewer: mail_*.go
 	s.shopRoutes()     // checkout, webhooks, orders, invoices, catalog console: shop_*.go
+	s.requestRoutes()  // privacy requests in the console: requests_*.go
 }
 
 // staffRoutes lists the console. Each route names who may use it; the
@@ -218,8 +219,6 @@ func (s *Server) staffRoutes() {
 		s.staffArea("Licenses", "License keys and activations arrive with licensing."))
 	s.staffHandle("GET /staff/support", full, staff.PermSupportTickets,
 		s.staffArea("Support", "The support desk arrives with its own capability."))
-	s.staffHandle("GET /staff/requests", full, staff.PermPrivacyRequests,
-		s.staffArea("Privacy requests", "Requests for access, erasure and the other rights arrive with the privacy center."))
 	s.staffHandle("GET /staff/stats", full, staff.PermStatsView,
 		s.staffArea("Statistics", "Aggregated visit and sales figures, without personal data, arrive with analytics."))
 }

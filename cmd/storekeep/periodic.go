@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/clock"
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/requests"
+)
+
+// periodicJob is work each instance runs on a schedule. Jobs must be safe
+// to run on several instances at once (dedup keys, conditional updates):
+// running them everywhere needs no leader election.
+type periodicJob struct {
+	name  string
+	every time.Duration
+	run   func(ctx context.Context, d *db.DB, now time.Time) error
+}
+
+// periodicJobs is the one table of periodic work.
+var periodicJobs = []periodicJob{
+	{name: "privacy request digest", every: time.Hour, run: func(ctx context.Context, d *db.DB, now time.Time) error {
+		// Sends at most once a day per owner (a dedup key per day); hourly
+		// runs make it go out soon after a new day starts.
+		_, err := requests.SendDigest(ctx, d, now)
+		return err
+	}},
+}
+
+// startPeriodic runs every job now and then on its schedule until stop is
+// called; stop waits for runs in progress, so the database can close
+// after it. wake is called after each run so that mail a job queued leaves
+// at once. Failures are logged and retried at the next tick.
+func startPeriodic(ctx context.Context, d *db.DB, clk clock.Clock, log *slog.Logger, wake func()) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, j := range periodicJobs {
+		wg.Go(func() {
+			t := time.NewTicker(j.every)
+			defer t.Stop()
+			for {
+				if err := j.run(ctx, d, clk.Now()); err != nil && ctx.Err() == nil {
+					log.Error("periodic job failed", "job", j.name, "error", err.Error())
+				} else if wake != nil {
+					wake()
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		})
+	}
+	return func() { cancel(); wg.Wait() }
+}
