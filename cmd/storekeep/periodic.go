@@ -8,6 +8,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/requests"
 )
 
@@ -22,6 +23,10 @@ type periodicJob struct {
 
 // periodicJobs is the one table of periodic work.
 var periodicJobs = []periodicJob{
+	{name: "retention purge", every: time.Hour, run: func(ctx context.Context, d *db.DB, now time.Time) error {
+		_, err := privacy.Purge(ctx, d, privacy.Declared, now)
+		return err
+	}},
 	{name: "privacy request digest", every: time.Hour, run: func(ctx context.Context, d *db.DB, now time.Time) error {
 		// Sends at most once a day per owner (a dedup key per day); hourly
 		// runs make it go out soon after a new day starts.

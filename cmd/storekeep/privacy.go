@@ -30,7 +30,7 @@ func privacyCommand() *cobra.Command {
 		Use:   "privacy",
 		Short: "The data inventory and privacy tools",
 	}
-	c.AddCommand(inventoryCommand(), exportCommand(), eraseCommand(), requestsCommand(), digestCommand())
+	c.AddCommand(inventoryCommand(), exportCommand(), eraseCommand(), purgeCommand(), requestsCommand(), digestCommand())
 	return c
 }
 
@@ -241,4 +241,20 @@ func tellProcessors(ctx context.Context, cfg *config.Config, rep privacy.Erasure
 		fmt.Fprintf(out, "Deleted Stripe customer %s.\n", ref)
 	}
 	return nil
+}
+
+func purgeCommand() *cobra.Command {
+	return cliCommand("purge", "Delete personal data whose retention period has ended (serve does this every hour)",
+		func(ctx context.Context, c *cobra.Command, _ *config.Config, d *db.DB) error {
+			steps, err := privacy.Purge(ctx, d, privacy.Declared, clock.System{}.Now())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "TABLE\tEXPIRED BEFORE\tACTION\tROWS")
+			for _, s := range steps {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", s.Table, s.Cutoff.Format("2006-01-02 15:04"), s.Action, s.Rows)
+			}
+			return tw.Flush()
+		})
 }

@@ -33,7 +33,7 @@ var customersPart = Inventory{
 			withBlank(accountRecord("updated_at", EraseAnonymise), "NOW"),
 			withBlank(accountRecord("last_seen_at", EraseDelete), "NULL"),
 		}},
-		{Name: "customer_tokens", Description: "Hashed one-time links to sign in or to confirm a new email address, with the address each was sent to.", Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "email"}, Columns: []Column{
+		{Name: "customer_tokens", Description: "Hashed one-time links to sign in or to confirm a new email address, with the address each was sent to.", Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "email"}, Dated: "created_at", Columns: []Column{
 			{Name: "id"}, {Name: "purpose"}, {Name: "customer_id"},
 			shortLived("token_hash", "user.account.credentials", "customer_account", 7),
 			linkAddress("email"),
@@ -42,7 +42,7 @@ var customersPart = Inventory{
 			shortLived("used_at", "user.account.credentials", "customer_account", 7),
 			shortLived("created_at", "user.account.credentials", "customer_account", 7),
 		}},
-		{Name: "customer_sessions", Description: "Customer sign-in sessions (hashed tokens).", Subject: Customer, Link: Link{Column: "customer_id"}, Columns: []Column{
+		{Name: "customer_sessions", Description: "Customer sign-in sessions (hashed tokens).", Subject: Customer, Link: Link{Column: "customer_id"}, Dated: "created_at", Columns: []Column{
 			{Name: "id"}, {Name: "customer_id"},
 			shortLived("token_hash", "user.account.credentials", "customer_account", 60),
 			shortLived("created_at", "user.account.credentials", "customer_account", 60),

@@ -8,7 +8,7 @@ var mailPart = Inventory{
 			Location: "set by the vendor"},
 	},
 	Tables: []Table{
-		{Name: "outbox", Description: "Emails waiting to be sent, and a record of those sent.", Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "to_addr"}, Columns: []Column{
+		{Name: "outbox", Description: "Emails waiting to be sent, and a record of those sent.", Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "to_addr"}, Dated: "created_at", Columns: []Column{
 			{Name: "id"}, {Name: "kind"}, {Name: "template"},
 			mailColumn("to_addr", "user.contact.email", "to"),
 			mailColumn("subject", "user.contact.correspondence", "subject"),

@@ -10,7 +10,7 @@ var ordersPart = Inventory{
 			Transfer: "EU-U.S. Data Privacy Framework and Standard Contractual Clauses"},
 	},
 	Tables: []Table{
-		{Name: "orders", Description: "Orders: what was bought, for how much, by whom, and their state.", Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "billing_email"}, Columns: []Column{
+		{Name: "orders", Description: "Orders: what was bought, for how much, by whom, and their state.", Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "billing_email"}, Dated: "created_at", Columns: []Column{
 			{Name: "id"},
 			purchaseColumn("number", "user.financial.purchase", "number"),
 			minimised(purchaseColumn("customer_id", "user.financial.purchase", ""), "NULL"),
@@ -40,7 +40,7 @@ var ordersPart = Inventory{
 			purchaseColumn("unit_minor", "user.financial.purchase", "unit_minor"),
 			purchaseColumn("quantity", "user.financial.purchase", "quantity"),
 		}},
-		{Name: "order_events", Description: "The history of each order's state and why it changed.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id"}, Columns: []Column{
+		{Name: "order_events", Description: "The history of each order's state and why it changed.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id"}, Dated: "at", Columns: []Column{
 			{Name: "id"}, {Name: "order_id"},
 			purchaseColumn("at", "user.financial.purchase", "at"),
 			purchaseColumn("from_status", "user.financial.purchase", "from"),
@@ -48,7 +48,7 @@ var ordersPart = Inventory{
 			purchaseColumn("cause", "user.financial.purchase", "cause"),
 			purchaseColumn("detail", "user.financial.purchase", "detail"),
 		}},
-		{Name: "payment_events", Description: "Payment processor events already processed, so that none is applied twice.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id"}, Columns: []Column{
+		{Name: "payment_events", Description: "Payment processor events already processed, so that none is applied twice.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id"}, Dated: "received_at", Columns: []Column{
 			{Name: "provider"},
 			{Name: "event_id", Personal: true, Category: "user.payment.reference", Purposes: []string{"fulfilment"},
 				Retention: Retention{Years: 2, From: FromCollection, Why: "processors redeliver events for up to a few days; two years covers disputes"},
@@ -56,7 +56,7 @@ var ordersPart = Inventory{
 			{Name: "type"}, {Name: "received_at"}, {Name: "order_id"},
 			{Name: "outcome", Note: "what the event did (applied, duplicate, ...), no personal data"},
 		}},
-		{Name: "invoices", Description: "The register of issued invoices and credit notes, numbered without gaps.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id"}, Columns: []Column{
+		{Name: "invoices", Description: "The register of issued invoices and credit notes, numbered without gaps.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id"}, Dated: "issued_at", Columns: []Column{
 			{Name: "id"},
 			purchaseColumn("number", "user.financial.purchase", "number"),
 			{Name: "year"}, {Name: "seq"},

@@ -14,7 +14,7 @@ var requestsPart = Inventory{
 	},
 	Tables: []Table{
 		{Name: "privacy_requests", Description: "Privacy requests you made to us by email, letter or phone, with their deadline, how we checked it was you, and what we did (counts and kinds of data, never the data itself).",
-			Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "email"}, Columns: []Column{
+			Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "email"}, Dated: "completed_at", Columns: []Column{
 				{Name: "id"},
 				requestColumn("kind", "user.privacy.request", FromSubject, "kind"),
 				withRecipients(requestColumn("email", "user.contact.email", FromSubject, "email"), "mail"),

@@ -27,14 +27,14 @@ var staffPart = Inventory{
 			staffColumn("used_at", "user.account.credentials", EraseDelete, ""),
 			staffColumn("created_at", "user.account.credentials", EraseDelete, ""),
 		}},
-		{Name: "staff_tokens", Description: "Hashed one-time links to set up an account or reset a password.", Subject: Staff, Link: Link{Column: "staff_id"}, Columns: []Column{
+		{Name: "staff_tokens", Description: "Hashed one-time links to set up an account or reset a password.", Subject: Staff, Link: Link{Column: "staff_id"}, Dated: "created_at", Columns: []Column{
 			{Name: "id"}, {Name: "staff_id"}, {Name: "purpose"},
 			shortLived("token_hash", "user.account.credentials", "staff_access", 7),
 			shortLived("expires_at", "user.account.credentials", "staff_access", 7),
 			shortLived("used_at", "user.account.credentials", "staff_access", 7),
 			shortLived("created_at", "user.account.credentials", "staff_access", 7),
 		}},
-		{Name: "staff_sessions", Description: "Staff sign-in sessions (hashed tokens).", Subject: Staff, Link: Link{Column: "staff_id"}, Columns: []Column{
+		{Name: "staff_sessions", Description: "Staff sign-in sessions (hashed tokens).", Subject: Staff, Link: Link{Column: "staff_id"}, Dated: "created_at", Columns: []Column{
 			{Name: "id"}, {Name: "staff_id"}, {Name: "level"},
 			shortLived("token_hash", "user.account.credentials", "staff_access", 30),
 			shortLived("created_at", "user.account.credentials", "staff_access", 30),
@@ -42,11 +42,11 @@ var staffPart = Inventory{
 			shortLived("expires_at", "user.account.credentials", "staff_access", 30),
 			shortLived("revoked_at", "user.account.credentials", "staff_access", 30),
 		}},
-		{Name: "rate_limits", Description: "Counters that slow down password guessing and mail floods, keyed by a keyed hash of the account or network.", Subject: Visitor, Link: Link{Unlinkable: "keys are keyed hashes of an address or network, which cannot be turned back into the address; the counters are deleted after a day"}, Columns: []Column{
+		{Name: "rate_limits", Description: "Counters that slow down password guessing and mail floods, keyed by a keyed hash of the account or network.", Subject: Visitor, Link: Link{Unlinkable: "keys are keyed hashes of an address or network, which cannot be turned back into the address; the counters are deleted after a day"}, Dated: "window_start", Columns: []Column{
 			shortLived("bucket", "user.network.ip", "security", 1),
 			{Name: "window_start"}, {Name: "hits"},
 		}},
-		{Name: "audit_log", Description: "Tamper-evident log of staff actions and of every view of a customer's personal data.", Subject: Staff, Link: Link{Column: "actor_id", Where: "actor_type = 'staff'"}, Columns: []Column{
+		{Name: "audit_log", Description: "Tamper-evident log of staff actions and of every view of a customer's personal data.", Subject: Staff, Link: Link{Column: "actor_id", Where: "actor_type = 'staff'"}, Dated: "at", Chained: "seq", Columns: []Column{
 			{Name: "seq"}, {Name: "at", Note: "time of an entry; personal only together with the actor columns"},
 			{Name: "actor_type"}, auditColumn("actor_id", "user.staff.activity", "actor_id"),
 			auditColumn("action", "user.staff.activity", "action"),

@@ -178,7 +178,16 @@ type Table struct {
 	// Link says how a row belongs to one data subject, so that access,
 	// portability and erasure find every row about a person. Required for
 	// tables that hold personal data.
-	Link    Link
+	Link Link
+	// Dated names the column the retention of the table's data counts
+	// from (its creation, or its completion for requests), so that the
+	// retention purge finds expired rows by an indexed range. Tables
+	// linked through a parent may leave it empty and follow the parent.
+	Dated string
+	// Chained names the sequence column of an append-only chain (the audit
+	// log): the purge then removes only a prefix of it, every entry up to
+	// the newest expired one, so that the rest still verifies.
+	Chained string
 	Columns []Column
 }
 

@@ -1,0 +1,71 @@
+package privacy_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/audit"
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/testutil"
+)
+
+// TestRetentionPurgeKeepsEachRecordExactlyAsLongAsDeclared walks the clock
+// through the declared periods and checks what is gone at each step.
+func TestRetentionPurgeKeepsEachRecordExactlyAsLongAsDeclared(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		makePerson(t, d, 1, seedPrice(t, d))
+		if err := audit.Record(ctx, d, audit.Entry{At: t0, ActorType: audit.ActorSystem, Action: "test.old"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := audit.Record(ctx, d, audit.Entry{At: t0.AddDate(2, 0, 0), ActorType: audit.ActorSystem, Action: "test.newer"}); err != nil {
+			t.Fatal(err)
+		}
+		count := func(table string) int {
+			var n int
+			if err := d.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for _, step := range []struct {
+			at   time.Time
+			gone []string
+			kept []string
+		}{
+			{t0.AddDate(0, 0, 1), nil, []string{"customer_tokens", "customer_sessions", "outbox", "orders", "invoices"}},
+			{t0.AddDate(0, 0, 8), []string{"customer_tokens"}, []string{"customer_sessions", "outbox"}},
+			{t0.AddDate(0, 0, 91), []string{"customer_sessions", "outbox"}, []string{"payment_events", "orders"}},
+			{t0.AddDate(2, 0, 1), []string{"payment_events"}, []string{"orders", "audit_log"}},
+			{t0.AddDate(3, 0, 1), nil, []string{"orders", "invoices", "order_lines"}},
+			{time.Date(2033, 12, 30, 0, 0, 0, 0, time.UTC), nil, []string{"orders", "invoices", "order_lines", "order_events"}},
+			{time.Date(2034, 1, 2, 0, 0, 0, 0, time.UTC), []string{"orders", "invoices", "order_lines", "order_events"}, []string{"customers"}},
+		} {
+			if _, err := privacy.Purge(ctx, d, privacy.Declared, step.at); err != nil {
+				t.Fatalf("purge at %s: %v", step.at.Format(time.DateOnly), err)
+			}
+			for _, tb := range step.gone {
+				if n := count(tb); n != 0 {
+					t.Errorf("at %s: %d rows of %s remain past their retention", step.at.Format(time.DateOnly), n, tb)
+				}
+			}
+			for _, tb := range step.kept {
+				if n := count(tb); n == 0 {
+					t.Errorf("at %s: %s was purged before its retention ended", step.at.Format(time.DateOnly), tb)
+				}
+			}
+		}
+		// The audit log lost its entries older than three years, and what
+		// is left still verifies.
+		if n, err := audit.Verify(ctx, d, nil); err != nil || n == 0 {
+			t.Fatalf("audit log after purge: %d entries, %v", n, err)
+		}
+		var old int
+		d.QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE action = 'test.old'`).Scan(&old)
+		if old != 0 {
+			t.Fatal("an audit entry older than three years was kept")
+		}
+	})
+}
