@@ -11,57 +11,10 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 )
 
-// All returns every product with every edition and price, active or not,
-// for the staff console.
+// All returns every product with every edition and price, on sale or
+// not, for the staff console.
 func All(ctx context.Context, q db.Querier) ([]Product, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, slug, name, tagline, description, active, position FROM products ORDER BY position, name`)
-	if err != nil {
-		return nil, fmt.Errorf("list products: %w", err)
-	}
-	var ps []Product
-	idx := map[int64]int{}
-	for rows.Next() {
-		var p Product
-		if err := rows.Scan(&p.ID, &p.Slug, &p.Name, &p.Tagline, &p.Description, &p.Active, &p.Position); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("list products: %w", err)
-		}
-		idx[p.ID] = len(ps)
-		ps = append(ps, p)
-	}
-	rows.Close()
-	rows, err = q.QueryContext(ctx, `SELECT id, product_id, slug, name, summary, features, active, position FROM editions ORDER BY position, name`)
-	if err != nil {
-		return nil, fmt.Errorf("list editions: %w", err)
-	}
-	ed := map[int64][2]int{}
-	for rows.Next() {
-		var e Edition
-		var features string
-		if err := rows.Scan(&e.ID, &e.ProductID, &e.Slug, &e.Name, &e.Summary, &features, &e.Active, &e.Position); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("list editions: %w", err)
-		}
-		e.Features = splitLines(features)
-		pi := idx[e.ProductID]
-		ed[e.ID] = [2]int{pi, len(ps[pi].Editions)}
-		ps[pi].Editions = append(ps[pi].Editions, e)
-	}
-	rows.Close()
-	rows, err = q.QueryContext(ctx, `SELECT id, edition_id, currency, amount_minor, billing, active FROM prices ORDER BY currency, billing`)
-	if err != nil {
-		return nil, fmt.Errorf("list prices: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var pr Price
-		if err := rows.Scan(&pr.ID, &pr.EditionID, &pr.Currency, &pr.AmountMinor, &pr.Billing, &pr.Active); err != nil {
-			return nil, fmt.Errorf("list prices: %w", err)
-		}
-		at := ed[pr.EditionID]
-		ps[at[0]].Editions[at[1]].Prices = append(ps[at[0]].Editions[at[1]].Prices, pr)
-	}
-	return ps, rows.Err()
+	return load(ctx, q, "", true)
 }
 
 // ProductChange is what staff may edit on a product.

@@ -112,7 +112,7 @@ func ValidSlug(s string) bool { return slugRE.MatchString(s) }
 // Products returns the active products, each with its active editions and
 // their active prices, in display order.
 func Products(ctx context.Context, q db.Querier) ([]Product, error) {
-	return load(ctx, q, "")
+	return load(ctx, q, "", false)
 }
 
 // ProductBySlug returns one active product with its active editions and
@@ -121,7 +121,7 @@ func ProductBySlug(ctx context.Context, q db.Querier, slug string) (Product, err
 	if !ValidSlug(slug) {
 		return Product{}, ErrNotFound
 	}
-	ps, err := load(ctx, q, slug)
+	ps, err := load(ctx, q, slug, false)
 	if err != nil {
 		return Product{}, err
 	}
@@ -131,12 +131,19 @@ func ProductBySlug(ctx context.Context, q db.Querier, slug string) (Product, err
 	return ps[0], nil
 }
 
-// load reads products (all active ones, or the one with slug) in three
-// queries, whatever the size of the catalog.
-func load(ctx context.Context, q db.Querier, slug string) ([]Product, error) {
-	where, args := "p.active", []any{}
+// load reads products (all active ones, or the one with slug; with
+// inactive, also what is off sale) in three queries, whatever the size of
+// the catalog.
+func load(ctx context.Context, q db.Querier, slug string, inactive bool) ([]Product, error) {
+	on := func(col string) string { // the "on sale" condition, or none
+		if inactive {
+			return "TRUE"
+		}
+		return col
+	}
+	where, args := on("p.active"), []any{}
 	if slug != "" {
-		where, args = "p.active AND p.slug = $1", []any{slug}
+		where, args = where+" AND p.slug = $1", []any{slug}
 	}
 	rows, err := q.QueryContext(ctx, `SELECT p.id, p.slug, p.name, p.tagline, p.description, p.active, p.position
 		FROM products p WHERE `+where+` ORDER BY p.position, p.name`, args...)
@@ -164,7 +171,7 @@ func load(ctx context.Context, q db.Querier, slug string) ([]Product, error) {
 
 	rows, err = q.QueryContext(ctx, `SELECT e.id, e.product_id, e.slug, e.name, e.summary, e.features, e.active, e.position
 		FROM editions e JOIN products p ON p.id = e.product_id
-		WHERE e.active AND `+where+` ORDER BY e.position, e.name`, args...)
+		WHERE `+on("e.active")+` AND `+where+` ORDER BY e.position, e.name`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list editions: %w", err)
 	}
@@ -188,7 +195,7 @@ func load(ctx context.Context, q db.Querier, slug string) ([]Product, error) {
 
 	rows, err = q.QueryContext(ctx, `SELECT pr.id, pr.edition_id, pr.currency, pr.amount_minor, pr.billing, pr.active
 		FROM prices pr JOIN editions e ON e.id = pr.edition_id JOIN products p ON p.id = e.product_id
-		WHERE pr.active AND e.active AND `+where+` ORDER BY pr.currency, pr.billing`, args...)
+		WHERE `+on("pr.active AND e.active")+` AND `+where+` ORDER BY pr.currency, pr.billing`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list prices: %w", err)
 	}

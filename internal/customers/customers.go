@@ -11,11 +11,7 @@ package customers
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -24,6 +20,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/emailaddr"
+	"github.com/storekeep/storekeep/internal/token"
 )
 
 // Errors callers tell apart. None of the messages says whether an account
@@ -121,20 +118,11 @@ func UpdateProfile(ctx context.Context, tx *sql.Tx, id int64, p Profile, now tim
 	return c, err
 }
 
-// newToken returns a random token and the hash we store of it.
-func newToken() (raw, hash string) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand does not fail on supported systems
-	}
-	raw = base64.RawURLEncoding.EncodeToString(b)
-	return raw, hashToken(raw)
-}
-
-func hashToken(raw string) string {
-	sum := sha256.Sum256([]byte(raw))
-	return hex.EncodeToString(sum[:])
-}
+// newToken and hashToken: see package token.
+var (
+	newToken  = token.New
+	hashToken = token.Hash
+)
 
 // plausibleToken rejects values that cannot be one of our tokens before
 // any query is made.

@@ -2,11 +2,7 @@ package staff
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,6 +10,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/emailaddr"
+	"github.com/storekeep/storekeep/internal/token"
 )
 
 // Errors callers tell apart. Messages shown to people never say whether an
@@ -219,22 +216,11 @@ func SetPassword(ctx context.Context, tx *sql.Tx, id int64, pw string, now time.
 	return RevokeAll(ctx, tx, id, 0, now)
 }
 
-// newToken returns a random token and the hash we store of it. Only the
-// hash is kept, so a copy of the database does not give working links or
-// sessions.
-func newToken() (raw, hash string) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand does not fail on supported systems
-	}
-	raw = base64.RawURLEncoding.EncodeToString(b)
-	return raw, hashToken(raw)
-}
-
-func hashToken(raw string) string {
-	sum := sha256.Sum256([]byte(raw))
-	return hex.EncodeToString(sum[:])
-}
+// newToken and hashToken: see package token.
+var (
+	newToken  = token.New
+	hashToken = token.Hash
+)
 
 // TokenPurpose says what a one-time link is for.
 type TokenPurpose string
