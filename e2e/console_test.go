@@ -76,6 +76,7 @@ func TestOwnerSignsInWithPasswordAndTOTP(t *testing.T) {
 			t.Errorf("the owner's navigation lacks %q: %s", area, nav)
 		}
 	}
+	shoot(t, b, "console-dashboard.png")
 	if _, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(`nav a[href="/staff/audit"]`))); err != nil {
 		t.Fatal(err)
 	}
@@ -110,4 +111,15 @@ func TestAnalystIsRefusedTheAuditLog(t *testing.T) {
 	if text := visibleText(t, b, "main"); !strings.Contains(text, "does not allow this") {
 		t.Errorf("the refusal does not explain itself:\n%s", text)
 	}
+}
+
+// shoot keeps a full-page screenshot for a person to look at (see
+// saveScreenshot).
+func shoot(t *testing.T, b *browser, name string) {
+	t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	saveScreenshot(t, name, png)
 }

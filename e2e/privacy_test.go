@@ -28,6 +28,7 @@ func TestCustomerDownloadsTheirDataAndErasesTheAccount(t *testing.T) {
 	if err := chromedp.Do(b.ctx, chromedp.Navigate(site+"/account/privacy")); err != nil {
 		t.Fatal(err)
 	}
+	shoot(t, b, "privacy-center.png")
 	page := visibleText(t, b, "main")
 	for _, want := range []string{"What we hold about you", "Why we hold it", "Restrict processing", "Erase your account"} {
 		if !strings.Contains(page, want) {

@@ -76,6 +76,7 @@ func TestBuyerPaysWithTheDemoProvider(t *testing.T) {
 		t.Fatalf("after signing in the buyer is at %s, want the checkout", loc)
 	}
 	fill(t, b, map[string]string{"name": "Bea Buyer", "address": "Hauptstr. 5\n10115 Berlin", "country": "DE"})
+	shoot(t, b, "checkout.png")
 	click(t, b, `main form[action="/checkout"] button[type="submit"]`)
 	if loc := location(t, b); !strings.Contains(loc, "/demo-pay/demo_") {
 		t.Fatalf("placing the order leads to %s, want the test payment page", loc)
@@ -87,6 +88,7 @@ func TestBuyerPaysWithTheDemoProvider(t *testing.T) {
 	if status := visibleText(t, b, "#order-status"); status != "paid" {
 		t.Fatalf("order status %q after paying, want paid", status)
 	}
+	shoot(t, b, "order-paid.png")
 	msgs := sink.WaitFor(2, 20*time.Second)
 	if !strings.Contains(msgs[1].Subject, "thank you for your order") || !strings.Contains(msgs[1].Text, "Invoice") {
 		t.Fatalf("second email = %q:\n%s", msgs[1].Subject, msgs[1].Text)
