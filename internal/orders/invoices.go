@@ -43,19 +43,16 @@ func issue(ctx context.Context, tx *sql.Tx, o Order, kind InvoiceKind, now time.
 	} else if !errors.Is(err, ErrNotFound) {
 		return Invoice{}, err
 	}
-	year := now.UTC().Year()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO invoice_counters (year, last_seq) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING`, year); err != nil {
-		return Invoice{}, fmt.Errorf("invoice counter: %w", err)
-	}
-	inv := Invoice{Year: year, Kind: kind, OrderID: o.ID, IssuedAt: now, Currency: o.Currency, TotalMinor: o.TotalMinor}
-	if err := tx.QueryRowContext(ctx, `UPDATE invoice_counters SET last_seq = last_seq + 1 WHERE year = $1 RETURNING last_seq`, year).Scan(&inv.Seq); err != nil {
-		return Invoice{}, fmt.Errorf("invoice counter: %w", err)
+	inv := Invoice{Kind: kind, OrderID: o.ID, IssuedAt: now, Currency: o.Currency, TotalMinor: o.TotalMinor}
+	var err error
+	if inv.Year, inv.Seq, err = nextNumber(ctx, tx, now); err != nil {
+		return Invoice{}, err
 	}
 	if kind == KindCreditNote {
 		inv.TotalMinor = -o.TotalMinor
 	}
-	inv.Number = fmt.Sprintf("%d-%06d", year, inv.Seq)
-	err := tx.QueryRowContext(ctx, `INSERT INTO invoices (number, year, seq, kind, order_id, issued_at, currency, total_minor)
+	inv.Number = fmt.Sprintf("%d-%06d", inv.Year, inv.Seq)
+	err = tx.QueryRowContext(ctx, `INSERT INTO invoices (number, year, seq, kind, order_id, issued_at, currency, total_minor)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 		inv.Number, inv.Year, inv.Seq, string(kind), o.ID, now, inv.Currency, inv.TotalMinor).Scan(&inv.ID)
 	if err != nil {
@@ -105,10 +102,11 @@ func InvoiceByNumber(ctx context.Context, q db.Querier, number string) (Invoice,
 	return scanInvoice(q.QueryRowContext(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE number = $1`, number))
 }
 
-// CheckSequence reports the first gap or duplicate in the year's invoice
-// numbers, or nil. Tests and the console use it to prove the numbering.
+// CheckSequence reports the first gap or duplicate in the year's document
+// numbers (invoices, credit notes and corrections share them), or nil. Tests and the console use it to prove the numbering.
 func CheckSequence(ctx context.Context, q db.Querier, year int) error {
-	rows, err := q.QueryContext(ctx, `SELECT seq FROM invoices WHERE year = $1 ORDER BY seq`, year)
+	rows, err := q.QueryContext(ctx, `SELECT seq FROM invoices WHERE year = $1
+		UNION ALL SELECT seq FROM invoice_corrections WHERE year = $1 ORDER BY 1`, year)
 	if err != nil {
 		return fmt.Errorf("check invoice numbers: %w", err)
 	}

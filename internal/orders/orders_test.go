@@ -409,3 +409,48 @@ func TestRestrictionStopsTheConfirmation(t *testing.T) {
 		}
 	})
 }
+
+// TestInvoiceCorrectionsNeverRewrite: a correction is a document of its
+// own in the same gapless sequence; the invoice keeps what it said.
+func TestInvoiceCorrectionsNeverRewrite(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		shop := orders.Shop{DB: d, SiteName: "M", BaseURL: "https://x"}
+		o := place(t, d, catalogWithPrice(t, d), "stripe", "cs_c")
+		shop.Apply(ctx, completed("evt_c", "cs_c"), now)
+		fixed := orders.Billing{Name: "Bea Buyer", Company: "Buyer GmbH", Address: "5 New St\nTown", Country: "de", VATID: "DE123456789"}
+		try := func(number, reason string, b orders.Billing) (orders.Correction, error) {
+			var c orders.Correction
+			err := d.Tx(ctx, func(tx *sql.Tx) (err error) {
+				c, err = orders.CorrectInvoice(ctx, tx, number, b, reason, now.Add(time.Hour))
+				return err
+			})
+			return c, err
+		}
+		if _, err := try("2026-000001", "  ", fixed); !errors.Is(err, orders.ErrNoReason) {
+			t.Fatalf("correction without a reason: %v", err)
+		}
+		if _, err := try("2026-000001", "x", orders.Billing{Name: "x"}); !errors.Is(err, orders.ErrBadBilling) {
+			t.Fatalf("correction without an address: %v", err)
+		}
+		if _, err := try("2099-000001", "x", fixed); !errors.Is(err, orders.ErrNotFound) {
+			t.Fatalf("correction of an unknown invoice: %v", err)
+		}
+		c, err := try("2026-000001", "company name added", fixed)
+		if err != nil || c.Number != "2026-000002" || c.InvoiceNumber != "2026-000001" || c.Billing.Country != "DE" {
+			t.Fatalf("correction = %+v, %v", c, err)
+		}
+		got, _ := orders.ByNumber(ctx, d, o.Number)
+		if got.Billing.Company != "" || got.Billing.Address != buyer.Address {
+			t.Fatalf("the order's billing (what the invoice shows) was rewritten: %+v", got.Billing)
+		}
+		list, _ := orders.Corrections(ctx, d, o.ID)
+		back, orderID, err := orders.CorrectionByNumber(ctx, d, c.Number)
+		if len(list) != 1 || err != nil || orderID != o.ID || back.Reason != "company name added" {
+			t.Fatalf("corrections = %+v; by number = %+v, %d, %v", list, back, orderID, err)
+		}
+		if err := orders.CheckSequence(ctx, d, 2026); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

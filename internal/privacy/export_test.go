@@ -73,6 +73,18 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 		SessionRef: fmt.Sprintf("cs_%d", n), PaymentRef: fmt.Sprintf("pi_%d", n), AmountMinor: 49000, Currency: "EUR"}, t0); err != nil {
 		t.Fatal(err)
 	}
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		var number string
+		if err := tx.QueryRowContext(ctx, `SELECT i.number FROM invoices i JOIN orders o ON o.id = i.order_id WHERE o.number = $1`, p.OrderNumber).Scan(&number); err != nil {
+			return err
+		}
+		_, err := orders.CorrectInvoice(ctx, tx, number, orders.Billing{Name: p.Name, Company: "Corrected GmbH", Address: "2 Road\n12345 " + p.City, Country: "DE"},
+			"company name added", t0)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 

@@ -66,6 +66,18 @@ var ordersPart = Inventory{
 			purchaseColumn("currency", "user.financial.purchase", "currency"),
 			purchaseColumn("total_minor", "user.financial.purchase", "total_minor"),
 		}},
+		{Name: "invoice_corrections", Description: "Corrections of issued invoices: the corrected billing details and why, numbered with the invoices.",
+			Subject: Customer, Link: Link{Parent: "invoices", ParentColumn: "invoice_id"}, Dated: "issued_at", Columns: []Column{
+				{Name: "id"}, {Name: "year"}, {Name: "seq"}, {Name: "invoice_id"},
+				purchaseColumn("number", "user.financial.purchase", "number"),
+				purchaseColumn("issued_at", "user.financial.purchase", "issued_at"),
+				purchaseColumn("reason", "user.financial.purchase", "reason"),
+				purchaseColumn("billing_name", "user.name", "billing_name"),
+				purchaseColumn("billing_company", "user.contact.address", "billing_company"),
+				purchaseColumn("billing_address", "user.contact.address", "billing_address"),
+				purchaseColumn("billing_country", "user.contact.address", "billing_country"),
+				purchaseColumn("billing_vat_id", "user.financial.vat_id", "billing_vat_id"),
+			}},
 		{Name: "invoice_counters", Description: "The last invoice number used in each year.", Columns: plain("year", "last_seq")},
 	},
 }

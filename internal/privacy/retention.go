@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -49,15 +51,10 @@ func cutoff(r Retention, now time.Time) (time.Time, bool) {
 func Purge(ctx context.Context, d *db.DB, inv Inventory, now time.Time) ([]PurgeStep, error) {
 	var steps []PurgeStep
 	err := d.Tx(ctx, func(tx *sql.Tx) error {
-		// Children (linked through a parent) first, then the rest.
-		var ordered []Table
-		for _, pass := range []bool{true, false} {
-			for _, t := range inv.Tables {
-				if (t.Link.Parent != "") == pass {
-					ordered = append(ordered, t)
-				}
-			}
-		}
+		// Deepest children first (corrections before invoices before
+		// orders), so no row goes while another still points to it.
+		ordered := slices.Clone(inv.Tables)
+		sort.SliceStable(ordered, func(i, j int) bool { return inv.depth(ordered[i]) > inv.depth(ordered[j]) })
 		var total int64
 		for _, t := range ordered {
 			s, err := purgeTable(ctx, tx, inv, t, now)
@@ -185,4 +182,17 @@ func tableCutoff(t Table, now time.Time) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// depth is how many parent links lead from t to a table linked directly.
+func (inv Inventory) depth(t Table) int {
+	d := 0
+	for t.Link.Parent != "" && d < 10 {
+		p, ok := inv.Table(t.Link.Parent)
+		if !ok {
+			break
+		}
+		t, d = p, d+1
+	}
+	return d
 }

@@ -11,11 +11,12 @@ import (
 
 // orderPage is the content of order.html.
 type orderPage struct {
-	Order    orders.Order
-	Events   []orders.Event
-	Invoices []orders.Invoice
-	Placed   bool // just placed (manual invoice sent)
-	Returned bool // just back from the payment page
+	Order       orders.Order
+	Events      []orders.Event
+	Invoices    []orders.Invoice
+	Corrections []orders.Correction
+	Placed      bool // just placed (manual invoice sent)
+	Returned    bool // just back from the payment page
 }
 
 // customerOrder loads one of the signed-in customer's orders; another
@@ -45,9 +46,13 @@ func (s *Server) accountOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	cors, err := orders.Corrections(r.Context(), s.db, o.ID)
+	if err != nil {
+		return err
+	}
 	q := r.URL.Query()
 	return s.render(w, r, http.StatusOK, "order.html", "Order "+o.Number, orderPage{
-		Order: o, Events: evs, Invoices: invs, Placed: q.Get("placed") == "1", Returned: q.Get("paid") == "1"})
+		Order: o, Events: evs, Invoices: invs, Corrections: cors, Placed: q.Get("placed") == "1", Returned: q.Get("paid") == "1"})
 }
 
 // invoicePage is the content of invoice.html: a printable document.
@@ -55,6 +60,11 @@ type invoicePage struct {
 	Invoice orders.Invoice
 	Order   orders.Order
 	Vendor  settings.Vendor
+	// Correction, when set, is the document shown: a correction of
+	// Invoice with its own number and the corrected billing details.
+	Correction *orders.Correction
+	// Billing is what the document is addressed to.
+	Billing orders.Billing
 }
 
 // accountInvoice shows an invoice or credit note for printing or saving;
@@ -86,7 +96,45 @@ func (s *Server) renderInvoice(w http.ResponseWriter, r *http.Request, inv order
 	if r.URL.Query().Get("download") == "1" {
 		w.Header().Set("Content-Disposition", `attachment; filename="`+string(inv.Kind)+"-"+inv.Number+`.html"`)
 	}
-	return s.render(w, r, http.StatusOK, "invoice.html", "Invoice "+inv.Number, invoicePage{Invoice: inv, Order: o, Vendor: v})
+	return s.render(w, r, http.StatusOK, "invoice.html", "Invoice "+inv.Number, invoicePage{Invoice: inv, Order: o, Vendor: v, Billing: o.Billing})
+}
+
+// renderCorrection shows a correction of an invoice.
+func (s *Server) renderCorrection(w http.ResponseWriter, r *http.Request, c orders.Correction, o orders.Order) error {
+	v, err := settings.Load(r.Context(), s.db)
+	if err != nil {
+		return err
+	}
+	inv, err := orders.InvoiceByNumber(r.Context(), s.db, c.InvoiceNumber)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "invoice.html", "Correction "+c.Number, invoicePage{Invoice: inv, Order: o, Vendor: v, Correction: &c, Billing: c.Billing})
+}
+
+// correctionFor loads a correction and its order by the path's number.
+func (s *Server) correctionFor(r *http.Request) (orders.Correction, orders.Order, error) {
+	c, orderID, err := orders.CorrectionByNumber(r.Context(), s.db, r.PathValue("number"))
+	if err != nil {
+		return c, orders.Order{}, err
+	}
+	o, err := orders.ByID(r.Context(), s.db, orderID)
+	return c, o, err
+}
+
+func (s *Server) accountCorrection(w http.ResponseWriter, r *http.Request) error {
+	cu, ok, err := s.requireCustomer(w, r)
+	if err != nil || !ok {
+		return err
+	}
+	c, o, err := s.correctionFor(r)
+	if errors.Is(err, orders.ErrNotFound) || (err == nil && o.CustomerID != cu.ID) {
+		return NotFound("There is no such document in your account.")
+	}
+	if err != nil {
+		return err
+	}
+	return s.renderCorrection(w, r, c, o)
 }
 
 // demoPayPage is the content of demo_pay.html.

@@ -49,12 +49,13 @@ func containsStatus(st orders.Status) bool {
 
 // staffOrderPage is the content of staff_order.html.
 type staffOrderPage struct {
-	Notice    string
-	Order     orders.Order
-	Events    []orders.Event
-	Invoices  []orders.Invoice
-	CanManage bool
-	CanRefund bool
+	Notice      string
+	Order       orders.Order
+	Events      []orders.Event
+	Invoices    []orders.Invoice
+	Corrections []orders.Correction
+	CanManage   bool
+	CanRefund   bool
 	// Choices are the buyer's privacy choices; staff must see a
 	// restriction before they process anything.
 	Choices privacy.Choices
@@ -81,6 +82,10 @@ func (s *Server) staffOrder(w http.ResponseWriter, r *http.Request) error {
 	}
 	role := staffSession(r).Account.Role
 	_, refunds := s.provider(o.Provider).(refunder)
+	cors, err := orders.Corrections(r.Context(), s.db, o.ID)
+	if err != nil {
+		return err
+	}
 	var choices privacy.Choices
 	if o.CustomerID != 0 {
 		if choices, err = privacy.LoadChoices(r.Context(), s.db, o.CustomerID); err != nil {
@@ -88,7 +93,7 @@ func (s *Server) staffOrder(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return s.render(w, r, http.StatusOK, "staff_order.html", "Order "+o.Number, staffOrderPage{
-		Notice: notice(r), Order: o, Events: evs, Invoices: invs, Choices: choices,
+		Notice: notice(r), Order: o, Events: evs, Invoices: invs, Choices: choices, Corrections: cors,
 		CanManage: role.Can("orders.manage"), CanRefund: refunds && role.Can("orders.manage") && o.Status == orders.Paid})
 }
 
@@ -268,4 +273,57 @@ func parseAmount(s string) (int64, error) {
 		return 0, bad
 	}
 	return n, nil
+}
+
+// staffCorrectInvoice issues a correction of an invoice's billing details:
+// a new document; the invoice stays as it was issued.
+func (s *Server) staffCorrectInvoice(w http.ResponseWriter, r *http.Request) error {
+	sess := staffSession(r)
+	if err := r.ParseForm(); err != nil {
+		return BadRequest("The form could not be read. Reload the page and try again.")
+	}
+	f := r.PostForm.Get
+	b := orders.Billing{Name: f("name"), Company: strings.TrimSpace(f("company")), Address: strings.ReplaceAll(f("address"), "\r\n", "\n"),
+		Country: f("country"), VATID: strings.ToUpper(strings.ReplaceAll(f("vat_id"), " ", ""))}
+	ctx, number := r.Context(), r.PathValue("number")
+	var c orders.Correction
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if c, err = orders.CorrectInvoice(ctx, tx, number, b, f("reason"), s.clock.Now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, r, sess.Account.ID, "invoice.corrected", "invoice", number, "correction "+c.Number+": "+c.Reason)
+	})
+	switch {
+	case errors.Is(err, orders.ErrNotFound):
+		return NotFound("There is no invoice with this number.")
+	case errors.Is(err, orders.ErrNoReason), errors.Is(err, orders.ErrBadBilling), errors.Is(err, orders.ErrInvalidState):
+		return &Error{Status: http.StatusUnprocessableEntity, Message: "The correction was not issued: " + err.Error() + ". Go back and complete the form (name, address, two-letter country, and the reason)."}
+	case err != nil:
+		return err
+	}
+	_, orderID, err := orders.CorrectionByNumber(ctx, s.db, c.Number)
+	if err != nil {
+		return err
+	}
+	o, err := orders.ByID(ctx, s.db, orderID)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/staff/orders/"+o.Number+"?done=corrected", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) staffCorrection(w http.ResponseWriter, r *http.Request) error {
+	c, o, err := s.correctionFor(r)
+	if errors.Is(err, orders.ErrNotFound) {
+		return NotFound("There is no correction with this number.")
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.recordView(r.Context(), r, "customer", itoa(o.CustomerID), "correction "+c.Number); err != nil {
+		return err
+	}
+	return s.renderCorrection(w, r, c, o)
 }

@@ -353,3 +353,44 @@ func TestPolicyNamesPaymentAndMailProcessors(t *testing.T) {
 		"EU-U.S. Data Privacy Framework and Standard Contractual Clauses", "Email delivery provider",
 		"Purchase and invoice records", "7 years after the end of the calendar year")
 }
+
+// TestFinanceCorrectsAnInvoice: finance issues a correction from the order
+// page; the customer sees both documents; the invoice is unchanged.
+func TestFinanceCorrectsAnInvoice(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s := newSite(t, d, withPayments(payments.Manual{}))
+		b, _ := signedInCustomer(t, s, "bea@example.com")
+		res, _ := b.post(t, "/checkout", withForm(billingForm, "price", priceID(t, d), "method", "manual"))
+		orderURL := res.Header.Get("Location")
+		number := strings.TrimPrefix(strings.SplitN(orderURL, "?", 2)[0], "/account/orders/")
+		fin := addStaff(t, s, "finance@milterworks.example", staff.Finance, false)
+		fb := newBrowser(s)
+		fb.signIn(t, fin)
+		res, body := fb.get(t, "/staff/orders/"+number)
+		wantStatus(t, res, body, 200)
+		mustContain(t, body, "Correct the billing details of 2026-000001")
+		res, body = fb.post(t, "/staff/invoices/2026-000001/correct", url.Values{"name": {"Bea Buyer"}, "address": {"x"}, "country": {"DE"}})
+		wantStatus(t, res, body, http.StatusUnprocessableEntity)
+		res, _ = fb.post(t, "/staff/invoices/2026-000001/correct", url.Values{"name": {"Bea Buyer"}, "company": {"Buyer AG"},
+			"address": {"Neue Str. 1\r\n10115 Berlin"}, "country": {"de"}, "reason": {"company renamed"}})
+		wantRedirect(t, res, "/staff/orders/"+number+"?done=corrected")
+		res, body = fb.get(t, "/staff/corrections/2026-000002")
+		wantStatus(t, res, body, 200)
+		mustContain(t, body, "Correction 2026-000002", "corrects invoice 2026-000001", "Buyer AG", "Neue Str. 1")
+
+		res, body = b.get(t, "/account/invoices/2026-000001")
+		wantStatus(t, res, body, 200)
+		mustContain(t, body, "Buyer GmbH")
+		mustNotContain(t, body, "Buyer AG")
+		res, body = b.get(t, orderURL)
+		mustContain(t, body, "Correction 2026-000002")
+		res, body = b.get(t, "/account/corrections/2026-000002")
+		wantStatus(t, res, body, 200)
+		other, _ := signedInCustomer(t, s, "eve@example.com")
+		res, body = other.get(t, "/account/corrections/2026-000002")
+		wantStatus(t, res, body, http.StatusNotFound)
+		if len(auditActions(t, d, "invoice.corrected")) != 1 {
+			t.Fatal("the correction was not recorded in the audit log")
+		}
+	})
+}

@@ -32,6 +32,7 @@ var notices = map[string]string{
 	"2fa-reset":              "Two-factor authentication is reset; the person sets it up again at the next sign-in.",
 	"order-paid":             "The order is marked paid; the confirmation email is queued.",
 	"order-cancelled":        "The order is cancelled.",
+	"corrected":              "The correction is issued as a document of its own; the invoice stays as it was.",
 	"order-refund-requested": "The refund is requested; the order changes when the payment provider confirms it.",
 	"policy-notice":          "The latest privacy policy version is marked as a significant change; the policy page announces it for 30 days.",
 }
