@@ -222,6 +222,11 @@ func eraseCommand() *cobra.Command {
 // tellProcessors asks processors to erase the references erasure found
 // (Stripe customers) and lists what staff must do by hand.
 func tellProcessors(ctx context.Context, cfg *config.Config, rep privacy.ErasureReport, out io.Writer) error {
+	for _, id := range rep.Recipients {
+		if r, ok := privacy.Declared.Recipient(id); ok && id != "stripe" {
+			fmt.Fprintf(out, "Ask %s to erase its own records (such as delivery logs) of this person.\n", r.Name)
+		}
+	}
 	refs := rep.ProcessorRefs["stripe"]
 	if len(refs) == 0 {
 		return nil

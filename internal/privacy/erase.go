@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -39,6 +40,10 @@ type ErasureReport struct {
 	// customer IDs), read before erasure blanked them, so that the caller
 	// can ask the processors to erase too.
 	ProcessorRefs map[string][]string
+	// Recipients are the recipients (by ID) that received some of the
+	// erased data and keep their own copy (a mail relay's delivery logs):
+	// staff must ask them to erase it where no API does.
+	Recipients []string
 }
 
 // Erase removes the subject's personal data as the inventory declares, in
@@ -86,6 +91,15 @@ func Erase(ctx context.Context, d *db.DB, inv Inventory, s SubjectRef, now time.
 				return err
 			}
 			rep.Steps = append(rep.Steps, step)
+			if step.Rows > 0 {
+				for _, c := range t.Columns {
+					for _, id := range c.Recipients {
+						if r, ok := inv.Recipient(id); ok && !r.AllStored && !slices.Contains(rep.Recipients, id) {
+							rep.Recipients = append(rep.Recipients, id)
+						}
+					}
+				}
+			}
 		}
 		if dryRun {
 			return errDryRun

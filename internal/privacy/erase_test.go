@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,6 +69,9 @@ func TestErasureLeavesOnlyLegalHold(t *testing.T) {
 		orders := stepOf(rep, "orders")
 		if orders.HeldUntil.Year() != 2033 || !strings.Contains(orders.HeldWhy, "tax") || len(orders.Held) == 0 {
 			t.Fatalf("the report does not say what is kept, why and until when: %+v", orders)
+		}
+		if !slices.Contains(rep.Recipients, "mail") {
+			t.Errorf("the report does not name the mail relay, which delivered the erased mail: %v", rep.Recipients)
 		}
 		if refs := rep.ProcessorRefs["stripe"]; len(refs) != 0 {
 			// makePerson's payment carried no Stripe customer; see the

@@ -203,6 +203,16 @@ func (s *Server) privacyErase(w http.ResponseWriter, r *http.Request) error {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "erasure: processor not told", slog.String("processor", "stripe"))
 		}
 	}
+	// Recipients without an erasure API keep copies (delivery logs of the
+	// mail relay): staff ask them.
+	for _, id := range rep.Recipients {
+		if id == "stripe" {
+			continue // handled above through Stripe's API
+		}
+		if r, ok := privacy.Declared.Recipient(id); ok {
+			page.Processors = append(page.Processors, r.Name)
+		}
+	}
 	detail := fmt.Sprintf("%d tables changed", len(page.Kept)+len(page.Removed))
 	if len(page.Processors) > 0 {
 		detail += "; staff must delete at processors: " + strings.Join(page.Processors, ", ")

@@ -90,7 +90,8 @@ func TestPrivacyCenterAccessChoicesAndErasure(t *testing.T) {
 		}
 		res, body = b.post(t, "/account/privacy/erase", url.Values{"confirm": {"yes"}, "email": {"Bea@Example.com"}})
 		wantStatus(t, res, body, 200)
-		mustContain(t, body, "Your account is erased", "What we must keep, why, and until when", "tax and accounting records", "31 December 2033")
+		mustContain(t, body, "Your account is erased", "What we must keep, why, and until when", "tax and accounting records", "31 December 2033",
+			"our staff ask them to delete them: Email delivery provider")
 		if n := countRows(t, d, `SELECT count(*) FROM customers WHERE email = 'bea@example.com'`); n != 0 {
 			t.Fatal("the address is still on the account after erasure")
 		}
