@@ -96,10 +96,13 @@ func sqliteURI(path string, write bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	// A 16 MiB page cache per connection (SQLite's default is 2 MiB) and
-	// reads through mmap: lookups in a large database then touch memory,
-	// not system calls (bench/privacy measured exports at 1M customers).
+	// reads through mmap over up to 2 GiB of the file (SQLite's maximum):
+	// lookups in a large database then touch memory, not system calls.
+	// With a 256 MiB window, exporting one person at 1M customers took
+	// twice as long as at 100k; with 2 GiB, the same (docs/benchmarks.md).
+	// The window is address space, not memory: pages load on demand.
 	q.Add("_pragma", "cache_size(-16000)")
-	q.Add("_pragma", "mmap_size(268435456)")
+	q.Add("_pragma", "mmap_size(2147418112)")
 	if write {
 		// BEGIN IMMEDIATE takes the write lock at the start of a transaction,
 		// so a transaction never fails half-way because another wrote first.
