@@ -93,21 +93,3 @@ const (
 	TokenRetention   = 7 * 24 * time.Hour
 	SessionRetention = 60 * 24 * time.Hour
 )
-
-// Purge deletes links and sessions past their retention, for the
-// retention job: links a week after they were made, sessions 60 days
-// after they began (they last 30 days at most).
-func Purge(ctx context.Context, tx *sql.Tx, now time.Time) (tokens, sessions int64, err error) {
-	now = now.UTC()
-	res, err := tx.ExecContext(ctx, `DELETE FROM customer_tokens WHERE created_at < $1`, now.Add(-TokenRetention))
-	if err != nil {
-		return 0, 0, fmt.Errorf("purge customer links: %w", err)
-	}
-	tokens, _ = res.RowsAffected()
-	res, err = tx.ExecContext(ctx, `DELETE FROM customer_sessions WHERE created_at < $1`, now.Add(-SessionRetention))
-	if err != nil {
-		return 0, 0, fmt.Errorf("purge customer sessions: %w", err)
-	}
-	sessions, _ = res.RowsAffected()
-	return tokens, sessions, nil
-}

@@ -67,13 +67,3 @@ func (l *Limiter) Blocked(ctx context.Context, bucket string, lim Limit, now tim
 	}
 	return hits >= lim.Max, nil
 }
-
-// Purge deletes windows that started before cutoff; the retention job runs
-// it (the inventory promises one day).
-func (l *Limiter) Purge(ctx context.Context, cutoff time.Time) (int64, error) {
-	res, err := l.db.ExecContext(ctx, `DELETE FROM rate_limits WHERE window_start < $1`, cutoff.UTC())
-	if err != nil {
-		return 0, fmt.Errorf("purge rate limits: %w", err)
-	}
-	return res.RowsAffected()
-}

@@ -128,19 +128,3 @@ func activeOwners(ctx context.Context, q db.Querier) ([]owner, error) {
 func digestLine(r Request, days int) DigestLine {
 	return DigestLine{Number: r.ID, Kind: r.Kind.Label(), State: r.State.Label(), Due: dateText(r.Deadline()), Days: days}
 }
-
-// Purge deletes requests closed more than RetentionYears ago, with their
-// history: the period for which the inventory promises to keep them as
-// proof. The retention job calls it.
-func Purge(ctx context.Context, tx *sql.Tx, now time.Time) (int64, error) {
-	cutoff := now.UTC().AddDate(-RetentionYears, 0, 0)
-	if _, err := tx.ExecContext(ctx, `DELETE FROM request_events WHERE request_id IN
-		(SELECT id FROM privacy_requests WHERE completed_at IS NOT NULL AND completed_at < $1)`, cutoff); err != nil {
-		return 0, fmt.Errorf("purge request history: %w", err)
-	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM privacy_requests WHERE completed_at IS NOT NULL AND completed_at < $1`, cutoff)
-	if err != nil {
-		return 0, fmt.Errorf("purge privacy requests: %w", err)
-	}
-	return res.RowsAffected()
-}
