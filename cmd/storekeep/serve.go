@@ -172,6 +172,12 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 	// Deferred after d.Close, so it runs before: the worker finishes and
 	// records a delivery in progress before the database closes.
 	defer stopMail()
+	stopInbound, err := startInbound(ctx, cfg, d, log)
+	if err != nil {
+		closeAll()
+		return err
+	}
+	defer stopInbound()
 	defer startPeriodic(ctx, d, clk, log, wakeMail)()
 	opts := web.Options{DB: d, Clock: clk, Logger: log, BaseURL: cfg.BaseURL, Demo: isDemo, Version: version(), MailQueued: wakeMail}
 	if err := paymentOptions(cfg, isDemo, clk, &opts); err != nil {

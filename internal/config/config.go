@@ -42,6 +42,9 @@ type Config struct {
 	SMTPUsername string
 	SMTPPassword string
 	SMTPFrom     string
+	// InboundSMTPAddr is where the receiver of privacy mail listens
+	// (package inbound); "" turns it off.
+	InboundSMTPAddr string
 
 	StripeSecretKey     string
 	StripeWebhookSecret string
@@ -104,6 +107,7 @@ func (c *Config) settings() []setting {
 		{flag: "smtp-username", env: "STOREKEEP_SMTP_USERNAME", def: "", str: &c.SMTPUsername, help: "SMTP user name"},
 		{flag: "smtp-password", env: "STOREKEEP_SMTP_PASSWORD", def: "", str: &c.SMTPPassword, secret: true, help: "SMTP password (prefer the environment variable: flags show up in process lists)"},
 		{flag: "smtp-from", env: "STOREKEEP_SMTP_FROM", def: "", str: &c.SMTPFrom, help: "sender address of outgoing mail"},
+		{flag: "inbound-smtp-addr", env: "STOREKEEP_INBOUND_SMTP_ADDR", def: "", str: &c.InboundSMTPAddr, help: "host:port (loopback or private) where mail to the privacy address is received as privacy requests; empty: off (see docs/inbound-mail.md)"},
 		{flag: "stripe-secret-key", env: "STOREKEEP_STRIPE_SECRET_KEY", def: "", str: &c.StripeSecretKey, secret: true, help: "Stripe secret API key; enables card payments through Stripe Checkout"},
 		{flag: "stripe-webhook-secret", env: "STOREKEEP_STRIPE_WEBHOOK_SECRET", def: "", str: &c.StripeWebhookSecret, secret: true, help: "signing secret of the Stripe webhook endpoint (BASE_URL/webhooks/stripe)"},
 		{flag: "stripe-api-url", env: "STOREKEEP_STRIPE_API_URL", def: "", str: &c.StripeAPIURL, help: "Stripe API address; only for testing against stripe-mock"},
