@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -41,6 +42,9 @@ type DB struct {
 	w       *sql.DB
 	r       *sql.DB
 	where   string // a description of the database without secrets, for messages
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared read queries, by text
 }
 
 // Target describes which database a DSN points at.
@@ -204,7 +208,14 @@ func (d *DB) String() string { return d.where }
 
 // Close closes all connections.
 func (d *DB) Close() error {
-	err := d.w.Close()
+	d.stmtMu.Lock()
+	var err error
+	for _, st := range d.stmts {
+		err = errors.Join(err, st.Close())
+	}
+	d.stmts = nil
+	d.stmtMu.Unlock()
+	err = errors.Join(err, d.w.Close())
 	if d.r != d.w {
 		err = errors.Join(err, d.r.Close())
 	}
@@ -225,12 +236,48 @@ func (d *DB) Writer() *sql.DB { return d.w }
 
 // QueryContext runs a read-only query on the reader pool.
 func (d *DB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := d.prepared(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return d.r.QueryContext(ctx, q, args...)
 }
 
 // QueryRowContext runs a read-only single-row query on the reader pool.
 func (d *DB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := d.prepared(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return d.r.QueryRowContext(ctx, q, args...)
+}
+
+// maxPrepared bounds the statement cache: the site's queries are a fixed
+// set of texts; filters that build varying texts stop being cached when
+// it is full, and run unprepared.
+const maxPrepared = 512
+
+// prepared returns a cached prepared statement for a read query, or nil
+// when it cannot be prepared (the query then runs the ordinary way and
+// reports its own error). Parsing SQL was a quarter of the cost of
+// rendering a product page (BenchmarkPages in internal/web); a prepared
+// statement is parsed once per connection.
+func (d *DB) prepared(ctx context.Context, q string) *sql.Stmt {
+	d.stmtMu.Lock()
+	defer d.stmtMu.Unlock()
+	if st, ok := d.stmts[q]; ok {
+		return st
+	}
+	if len(d.stmts) >= maxPrepared {
+		return nil
+	}
+	st, err := d.r.PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	if d.stmts == nil {
+		d.stmts = map[string]*sql.Stmt{}
+	}
+	d.stmts[q] = st
+	return st
 }
 
 // ExecContext runs one statement on the writer.

@@ -103,7 +103,7 @@ func withPayments(ps ...payments.Provider) siteOption {
 }
 
 // newSite seeds d with the vendor and catalog and starts a Server on it.
-func newSite(t *testing.T, d *db.DB, opts ...siteOption) *site {
+func newSite(t testing.TB, d *db.DB, opts ...siteOption) *site {
 	t.Helper()
 	seed(t, d)
 	s := &site{d: d, clock: clock.NewFixed(start), logs: &syncBuffer{}}
@@ -125,7 +125,7 @@ func newSite(t *testing.T, d *db.DB, opts ...siteOption) *site {
 	return s
 }
 
-func seed(t *testing.T, d *db.DB) {
+func seed(t testing.TB, d *db.DB) {
 	t.Helper()
 	ctx := context.Background()
 	err := d.Tx(ctx, func(tx *sql.Tx) error {

@@ -1,0 +1,26 @@
+package web_test
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/storekeep/storekeep/internal/testutil"
+)
+
+// BenchmarkPages renders the home and a product page through the whole
+// handler chain on SQLite, to compare their costs (bench/web.sh measures
+// them over HTTP).
+func BenchmarkPages(b *testing.B) {
+	for _, target := range []string{"/", "/products/mailguard", "/pricing"} {
+		b.Run(target, func(b *testing.B) {
+			s := newSite(b, testutil.SQLite(b))
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				s.h.ServeHTTP(rec, httptest.NewRequest("GET", target, nil))
+				if rec.Code != 200 {
+					b.Fatalf("%s: %d", target, rec.Code)
+				}
+			}
+		})
+	}
+}
