@@ -38,30 +38,12 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/storekeep-bench-startup.XXXXXX")
 # in the background.
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
-# free_port prints a loopback TCP port that nothing listens on.
-free_port() {
-	local port i
-	for i in $(seq 1 100); do
-		port=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return 0
-		fi
-	done
-	echo "startup.sh: found no free port" >&2
-	return 1
-}
 
-echo "== building into $tmp"
-if [[ -n ${STOREKEEP_BIN:-} ]]; then
-	storekeep=$STOREKEEP_BIN
-else
-	storekeep=$tmp/storekeep
-	go build -o "$storekeep" ./cmd/storekeep
-fi
+build_storekeep
 go build -o "$tmp/waitready" ./bench/waitready
-go build -o "$tmp/baseline" ./bench/baseline
 
 db=$tmp/bench.db
 "$storekeep" migrate --db "$db" >/dev/null

@@ -49,20 +49,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
-# free_port prints a loopback TCP port that nothing listens on.
-free_port() {
-	local port i
-	for i in $(seq 1 100); do
-		port=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return 0
-		fi
-	done
-	echo "web.sh: found no free port" >&2
-	return 1
-}
 
 # wait_ok URL: poll until URL answers 2xx, for at most 30 seconds.
 wait_ok() {
@@ -77,14 +66,7 @@ wait_ok() {
 	return 1
 }
 
-echo "== building into $tmp"
-if [[ -n ${STOREKEEP_BIN:-} ]]; then
-	storekeep=$STOREKEEP_BIN
-else
-	storekeep=$tmp/storekeep
-	go build -o "$storekeep" ./cmd/storekeep
-fi
-go build -o "$tmp/baseline" ./bench/baseline
+build_storekeep
 
 sk_port=$(free_port)
 base_port=$(free_port)
