@@ -370,3 +370,14 @@ func TestPeriodicJobsRunAndStop(t *testing.T) {
 		t.Fatalf("the mail worker was woken %d times, want %d (once per successful run)", len(woken), len(jobs))
 	}
 }
+
+func TestPrivacyReviewCommand(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "sk.db")
+	if _, err := execute(t, context.Background(), "migrate", "--db", dbPath); err != nil {
+		t.Fatal(err)
+	}
+	out, err := execute(t, context.Background(), "privacy", "review", "--db", dbPath)
+	if err != nil || !strings.Contains(out, "PAST RETENTION") || !strings.Contains(out, "orders") {
+		t.Fatalf("review: %v\n%s", err, out)
+	}
+}

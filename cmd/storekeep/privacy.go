@@ -30,7 +30,7 @@ func privacyCommand() *cobra.Command {
 		Use:   "privacy",
 		Short: "The data inventory and privacy tools",
 	}
-	c.AddCommand(inventoryCommand(), exportCommand(), eraseCommand(), purgeCommand(), requestsCommand(), digestCommand())
+	c.AddCommand(inventoryCommand(), exportCommand(), eraseCommand(), purgeCommand(), reviewCommand(), requestsCommand(), digestCommand())
 	return c
 }
 
@@ -261,5 +261,33 @@ func purgeCommand() *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", s.Table, s.Cutoff.Format("2006-01-02 15:04"), s.Action, s.Rows)
 			}
 			return tw.Flush()
+		})
+}
+
+func reviewCommand() *cobra.Command {
+	return cliCommand("review", "Report the personal data held, table by table, and anything past its retention",
+		func(ctx context.Context, c *cobra.Command, _ *config.Config, d *db.DB) error {
+			rows, err := privacy.Review(ctx, d, privacy.Declared, clock.System{}.Now())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "TABLE\tSUBJECT\tROWS\tOLDEST\tPAST RETENTION\tKEPT")
+			expired := int64(0)
+			for _, r := range rows {
+				oldest := "-"
+				if !r.Oldest.IsZero() {
+					oldest = r.Oldest.Format("2006-01-02")
+				}
+				expired += r.Expired
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\n", r.Table, r.Subject, r.Rows, oldest, r.Expired, r.Retention)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if expired > 0 {
+				fmt.Fprintf(c.OutOrStdout(), "\n%d rows are past their retention: the hourly purge in serve removes them; run 'storekeep privacy purge' to do it now.\n", expired)
+			}
+			return nil
 		})
 }

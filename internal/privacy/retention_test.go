@@ -69,3 +69,39 @@ func TestRetentionPurgeKeepsEachRecordExactlyAsLongAsDeclared(t *testing.T) {
 		}
 	})
 }
+
+// TestReviewFlagsDataPastRetention: the data review counts what each table
+// holds and shows data that outlived its retention until the purge runs.
+func TestReviewFlagsDataPastRetention(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		makePerson(t, d, 1, seedPrice(t, d))
+		later := t0.AddDate(0, 0, 100)
+		find := func(rows []privacy.ReviewRow, table string) privacy.ReviewRow {
+			for _, r := range rows {
+				if r.Table == table {
+					return r
+				}
+			}
+			t.Fatalf("the review lacks %s", table)
+			return privacy.ReviewRow{}
+		}
+		rows, err := privacy.Review(ctx, d, privacy.Declared, later)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := find(rows, "outbox"); r.Rows == 0 || r.Expired != r.Rows || !r.Oldest.Equal(t0) {
+			t.Fatalf("outbox in the review: %+v (want all rows past their 90 days)", r)
+		}
+		if r := find(rows, "orders"); r.Rows != 1 || r.Expired != 0 {
+			t.Fatalf("orders in the review: %+v", r)
+		}
+		if _, err := privacy.Purge(ctx, d, privacy.Declared, later); err != nil {
+			t.Fatal(err)
+		}
+		rows, _ = privacy.Review(ctx, d, privacy.Declared, later)
+		if r := find(rows, "outbox"); r.Expired != 0 {
+			t.Fatalf("after the purge the review still finds expired mail: %+v", r)
+		}
+	})
+}
