@@ -129,3 +129,24 @@ var (
 func plausibleToken(raw string) bool { return raw != "" && len(raw) <= 100 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Search finds customers whose address or name contains q (case-
+// insensitive), for staff helping a person; at most limit, newest first.
+func Search(ctx context.Context, q db.Querier, text string, limit int) ([]Customer, error) {
+	pattern := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(text)) + "%"
+	rows, err := q.QueryContext(ctx, `SELECT `+customerColumns("")+` FROM customers
+		WHERE email LIKE $1 ESCAPE '\' OR lower(name) LIKE $1 ESCAPE '\' ORDER BY created_at DESC, id DESC LIMIT `+strconv.Itoa(limit), pattern)
+	if err != nil {
+		return nil, fmt.Errorf("search customers: %w", err)
+	}
+	defer rows.Close()
+	var out []Customer
+	for rows.Next() {
+		c, err := scanCustomer(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

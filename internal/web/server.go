@@ -213,8 +213,8 @@ func (s *Server) staffRoutes() {
 
 	// Sections whose screens come with later capabilities; their
 	// permissions and navigation are settled now.
-	s.staffHandle("GET /staff/customers", full, staff.PermCustomersView,
-		s.staffArea("Customers", "Customer accounts arrive with checkout and customer accounts. Their contact details will be visible to owners and support; every view is recorded in the audit log."))
+	s.staffHandle("GET /staff/customers", full, staff.PermCustomersView, s.staffCustomers)
+	s.staffHandle("GET /staff/customers/{id}", full, staff.PermCustomersView, s.staffCustomer)
 	s.staffHandle("GET /staff/licenses", full, staff.PermLicensesView,
 		s.staffArea("Licenses", "License keys and activations arrive with licensing."))
 	s.staffHandle("GET /staff/support", full, staff.PermSupportTickets,

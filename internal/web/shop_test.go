@@ -394,3 +394,59 @@ func TestFinanceCorrectsAnInvoice(t *testing.T) {
 		}
 	})
 }
+
+// TestStaffLookUpACustomer: support finds a customer by address and sees
+// contact data but no billing details; finance sees those too; every
+// search and view is in the audit log.
+func TestStaffLookUpACustomer(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s := newSite(t, d)
+		_, c := signedInCustomer(t, s, "bea@example.com")
+		err := d.Tx(context.Background(), func(tx *sql.Tx) error {
+			_, err := customers.UpdateProfile(context.Background(), tx, c.ID, customers.Profile{Name: "Bea Buyer",
+				AddressLine1: "Hauptstr. 5", PostalCode: "10115", City: "Berlin", Country: "DE"}, s.clock.Now())
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sup := addStaff(t, s, "support@milterworks.example", staff.Support, false)
+		sb := newBrowser(s)
+		sb.signIn(t, sup)
+		res, body := sb.get(t, "/staff/customers")
+		wantStatus(t, res, body, 200)
+		mustNotContain(t, body, "bea@example.com")
+		res, body = sb.get(t, "/staff/customers?q=be")
+		wantStatus(t, res, body, http.StatusBadRequest)
+		res, body = sb.get(t, "/staff/customers?q=BEA@")
+		wantStatus(t, res, body, 200)
+		mustContain(t, body, "bea@example.com", "/staff/customers/"+itoa64(c.ID))
+		res, body = sb.get(t, "/staff/customers/"+itoa64(c.ID))
+		wantStatus(t, res, body, 200)
+		mustContain(t, body, "Bea Buyer", "bea@example.com")
+		mustNotContain(t, body, "Hauptstr. 5")
+
+		fin := addStaff(t, s, "finance@milterworks.example", staff.Finance, false)
+		fb := newBrowser(s)
+		fb.signIn(t, fin)
+		res, body = fb.get(t, "/staff/customers/"+itoa64(c.ID))
+		wantStatus(t, res, body, http.StatusForbidden) // finance has no customers.view
+		owner := addStaff(t, s, "owner@milterworks.example", staff.Owner, true)
+		ob := newBrowser(s)
+		ob.signIn(t, owner)
+		res, body = ob.get(t, "/staff/customers/"+itoa64(c.ID))
+		wantStatus(t, res, body, 200)
+		mustContain(t, body, "Hauptstr. 5")
+		res, body = ob.get(t, "/staff/customers/999999")
+		wantStatus(t, res, body, http.StatusNotFound)
+		views := 0
+		for _, e := range auditActions(t, d, "personal_data.view") {
+			if e.SubjectID == itoa64(c.ID) || e.SubjectType == "customers" {
+				views++
+			}
+		}
+		if views < 3 {
+			t.Fatalf("%d recorded views of the customer, want the search and each opening", views)
+		}
+	})
+}
