@@ -247,10 +247,10 @@ func TestStaffAndAuditCommands(t *testing.T) {
 	}
 }
 
-func TestPrivacyExportCommand(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "sk.db")
+// migrateWithCustomer creates a migrated database at dbPath holding one
+// signed-in customer with the given address.
+func migrateWithCustomer(t *testing.T, ctx context.Context, dbPath, email string) {
+	t.Helper()
 	if _, err := execute(t, ctx, "migrate", "--db", dbPath); err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func TestPrivacyExportCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = d.Tx(ctx, func(tx *sql.Tx) error {
-		raw, err := customers.RequestSignIn(ctx, tx, "ann@example.com", time.Now())
+		raw, err := customers.RequestSignIn(ctx, tx, email, time.Now())
 		if err != nil {
 			return err
 		}
@@ -270,6 +270,13 @@ func TestPrivacyExportCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestPrivacyExportCommand(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "sk.db")
+	migrateWithCustomer(t, ctx, dbPath, "ann@example.com")
 	zipPath := filepath.Join(dir, "ann.zip")
 	out, err := execute(t, ctx, "privacy", "export", "--db", dbPath, "--email", "Ann@Example.com", "--out", zipPath)
 	if err != nil || !strings.Contains(out, "Wrote "+zipPath) {
@@ -302,25 +309,7 @@ func TestPrivacyExportCommand(t *testing.T) {
 func TestPrivacyEraseCommand(t *testing.T) {
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "sk.db")
-	if _, err := execute(t, ctx, "migrate", "--db", dbPath); err != nil {
-		t.Fatal(err)
-	}
-	d, err := db.Open(ctx, dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = d.Tx(ctx, func(tx *sql.Tx) error {
-		raw, err := customers.RequestSignIn(ctx, tx, "ann@example.com", time.Now())
-		if err != nil {
-			return err
-		}
-		_, _, err = customers.CompleteSignIn(ctx, tx, raw, time.Now())
-		return err
-	})
-	d.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	migrateWithCustomer(t, ctx, dbPath, "ann@example.com")
 	if _, err := execute(t, ctx, "privacy", "erase", "--db", dbPath, "--email", "ann@example.com"); err == nil || !strings.Contains(err.Error(), "--dry-run") {
 		t.Fatalf("erase without --yes: %v", err)
 	}
