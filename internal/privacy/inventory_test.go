@@ -95,6 +95,46 @@ func TestValidateFindsIncompleteDeclarations(t *testing.T) {
 	}
 }
 
+// TestValidateFindsRetentionThePurgeCannotApply: the purge deletes whole
+// rows of a dated table, so a column kept longer, or kept by a rule that
+// is not a date, must be reported rather than lost or kept forever.
+func TestValidateFindsRetentionThePurgeCannotApply(t *testing.T) {
+	col := func(name string, r privacy.Retention) privacy.Column {
+		return privacy.Column{Name: name, Personal: true, Category: "user.contact.email", Purposes: []string{"p"},
+			Retention: r, Erasure: privacy.EraseDelete, Source: privacy.FromSubject}
+	}
+	year := privacy.Retention{Years: 1, From: privacy.FromCollection}
+	inv := privacy.Inventory{
+		Purposes: []privacy.Purpose{{ID: "p", Name: "x", Description: "y", Basis: privacy.Contract}},
+		Tables: []privacy.Table{{Name: "visits", Description: "d", Subject: privacy.Customer, Dated: "created_at",
+			Link: privacy.Link{Column: "customer_id"}, Columns: []privacy.Column{
+				{Name: "customer_id"}, {Name: "created_at"},
+				col("email", year),
+				col("same", privacy.Retention{Months: 12, From: privacy.FromCollection}),
+				col("code", privacy.Retention{From: privacy.FromCollection}),
+				col("longer", privacy.Retention{Years: 2, From: privacy.FromCollection}),
+				col("account", privacy.Retention{Years: 1, From: privacy.FromAccountClosed}),
+			}}},
+	}
+	err := inv.Validate()
+	if err == nil {
+		t.Fatal("Validate accepted columns the purge cannot apply")
+	}
+	for _, want := range []string{
+		"visits.longer: keeps to another retention than visits.email",
+		"visits.account: the purge deletes visits rows by created_at",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate did not report %q in:\n%v", want, err)
+		}
+	}
+	for _, fine := range []string{"visits.same", "visits.code", "visits.email:"} {
+		if strings.Contains(err.Error(), fine) {
+			t.Errorf("Validate reported %s, whose rule the purge applies:\n%v", fine, err)
+		}
+	}
+}
+
 func TestRetentionDescribe(t *testing.T) {
 	for _, tc := range []struct {
 		r    privacy.Retention

@@ -298,7 +298,8 @@ func (inv Inventory) Table(name string) (Table, bool) {
 
 // Validate checks that the declaration is complete and consistent: every
 // personal column names a category, purposes, a retention rule, an erasure
-// action and a source, and every reference resolves. It returns all
+// action and a source, every reference resolves, and the retention purge
+// can apply each dated table's rule (see purgeProblems). It returns all
 // problems, one per line, so a developer can fix them in one go.
 func (inv Inventory) Validate() error {
 	var probs []string
@@ -381,6 +382,7 @@ func (inv Inventory) Validate() error {
 		if personal && !t.Link.declared() {
 			add("table %s holds personal data but has no Link to its subject (see Link in model.go)", t.Name)
 		}
+		probs = append(probs, t.purgeProblems()...)
 		if t.Link.Parent != "" && (t.Link.ParentColumn == "" || !slices.ContainsFunc(inv.Tables, func(o Table) bool { return o.Name == t.Link.Parent })) {
 			add("table %s: Link.Parent %q is not a declared table, or ParentColumn is missing", t.Name, t.Link.Parent)
 		}

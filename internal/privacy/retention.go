@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/audit"
@@ -17,7 +16,7 @@ import (
 type PurgeStep struct {
 	Table  string
 	Cutoff time.Time
-	Action string // "deleted" or "blanked"
+	Action string // "deleted"
 	Rows   int64
 }
 
@@ -41,13 +40,13 @@ func cutoff(r Retention, now time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// Purge deletes, or blanks, personal data whose retention period has
-// ended, table by table, as the inventory declares: rows whose personal
-// columns all share one expired rule are deleted; otherwise the expired
-// columns are blanked. A parent row goes only once none of its dated
-// children is still within its own period (an order stays while its
-// invoice must be kept). It runs as a periodic job on every instance;
-// running it twice, or on two instances at once, does no harm.
+// Purge deletes personal data whose retention period has ended, table by
+// table, as the inventory declares. The personal columns of a dated table
+// share one retention rule (Validate insists), so expired data goes row by
+// row. A parent row goes only once none of its dated children is still
+// within its own period (an order stays while its invoice must be kept).
+// It runs as a periodic job on every instance; running it twice, or on two
+// instances at once, does no harm.
 func Purge(ctx context.Context, d *db.DB, inv Inventory, now time.Time) ([]PurgeStep, error) {
 	var steps []PurgeStep
 	err := d.Tx(ctx, func(tx *sql.Tx) error {
@@ -82,97 +81,38 @@ func purgeTable(ctx context.Context, tx *sql.Tx, inv Inventory, t Table, now tim
 	if t.Dated == "" {
 		return nil, nil // follows its parent through ON DELETE CASCADE
 	}
-	type group struct {
-		cut  time.Time
-		cols []Column
+	cut, ok := tableCutoff(t, now)
+	if !ok {
+		return nil, nil // kept until the domain code removes it
 	}
-	var groups []group
-	personal, purgeable := 0, 0
-	for _, c := range t.Columns {
-		if !c.Personal {
+	where, args := t.Dated+" < $1", []any{cut}
+	if t.Chained != "" {
+		where = fmt.Sprintf("%s <= (SELECT max(%s) FROM %s WHERE %s < $1)", t.Chained, t.Chained, t.Name, t.Dated)
+	}
+	// Keep a parent while a dated child of it is still kept.
+	for _, child := range inv.Tables {
+		if child.Link.Parent != t.Name || child.Dated == "" {
 			continue
 		}
-		personal++
-		if c.Retention.Years == 0 && c.Retention.Months == 0 && c.Retention.Days == 0 && c.Retention.From != NotStored {
-			// No period: the domain code removes it when its use ends (a
-			// used code); it does not hold the row back.
-			purgeable++
-			continue
-		}
-		cut, ok := cutoff(c.Retention, now)
+		childCut, ok := tableCutoff(child, now)
 		if !ok {
 			continue
 		}
-		purgeable++
-		found := false
-		for i := range groups {
-			if groups[i].cut.Equal(cut) {
-				groups[i].cols = append(groups[i].cols, c)
-				found = true
-			}
-		}
-		if !found {
-			groups = append(groups, group{cut: cut, cols: []Column{c}})
-		}
+		args = append(args, childCut)
+		where += fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM %s c WHERE c.%s = %s.id AND c.%s >= $%d)",
+			child.Name, child.Link.ParentColumn, t.Name, child.Dated, len(args))
 	}
-	if len(groups) == 0 {
-		return nil, nil
+	res, err := tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("purge %s: %w", t.Name, err)
 	}
-	var steps []PurgeStep
-	if purgeable == personal && len(groups) == 1 {
-		cut := groups[0].cut
-		where, args := t.Dated+" < $1", []any{cut}
-		if t.Chained != "" {
-			where = fmt.Sprintf("%s <= (SELECT max(%s) FROM %s WHERE %s < $1)", t.Chained, t.Chained, t.Name, t.Dated)
-		}
-		// Keep a parent while a dated child of it is still kept.
-		for _, child := range inv.Tables {
-			if child.Link.Parent != t.Name || child.Dated == "" {
-				continue
-			}
-			childCut, ok := tableCutoff(child, now)
-			if !ok {
-				continue
-			}
-			args = append(args, childCut)
-			where += fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM %s c WHERE c.%s = %s.id AND c.%s >= $%d)",
-				child.Name, child.Link.ParentColumn, t.Name, child.Dated, len(args))
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE `+where, args...)
-		if err != nil {
-			return nil, fmt.Errorf("purge %s: %w", t.Name, err)
-		}
-		n, _ := res.RowsAffected()
-		return append(steps, PurgeStep{Table: t.Name, Cutoff: cut, Action: "deleted", Rows: n}), nil
-	}
-	for _, g := range groups {
-		var sets, guards []string
-		for _, c := range g.cols {
-			// Only columns that declare their blank explicitly are
-			// overwritten here: the purge cannot tell a text column from
-			// a timestamp.
-			switch c.Blank {
-			case "''":
-				sets, guards = append(sets, c.Name+" = ''"), append(guards, c.Name+" <> ''")
-			case "NULL":
-				sets, guards = append(sets, c.Name+" = NULL"), append(guards, c.Name+" IS NOT NULL")
-			}
-		}
-		if len(sets) == 0 {
-			continue
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE `+t.Name+` SET `+strings.Join(sets, ", ")+` WHERE `+t.Dated+` < $1 AND (`+strings.Join(guards, " OR ")+`)`, g.cut)
-		if err != nil {
-			return nil, fmt.Errorf("purge %s: %w", t.Name, err)
-		}
-		n, _ := res.RowsAffected()
-		steps = append(steps, PurgeStep{Table: t.Name, Cutoff: g.cut, Action: "blanked", Rows: n})
-	}
-	return steps, nil
+	n, _ := res.RowsAffected()
+	return []PurgeStep{{Table: t.Name, Cutoff: cut, Action: "deleted", Rows: n}}, nil
 }
 
-// tableCutoff is the cutoff of a table whose personal data shares one
-// rule.
+// tableCutoff is the cutoff of a dated table: that of the one retention
+// rule its personal columns share. ok is false when the rule is not a
+// period counted from a date.
 func tableCutoff(t Table, now time.Time) (time.Time, bool) {
 	for _, c := range t.Columns {
 		if c.Personal {
@@ -182,6 +122,38 @@ func tableCutoff(t Table, now time.Time) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// purgeProblems says what stops the purge from applying a dated table's
+// retention row by row: every personal column must either have no period
+// (the domain code removes it) or keep to the same period counted from a
+// date. Validate reports them.
+func (t Table) purgeProblems() []string {
+	if t.Dated == "" {
+		return nil
+	}
+	ref := time.Date(2001, 3, 1, 0, 0, 0, 0, time.UTC) // any instant compares rules
+	var probs []string
+	var first *Column
+	var firstCut time.Time
+	for i, c := range t.Columns {
+		r := c.Retention
+		if !c.Personal || (r.Years == 0 && r.Months == 0 && r.Days == 0 && r.From != NotStored) {
+			continue
+		}
+		cut, ok := cutoff(r, ref)
+		switch {
+		case !ok:
+			probs = append(probs, fmt.Sprintf("%s.%s: the purge deletes %s rows by %s, so its retention must be a period counted from collection, a request or the end of the year",
+				t.Name, c.Name, t.Name, t.Dated))
+		case first == nil:
+			first, firstCut = &t.Columns[i], cut
+		case !cut.Equal(firstCut):
+			probs = append(probs, fmt.Sprintf("%s.%s: keeps to another retention than %s.%s, but the purge deletes whole rows: give them one rule or split the table",
+				t.Name, c.Name, t.Name, first.Name))
+		}
+	}
+	return probs
 }
 
 // depth is how many parent links lead from t to a table linked directly.
