@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/storekeep/storekeep/internal/db"
 )
 
 // recoveryCodeCount is how many recovery codes an enrolment yields.
@@ -107,10 +109,8 @@ func VerifySecondFactor(ctx context.Context, tx *sql.Tx, id int64, code string, 
 }
 
 // RecoveryCodesLeft counts the account's unused recovery codes.
-func RecoveryCodesLeft(ctx context.Context, tx interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, id int64) (int, error) {
+func RecoveryCodesLeft(ctx context.Context, q db.Querier, id int64) (int, error) {
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM staff_recovery_codes WHERE staff_id = $1 AND used_at IS NULL`, id).Scan(&n)
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM staff_recovery_codes WHERE staff_id = $1 AND used_at IS NULL`, id).Scan(&n)
 	return n, err
 }
