@@ -48,8 +48,8 @@ func CorrectInvoice(ctx context.Context, tx *sql.Tx, invoiceNumber string, b Bil
 	if reason == "" || len(reason) > 500 {
 		return Correction{}, ErrNoReason
 	}
-	b.Name, b.Address, b.Country = strings.TrimSpace(b.Name), strings.TrimSpace(b.Address), strings.ToUpper(strings.TrimSpace(b.Country))
-	if b.Name == "" || b.Address == "" || len(b.Country) != 2 {
+	b, probs := b.Clean()
+	if len(probs) > 0 {
 		return Correction{}, ErrBadBilling
 	}
 	inv, err := InvoiceByNumber(ctx, tx, invoiceNumber)

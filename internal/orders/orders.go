@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/storekeep/storekeep/internal/catalog"
+	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
 )
 
@@ -62,6 +63,34 @@ var (
 // placed: an invoice shows what was true then, whatever changes later.
 type Billing struct {
 	Email, Name, Company, Address, Country, VATID string
+}
+
+// Clean returns the details as they are stored (trimmed; the country and
+// VAT ID in canonical form) and what is missing or wrong, in words for the
+// person filling in the form. Checkout and invoice corrections share it,
+// and it checks country and VAT ID as the customer's profile does.
+func (b Billing) Clean() (Billing, []string) {
+	b.Name, b.Company = strings.TrimSpace(b.Name), strings.TrimSpace(b.Company)
+	b.Address = strings.TrimSpace(strings.ReplaceAll(b.Address, "\r\n", "\n"))
+	b.Country = strings.ToUpper(strings.TrimSpace(b.Country))
+	var probs []string
+	if b.Name == "" || len(b.Name) > 200 {
+		probs = append(probs, "Enter the name to put on the invoice (at most 200 characters).")
+	}
+	if b.Address == "" || len(b.Address) > 1000 {
+		probs = append(probs, "Enter the billing address.")
+	}
+	if customers.CountryName(b.Country) == "" {
+		probs = append(probs, "Enter the country as a two-letter code, such as DE or US.")
+	}
+	if len(b.Company) > 200 {
+		probs = append(probs, "The company name is too long.")
+	}
+	var vatProblem string
+	if b.VATID, vatProblem = customers.NormaliseVATID(b.VATID); vatProblem != "" {
+		probs = append(probs, vatProblem)
+	}
+	return b, probs
 }
 
 // Line is one item of an order.

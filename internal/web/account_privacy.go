@@ -18,7 +18,6 @@ import (
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/ratelimit"
-	"github.com/storekeep/storekeep/internal/settings"
 )
 
 // privacyCenterRoutes registers the customer's privacy center: what we
@@ -55,12 +54,12 @@ func (s *Server) subjectOf(c *customers.Customer) privacy.SubjectRef {
 	return privacy.SubjectRef{Kind: privacy.Customer, ID: c.ID, Email: c.Email}
 }
 
-func (s *Server) collect(ctx context.Context, c *customers.Customer) (privacy.Export, error) {
-	v, err := settings.Load(ctx, s.db)
+func (s *Server) collect(r *http.Request, c *customers.Customer) (privacy.Export, error) {
+	v, err := s.vendor(r)
 	if err != nil {
 		return privacy.Export{}, err
 	}
-	return privacy.Collect(ctx, s.db, privacy.Declared, v, s.subjectOf(c), s.clock.Now())
+	return privacy.Collect(r.Context(), s.db, privacy.Declared, v, s.subjectOf(c), s.clock.Now())
 }
 
 func (s *Server) privacyCenter(w http.ResponseWriter, r *http.Request) error {
@@ -69,7 +68,7 @@ func (s *Server) privacyCenter(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	e, err := s.collect(ctx, c)
+	e, err := s.collect(r, c)
 	if err != nil {
 		return err
 	}
@@ -100,7 +99,7 @@ func (s *Server) privacyExport(w http.ResponseWriter, r *http.Request) error {
 	} else if !ok {
 		return &Error{Status: http.StatusTooManyRequests, Message: "You have downloaded your data many times today. Please try again tomorrow."}
 	}
-	e, err := s.collect(r.Context(), c)
+	e, err := s.collect(r, c)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/storekeep/storekeep/internal/emailaddr"
 	"github.com/storekeep/storekeep/internal/mail"
 	"github.com/storekeep/storekeep/internal/orders"
-	"github.com/storekeep/storekeep/internal/settings"
 )
 
 // accountHomePage is the content of account_home.html: the portal.
@@ -171,7 +170,7 @@ func (s *Server) accountEmail(w http.ResponseWriter, r *http.Request) error {
 		return s.renderAccountHome(w, r, http.StatusTooManyRequests, c, page)
 	}
 	ctx, now := r.Context(), s.clock.Now()
-	v, err := settings.Load(ctx, s.db)
+	v, err := s.vendor(r)
 	if err != nil {
 		return err
 	}
@@ -221,7 +220,7 @@ func (s *Server) accountEmailConfirmForm(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	v, err := settings.Load(r.Context(), s.db)
+	v, err := s.vendor(r)
 	if err != nil {
 		return err
 	}

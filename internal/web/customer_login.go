@@ -10,7 +10,6 @@ import (
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/emailaddr"
 	"github.com/storekeep/storekeep/internal/mail"
-	"github.com/storekeep/storekeep/internal/settings"
 )
 
 // accountLoginPage is the content of account_login.html: the form that asks
@@ -78,7 +77,7 @@ func (s *Server) accountLogin(w http.ResponseWriter, r *http.Request) error {
 		return s.render(w, r, http.StatusTooManyRequests, "account_login.html", "Sign in", page)
 	}
 	ctx, now := r.Context(), s.clock.Now()
-	v, err := settings.Load(ctx, s.db)
+	v, err := s.vendor(r)
 	if err != nil {
 		return err
 	}
@@ -134,7 +133,7 @@ func (s *Server) accountVerifyForm(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	v, err := settings.Load(r.Context(), s.db)
+	v, err := s.vendor(r)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/storekeep/storekeep/internal/settings"
+)
 
 // Hooks for the tests in package web_test.
 
@@ -35,3 +39,7 @@ func (s *Server) StaffRules() []StaffRule {
 
 // Patterns lists every registered route pattern.
 func (s *Server) Patterns() []string { return s.patterns }
+
+// VendorForTest is Server.vendor: the vendor settings, loaded once per
+// request.
+func (s *Server) VendorForTest(r *http.Request) (settings.Vendor, error) { return s.vendor(r) }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/storekeep/storekeep/internal/settings"
 )
 
 // maxBodyBytes caps request bodies. The public site has no forms yet; the
@@ -62,6 +64,9 @@ func (s *Server) middleware(next http.Handler) (http.Handler, error) {
 type requestInfo struct {
 	// route is the pattern of the matched route; empty when none matched.
 	route string
+	// vendor holds the vendor settings once a handler or the page layout
+	// has loaded them (see Server.vendor).
+	vendor *settings.Vendor
 }
 
 type infoKey struct{}
@@ -73,6 +78,22 @@ func info(r *http.Request) *requestInfo {
 		return i
 	}
 	return &requestInfo{}
+}
+
+// vendor returns the vendor settings, loading them at most once per
+// request: a handler that needs them (for a mail or an invoice) and the
+// page it renders share one query.
+func (s *Server) vendor(r *http.Request) (settings.Vendor, error) {
+	i := info(r)
+	if i.vendor != nil {
+		return *i.vendor, nil
+	}
+	v, err := settings.Load(r.Context(), s.db)
+	if err != nil {
+		return v, err
+	}
+	i.vendor = &v
+	return v, nil
 }
 
 // observe logs each request and counts it in the metrics. It records the

@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -118,6 +120,41 @@ func TestSignificantChangeNotice(t *testing.T) {
 			_, body := s.get(t, doc)
 			mustNotContain(t, body, `class="notice"`)
 			mustContain(t, body, "7 May 2026")
+		}
+	})
+}
+
+// TestVendorSettingsLoadedOncePerRequest: a handler and the page it renders
+// share one load of the vendor settings, and the next request sees a
+// change.
+func TestVendorSettingsLoadedOncePerRequest(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s := newSite(t, d)
+		ctx := context.Background()
+		s.srv.HandleForTest("GET /test/vendor", func(w http.ResponseWriter, r *http.Request) error {
+			before, err := s.srv.VendorForTest(r)
+			if err != nil {
+				return err
+			}
+			v := before
+			v.Name += " renamed"
+			if err := d.Tx(ctx, func(tx *sql.Tx) error { return settings.Save(ctx, tx, v, s.clock.Now()) }); err != nil {
+				return err
+			}
+			after, err := s.srv.VendorForTest(r)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(w, "%s|%s", before.Name, after.Name)
+			return err
+		})
+		_, body := s.get(t, "/test/vendor")
+		if body != vendor.Name+"|"+vendor.Name {
+			t.Fatalf("one request loaded the settings twice: %q", body)
+		}
+		_, body = s.get(t, "/test/vendor")
+		if want := vendor.Name + " renamed|" + vendor.Name + " renamed"; body != want {
+			t.Fatalf("the next request got %q, want %q", body, want)
 		}
 	})
 }

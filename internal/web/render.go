@@ -134,7 +134,7 @@ type siteData struct {
 // into a buffer first, so that a template error becomes a clean 500 page
 // instead of half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title string, page any) error {
-	v, err := settings.Load(r.Context(), s.db)
+	v, err := s.vendor(r)
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ type errorPage struct {
 // else does (a closed database, a broken page template), so it falls back
 // to the default vendor settings and, at worst, to plain text.
 func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, e *Error) {
-	v, err := settings.Load(r.Context(), s.db)
+	v, err := s.vendor(r)
 	if err != nil {
 		v = settings.Defaults()
 	}

@@ -16,12 +16,11 @@ import (
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
-	"github.com/storekeep/storekeep/internal/settings"
 )
 
 // shop is the order processing of this site.
-func (s *Server) shop(ctx context.Context) (orders.Shop, error) {
-	v, err := settings.Load(ctx, s.db)
+func (s *Server) shop(r *http.Request) (orders.Shop, error) {
+	v, err := s.vendor(r)
 	if err != nil {
 		return orders.Shop{}, err
 	}
@@ -116,19 +115,17 @@ func (s *Server) checkout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := r.PostForm.Get
-	page := checkoutPage{Offer: o, Methods: s.payments, Method: f("method"), Billing: orders.Billing{
-		Email: c.Email, Name: strings.TrimSpace(f("name")), Company: strings.TrimSpace(f("company")),
-		Address: strings.TrimSpace(strings.ReplaceAll(f("address"), "\r\n", "\n")), Country: strings.ToUpper(strings.TrimSpace(f("country"))),
-		VATID: strings.ToUpper(strings.ReplaceAll(f("vat_id"), " ", ""))}}
+	page := checkoutPage{Offer: o, Methods: s.payments, Method: f("method")}
+	page.Billing, page.Errors = orders.Billing{Email: c.Email, Name: f("name"), Company: f("company"),
+		Address: f("address"), Country: f("country"), VATID: f("vat_id")}.Clean()
 	p := s.provider(page.Method)
-	page.Errors = checkBilling(page.Billing)
 	if p == nil {
 		page.Errors = append(page.Errors, "Choose a way to pay.")
 	}
 	if len(page.Errors) > 0 {
 		return s.render(w, r, http.StatusUnprocessableEntity, "checkout.html", "Checkout", page)
 	}
-	shop, err := s.shop(ctx)
+	shop, err := s.shop(r)
 	if err != nil {
 		return err
 	}
@@ -188,24 +185,6 @@ func postalAddress(p customers.Profile) string {
 	return strings.Join(lines, "\n")
 }
 
-// checkBilling lists what is missing or wrong in the billing details.
-func checkBilling(b orders.Billing) []string {
-	var errs []string
-	if b.Name == "" || len(b.Name) > 200 {
-		errs = append(errs, "Enter the name to put on the invoice (at most 200 characters).")
-	}
-	if b.Address == "" || len(b.Address) > 1000 {
-		errs = append(errs, "Enter the billing address.")
-	}
-	if len(b.Country) != 2 || strings.Trim(b.Country, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-		errs = append(errs, "Enter the country as a two-letter code, such as DE or US.")
-	}
-	if len(b.Company) > 200 || len(b.VATID) > 20 {
-		errs = append(errs, "The company name or VAT number is too long.")
-	}
-	return errs
-}
-
 // stripeWebhook receives Stripe's signed events. A bad signature is refused
 // with 400 and changes nothing; genuine events are applied once.
 func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) error {
@@ -231,7 +210,7 @@ func (s *Server) stripeWebhook(w http.ResponseWriter, r *http.Request) error {
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "stripe webhook refused", slog.String("reason", "signature invalid or too old"))
 		return BadRequest("The webhook signature is invalid or too old.")
 	}
-	shop, err := s.shop(r.Context())
+	shop, err := s.shop(r)
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func (s *Server) accountInvoice(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderInvoice(w http.ResponseWriter, r *http.Request, inv orders.Invoice, o orders.Order) error {
-	v, err := settings.Load(r.Context(), s.db)
+	v, err := s.vendor(r)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (s *Server) renderInvoice(w http.ResponseWriter, r *http.Request, inv order
 
 // renderCorrection shows a correction of an invoice.
 func (s *Server) renderCorrection(w http.ResponseWriter, r *http.Request, c orders.Correction, o orders.Order) error {
-	v, err := settings.Load(r.Context(), s.db)
+	v, err := s.vendor(r)
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func (s *Server) demoPay(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	shop, err := s.shop(r.Context())
+	shop, err := s.shop(r)
 	if err != nil {
 		return err
 	}

@@ -115,7 +115,7 @@ func (s *Server) staffOrderAction(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	shop, err := s.shop(ctx)
+	shop, err := s.shop(r)
 	if err != nil {
 		return err
 	}
@@ -283,8 +283,7 @@ func (s *Server) staffCorrectInvoice(w http.ResponseWriter, r *http.Request) err
 		return BadRequest("The form could not be read. Reload the page and try again.")
 	}
 	f := r.PostForm.Get
-	b := orders.Billing{Name: f("name"), Company: strings.TrimSpace(f("company")), Address: strings.ReplaceAll(f("address"), "\r\n", "\n"),
-		Country: f("country"), VATID: strings.ToUpper(strings.ReplaceAll(f("vat_id"), " ", ""))}
+	b := orders.Billing{Name: f("name"), Company: f("company"), Address: f("address"), Country: f("country"), VATID: f("vat_id")}
 	ctx, number := r.Context(), r.PathValue("number")
 	var c orders.Correction
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {

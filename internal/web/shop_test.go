@@ -101,6 +101,13 @@ func TestDemoCheckoutEndToEnd(t *testing.T) {
 		res, body = b.post(t, "/checkout", withForm(billingForm, "price", price, "method", "demo", "name", ""))
 		wantStatus(t, res, body, http.StatusUnprocessableEntity)
 		mustContain(t, body, "Enter the name to put on the invoice")
+		// Country and VAT ID are checked as the profile checks them.
+		res, body = b.post(t, "/checkout", withForm(billingForm, "price", price, "method", "demo", "country", "ZZ"))
+		wantStatus(t, res, body, http.StatusUnprocessableEntity)
+		mustContain(t, body, "Enter the country as a two-letter code")
+		res, body = b.post(t, "/checkout", withForm(billingForm, "price", price, "method", "demo", "vat_id", "DE12345"))
+		wantStatus(t, res, body, http.StatusUnprocessableEntity)
+		mustContain(t, body, "not the format of a VAT ID from Germany")
 		res, body = b.post(t, "/checkout", withForm(billingForm, "price", "999999", "method", "demo"))
 		wantStatus(t, res, body, http.StatusNotFound)
 		res, body = b.post(t, "/checkout", withForm(billingForm, "price", price, "method", "bitcoin"))

@@ -181,7 +181,7 @@ func (s *Server) staffEnrolForm(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/staff/account", http.StatusSeeOther)
 		return nil
 	}
-	v, err := settings.Load(r.Context(), s.db)
+	v, err := s.vendor(r)
 	if err != nil {
 		return err
 	}

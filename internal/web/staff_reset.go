@@ -10,7 +10,6 @@ import (
 	"github.com/storekeep/storekeep/internal/emailaddr"
 	"github.com/storekeep/storekeep/internal/mail"
 	"github.com/storekeep/storekeep/internal/ratelimit"
-	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/staff"
 )
 
@@ -56,7 +55,7 @@ func (s *Server) staffReset(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	default:
-		v, err := settings.Load(ctx, s.db)
+		v, err := s.vendor(r)
 		if err != nil {
 			return err
 		}

@@ -19,7 +19,7 @@ type settingsPage struct {
 }
 
 func (s *Server) staffSettings(w http.ResponseWriter, r *http.Request) error {
-	v, err := settings.Load(r.Context(), s.db)
+	v, err := s.vendor(r)
 	if err != nil {
 		return err
 	}
