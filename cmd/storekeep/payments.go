@@ -4,13 +4,13 @@ import (
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/payments"
-	"github.com/storekeep/storekeep/internal/web"
+	"github.com/storekeep/storekeep/internal/web/app"
 )
 
 // paymentOptions sets up the ways to pay that the configuration enables.
 // Only `storekeep demo` passes isDemo, so the test provider can never be
 // switched on in `serve`.
-func paymentOptions(cfg *config.Config, isDemo bool, clk clock.Clock, o *web.Options) error {
+func paymentOptions(cfg *config.Config, isDemo bool, clk clock.Clock, o *app.Options) error {
 	if cfg.StripeSecretKey != "" {
 		st, err := payments.NewStripe(payments.StripeConfig{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret, Backend: cfg.StripeAPIURL})
 		if err != nil {
