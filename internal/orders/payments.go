@@ -22,6 +22,20 @@ type Shop struct {
 	BaseURL  string // e.g. https://shop.example.com, without a trailing slash
 	// PaymentInstructions are printed on manual invoices (bank details).
 	PaymentInstructions string
+	// Providers are the ways to pay this site offers. What an order's
+	// provider can do (refund through the processor, be marked paid by
+	// hand) is asked of it through the abilities in package payments.
+	Providers []payments.Provider
+}
+
+// provider returns the configured provider of that name, or nil.
+func (s Shop) provider(name string) payments.Provider {
+	for _, p := range s.Providers {
+		if p != nil && p.Name() == name {
+			return p
+		}
+	}
+	return nil
 }
 
 // Outcome says what a payment event did.
@@ -221,17 +235,32 @@ func (s Shop) fulfil(ctx context.Context, tx *sql.Tx, o *Order, cause string, no
 	if err != nil {
 		return err
 	}
+	return s.confirm(ctx, tx, o, inv, cause, now)
+}
+
+// confirm queues the purchase confirmation of a paid order. A payment is
+// recorded and invoiced whether or not the confirmation can go: when the
+// buyer erased their account before the money arrived there is no address
+// to send it to, and a restricted customer gets no confirmation (the
+// portal shows the order). Either skip is recorded in the order's history,
+// so staff can see why the buyer heard nothing.
+func (s Shop) confirm(ctx context.Context, tx *sql.Tx, o *Order, inv Invoice, cause string, now time.Time) error {
+	if strings.TrimSpace(o.Billing.Email) == "" {
+		return recordEvent(ctx, tx, o.ID, o.Status, o.Status, cause, "confirmation not sent: the buyer's address was erased", now)
+	}
 	m, err := s.confirmation(*o, inv)
 	if err != nil {
 		return err
 	}
 	m.DedupKey = fmt.Sprintf("order-paid:%d", o.ID)
-	// A restricted customer's order is fulfilled, but the confirmation is
-	// not sent: the portal shows it.
-	if _, err := mail.Enqueue(ctx, tx, m, now); err != nil && !errors.Is(err, mail.ErrDuplicate) && !errors.Is(err, mail.ErrNotPermitted) {
-		return err
+	_, err = mail.Enqueue(ctx, tx, m, now)
+	switch {
+	case errors.Is(err, mail.ErrNotPermitted):
+		return recordEvent(ctx, tx, o.ID, o.Status, o.Status, cause, "confirmation not sent: the customer restricted processing", now)
+	case errors.Is(err, mail.ErrDuplicate):
+		return nil
 	}
-	return nil
+	return err
 }
 
 // MarkPaid records a payment that arrived outside a processor (a bank
