@@ -20,6 +20,8 @@ import (
 	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/input"
+	"github.com/storekeep/storekeep/internal/refuse"
 )
 
 // Status is where an order stands.
@@ -53,10 +55,10 @@ func CanMove(from, to Status) bool {
 
 // Errors callers tell apart.
 var (
-	ErrNotFound     = errors.New("no such order")
-	ErrUnavailable  = errors.New("this edition or price is not on sale; choose another on the pricing page")
-	ErrBadBilling   = errors.New("billing details are incomplete")
-	ErrInvalidState = errors.New("the order is not in a state that allows this")
+	ErrNotFound     = refuse.New(refuse.NotFound, "order_not_found", "There is no such order.")
+	ErrUnavailable  = refuse.New(refuse.NotFound, "price_unavailable", "This edition or price is not on sale any more. Choose another on the pricing page.")
+	ErrBadBilling   = refuse.New(refuse.Invalid, "bad_billing", "The billing details are incomplete: give the name, address and country for the invoice.")
+	ErrInvalidState = refuse.New(refuse.Conflict, "order_state", "The order is not in a state that allows this.")
 )
 
 // Billing is the buyer's billing details, copied into the order when it is
@@ -65,32 +67,52 @@ type Billing struct {
 	Email, Name, Company, Address, Country, VATID string
 }
 
-// Clean returns the details as they are stored (trimmed; the country and
-// VAT ID in canonical form) and what is missing or wrong, in words for the
-// person filling in the form. Checkout and invoice corrections share it,
-// and it checks country and VAT ID as the customer's profile does.
+// Lengths of billing fields, in characters.
+const (
+	maxBillingName    = 200
+	maxBillingAddress = 1000
+)
+
+// Check returns the details as they are stored (trimmed, line breaks of
+// the address as LF; the country and VAT ID in canonical form) and the
+// refusals, one per field at fault (refuse.Field, named by the checkout
+// form's fields: name, company, address, country, vat_id). Every text goes
+// through package input, so no control, line-break (but in the address) or
+// direction-changing character, and nothing that is not UTF-8, reaches the
+// database or a staff list. Checkout and invoice corrections share it, and
+// it checks country and VAT ID as the customer's profile does.
+func (b Billing) Check() (Billing, []*refuse.Error) {
+	var p input.Problems
+	p.Clean(input.Spec{Field: "name", Label: "The name to put on the invoice", Max: maxBillingName, Required: true}, &b.Name)
+	p.Clean(input.Spec{Field: "company", Label: "The company name", Max: maxBillingName}, &b.Company)
+	p.Clean(input.Spec{Field: "address", Label: "The billing address", Max: maxBillingAddress, Multiline: true, Required: true}, &b.Address)
+	if country, err := input.Line("country", "The country", 100, b.Country); err != nil {
+		p.Add(err)
+		b.Country = ""
+	} else if b.Country = strings.ToUpper(country); customers.CountryName(b.Country) == "" {
+		p.Addf("country", "Enter the country as a two-letter code, such as DE or US.")
+	}
+	if vat, err := input.Line("vat_id", "The VAT ID", 100, b.VATID); err != nil {
+		p.Add(err)
+		b.VATID = ""
+	} else {
+		var problem string
+		if b.VATID, problem = customers.NormaliseVATID(vat); problem != "" {
+			p.Addf("vat_id", problem)
+		}
+	}
+	return b, p.List()
+}
+
+// Clean is Check with the refusals as messages, for a form's list of
+// problems.
 func (b Billing) Clean() (Billing, []string) {
-	b.Name, b.Company = strings.TrimSpace(b.Name), strings.TrimSpace(b.Company)
-	b.Address = strings.TrimSpace(strings.ReplaceAll(b.Address, "\r\n", "\n"))
-	b.Country = strings.ToUpper(strings.TrimSpace(b.Country))
-	var probs []string
-	if b.Name == "" || len(b.Name) > 200 {
-		probs = append(probs, "Enter the name to put on the invoice (at most 200 characters).")
+	b, probs := b.Check()
+	var msgs []string
+	for _, e := range probs {
+		msgs = append(msgs, e.Msg)
 	}
-	if b.Address == "" || len(b.Address) > 1000 {
-		probs = append(probs, "Enter the billing address.")
-	}
-	if customers.CountryName(b.Country) == "" {
-		probs = append(probs, "Enter the country as a two-letter code, such as DE or US.")
-	}
-	if len(b.Company) > 200 {
-		probs = append(probs, "The company name is too long.")
-	}
-	var vatProblem string
-	if b.VATID, vatProblem = customers.NormaliseVATID(b.VATID); vatProblem != "" {
-		probs = append(probs, vatProblem)
-	}
-	return b, probs
+	return b, msgs
 }
 
 // Line is one item of an order.
@@ -146,9 +168,17 @@ type NewOrder struct {
 // currency come from the catalog, never from the request, so a tampered
 // form cannot change what is charged.
 func Create(ctx context.Context, tx *sql.Tx, n NewOrder, now time.Time) (Order, error) {
-	if strings.TrimSpace(n.Billing.Email) == "" || strings.TrimSpace(n.Billing.Name) == "" || strings.TrimSpace(n.Billing.Country) == "" {
-		return Order{}, ErrBadBilling
+	if strings.TrimSpace(n.Billing.Email) == "" {
+		return Order{}, ErrBadBilling.With("The order has no email address to send the invoice to.")
 	}
+	// Checked again here, whatever the caller did: nothing unchecked is
+	// stored.
+	checked, probs := n.Billing.Check()
+	if len(probs) > 0 {
+		return Order{}, ErrBadBilling.With(probs[0].Msg)
+	}
+	checked.Email = strings.TrimSpace(n.Billing.Email)
+	n.Billing = checked
 	var l Line
 	var currency, product, edition string
 	err := tx.QueryRowContext(ctx, `SELECT pr.id, pr.currency, pr.amount_minor, pr.billing, p.name, e.name
@@ -235,7 +265,7 @@ func SetSession(ctx context.Context, tx *sql.Tx, orderID int64, sessionRef strin
 // order row (lockOrder) when racing is possible.
 func move(ctx context.Context, tx *sql.Tx, o *Order, to Status, cause, detail string, now time.Time) error {
 	if !CanMove(o.Status, to) {
-		return fmt.Errorf("%w (from %s to %s)", ErrInvalidState, o.Status, to)
+		return ErrInvalidState.Withf("The order is %s, which does not allow this (it cannot become %s).", o.Status, to)
 	}
 	var paidAt any
 	if to == Paid && o.PaidAt.IsZero() {
@@ -247,7 +277,7 @@ func move(ctx context.Context, tx *sql.Tx, o *Order, to Status, cause, detail st
 		return fmt.Errorf("change order state: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return fmt.Errorf("%w (changed meanwhile)", ErrInvalidState)
+		return ErrInvalidState.With("The order changed meanwhile; reload the page to see it.")
 	}
 	if err := recordEvent(ctx, tx, o.ID, o.Status, to, cause, detail, now); err != nil {
 		return err

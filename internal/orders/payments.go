@@ -274,7 +274,7 @@ func (s Shop) MarkPaid(ctx context.Context, orderID int64, cause string, now tim
 			return err
 		}
 		if o.Status != Pending {
-			return fmt.Errorf("%w: the order is %s", ErrInvalidState, o.Status)
+			return ErrInvalidState.Withf("The order is %s: only a pending order is marked paid.", o.Status)
 		}
 		return s.fulfil(ctx, tx, &o, cause, now)
 	})
