@@ -41,6 +41,10 @@ var allowed = map[Status][]Status{
 	Pending:  {Paid, Cancelled},
 	Paid:     {Refunded, Disputed},
 	Disputed: {Paid, Refunded},
+	// A checkout paid at the processor before its order's cancellation
+	// reached it: Apply records the money taken (only Apply does this;
+	// MarkPaid wants a pending order).
+	Cancelled: {Paid},
 }
 
 // CanMove reports whether an order may go from one state to another.
