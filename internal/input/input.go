@@ -42,8 +42,10 @@ type Spec struct {
 	// and CR become LF, each line is trimmed, and blank lines at the start
 	// and end are dropped.
 	Multiline bool
-	// Required refuses a value that is empty after cleaning.
+	// Required refuses a value that is empty after cleaning, with the
+	// message Missing ("" says "<Label> is missing: please fill it in.").
 	Required bool
+	Missing  string
 }
 
 // Line checks a one-line text field that may be empty.
@@ -101,6 +103,9 @@ func (s Spec) Clean(v string) (string, error) {
 		return "", s.refuse(label + " is too long: use at most " + strconv.Itoa(max) + " characters (it has " + strconv.Itoa(n) + ").")
 	}
 	if s.Required && v == "" {
+		if s.Missing != "" {
+			return "", s.refuse(s.Missing)
+		}
 		return "", s.refuse(label + " is missing: please fill it in.")
 	}
 	return v, nil

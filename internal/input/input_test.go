@@ -52,6 +52,7 @@ func TestClean(t *testing.T) {
 		{addr, strings.Repeat("x", 31), "", "at most 30"},
 		{addr, strings.Repeat("x", 100000), "", "too long"},
 		{input.Spec{}, "", "", ""}, // optional, no label
+		{input.Spec{Field: "name", Label: "The name", Required: true, Missing: "The name: enter it."}, " ", "", "enter it"},
 	}
 	for _, tt := range tests {
 		got, err := tt.spec.Clean(tt.in)

@@ -14,6 +14,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,9 +88,11 @@ const (
 // it checks country and VAT ID as the customer's profile does.
 func (b Billing) Check() (Billing, []*refuse.Error) {
 	var p input.Problems
-	p.Clean(input.Spec{Field: "name", Label: "The name to put on the invoice", Max: maxBillingName, Required: true}, &b.Name)
+	p.Clean(input.Spec{Field: "name", Label: "The name to put on the invoice", Max: maxBillingName, Required: true,
+		Missing: "Enter the name to put on the invoice (at most 200 characters)."}, &b.Name)
 	p.Clean(input.Spec{Field: "company", Label: "The company name", Max: maxBillingName}, &b.Company)
-	p.Clean(input.Spec{Field: "address", Label: "The billing address", Max: maxBillingAddress, Multiline: true, Required: true}, &b.Address)
+	p.Clean(input.Spec{Field: "address", Label: "The billing address", Max: maxBillingAddress, Multiline: true, Required: true,
+		Missing: "Enter the billing address."}, &b.Address)
 	if country, err := input.Line("country", "The country", 100, b.Country); err != nil {
 		p.Add(err)
 		b.Country = ""
@@ -121,11 +124,16 @@ func (b Billing) Clean() (Billing, []string) {
 
 // Line is one item of an order.
 type Line struct {
-	PriceID     int64
+	PriceID int64
+	// Description is what was bought, as the invoice says it (product,
+	// edition and billing period when the order was placed).
 	Description string
-	Billing     catalog.Billing
-	UnitMinor   int64
-	Quantity    int
+	// Product and Edition are the catalog's names of the line's price
+	// today; "" when the price is no longer in the catalog.
+	Product, Edition string
+	Billing          catalog.Billing
+	UnitMinor        int64
+	Quantity         int
 }
 
 // Order is a purchase.
@@ -183,18 +191,12 @@ func Create(ctx context.Context, tx *sql.Tx, n NewOrder, now time.Time) (Order, 
 	}
 	checked.Email = strings.TrimSpace(n.Billing.Email)
 	n.Billing = checked
-	var l Line
-	var currency, product, edition string
-	err := tx.QueryRowContext(ctx, `SELECT pr.id, pr.currency, pr.amount_minor, pr.billing, p.name, e.name
-		FROM prices pr JOIN editions e ON e.id = pr.edition_id JOIN products p ON p.id = e.product_id
-		WHERE pr.id = $1 AND pr.active AND e.active AND p.active`, n.PriceID).
-		Scan(&l.PriceID, &currency, &l.UnitMinor, &l.Billing, &product, &edition)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Order{}, ErrUnavailable
-	}
+	offer, err := FindOffer(ctx, tx, n.PriceID)
 	if err != nil {
-		return Order{}, fmt.Errorf("create order: read price: %w", err)
+		return Order{}, err
 	}
+	l := Line{PriceID: offer.Price.ID, Billing: offer.Price.Billing, UnitMinor: offer.Price.AmountMinor, Product: offer.Product, Edition: offer.Edition}
+	currency, product, edition := offer.Price.Currency, offer.Product, offer.Edition
 	l.Quantity = 1
 	l.Description = product + " " + edition
 	if l.Billing == catalog.Yearly {
@@ -316,21 +318,76 @@ func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 	return o, nil
 }
 
+const lineColumns = `l.order_id, COALESCE(l.price_id, 0), l.description, l.billing, l.unit_minor, l.quantity,
+	COALESCE(p.name, ''), COALESCE(e.name, '')`
+
+const lineJoins = `order_lines l LEFT JOIN prices pr ON pr.id = l.price_id LEFT JOIN editions e ON e.id = pr.edition_id
+	LEFT JOIN products p ON p.id = e.product_id`
+
+func scanLine(rows *sql.Rows) (int64, Line, error) {
+	var l Line
+	var orderID int64
+	err := rows.Scan(&orderID, &l.PriceID, &l.Description, &l.Billing, &l.UnitMinor, &l.Quantity, &l.Product, &l.Edition)
+	if err != nil {
+		return 0, l, fmt.Errorf("read order lines: %w", err)
+	}
+	return orderID, l, nil
+}
+
 func loadLines(ctx context.Context, q db.Querier, o *Order) error {
-	rows, err := q.QueryContext(ctx, `SELECT COALESCE(price_id, 0), description, billing, unit_minor, quantity FROM order_lines WHERE order_id = $1 ORDER BY id`, o.ID)
+	rows, err := q.QueryContext(ctx, `SELECT `+lineColumns+` FROM `+lineJoins+` WHERE l.order_id = $1 ORDER BY l.id`, o.ID)
 	if err != nil {
 		return fmt.Errorf("read order lines: %w", err)
 	}
 	defer rows.Close()
 	o.Lines = nil
 	for rows.Next() {
-		var l Line
-		if err := rows.Scan(&l.PriceID, &l.Description, &l.Billing, &l.UnitMinor, &l.Quantity); err != nil {
-			return fmt.Errorf("read order lines: %w", err)
+		_, l, err := scanLine(rows)
+		if err != nil {
+			return err
 		}
 		o.Lines = append(o.Lines, l)
 	}
 	return rows.Err()
+}
+
+// loadListLines fills in the lines of listed orders with one query, so a
+// list shows what each order bought.
+func loadListLines(ctx context.Context, q db.Querier, list []Order) error {
+	if len(list) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*Order, len(list))
+	ids := make([]string, len(list))
+	for i := range list {
+		byID[list[i].ID] = &list[i]
+		ids[i] = strconv.FormatInt(list[i].ID, 10) // integers of ours: safe in the text
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+lineColumns+` FROM `+lineJoins+` WHERE l.order_id IN (`+strings.Join(ids, ", ")+`) ORDER BY l.id`)
+	if err != nil {
+		return fmt.Errorf("read order lines: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		orderID, l, err := scanLine(rows)
+		if err != nil {
+			return err
+		}
+		if o := byID[orderID]; o != nil {
+			o.Lines = append(o.Lines, l)
+		}
+	}
+	return rows.Err()
+}
+
+// Summary names what the order bought, for lists: the lines'
+// descriptions, such as "QuillGuard Milter Professional (yearly)".
+func (o Order) Summary() string {
+	names := make([]string, len(o.Lines))
+	for i, l := range o.Lines {
+		names[i] = l.Description
+	}
+	return strings.Join(names, ", ")
 }
 
 // ByNumber returns the order with the public number, with its lines.
@@ -366,7 +423,8 @@ func lockOrder(ctx context.Context, tx *sql.Tx, d db.Dialect, where string, arg 
 	return o, loadLines(ctx, tx, &o)
 }
 
-// ForCustomer lists a customer's orders, newest first.
+// ForCustomer lists a customer's orders, newest first, with their lines
+// (Summary names what each bought).
 func ForCustomer(ctx context.Context, q db.Querier, customerID int64) ([]Order, error) {
 	return list(ctx, q, `WHERE customer_id = $1 ORDER BY created_at DESC, id DESC`, customerID)
 }
@@ -377,7 +435,7 @@ type Filter struct {
 	Limit  int
 }
 
-// List returns orders for the console, newest first.
+// List returns orders for the console, newest first, with their lines.
 func List(ctx context.Context, q db.Querier, f Filter) ([]Order, error) {
 	limit := f.Limit
 	if limit <= 0 || limit > 500 {
@@ -403,7 +461,11 @@ func list(ctx context.Context, q db.Querier, tail string, args ...any) ([]Order,
 		}
 		out = append(out, o)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	rows.Close()
+	return out, loadListLines(ctx, q, out)
 }
 
 // Event is one recorded state change.
