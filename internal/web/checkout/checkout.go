@@ -29,7 +29,7 @@ func (s *handler) shop(r *http.Request) (orders.Shop, error) {
 	if instr == "" {
 		instr = "Bank details are on the invoice in your account. Write to " + v.SupportEmail + " with any question."
 	}
-	return orders.Shop{DB: s.db, SiteName: v.Name, BaseURL: s.BaseURL().String(), PaymentInstructions: instr}, nil
+	return orders.Shop{DB: s.db, SiteName: v.Name, BaseURL: s.BaseURL().String(), PaymentInstructions: instr, Providers: s.payments}, nil
 }
 
 func (s *handler) provider(name string) payments.Provider {
