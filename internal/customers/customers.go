@@ -131,11 +131,13 @@ func plausibleToken(raw string) bool { return raw != "" && len(raw) <= 100 }
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // Search finds customers whose address or name contains q (case-
-// insensitive), for staff helping a person; at most limit, newest first.
+// insensitive, for every alphabet: db.FoldCase), for staff helping a
+// person; at most limit, newest first. Addresses are stored lower-case
+// already. A search for a part of a name cannot use an index on either
+// database; it reads the table newest first and stops at limit.
 func Search(ctx context.Context, q db.Querier, text string, limit int) ([]Customer, error) {
-	pattern := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(text)) + "%"
 	rows, err := q.QueryContext(ctx, `SELECT `+customerColumns("")+` FROM customers
-		WHERE email LIKE $1 ESCAPE '\' OR lower(name) LIKE $1 ESCAPE '\' ORDER BY created_at DESC, id DESC LIMIT `+strconv.Itoa(limit), pattern)
+		WHERE email LIKE $1 ESCAPE '\' OR fold_case(name) LIKE $1 ESCAPE '\' ORDER BY created_at DESC, id DESC LIMIT `+strconv.Itoa(limit), db.ContainsPattern(text))
 	if err != nil {
 		return nil, fmt.Errorf("search customers: %w", err)
 	}
