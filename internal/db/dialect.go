@@ -59,8 +59,14 @@ func FoldCase(s string) string { return strings.ToLower(s) }
 // ContainsPattern returns a LIKE pattern (with ESCAPE '\') that matches
 // text containing s, case folded by FoldCase.
 func ContainsPattern(s string) string {
-	return "%" + likeEscaper.Replace(FoldCase(s)) + "%"
+	return "%" + EscapeLike(FoldCase(s)) + "%"
 }
+
+// EscapeLike makes s match literally in a LIKE pattern with ESCAPE '\'.
+// Mind that LIKE itself differs: SQLite's ignores the case of ASCII
+// letters, PostgreSQL's does not; compare folded text (FoldCase) or text
+// stored in one case.
+func EscapeLike(s string) string { return likeEscaper.Replace(s) }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
