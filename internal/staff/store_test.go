@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
@@ -195,4 +197,87 @@ func BenchmarkQueryBaseline(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestCreateSameAccountAtOnce: of several creations of one address at the
+// same time (the CLI and the console's team page), one succeeds and the
+// others are refused with ErrExists; none fails otherwise.
+func TestCreateSameAccountAtOnce(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		const n = 6
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		start := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errs[i] = d.Tx(ctx, func(tx *sql.Tx) error {
+					_, err := staff.Create(ctx, tx, "twice@example.com", "", staff.Support, t0)
+					return err
+				})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		created := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				created++
+			case errors.Is(err, staff.ErrExists):
+				if rf, ok := refuse.As(err); !ok || rf.Kind != refuse.Conflict {
+					t.Errorf("ErrExists is not a conflict refusal: %+v", rf)
+				}
+			default:
+				t.Errorf("concurrent create failed otherwise: %v", err)
+			}
+		}
+		var rows int
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE email = 'twice@example.com'`).Scan(&rows); err != nil || created != 1 || rows != 1 {
+			t.Fatalf("created %d, rows %d, %v; want one", created, rows, err)
+		}
+	})
+}
+
+// TestStaffRefusals: what Create, SetRole and the password policy refuse
+// are refusals naming the field, with the messages people read.
+func TestStaffRefusals(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		create := func(email, name string, role staff.Role) error {
+			return d.Tx(ctx, func(tx *sql.Tx) error {
+				_, err := staff.Create(ctx, tx, email, name, role, t0)
+				return err
+			})
+		}
+		for _, tc := range []struct {
+			err   error
+			field string
+			msg   string
+		}{
+			{create("not an address", "", staff.Support), "email", "is not an email address"},
+			{create("a@example.com", "", "boss"), "role", `unknown role "boss"`},
+			{create("a@example.com", strings.Repeat("x", 201), staff.Support), "name", "the name is longer than 200 characters"},
+			{staff.CheckPasswordPolicy("short"), "password", "choose a password of 12"},
+		} {
+			rf, ok := refuse.As(tc.err)
+			if !ok || rf.Kind != refuse.Invalid || rf.Field != tc.field || !strings.Contains(rf.Msg, tc.msg) {
+				t.Errorf("refusal = %+v (%v), want field %s saying %q", rf, tc.err, tc.field, tc.msg)
+			}
+		}
+		if err := staff.CheckPasswordPolicy("short"); !errors.Is(err, staff.ErrWeakPassword) {
+			t.Error("a short password is not ErrWeakPassword")
+		}
+		a := newAccount(t, d, "b@example.com", staff.Support)
+		err := d.Tx(ctx, func(tx *sql.Tx) error { return staff.SetRole(ctx, tx, a.ID, "boss", t0) })
+		if !errors.Is(err, staff.ErrUnknownRole) {
+			t.Errorf("SetRole(boss) = %v, want ErrUnknownRole", err)
+		}
+		if _, err := staff.ByID(ctx, d, 999); !errors.Is(err, staff.ErrNotFound) || errors.Is(err, staff.ErrExists) {
+			t.Errorf("ByID(999) = %v", err)
+		}
+	})
 }
