@@ -127,11 +127,21 @@ func List(ctx context.Context, q db.Querier) ([]Account, error) {
 	return out, rows.Err()
 }
 
-// activeOwners counts owners that are not disabled.
+// activeOwners counts owners that are not disabled, locking their rows
+// until tx ends: two owners disabling (or demoting) each other at once
+// would otherwise both count two owners and leave none. The count is an
+// UPDATE that changes nothing, so it takes the same row locks as SELECT
+// ... FOR UPDATE (db.Dialect.ForUpdate) on PostgreSQL, where the second
+// transaction waits for the first and then counts what it left, with one
+// text for both databases and no dialect to pass in; on SQLite the writer
+// lock serialises the two anyway. (FOR UPDATE does not go with count(*).)
 func activeOwners(ctx context.Context, tx *sql.Tx) (int, error) {
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE role = 'owner' AND disabled_at IS NULL`).Scan(&n)
-	return n, err
+	res, err := tx.ExecContext(ctx, `UPDATE staff SET updated_at = updated_at WHERE role = 'owner' AND disabled_at IS NULL`)
+	if err != nil {
+		return 0, fmt.Errorf("count owners: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // SetRole changes an account's role, refusing to demote the last owner.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -278,6 +279,69 @@ func TestStaffRefusals(t *testing.T) {
 		}
 		if _, err := staff.ByID(ctx, d, 999); !errors.Is(err, staff.ErrNotFound) || errors.Is(err, staff.ErrExists) {
 			t.Errorf("ByID(999) = %v", err)
+		}
+	})
+}
+
+// TestOwnersCannotDisableEachOtherAtOnce: with two owners, each disabling
+// the other at the same moment must leave one owner. The first
+// transaction stays open until the second is seen waiting for it (on
+// PostgreSQL) or has finished without waiting (the bug); on SQLite the
+// second cannot begin until the first ends.
+func TestOwnersCannotDisableEachOtherAtOnce(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a := newAccount(t, d, "a@example.com", staff.Owner)
+		b := newAccount(t, d, "b@example.com", staff.Owner)
+		t1, err := d.Writer().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer t1.Rollback()
+		if err := staff.Disable(ctx, t1, b.ID, t0); err != nil {
+			t.Fatal(err)
+		}
+		second := make(chan error, 1)
+		go func() {
+			second <- d.Tx(ctx, func(tx *sql.Tx) error { return staff.Disable(ctx, tx, a.ID, t0) })
+		}()
+		var early error
+		finished := false
+		if d.Dialect == db.Postgres {
+			var pid int
+			if err := t1.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+				t.Fatal(err)
+			}
+		wait:
+			for {
+				select {
+				case early = <-second:
+					finished = true
+					break wait
+				default:
+				}
+				var waiting int
+				if err := d.Reader().QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, pid).Scan(&waiting); err != nil {
+					t.Fatal(err)
+				}
+				if waiting > 0 {
+					break
+				}
+				runtime.Gosched()
+			}
+		}
+		if err := t1.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if !finished {
+			early = <-second
+		}
+		if !errors.Is(early, staff.ErrLastOwner) {
+			t.Errorf("the second disable = %v, want ErrLastOwner", early)
+		}
+		var owners int
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE role = 'owner' AND disabled_at IS NULL`).Scan(&owners); err != nil || owners != 1 {
+			t.Fatalf("active owners = %d, %v; want 1", owners, err)
 		}
 	})
 }
