@@ -1,10 +1,13 @@
 package site_test
 
 import (
+	"compress/gzip"
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -178,4 +181,37 @@ func TestCacheSeesOtherInstances(t *testing.T) {
 	}
 	t.Run("sqlite", func(t *testing.T) { run(t, filepath.Join(t.TempDir(), "shared.db")) })
 	t.Run("postgres", func(t *testing.T) { run(t, testutil.PostgresURL(t)) })
+}
+
+// TestCachedPagesAreCompressedForBrowsersThatAsk: a browser that accepts
+// gzip gets the page compressed, with the same content; one that does not
+// (or refuses it with q=0) gets it as it is; caches are told it varies.
+func TestCachedPagesAreCompressedForBrowsersThatAsk(t *testing.T) {
+	s := webtest.NewSite(t, testutil.SQLite(t))
+	plain, _ := get(t, s, "/products/mailguard")
+	for _, ae := range []string{"gzip", "br, gzip;q=0.8", "GZIP", "*"} {
+		for i := 0; i < 2; i++ { // rendered, then from the cache
+			res := s.Do(t, http.MethodGet, "/products/mailguard", http.Header{"Accept-Encoding": {ae}}, nil)
+			if res.Header.Get("Content-Encoding") != "gzip" || res.Header.Get("Vary") != "Accept-Encoding" {
+				t.Fatalf("Accept-Encoding %q: Content-Encoding %q, Vary %q", ae, res.Header.Get("Content-Encoding"), res.Header.Get("Vary"))
+			}
+			zr, err := gzip.NewReader(res.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(zr)
+			if err != nil || string(b) != plain {
+				t.Fatalf("Accept-Encoding %q: the compressed page differs (%v)", ae, err)
+			}
+			if n, _ := strconv.Atoi(res.Header.Get("Content-Length")); n >= len(plain)/2 {
+				t.Errorf("compressed to %d of %d bytes", n, len(plain))
+			}
+		}
+	}
+	for _, ae := range []string{"", "br", "gzip;q=0", "identity"} {
+		res := s.Do(t, http.MethodGet, "/products/mailguard", http.Header{"Accept-Encoding": {ae}}, nil)
+		if res.Header.Get("Content-Encoding") != "" || webtest.ReadAll(t, res) != plain {
+			t.Errorf("Accept-Encoding %q: got an encoded page", ae)
+		}
+	}
 }
