@@ -37,6 +37,8 @@ func TestPrivacyPolicyContent(t *testing.T) {
 			"<strong>Access.</strong>", "<strong>Rectification.</strong>", "<strong>Erasure.</strong>",
 			"<strong>Restriction.</strong>", "<strong>Portability.</strong>", "<strong>Objection.</strong>",
 			"<strong>Withdrawing consent.</strong>", "supervisory authority", "the one in Germany",
+			// the self-service privacy center, where most rights take effect at once
+			`its <a href="/account/privacy">privacy page</a>`, "download all of it", "erase your account",
 			"no decisions about you based solely on automated processing", "do not build profiles",
 			// security: encryption is claimed because the base URL is https
 			"encrypted (HTTPS)", "Only the members of our staff who need",
