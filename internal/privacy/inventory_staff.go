@@ -46,7 +46,7 @@ var staffPart = Inventory{
 			shortLived("bucket", "user.network.ip", "security", 1),
 			{Name: "window_start"}, {Name: "hits"},
 		}},
-		{Name: "audit_log", Description: "Tamper-evident log of staff actions and of every view of a customer's personal data.", Subject: Staff, Link: Link{Column: "actor_id", Where: "actor_type = 'staff'"}, Dated: "at", Chained: "seq", Columns: []Column{
+		{Name: "audit_log", Description: "Tamper-evident log of staff actions and of every view of a customer's personal data.", Subject: Staff, Link: Link{Column: "actor_id", When: Is("actor_type", "staff")}, Dated: "at", Chained: "seq", Columns: []Column{
 			{Name: "seq"}, {Name: "at", Note: "time of an entry; personal only together with the actor columns"},
 			{Name: "actor_type"}, auditColumn("actor_id", "user.staff.activity", "actor_id"),
 			auditColumn("action", "user.staff.activity", "action"),

@@ -351,6 +351,18 @@ func (a Actor) String() string {
 	return "system"
 }
 
+// entry is the actor as the author of an audit entry made with detail.
+func (a Actor) entry(detail string) audit.Entry {
+	e := audit.Entry{ActorType: audit.ActorSystem, SourceNet: a.Net, Detail: detail}
+	switch {
+	case a.StaffID != 0:
+		e.ActorType, e.ActorID = audit.ActorStaff, a.StaffID
+	case a.CustomerID != 0:
+		e.ActorType, e.ActorID = audit.ActorCustomer, a.CustomerID
+	}
+	return e
+}
+
 // audit appends the audit entry of a step on request id.
 func (a Actor) audit(ctx context.Context, tx *sql.Tx, now time.Time, action string, id int64, detail string) error {
 	e := audit.Entry{At: now, ActorType: audit.ActorSystem, Action: "privacy_request." + action,

@@ -573,7 +573,7 @@ func TestCompletingAnErasureErasesAndKeepsTheRecord(t *testing.T) {
 		r := inProgress(t, d, requests.Erasure, "ivy@example.com", t0)
 		var asked []string
 		res, err := requests.Complete(ctx, d, privacy.Declared, r.ID, requests.Completion{Note: "asked by phone",
-			DeleteAtProcessor: func(_ context.Context, rcp, ref string) error { asked = append(asked, rcp+" "+ref); return nil }}, clerk, t0.Add(time.Hour))
+			Processors: privacy.Processors{"stripe": askedProcessor{&asked}}}, clerk, t0.Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -611,7 +611,7 @@ func TestCompletingAnErasureErasesAndKeepsTheRecord(t *testing.T) {
 			t.Fatalf("done mail: %+v", ms)
 		}
 		// Erasing again (the person asks twice) still keeps the record.
-		if _, err := privacy.Erase(ctx, d, privacy.Declared, privacy.SubjectRef{Kind: privacy.Customer, ID: c.ID, Email: "ivy@example.com"}, t0, false); err != nil {
+		if _, err := privacy.Erase(ctx, d, privacy.Declared, privacy.EraseRequest{Subject: privacy.SubjectRef{Kind: privacy.Customer, ID: c.ID, Email: "ivy@example.com"}}, nil, t0); err != nil {
 			t.Fatal(err)
 		}
 		if again, err := requests.ByID(ctx, d, r.ID); err != nil || again.Outcome != got.Outcome || again.Email != got.Email {
@@ -787,3 +787,11 @@ func TestPurgeAfterThreeYears(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// askedProcessor records the references it is asked to delete.
+type askedProcessor struct{ asked *[]string }
+
+func (a askedProcessor) DeleteCustomer(_ context.Context, ref string) error {
+	*a.asked = append(*a.asked, ref)
+	return nil
+}

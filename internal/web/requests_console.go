@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -250,7 +249,7 @@ func (s *Server) staffRequestAction(action string) handlerFunc {
 		case "complete":
 			var res requests.CompleteResult
 			res, err = requests.Complete(ctx, s.db, privacy.Declared, id, requests.Completion{
-				Note: form("note"), PrivacyPageURL: s.privacyPageURL(), DeleteAtProcessor: s.deleteAtProcessor}, by, now)
+				Note: form("note"), PrivacyPageURL: s.privacyPageURL(), Processors: s.processors}, by, now)
 			req, left, done = res.Request, res.ProcessorsLeft, "completed"
 		}
 		if rf, ok := requests.IsRefusal(err); ok {
@@ -270,16 +269,4 @@ func (s *Server) staffRequestAction(action string) handlerFunc {
 		http.Redirect(w, r, "/staff/requests/"+itoa(req.ID)+"?done="+done, http.StatusSeeOther)
 		return nil
 	}
-}
-
-// deleteAtProcessor asks a processor to delete what an erasure found
-// there, where the processor allows it (Stripe customers).
-func (s *Server) deleteAtProcessor(ctx context.Context, recipient, ref string) error {
-	d, ok := s.provider(recipient).(interface {
-		DeleteCustomer(ctx context.Context, ref string) error
-	})
-	if !ok {
-		return errors.New("this processor is not configured here")
-	}
-	return d.DeleteCustomer(ctx, ref)
 }

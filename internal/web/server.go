@@ -21,6 +21,7 @@ import (
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/ratelimit"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/staff"
@@ -53,6 +54,9 @@ type Options struct {
 	// PaymentInstructions tell buyers paying by invoice how to pay (bank
 	// details).
 	PaymentInstructions string
+	// Processors are the configured processors that erasure asks to
+	// delete their record of a person, by recipient ID.
+	Processors privacy.Processors
 	// MailQueued, when set, is called after every successful request that
 	// may have queued mail (any non-GET request), so that the mail worker
 	// sends it at once instead of at its next poll. It must not block.
@@ -78,6 +82,7 @@ type Server struct {
 	payments            []payments.Provider
 	stripeWebhooks      WebhookVerifier
 	paymentInstructions string
+	processors          privacy.Processors
 	mailQueued          func()
 	csp                 string
 	secret              []byte // the installation secret, for signed links
@@ -116,6 +121,7 @@ func New(o Options) (*Server, error) {
 		payments:            o.Payments,
 		stripeWebhooks:      o.StripeWebhooks,
 		paymentInstructions: o.PaymentInstructions,
+		processors:          o.Processors,
 		mailQueued:          o.MailQueued,
 	}
 	if s.clock == nil {
