@@ -469,6 +469,9 @@ func eraseGroup(ctx context.Context, tx *sql.Tx, t Table, g group, where string,
 			continue
 		case EraseAnonymise:
 			anonymise = true
+			if c.Blank == BlankKeep {
+				continue
+			}
 		}
 		sets = append(sets, c.Name+" = "+c.Blank.sql(now, &setArgs))
 		step.Blanked = append(step.Blanked, c.Name)

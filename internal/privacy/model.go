@@ -195,7 +195,9 @@ const (
 	blankEmpty blankKind = iota
 	blankNull
 	blankNow
+	blankZero
 	blankUnique
+	blankKeep
 )
 
 // The blanks erasure can write.
@@ -203,6 +205,11 @@ var (
 	BlankEmpty = Blank{}                // the empty string
 	BlankNull  = Blank{kind: blankNull} // NULL
 	BlankNow   = Blank{kind: blankNow}  // the time of the erasure
+	BlankZero  = Blank{kind: blankZero} // 0, for a number
+	// BlankKeep leaves an anonymised column as it is: it identifies no one
+	// once the row's other personal columns are blanked (a staff role,
+	// which a CHECK constraint limits to real roles).
+	BlankKeep = Blank{kind: blankKeep}
 )
 
 // BlankUnique is prefix, the row's id and suffix ("erased-42@erased.invalid"):
@@ -219,6 +226,10 @@ func (b Blank) String() string {
 		return "NULL"
 	case blankNow:
 		return "the time of erasure"
+	case blankZero:
+		return "0"
+	case blankKeep:
+		return "kept as it is"
 	case blankUnique:
 		return b.prefix + "<id>" + b.suffix
 	}
@@ -249,6 +260,8 @@ func (b Blank) sql(now time.Time, args *[]any) string {
 	case blankNow:
 		*args = append(*args, now.UTC())
 		return fmt.Sprintf("$%d", len(*args))
+	case blankZero:
+		return "0"
 	case blankUnique:
 		// Literals checked by problem(); CAST keeps PostgreSQL's
 		// operator resolution simple.
@@ -548,6 +561,9 @@ func (inv Inventory) Validate() error {
 			}
 			if p := c.Blank.problem(); p != "" {
 				add("%s: %s", where, p)
+			}
+			if c.Blank == BlankKeep && c.Erasure != EraseAnonymise {
+				add("%s: BlankKeep is for anonymised columns; a deleted one must be overwritten", where)
 			}
 			if c.Blank.kind == blankUnique && !slices.ContainsFunc(t.Columns, func(o Column) bool { return o.Name == "id" }) {
 				add("%s: BlankUnique needs an id column in %s", where, t.Name)
