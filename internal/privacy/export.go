@@ -264,7 +264,13 @@ in two forms:
               separated, a header line first), for spreadsheets.
 
 Dates are in UTC (RFC 3339). Amounts ending in "_minor" are in the
-currency's smallest unit (cents).
+currency's smallest unit (cents). Rows of order lines, order history and
+invoices name their order in "order_number".
+
+Emails we sent you are listed by kind, template, subject, recipient and
+date ("sent_at" is empty while a mail waits to be sent), without their
+text: sign-in and address-change mails carry one-time links, and a copy
+of such a link in a file could open your account.
 
 `)
 	names := make([]string, 0, len(e.Tables))
