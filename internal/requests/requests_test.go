@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -579,6 +580,12 @@ func TestCompletingAnErasureErasesAndKeepsTheRecord(t *testing.T) {
 		}
 		if res.Erasure == nil || res.Request.State != requests.Completed || res.Request.CompletedAt.IsZero() || len(asked) != 0 {
 			t.Fatalf("complete: %+v", res)
+		}
+		// The one erasure recorded itself, by the clerk, with the erasure.
+		es, err := audit.List(ctx, d, audit.Filter{Action: "privacy.erased"})
+		if err != nil || len(es) != 1 || es[0].ActorType != audit.ActorStaff || es[0].ActorID != 7 || es[0].SourceNet != "192.0.2.0/24" ||
+			es[0].SubjectID != fmt.Sprint(c.ID) || !strings.Contains(es[0].Detail, "privacy request "+fmt.Sprint(r.ID)) {
+			t.Fatalf("erasure audit entries: %+v, %v", es, err)
 		}
 		// The data is gone.
 		var n int

@@ -97,9 +97,10 @@ type CompleteResult struct {
 	Request Request
 	// Erasure is the report of an erasure request's erasure.
 	Erasure *privacy.ErasureReport
-	// ProcessorsLeft is what staff must still do by hand after an
-	// erasure (privacy.ErasureReport.StaffToDo): records at processors
-	// that could not be deleted automatically, and recipients to ask.
+	// ProcessorsLeft are references at processors that could not be
+	// deleted automatically ("stripe cus_123"): staff delete them by hand.
+	// Erasure.StaffToDo() says this in sentences, with the recipients
+	// staff must ask (a mail relay's logs).
 	ProcessorsLeft []string
 }
 
@@ -167,7 +168,9 @@ func Complete(ctx context.Context, d *db.DB, inv privacy.Inventory, id int64, c 
 				deleted++
 			}
 		}
-		out.ProcessorsLeft = rep.StaffToDo()
+		for _, p := range rep.ProcessorsLeft() {
+			out.ProcessorsLeft = append(out.ProcessorsLeft, p.Recipient+" "+p.Ref)
+		}
 		if deleted > 0 {
 			outcome += fmt.Sprintf("; deleted at processors: %d reference(s)", deleted)
 		}
