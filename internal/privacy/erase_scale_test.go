@@ -34,7 +34,8 @@ func erasureAllocs(fn func()) uint64 {
 }
 
 // TestErasureAtScale: a customer with 200,000 linked rows (mails queued to
-// them, the history of their order) erases on both databases, and the
+// them, the history of their order; 80,000 on SQLite under -race) erases
+// on both databases, and the
 // erasure's memory does not grow with the rows: they are found by
 // conditions on the subject, never listed.
 func TestErasureAtScale(t *testing.T) {
@@ -46,7 +47,13 @@ func TestErasureAtScale(t *testing.T) {
 		price := seedPrice(t, d)
 		a := makePerson(t, d, 7, price)
 		b := makePerson(t, d, 8, price)
-		const half = 100_000
+		half := int64(100_000)
+		if raceDetector && d.Dialect == db.SQLite {
+			// Under -race the pure-Go SQLite takes a minute for 200,000
+			// rows; 40,000 per table still exceed SQLite's limit of
+			// 32,766 parameters, which a list of keys hits.
+			half = 40_000
+		}
 		mustExec(t, d, series+`INSERT INTO outbox (kind, template, to_addr, subject, text_body, message_id, customer_id, created_at, send_after)
 			SELECT 'transactional', 'scale', $2, 'Scale', 'body', 'scale-' || CAST(i AS TEXT), $3, $4, $4 FROM n`, half, a.Email, a.ID, t0)
 		mustExec(t, d, series+`INSERT INTO order_events (order_id, at, from_status, to_status, cause, detail)
