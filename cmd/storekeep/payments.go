@@ -7,7 +7,7 @@ import (
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
-	"github.com/storekeep/storekeep/internal/web"
+	"github.com/storekeep/storekeep/internal/web/app"
 )
 
 // configuredPayments are the payment providers the configuration enables,
@@ -69,7 +69,7 @@ func (c configuredPayments) Processors() (privacy.Processors, error) {
 }
 
 // paymentOptions sets up the ways to pay that the configuration enables.
-func paymentOptions(cfg *config.Config, isDemo bool, clk clock.Clock, o *web.Options) error {
+func paymentOptions(cfg *config.Config, isDemo bool, clk clock.Clock, o *app.Options) error {
 	cp, err := newPayments(cfg, isDemo, clk)
 	if err != nil {
 		return err

@@ -12,7 +12,7 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/testutil"
-	"github.com/storekeep/storekeep/internal/web"
+	"github.com/storekeep/storekeep/internal/web/app"
 )
 
 // TestConfiguredProcessors: the providers serve uses and the processors
@@ -36,14 +36,14 @@ func TestConfiguredProcessors(t *testing.T) {
 			t.Errorf("processor %q is no declared recipient", id)
 		}
 	}
-	var o web.Options
+	var o app.Options
 	if err := paymentOptions(cfg, true, clock.System{}, &o); err != nil {
 		t.Fatal(err)
 	}
 	if len(o.Payments) != 3 || o.Payments[0].Name() != "demo" || o.StripeWebhooks == nil || o.Processors["stripe"] == nil {
 		t.Fatalf("serve's options: %d providers, webhooks %v, processors %v", len(o.Payments), o.StripeWebhooks, o.Processors)
 	}
-	o = web.Options{}
+	o = app.Options{}
 	if err := paymentOptions(&config.Config{}, false, clock.System{}, &o); err != nil || len(o.Payments) != 0 || o.StripeWebhooks != nil || len(o.Processors) != 0 {
 		t.Fatalf("nothing configured: %+v, %v", o, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/ratelimit"
+	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/requests"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/staff"
@@ -794,6 +795,34 @@ func TestPurgeAfterThreeYears(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestRefusalsAreRefuseErrors: the sentinels are refuse.Error values of
+// the kind their status needs, and a specific refusal still matches its
+// sentinel (and no other) with errors.Is.
+func TestRefusalsAreRefuseErrors(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		kind refuse.Kind
+	}{
+		{requests.ErrNotFound, refuse.NotFound}, {requests.ErrInvalid, refuse.Invalid}, {requests.ErrState, refuse.Conflict},
+		{requests.ErrDuplicate, refuse.Conflict}, {requests.ErrRateLimited, refuse.Limited}, {requests.ErrNotYours, refuse.Forbidden},
+		{requests.ErrNoCode, refuse.Conflict}, {requests.ErrWrongCode, refuse.Invalid}, {requests.ErrCodeExpired, refuse.Gone},
+		{requests.ErrCodeUsed, refuse.Gone}, {requests.ErrTooManyAttempts, refuse.Limited}, {requests.ErrExtension, refuse.Conflict},
+		{requests.ErrNeedsEvidence, refuse.Invalid},
+	} {
+		rf, ok := refuse.As(fmt.Errorf("step: %w", tc.err))
+		if !ok || rf.Kind != tc.kind || rf.Code == "" || rf.Msg == "" {
+			t.Errorf("%v: refuse.As = %+v, %v; want kind %v", tc.err, rf, ok, tc.kind)
+		}
+		if legacy, ok := requests.IsRefusal(tc.err); !ok || legacy != rf {
+			t.Errorf("%v: IsRefusal disagrees with refuse.As", tc.err)
+		}
+	}
+	specific := requests.ErrState.With("This request is completed already.")
+	if !errors.Is(specific, requests.ErrState) || errors.Is(specific, requests.ErrExtension) || errors.Is(specific, requests.ErrNotFound) {
+		t.Error("a specific refusal does not match its sentinel alone")
+	}
+}
 
 // askedProcessor records the references it is asked to delete.
 type askedProcessor struct{ asked *[]string }

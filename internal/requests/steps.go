@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/privacy"
 )
@@ -156,7 +157,7 @@ func Complete(ctx context.Context, d *db.DB, inv privacy.Inventory, id int64, c 
 		// entry is written in one transaction; the processors are asked
 		// afterwards. Closing the request below is a step of its own: if
 		// it fails, completing again erases nothing more and closes it.
-		rep, err := privacy.Erase(ctx, d, inv, privacy.EraseRequest{Subject: ref, By: by.entry("privacy request " + itoa(r.ID))}, c.Processors, now)
+		rep, err := privacy.Erase(ctx, d, inv, privacy.EraseRequest{Subject: ref, By: audit.Entry{Detail: "privacy request " + itoa(r.ID)}.By(by.Audit())}, c.Processors, now)
 		if err != nil {
 			return out, err
 		}
