@@ -272,3 +272,7 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, e *Erro
 	}
 	writeHTML(w, e.Status, buf)
 }
+
+// WriteHTML writes a rendered page with status; for pages that come from
+// a cache (RenderBytes made them).
+func WriteHTML(w http.ResponseWriter, status int, body []byte) { writeHTML(w, status, body) }

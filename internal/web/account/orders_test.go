@@ -31,7 +31,8 @@ func TestCustomerSeesOnlyTheirOrdersAndDocuments(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		shop := orders.Shop{DB: d, SiteName: webtest.Vendor.Name, BaseURL: webtest.BaseURL, PaymentInstructions: "IBAN DE00"}
+		shop := orders.Shop{DB: d, SiteName: webtest.Vendor.Name, BaseURL: webtest.BaseURL, PaymentInstructions: "IBAN DE00",
+			Providers: []payments.Provider{payments.Manual{}}}
 		if _, err := shop.MarkPaid(ctx, o.ID, "test", s.Clock.Now()); err != nil {
 			t.Fatal(err)
 		}

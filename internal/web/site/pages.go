@@ -25,11 +25,13 @@ type homePage struct {
 
 // home lists the products on sale.
 func (s *handler) home(w http.ResponseWriter, r *http.Request) error {
-	products, err := catalog.Products(r.Context(), s.db)
-	if err != nil {
-		return fmt.Errorf("home: %w", err)
-	}
-	return s.render(w, r, http.StatusOK, "home.html", "", homePage{Products: products})
+	return s.serveCached(w, r, "home", func() (rendered, bool, error) {
+		products, err := catalog.Products(r.Context(), s.db)
+		if err != nil {
+			return rendered{}, false, fmt.Errorf("home: %w", err)
+		}
+		return rendered{name: "home.html", page: homePage{Products: products}}, true, nil
+	})
 }
 
 // productPage is the content of product.html.
@@ -40,18 +42,21 @@ type productPage struct {
 
 // product shows one product with its editions and prices.
 func (s *handler) product(w http.ResponseWriter, r *http.Request) error {
-	p, err := catalog.ProductBySlug(r.Context(), s.db, r.PathValue("slug"))
-	if errors.Is(err, catalog.ErrNotFound) {
-		return web.NotFound("We have no product at this address. The list of our products is on the home page.")
-	}
-	if err != nil {
-		return fmt.Errorf("product page: %w", err)
-	}
-	desc, err := markdown(p.Description)
-	if err != nil {
-		return fmt.Errorf("product page %s: %w", p.Slug, err)
-	}
-	return s.render(w, r, http.StatusOK, "product.html", p.Name, productPage{Product: p, Description: desc})
+	slug := r.PathValue("slug")
+	return s.serveCached(w, r, "product/"+slug, func() (rendered, bool, error) {
+		p, err := catalog.ProductBySlug(r.Context(), s.db, slug)
+		if errors.Is(err, catalog.ErrNotFound) {
+			return rendered{}, false, web.NotFound("We have no product at this address. The list of our products is on the home page.")
+		}
+		if err != nil {
+			return rendered{}, false, fmt.Errorf("product page: %w", err)
+		}
+		desc, err := markdown(p.Description)
+		if err != nil {
+			return rendered{}, false, fmt.Errorf("product page %s: %w", p.Slug, err)
+		}
+		return rendered{name: "product.html", title: p.Name, page: productPage{Product: p, Description: desc}}, true, nil
+	})
 }
 
 // markdown renders staff-written Markdown. goldmark's defaults leave raw
@@ -132,29 +137,34 @@ func (s *handler) pricing(w http.ResponseWriter, r *http.Request) error {
 		return web.BadRequest("The currency must be a three-letter code in capital letters, such as EUR or USD. " +
 			"Remove the currency from the address to see prices in all currencies.")
 	}
-	products, err := catalog.Products(r.Context(), s.db)
-	if err != nil {
-		return fmt.Errorf("pricing: %w", err)
-	}
-	page := pricingPage{Currency: currency}
-	for _, p := range products {
-		for _, e := range p.Editions {
-			for _, pr := range e.Prices {
-				if !slices.Contains(page.Currencies, pr.Currency) {
-					page.Currencies = append(page.Currencies, pr.Currency)
+	return s.serveCached(w, r, "pricing/"+currency, func() (rendered, bool, error) {
+		products, err := catalog.Products(r.Context(), s.db)
+		if err != nil {
+			return rendered{}, false, fmt.Errorf("pricing: %w", err)
+		}
+		page := pricingPage{Currency: currency}
+		for _, p := range products {
+			for _, e := range p.Editions {
+				for _, pr := range e.Prices {
+					if !slices.Contains(page.Currencies, pr.Currency) {
+						page.Currencies = append(page.Currencies, pr.Currency)
+					}
 				}
 			}
+			if t, ok := comparePrices(p, currency); ok {
+				page.Tables = append(page.Tables, t)
+			}
 		}
-		if t, ok := comparePrices(p, currency); ok {
-			page.Tables = append(page.Tables, t)
+		slices.Sort(page.Currencies)
+		title := "Pricing"
+		if currency != "" {
+			title = "Pricing in " + currency
 		}
-	}
-	slices.Sort(page.Currencies)
-	title := "Pricing"
-	if currency != "" {
-		title = "Pricing in " + currency
-	}
-	return s.render(w, r, http.StatusOK, "pricing.html", title, page)
+		// Only currencies on sale are kept: any three letters are a valid
+		// address, and the cache is for the pages people use.
+		keep := currency == "" || slices.Contains(page.Currencies, currency)
+		return rendered{name: "pricing.html", title: title, page: page}, keep, nil
+	})
 }
 
 // comparePrices lays out the prices of p in currency ("" for all) as a

@@ -30,36 +30,41 @@ type policyPage struct {
 // does; privacy.Current records a new version, with a new date, exactly
 // when that content changes.
 func (s *handler) privacyPolicy(w http.ResponseWriter, r *http.Request) error {
-	page, err := s.policy(r, privacy.PrivacyPolicy)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, "privacy.html", "Privacy policy", page)
+	return s.serveCached(w, r, "privacy", func() (rendered, bool, error) {
+		page, until, err := s.policy(r, privacy.PrivacyPolicy)
+		return rendered{name: "privacy.html", title: "Privacy policy", page: page, until: until}, true, err
+	})
 }
 
 // cookiePolicy renders the cookie policy.
 func (s *handler) cookiePolicy(w http.ResponseWriter, r *http.Request) error {
-	page, err := s.policy(r, privacy.CookiePolicy)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, "cookies.html", "Cookie policy", page)
+	return s.serveCached(w, r, "cookies", func() (rendered, bool, error) {
+		page, until, err := s.policy(r, privacy.CookiePolicy)
+		return rendered{name: "cookies.html", title: "Cookie policy", page: page, until: until}, true, err
+	})
 }
 
-func (s *handler) policy(r *http.Request, doc privacy.Document) (policyPage, error) {
+// policy builds a policy page, and says until when it holds: the notice of
+// a significant change ends noticePeriod after it was published.
+func (s *handler) policy(r *http.Request, doc privacy.Document) (policyPage, time.Time, error) {
 	now := s.clock.Now()
 	// Facts are claims the policy may only make when they hold for this
 	// deployment, such as encrypted connections.
 	p, err := privacy.Current(r.Context(), s.db, doc, privacy.Facts{HTTPS: s.HTTPS()}, now)
 	if err != nil {
-		return policyPage{}, fmt.Errorf("%s policy: %w", doc, err)
+		return policyPage{}, time.Time{}, fmt.Errorf("%s policy: %w", doc, err)
 	}
 	v := p.Version
-	return policyPage{
+	page := policyPage{
 		Policy:  p,
 		Updated: v.PublishedAt,
 		Notice:  v.Significant && now.Sub(v.PublishedAt) < noticePeriod,
-	}, nil
+	}
+	var until time.Time
+	if page.Notice {
+		until = v.PublishedAt.Add(noticePeriod)
+	}
+	return page, until, nil
 }
 
 // Template helpers that put the inventory's terms into sentences.

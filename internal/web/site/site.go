@@ -7,7 +7,6 @@ import (
 	"embed"
 	"html/template"
 	"log/slog"
-	"net/http"
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
@@ -24,6 +23,7 @@ type handler struct {
 	clock clock.Clock
 	log   *slog.Logger
 	pages *web.Pages
+	cache *pageCache
 }
 
 // Mount registers the public site's routes on s.
@@ -36,15 +36,11 @@ func Mount(s *web.Server) error {
 	if err != nil {
 		return err
 	}
-	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), log: s.Log(), pages: pages}
+	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), log: s.Log(), pages: pages, cache: newPageCache()}
 	s.Handle("GET /{$}", h.home)
 	s.Handle("GET /products/{slug}", h.product)
 	s.Handle("GET /pricing", h.pricing)
 	s.Handle("GET /privacy", h.privacyPolicy)
 	s.Handle("GET /cookies", h.cookiePolicy)
 	return nil
-}
-
-func (s *handler) render(w http.ResponseWriter, r *http.Request, status int, name, title string, page any) error {
-	return s.Render(w, r, status, s.pages, name, title, page)
 }

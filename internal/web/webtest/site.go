@@ -87,7 +87,19 @@ func WithPayments(ps ...payments.Provider) Option {
 func NewSite(t testing.TB, d *db.DB, opts ...Option) *Site {
 	t.Helper()
 	Seed(t, d)
-	s := &Site{DB: d, Clock: clock.NewFixed(Start), Logs: &SyncBuffer{}}
+	return build(t, d, clock.NewFixed(Start), opts)
+}
+
+// Another is a second instance of the site on the same database and clock,
+// as a second server behind a load balancer would be.
+func (s *Site) Another(t testing.TB, opts ...Option) *Site {
+	t.Helper()
+	return build(t, s.DB, s.Clock, opts)
+}
+
+func build(t testing.TB, d *db.DB, clk *clock.Fixed, opts []Option) *Site {
+	t.Helper()
+	s := &Site{DB: d, Clock: clk, Logs: &SyncBuffer{}}
 	o := app.Options{Options: web.Options{
 		DB:      d,
 		Clock:   s.Clock,
