@@ -53,7 +53,7 @@ func placeFor(t *testing.T, d *db.DB, shop orders.Shop, customerID, priceID int6
 func erase(t *testing.T, d *db.DB, customerID int64) {
 	t.Helper()
 	ref := privacy.SubjectRef{Kind: privacy.Customer, ID: customerID, Email: buyer.Email}
-	if _, err := privacy.Erase(context.Background(), d, privacy.Declared, ref, now, false); err != nil {
+	if _, err := privacy.Erase(context.Background(), d, privacy.Declared, privacy.EraseRequest{Subject: ref}, nil, now); err != nil {
 		t.Fatal(err)
 	}
 }

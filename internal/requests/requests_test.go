@@ -575,12 +575,18 @@ func TestCompletingAnErasureErasesAndKeepsTheRecord(t *testing.T) {
 		r := inProgress(t, d, requests.Erasure, "ivy@example.com", t0)
 		var asked []string
 		res, err := requests.Complete(ctx, d, privacy.Declared, r.ID, requests.Completion{Note: "asked by phone",
-			DeleteAtProcessor: func(_ context.Context, rcp, ref string) error { asked = append(asked, rcp+" "+ref); return nil }}, clerk, t0.Add(time.Hour))
+			Processors: privacy.Processors{"stripe": askedProcessor{&asked}}}, clerk, t0.Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if res.Erasure == nil || res.Request.State != requests.Completed || res.Request.CompletedAt.IsZero() || len(asked) != 0 {
 			t.Fatalf("complete: %+v", res)
+		}
+		// The one erasure recorded itself, by the clerk, with the erasure.
+		es, err := audit.List(ctx, d, audit.Filter{Action: "privacy.erased"})
+		if err != nil || len(es) != 1 || es[0].ActorType != audit.ActorStaff || es[0].ActorID != 7 || es[0].SourceNet != "192.0.2.0/24" ||
+			es[0].SubjectID != fmt.Sprint(c.ID) || !strings.Contains(es[0].Detail, "privacy request "+fmt.Sprint(r.ID)) {
+			t.Fatalf("erasure audit entries: %+v, %v", es, err)
 		}
 		// The data is gone.
 		var n int
@@ -613,7 +619,7 @@ func TestCompletingAnErasureErasesAndKeepsTheRecord(t *testing.T) {
 			t.Fatalf("done mail: %+v", ms)
 		}
 		// Erasing again (the person asks twice) still keeps the record.
-		if _, err := privacy.Erase(ctx, d, privacy.Declared, privacy.SubjectRef{Kind: privacy.Customer, ID: c.ID, Email: "ivy@example.com"}, t0, false); err != nil {
+		if _, err := privacy.Erase(ctx, d, privacy.Declared, privacy.EraseRequest{Subject: privacy.SubjectRef{Kind: privacy.Customer, ID: c.ID, Email: "ivy@example.com"}}, nil, t0); err != nil {
 			t.Fatal(err)
 		}
 		if again, err := requests.ByID(ctx, d, r.ID); err != nil || again.Outcome != got.Outcome || again.Email != got.Email {
@@ -816,4 +822,12 @@ func TestRefusalsAreRefuseErrors(t *testing.T) {
 	if !errors.Is(specific, requests.ErrState) || errors.Is(specific, requests.ErrExtension) || errors.Is(specific, requests.ErrNotFound) {
 		t.Error("a specific refusal does not match its sentinel alone")
 	}
+}
+
+// askedProcessor records the references it is asked to delete.
+type askedProcessor struct{ asked *[]string }
+
+func (a askedProcessor) DeleteCustomer(_ context.Context, ref string) error {
+	*a.asked = append(*a.asked, ref)
+	return nil
 }

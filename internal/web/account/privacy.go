@@ -162,47 +162,19 @@ func (s *handler) privacyErase(w http.ResponseWriter, r *http.Request) error {
 		return &web.Error{Status: http.StatusUnprocessableEntity, Message: "To erase your account, tick the box and type your email address exactly as it is on the privacy page. Nothing was changed."}
 	}
 	ctx, now := r.Context(), s.clock.Now()
-	rep, err := privacy.Erase(ctx, s.db, privacy.Declared, s.subjectOf(c), now, false)
+	rep, err := privacy.Erase(ctx, s.db, privacy.Declared, privacy.EraseRequest{Subject: s.subjectOf(c),
+		By: audit.Entry{Detail: "privacy center"}.By(audit.Customer(c.ID).From(web.Network(r)))},
+		s.processors, now)
 	if err != nil {
 		return err
 	}
-	page := erasedPage{Report: rep}
-	for _, st := range rep.Steps {
-		switch {
-		case len(st.Held) > 0:
-			page.Kept = append(page.Kept, st)
-		case st.Action != "nothing":
-			page.Removed = append(page.Removed, st)
-		}
+	page := erasedPage{Report: rep, Kept: rep.Kept(), Removed: rep.Removed()}
+	for _, p := range rep.ProcessorsLeft() {
+		page.Processors = append(page.Processors, p.Name+" customer "+p.Ref)
+		s.log.LogAttrs(ctx, slog.LevelWarn, "erasure: processor not told", slog.String("processor", p.Recipient))
 	}
-	// Tell the processors that received the data, where we can.
-	deleter := s.processors["stripe"]
-	for _, ref := range rep.ProcessorRefs["stripe"] {
-		if deleter == nil || deleter.DeleteCustomer(ctx, ref) != nil {
-			page.Processors = append(page.Processors, "Stripe customer "+ref)
-			s.log.LogAttrs(ctx, slog.LevelWarn, "erasure: processor not told", slog.String("processor", "stripe"))
-		}
-	}
-	// Recipients without an erasure API keep copies (delivery logs of the
-	// mail relay): staff ask them.
-	for _, id := range rep.Recipients {
-		if id == "stripe" {
-			continue // handled above through Stripe's API
-		}
-		if r, ok := privacy.Declared.Recipient(id); ok {
-			page.Processors = append(page.Processors, r.Name)
-		}
-	}
-	detail := fmt.Sprintf("%d tables changed", len(page.Kept)+len(page.Removed))
-	if len(page.Processors) > 0 {
-		detail += "; staff must delete at processors: " + strings.Join(page.Processors, ", ")
-	}
-	if err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := audit.Append(ctx, tx, audit.Entry{At: now, ActorType: audit.ActorCustomer, ActorID: c.ID, Action: "privacy.erased",
-			SubjectType: "customer", SubjectID: strconv.FormatInt(c.ID, 10), Detail: detail})
-		return err
-	}); err != nil {
-		return err
+	for _, rc := range rep.AskRecipients {
+		page.Processors = append(page.Processors, rc.Name)
 	}
 	s.ClearCustomerCookie(w)
 	return s.render(w, r, http.StatusOK, "privacy_erased.html", "Your account is erased", page)

@@ -13,6 +13,7 @@ import (
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/ratelimit"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/invoice"
@@ -39,16 +40,19 @@ type handler struct {
 	log      *slog.Logger
 	pages    *web.Pages
 	invoices *invoice.Renderer
-	// processors are the configured payment processors that delete their
-	// own customer records on erasure, by recipient id ("stripe").
-	processors map[string]payments.CustomerDeleter
+	// processors are the configured processors that delete their own
+	// customer records on erasure, by recipient id ("stripe").
+	processors privacy.Processors
 }
 
 // Options are what the account area needs besides the core.
 type Options struct {
-	// Payments are the configured payment providers; those that keep
-	// customer records of their own are asked to delete them on erasure.
+	// Payments are the configured payment providers.
 	Payments []payments.Provider
+	// Processors are the configured processors erasure asks to delete
+	// their records of the person, by recipient ID (cmd/storekeep builds
+	// them with the providers).
+	Processors privacy.Processors
 }
 
 // Mount registers the customer account's routes on s. Pages that need a
@@ -63,12 +67,7 @@ func Mount(s *web.Server, o Options) error {
 		return err
 	}
 	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), log: s.Log(), pages: pages, invoices: inv,
-		processors: map[string]payments.CustomerDeleter{}}
-	for _, p := range o.Payments {
-		if d, ok := p.(payments.CustomerDeleter); ok {
-			h.processors[p.Name()] = d
-		}
-	}
+		processors: o.Processors}
 
 	s.Handle("GET /account/login", h.accountLoginForm)
 	s.Handle("POST /account/login", h.accountLogin)

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/account"
 	"github.com/storekeep/storekeep/internal/web/checkout"
@@ -26,6 +27,10 @@ type Options struct {
 	// PaymentInstructions tell buyers paying by invoice how to pay (bank
 	// details).
 	PaymentInstructions string
+	// Processors are the configured processors erasure asks to delete
+	// their records of a person, by recipient ID; cmd/storekeep builds
+	// them with the providers (newPayments).
+	Processors privacy.Processors
 }
 
 // New builds the site with every area mounted. It fails when an option is
@@ -40,10 +45,10 @@ func New(o Options) (*web.Server, error) {
 	// its routes (staff routes with their permissions, console navigation).
 	err = errors.Join(
 		site.Mount(s),
-		account.Mount(s, account.Options{Payments: o.Payments}),
+		account.Mount(s, account.Options{Payments: o.Payments, Processors: o.Processors}),
 		checkout.Mount(s, checkout.Options{Payments: o.Payments, StripeWebhooks: o.StripeWebhooks,
 			PaymentInstructions: o.PaymentInstructions}),
-		console.Mount(s, console.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions}),
+		console.Mount(s, console.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions, Processors: o.Processors}),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.

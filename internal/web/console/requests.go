@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/storekeep/storekeep/internal/audit"
-	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/requests"
 	"github.com/storekeep/storekeep/internal/web"
@@ -256,7 +254,7 @@ func (s *handler) staffRequestAction(action string) web.HandlerFunc {
 		case "complete":
 			var res requests.CompleteResult
 			res, err = requests.Complete(ctx, s.db, privacy.Declared, id, requests.Completion{
-				Note: form("note"), PrivacyPageURL: s.privacyPageURL(), DeleteAtProcessor: s.deleteAtProcessor}, by, now)
+				Note: form("note"), PrivacyPageURL: s.privacyPageURL(), Processors: s.processors}, by, now)
 			req, left, done = res.Request, res.ProcessorsLeft, "completed"
 		}
 		if rf, ok := requests.IsRefusal(err); ok {
@@ -276,14 +274,4 @@ func (s *handler) staffRequestAction(action string) web.HandlerFunc {
 		http.Redirect(w, r, "/staff/requests/"+web.Itoa(req.ID)+"?done="+done, http.StatusSeeOther)
 		return nil
 	}
-}
-
-// deleteAtProcessor asks a processor to delete what an erasure found
-// there, where the processor allows it (Stripe customers).
-func (s *handler) deleteAtProcessor(ctx context.Context, recipient, ref string) error {
-	d, ok := s.provider(recipient).(payments.CustomerDeleter)
-	if !ok {
-		return errors.New("this processor is not configured here")
-	}
-	return d.DeleteCustomer(ctx, ref)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/ratelimit"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/web"
@@ -42,6 +43,9 @@ type Options struct {
 	Payments []payments.Provider
 	// PaymentInstructions are the bank details mails of manual orders carry.
 	PaymentInstructions string
+	// Processors are the configured processors an erasure request's
+	// erasure asks to delete their records, by recipient ID.
+	Processors privacy.Processors
 }
 
 // handler serves the console.
@@ -55,6 +59,7 @@ type handler struct {
 
 	payments            []payments.Provider
 	paymentInstructions string
+	processors          privacy.Processors
 }
 
 // Mount registers the console's routes and navigation on s.
@@ -68,7 +73,7 @@ func Mount(s *web.Server, o Options) error {
 		return err
 	}
 	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), log: s.Log(), pages: pages, invoices: inv,
-		payments: o.Payments, paymentInstructions: o.PaymentInstructions}
+		payments: o.Payments, paymentInstructions: o.PaymentInstructions, processors: o.Processors}
 	pub, part, full := web.AccessPublic, web.AccessPartial, web.AccessFull
 
 	// Signing in (login.go, reset.go).

@@ -24,6 +24,7 @@ import (
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/app"
@@ -67,7 +68,14 @@ func WithDemo() Option { return func(o *app.Options) { o.Demo = true } }
 
 // WithStripe takes payments and webhooks through st.
 func WithStripe(st *payments.Stripe) Option {
-	return func(o *app.Options) { o.Payments = append(o.Payments, st); o.StripeWebhooks = st }
+	return func(o *app.Options) {
+		o.Payments = append(o.Payments, st)
+		o.StripeWebhooks = st
+		if o.Processors == nil {
+			o.Processors = privacy.Processors{}
+		}
+		o.Processors["stripe"] = st // as cmd/storekeep's newPayments does
+	}
 }
 
 // WithPayments offers exactly ps at checkout.
