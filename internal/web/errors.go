@@ -27,17 +27,23 @@ func (e *Error) Error() string { return fmt.Sprintf("%d: %s", e.Status, e.Messag
 // NotFound returns a refusal: there is nothing at this address (404).
 func NotFound(msg string) *refuse.Error { return refuse.New(refuse.NotFound, "", msg) }
 
-// BadRequest returns a refusal: the request's input is wrong (400).
-func BadRequest(msg string) *refuse.Error { return refuse.New(refuse.Invalid, "", msg) }
+// BadRequest returns a 400 Error: the request itself cannot be read (a
+// form that does not parse, a damaged link, a query parameter out of its
+// range). Input that is read but refused is a refuse.Invalid, a 422.
+func BadRequest(msg string) *Error { return &Error{Status: http.StatusBadRequest, Message: msg} }
 
 // Unauthorized returns a 401 Error: the request needs a session.
 func Unauthorized(msg string) *Error { return &Error{Status: http.StatusUnauthorized, Message: msg} }
 
-// StatusOf is the one mapping from a refusal's kind to an HTTP status.
+// StatusOf is the one mapping from a refusal's kind to an HTTP status:
+// invalid 422, not found 404, conflict 409, forbidden 403, limited 429,
+// gone 410.
 func StatusOf(e *refuse.Error) int {
 	switch e.Kind {
 	case refuse.Invalid:
-		return http.StatusBadRequest
+		// Understood, and refused: the form is shown again with what to
+		// correct.
+		return http.StatusUnprocessableEntity
 	case refuse.NotFound:
 		return http.StatusNotFound
 	case refuse.Conflict:

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,8 @@ type privacyPage struct {
 	Choices    privacy.Choices
 	Objectable []privacy.PurposeUse
 	Consents   []privacy.Purpose
+	// HasDocuments: the customer has invoices worth saving before erasure.
+	HasDocuments bool
 }
 
 var privacyNotices = map[string]string{
@@ -65,12 +68,24 @@ func (s *handler) privacyCenter(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	page := privacyPage{Notice: privacyNotices[r.URL.Query().Get("done")], Customer: *c, Export: e, Choices: ch}
-	for _, p := range privacy.Declared.Purposes {
+	// The choices offered are those of the purposes the policy names: what
+	// the code does. A purpose declared for a capability that does not
+	// exist yet (fraud review) is not offered for objection.
+	v, err := s.Vendor(r)
+	if err != nil {
+		return err
+	}
+	for _, u := range privacy.Build(privacy.Declared, v, privacy.Facts{HTTPS: s.HTTPS()}).Purposes {
 		switch {
-		case p.Basis == privacy.Consent:
-			page.Consents = append(page.Consents, p)
-		case p.Basis == privacy.LegitimateInterest && p.Overriding == "":
-			page.Objectable = append(page.Objectable, privacy.PurposeUse{Purpose: p, BasisLabel: p.Basis.Label()})
+		case u.Basis == privacy.Consent:
+			page.Consents = append(page.Consents, u.Purpose)
+		case u.Basis == privacy.LegitimateInterest && u.Overriding == "":
+			page.Objectable = append(page.Objectable, u)
+		}
+	}
+	for _, t := range e.Tables {
+		if t.Name == "invoices" && len(t.Rows) > 0 {
+			page.HasDocuments = true
 		}
 	}
 	return s.render(w, r, http.StatusOK, "privacy.html", "Your privacy", page)
@@ -169,12 +184,17 @@ func (s *handler) privacyErase(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	page := erasedPage{Report: rep, Kept: rep.Kept(), Removed: rep.Removed()}
+	// Names only: a processor's reference means nothing to the person.
 	for _, p := range rep.ProcessorsLeft() {
-		page.Processors = append(page.Processors, p.Name+" customer "+p.Ref)
+		if !slices.Contains(page.Processors, p.Name) {
+			page.Processors = append(page.Processors, p.Name)
+		}
 		s.log.LogAttrs(ctx, slog.LevelWarn, "erasure: processor not told", slog.String("processor", p.Recipient))
 	}
 	for _, rc := range rep.AskRecipients {
-		page.Processors = append(page.Processors, rc.Name)
+		if !slices.Contains(page.Processors, rc.Name) {
+			page.Processors = append(page.Processors, rc.Name)
+		}
 	}
 	s.ClearCustomerCookie(w)
 	return s.render(w, r, http.StatusOK, "privacy_erased.html", "Your account is erased", page)

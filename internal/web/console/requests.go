@@ -138,7 +138,7 @@ func (s *handler) staffRequestCreate(w http.ResponseWriter, r *http.Request) err
 			return err
 		}
 		page.Error = rf.Msg
-		return s.renderRequests(w, r, refusalStatus(rf), page)
+		return s.renderRequests(w, r, web.StatusOf(rf), page)
 	}
 	http.Redirect(w, r, "/staff/requests/"+web.Itoa(req.ID)+"?done=created", http.StatusSeeOther)
 	return nil
@@ -148,19 +148,6 @@ func (s *handler) requestActor(r *http.Request, staffID int64) requests.Actor {
 	return requests.StaffActor(staffID, audit.Network(web.ClientIP(r)))
 }
 
-// refusalStatus is the HTTP status of a refused step.
-func refusalStatus(rf *requests.Refusal) int {
-	switch {
-	case errors.Is(rf, requests.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(rf, requests.ErrRateLimited):
-		return http.StatusTooManyRequests
-	case errors.Is(rf, requests.ErrState), errors.Is(rf, requests.ErrExtension), errors.Is(rf, requests.ErrDuplicate):
-		return http.StatusConflict
-	}
-	return http.StatusUnprocessableEntity
-}
-
 // requestPage is the content of request.html.
 type requestPage struct {
 	Notice, Error string
@@ -168,10 +155,11 @@ type requestPage struct {
 	Events    []requests.Event
 	Can       map[string]bool
 	MaxMonths int
-	// ProcessorsLeft are references an erasure found at processors that
-	// could not be deleted from here: staff delete them by hand.
-	ProcessorsLeft []string
-	PrivacyPage    string
+	// StaffToDo is what an erasure leaves to staff: references at
+	// processors that could not be deleted from here, and recipients to
+	// ask to erase their own copies.
+	StaffToDo   []string
+	PrivacyPage string
 }
 
 func (s *handler) staffRequest(w http.ResponseWriter, r *http.Request) error {
@@ -255,20 +243,23 @@ func (s *handler) staffRequestAction(action string) web.HandlerFunc {
 			var res requests.CompleteResult
 			res, err = requests.Complete(ctx, s.db, privacy.Declared, id, requests.Completion{
 				Note: form("note"), PrivacyPageURL: s.privacyPageURL(), Processors: s.processors}, by, now)
-			req, left, done = res.Request, res.ProcessorsLeft, "completed"
+			req, done = res.Request, "completed"
+			if res.Erasure != nil {
+				left = res.Erasure.StaffToDo()
+			}
 		}
 		if rf, ok := requests.IsRefusal(err); ok {
 			if errors.Is(rf, requests.ErrNotFound) {
 				return web.NotFound("There is no privacy request with this number.")
 			}
-			return s.renderRequest(w, r, refusalStatus(rf), id, requestPage{Error: rf.Msg})
+			return s.renderRequest(w, r, web.StatusOf(rf), id, requestPage{Error: rf.Msg})
 		}
 		if err != nil {
 			return err
 		}
 		if len(left) > 0 {
 			// Shown once, here: the references are not kept.
-			return s.renderRequest(w, r, http.StatusOK, req.ID, requestPage{Notice: requestNotices[done], ProcessorsLeft: left})
+			return s.renderRequest(w, r, http.StatusOK, req.ID, requestPage{Notice: requestNotices[done], StaffToDo: left})
 		}
 		// The address is built from the stored request, not the path.
 		http.Redirect(w, r, "/staff/requests/"+web.Itoa(req.ID)+"?done="+done, http.StatusSeeOther)
