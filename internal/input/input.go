@@ -217,3 +217,20 @@ func (p *Problems) Err() error {
 	}
 	return p.list[0]
 }
+
+// Readable checks text whose shape is not known yet (every value of a
+// submitted form, before any handler reads it): it must be UTF-8 and hold
+// nothing Allowed refuses, line breaks aside. Lengths and line breaks are
+// the field's own Spec's to judge.
+func Readable(field, v string) error {
+	if !utf8.ValidString(v) {
+		return refuse.Field(field, "The form contains bytes that are not text. Type the text again rather than pasting it; nothing was changed.")
+	}
+	for _, r := range v {
+		if r == '\n' || r == '\r' || Allowed(r) {
+			continue
+		}
+		return refuse.Field(field, "The form contains "+describe(r, true)+", which cannot be used. Type the text again rather than pasting it; nothing was changed.")
+	}
+	return nil
+}
