@@ -147,10 +147,19 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 	if err != nil {
 		return err
 	}
-	var httpLn net.Listener
+	var httpLn, metricsLn net.Listener
 	if https != nil && cfg.HTTPAddr != "" {
 		if httpLn, err = listen(cfg.HTTPAddr, "--http-addr"); err != nil {
 			ln.Close()
+			return err
+		}
+	}
+	if cfg.MetricsAddr != "" && !isDemo {
+		if metricsLn, err = listen(cfg.MetricsAddr, "--metrics-addr"); err != nil {
+			ln.Close()
+			if httpLn != nil {
+				httpLn.Close()
+			}
 			return err
 		}
 	}
@@ -158,6 +167,9 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		ln.Close()
 		if httpLn != nil {
 			httpLn.Close()
+		}
+		if metricsLn != nil {
+			metricsLn.Close()
 		}
 	}
 	if isDemo {
@@ -189,6 +201,9 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		closeAll()
 		return err
 	}
+	if metricsLn != nil {
+		defer startMetrics(metricsLn, srv.MetricsHandler(), cfg.MetricsToken, log)()
+	}
 	s := &serving.Server{
 		// Always, so that serving.ClientIP is the one way to learn the
 		// client's address; with no trusted proxies it is the TCP peer.
@@ -206,6 +221,9 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		if httpLn != nil {
 			attrs = append(attrs, "http_addr", httpLn.Addr().String())
 		}
+	}
+	if metricsLn != nil {
+		attrs = append(attrs, "metrics_addr", metricsLn.Addr().String(), "metrics_token", cfg.MetricsToken != "")
 	}
 	if n := len(cfg.Proxies()); n > 0 {
 		attrs = append(attrs, "trusted_proxies", n)

@@ -63,6 +63,14 @@ type Config struct {
 	HTTPAddr       string
 	TrustedProxies string // comma-separated IPs and CIDR blocks
 
+	// MetricsAddr is where /metrics is served, on a listener of its own
+	// ("" turns it off): never on the public address, since the metrics
+	// show the shop's activity. MetricsToken, when set, is the bearer
+	// token that listener requires; an address beyond the loopback
+	// interface needs one.
+	MetricsAddr  string
+	MetricsToken string
+
 	envErrs []string // malformed STOREKEEP_* variables, reported by Validate
 
 	// Whether --addr and --http-addr were given (flag or environment):
@@ -95,6 +103,8 @@ func (c *Config) settings() []setting {
 		{flag: "acme-cache", env: "STOREKEEP_ACME_CACHE", def: "db", str: &c.ACMECache, help: "where ACME account and certificates are kept: db (shared by all instances) or a directory"},
 		{flag: "tls-cert", env: "STOREKEEP_TLS_CERT", def: "", str: &c.TLSCert, help: "PEM certificate chain file (instead of --tls-domains); re-read when it changes"},
 		{flag: "tls-key", env: "STOREKEEP_TLS_KEY", def: "", str: &c.TLSKey, help: "PEM private key file for --tls-cert"},
+		{flag: "metrics-addr", env: "STOREKEEP_METRICS_ADDR", def: "", str: &c.MetricsAddr, help: "host:port of a separate listener serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9090; empty: off (never on --addr)"},
+		{flag: "metrics-token", env: "STOREKEEP_METRICS_TOKEN", def: "", str: &c.MetricsToken, secret: true, help: "bearer token the metrics listener requires (Authorization: Bearer TOKEN); needed when --metrics-addr is not a loopback address"},
 		{flag: "trusted-proxies", env: "STOREKEEP_TRUSTED_PROXIES", def: "", str: &c.TrustedProxies, help: "comma-separated IPs and CIDR blocks of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed"},
 		{flag: "db", env: "STOREKEEP_DB", def: "", str: &c.DB, help: "database: a SQLite file path, or a postgres:// URL (default: storekeep.db in the data directory)"},
 		{flag: "data-dir", env: "STOREKEEP_DATA_DIR", def: ".", str: &c.DataDir, help: "directory for the SQLite database and other files"},
@@ -232,6 +242,32 @@ func (c *Config) Validate() error {
 	}
 	if c.SMTPPort < 1 || c.SMTPPort > 65535 {
 		return fmt.Errorf("--smtp-port %d: use a port from 1 to 65535", c.SMTPPort)
+	}
+	return c.validateMetrics()
+}
+
+// validateMetrics checks --metrics-addr and --metrics-token: the metrics
+// listener is separate from the site's, and reachable from beyond the
+// machine only with a token.
+func (c *Config) validateMetrics() error {
+	if c.MetricsAddr == "" {
+		if c.MetricsToken != "" {
+			return errors.New("--metrics-token is set but --metrics-addr is empty: give the address to serve metrics on, e.g. 127.0.0.1:9090")
+		}
+		return nil
+	}
+	host, port, err := net.SplitHostPort(c.MetricsAddr)
+	if p, perr := strconv.Atoi(port); err != nil || perr != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("--metrics-addr %q is not host:port: use e.g. 127.0.0.1:9090, or leave it empty to serve no metrics", c.MetricsAddr)
+	}
+	if c.MetricsAddr == c.Addr || (c.HTTPAddr != "" && c.MetricsAddr == c.HTTPAddr) {
+		return fmt.Errorf("--metrics-addr %q is the site's address: metrics get a listener of their own, e.g. 127.0.0.1:9090", c.MetricsAddr)
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return errors.New("--metrics-token is shorter than 16 characters: use a random one, e.g. from 'openssl rand -hex 32'")
+	}
+	if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && host != "localhost" && c.MetricsToken == "" {
+		return fmt.Errorf("--metrics-addr %q is reachable beyond this machine: set --metrics-token (Prometheus sends it as a bearer token), or listen on 127.0.0.1", c.MetricsAddr)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -39,7 +40,9 @@ func TestMetrics(t *testing.T) {
 		s.get(t, "/products/mailguard")
 		s.get(t, "/products/secret-slug-xyz")
 		s.get(t, "/no/such/page?email=alice@example.com")
-		res, body := s.get(t, "/metrics")
+		rec := httptest.NewRecorder()
+		s.srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		res, body := rec.Result(), rec.Body.String()
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("status %d", res.StatusCode)
 		}
@@ -61,6 +64,11 @@ func TestMetrics(t *testing.T) {
 			if !strings.Contains(m, "GET /") && m != `route="unmatched"` {
 				t.Errorf("unexpected route label %s", m)
 			}
+		}
+		// Not on the site's address: cmd/storekeep serves MetricsHandler
+		// on a listener of its own (--metrics-addr).
+		if res, _ := s.get(t, "/metrics"); res.StatusCode != http.StatusNotFound {
+			t.Fatalf("public /metrics: status %d, want 404", res.StatusCode)
 		}
 	})
 }

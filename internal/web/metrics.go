@@ -65,8 +65,7 @@ func (m *metrics) observe(route string, status int, elapsed time.Duration) {
 	m.duration.WithLabelValues(route, code).Observe(elapsed.Seconds())
 }
 
-// serveMetrics exposes the metrics in the Prometheus text format.
-func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
-	s.metrics.handler.ServeHTTP(w, r)
-	return nil
-}
+// MetricsHandler serves the metrics in the Prometheus text format. The
+// site's handler does not: the metrics show the shop's activity, so
+// cmd/storekeep serves them on a listener of their own (--metrics-addr).
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler }

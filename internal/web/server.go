@@ -170,7 +170,6 @@ func (s *Server) routes() {
 	s.handle("GET /cookies", s.cookiePolicy)
 	s.handle("GET /static/{file}", s.static)
 	s.handle("GET /healthz", s.healthz)
-	s.handle("GET /metrics", s.serveMetrics)
 	s.staffRoutes()
 	s.customerRoutes() // customer accounts: customer_*.go
 	s.mailRoutes()     // outbox console and the demo's mail viewer: mail_*.go
