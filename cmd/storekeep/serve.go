@@ -33,7 +33,7 @@ variables. 'storekeep config' prints the effective configuration.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := cfg.Validate(); err != nil {
-				return usageError{cmd: "serve", err: err}
+				return usageError{err: err}
 			}
 			return run(c.Context(), &cfg, false, c.OutOrStdout())
 		},
@@ -71,7 +71,7 @@ temporary directory that is removed on exit; with --dir it is kept and reused.`,
 			cfg.DataDir = dir
 			cfg.DB = filepath.Join(dir, "demo.db")
 			if err := cfg.Validate(); err != nil {
-				return usageError{cmd: "demo", err: err}
+				return usageError{err: err}
 			}
 			return run(c.Context(), &cfg, true, c.OutOrStdout())
 		},
@@ -92,6 +92,12 @@ func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*db.DB, 
 	if err != nil {
 		return nil, err
 	}
+	return migrateOnOpen(ctx, d, cfg, log)
+}
+
+// migrateOnOpen applies pending migrations to d when --migrate allows, or
+// refuses a database that needs them; it closes d when it fails.
+func migrateOnOpen(ctx context.Context, d *db.DB, cfg *config.Config, log *slog.Logger) (*db.DB, error) {
 	if cfg.AutoMigrate {
 		applied, err := d.Migrate(ctx)
 		if err != nil {

@@ -85,6 +85,7 @@ type Config struct {
 // and printing.
 type setting struct {
 	flag, env, help string
+	group           Group
 	secret          bool
 	str             *string
 	num             *int
@@ -95,46 +96,78 @@ type setting struct {
 
 func (c *Config) settings() []setting {
 	return []setting{
-		{flag: "addr", env: "STOREKEEP_ADDR", def: "127.0.0.1:8080", str: &c.Addr, set: &c.addrSet, help: "address to listen on (host:port; default :443 with TLS)"},
-		{flag: "http-addr", env: "STOREKEEP_HTTP_ADDR", def: "", str: &c.HTTPAddr, set: &c.httpAddrSet, help: "with TLS: plain-HTTP address that redirects to HTTPS and answers ACME challenges (default :80; empty disables)"},
-		{flag: "tls-domains", env: "STOREKEEP_TLS_DOMAINS", def: "", str: &c.TLSDomains, help: "comma-separated host names to get certificates for automatically (ACME), e.g. shop.example.com"},
-		{flag: "acme-email", env: "STOREKEEP_ACME_EMAIL", def: "", str: &c.ACMEEmail, help: "contact address for the certificate authority (optional)"},
-		{flag: "acme-directory", env: "STOREKEEP_ACME_DIRECTORY", def: DefaultACMEDirectory, str: &c.ACMEDirectory, help: "ACME directory URL of the certificate authority"},
-		{flag: "acme-cache", env: "STOREKEEP_ACME_CACHE", def: "db", str: &c.ACMECache, help: "where ACME account and certificates are kept: db (shared by all instances) or a directory"},
-		{flag: "tls-cert", env: "STOREKEEP_TLS_CERT", def: "", str: &c.TLSCert, help: "PEM certificate chain file (instead of --tls-domains); re-read when it changes"},
-		{flag: "tls-key", env: "STOREKEEP_TLS_KEY", def: "", str: &c.TLSKey, help: "PEM private key file for --tls-cert"},
-		{flag: "metrics-addr", env: "STOREKEEP_METRICS_ADDR", def: "", str: &c.MetricsAddr, help: "host:port of a separate listener serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9090; empty: off (never on --addr)"},
-		{flag: "metrics-token", env: "STOREKEEP_METRICS_TOKEN", def: "", str: &c.MetricsToken, secret: true, help: "bearer token the metrics listener requires (Authorization: Bearer TOKEN); needed when --metrics-addr is not a loopback address"},
-		{flag: "trusted-proxies", env: "STOREKEEP_TRUSTED_PROXIES", def: "", str: &c.TrustedProxies, help: "comma-separated IPs and CIDR blocks of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed"},
-		{flag: "db", env: "STOREKEEP_DB", def: "", str: &c.DB, help: "database: a SQLite file path, or a postgres:// URL (default: storekeep.db in the data directory)"},
-		{flag: "data-dir", env: "STOREKEEP_DATA_DIR", def: ".", str: &c.DataDir, help: "directory for the SQLite database and other files"},
-		{flag: "base-url", env: "STOREKEEP_BASE_URL", def: "", str: &c.BaseURL, help: "public URL of the site, e.g. https://shop.example.com (default: http://ADDR)"},
-		{flag: "log-format", env: "STOREKEEP_LOG_FORMAT", def: "text", str: &c.LogFormat, help: "log format: text or json"},
-		{flag: "log-level", env: "STOREKEEP_LOG_LEVEL", def: "info", str: &c.LogLevel, help: "log level: debug, info, warn or error"},
-		{flag: "migrate", env: "STOREKEEP_MIGRATE", def: "true", boolean: &c.AutoMigrate, help: "apply pending migrations at start-up"},
-		{flag: "smtp-host", env: "STOREKEEP_SMTP_HOST", def: "", str: &c.SMTPHost, help: "SMTP relay host for outgoing mail"},
-		{flag: "smtp-port", env: "STOREKEEP_SMTP_PORT", def: "587", num: &c.SMTPPort, help: "SMTP relay port"},
-		{flag: "smtp-username", env: "STOREKEEP_SMTP_USERNAME", def: "", str: &c.SMTPUsername, help: "SMTP user name"},
-		{flag: "smtp-password", env: "STOREKEEP_SMTP_PASSWORD", def: "", str: &c.SMTPPassword, secret: true, help: "SMTP password (prefer the environment variable: flags show up in process lists)"},
-		{flag: "smtp-from", env: "STOREKEEP_SMTP_FROM", def: "", str: &c.SMTPFrom, help: "sender address of outgoing mail"},
-		{flag: "inbound-smtp-addr", env: "STOREKEEP_INBOUND_SMTP_ADDR", def: "", str: &c.InboundSMTPAddr, help: "host:port (loopback or private) where mail to the privacy address is received as privacy requests; empty: off (see docs/inbound-mail.md)"},
-		{flag: "stripe-secret-key", env: "STOREKEEP_STRIPE_SECRET_KEY", def: "", str: &c.StripeSecretKey, secret: true, help: "Stripe secret API key; enables card payments through Stripe Checkout"},
-		{flag: "stripe-webhook-secret", env: "STOREKEEP_STRIPE_WEBHOOK_SECRET", def: "", str: &c.StripeWebhookSecret, secret: true, help: "signing secret of the Stripe webhook endpoint (BASE_URL/webhooks/stripe)"},
-		{flag: "stripe-api-url", env: "STOREKEEP_STRIPE_API_URL", def: "", str: &c.StripeAPIURL, help: "Stripe API address; only for testing against stripe-mock"},
-		{flag: "manual-payments", env: "STOREKEEP_MANUAL_PAYMENTS", def: "false", boolean: &c.ManualPayments, help: "offer payment by invoice and bank transfer"},
-		{flag: "payment-instructions", env: "STOREKEEP_PAYMENT_INSTRUCTIONS", def: "", str: &c.PaymentInstructions, help: "bank details printed on invoices for payment by transfer"},
+		{flag: "addr", group: Server, env: "STOREKEEP_ADDR", def: "127.0.0.1:8080", str: &c.Addr, set: &c.addrSet, help: "address to listen on (host:port; default :443 with TLS)"},
+		{flag: "http-addr", group: Server, env: "STOREKEEP_HTTP_ADDR", def: "", str: &c.HTTPAddr, set: &c.httpAddrSet, help: "with TLS: plain-HTTP address that redirects to HTTPS and answers ACME challenges (default :80; empty disables)"},
+		{flag: "tls-domains", group: Server, env: "STOREKEEP_TLS_DOMAINS", def: "", str: &c.TLSDomains, help: "comma-separated host names to get certificates for automatically (ACME), e.g. shop.example.com"},
+		{flag: "acme-email", group: Server, env: "STOREKEEP_ACME_EMAIL", def: "", str: &c.ACMEEmail, help: "contact address for the certificate authority (optional)"},
+		{flag: "acme-directory", group: Server, env: "STOREKEEP_ACME_DIRECTORY", def: DefaultACMEDirectory, str: &c.ACMEDirectory, help: "ACME directory URL of the certificate authority"},
+		{flag: "acme-cache", group: Server, env: "STOREKEEP_ACME_CACHE", def: "db", str: &c.ACMECache, help: "where ACME account and certificates are kept: db (shared by all instances) or a directory"},
+		{flag: "tls-cert", group: Server, env: "STOREKEEP_TLS_CERT", def: "", str: &c.TLSCert, help: "PEM certificate chain file (instead of --tls-domains); re-read when it changes"},
+		{flag: "tls-key", group: Server, env: "STOREKEEP_TLS_KEY", def: "", str: &c.TLSKey, help: "PEM private key file for --tls-cert"},
+		{flag: "metrics-addr", group: Server, env: "STOREKEEP_METRICS_ADDR", def: "", str: &c.MetricsAddr, help: "host:port of a separate listener serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9090; empty: off (never on --addr)"},
+		{flag: "metrics-token", group: Server, env: "STOREKEEP_METRICS_TOKEN", def: "", str: &c.MetricsToken, secret: true, help: "bearer token the metrics listener requires (Authorization: Bearer TOKEN); needed when --metrics-addr is not a loopback address"},
+		{flag: "trusted-proxies", group: Server, env: "STOREKEEP_TRUSTED_PROXIES", def: "", str: &c.TrustedProxies, help: "comma-separated IPs and CIDR blocks of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed"},
+		{flag: "db", group: DB, env: "STOREKEEP_DB", def: "", str: &c.DB, help: "database: a SQLite file path, or a postgres:// URL (default: storekeep.db in the data directory)"},
+		{flag: "data-dir", group: DB, env: "STOREKEEP_DATA_DIR", def: ".", str: &c.DataDir, help: "directory for the SQLite database and other files"},
+		{flag: "base-url", group: Site, env: "STOREKEEP_BASE_URL", def: "", str: &c.BaseURL, help: "public URL of the site, e.g. https://shop.example.com (default: http://ADDR)"},
+		{flag: "log-format", group: Log, env: "STOREKEEP_LOG_FORMAT", def: "text", str: &c.LogFormat, help: "log format: text or json"},
+		{flag: "log-level", group: Log, env: "STOREKEEP_LOG_LEVEL", def: "info", str: &c.LogLevel, help: "log level: debug, info, warn or error"},
+		{flag: "migrate", group: Server, env: "STOREKEEP_MIGRATE", def: "true", boolean: &c.AutoMigrate, help: "apply pending migrations at start-up"},
+		{flag: "smtp-host", group: Server, env: "STOREKEEP_SMTP_HOST", def: "", str: &c.SMTPHost, help: "SMTP relay host for outgoing mail"},
+		{flag: "smtp-port", group: Server, env: "STOREKEEP_SMTP_PORT", def: "587", num: &c.SMTPPort, help: "SMTP relay port"},
+		{flag: "smtp-username", group: Server, env: "STOREKEEP_SMTP_USERNAME", def: "", str: &c.SMTPUsername, help: "SMTP user name"},
+		{flag: "smtp-password", group: Server, env: "STOREKEEP_SMTP_PASSWORD", def: "", str: &c.SMTPPassword, secret: true, help: "SMTP password (prefer the environment variable: flags show up in process lists)"},
+		{flag: "smtp-from", group: Server, env: "STOREKEEP_SMTP_FROM", def: "", str: &c.SMTPFrom, help: "sender address of outgoing mail"},
+		{flag: "inbound-smtp-addr", group: Server, env: "STOREKEEP_INBOUND_SMTP_ADDR", def: "", str: &c.InboundSMTPAddr, help: "host:port (loopback or private) where mail to the privacy address is received as privacy requests; empty: off (see docs/inbound-mail.md)"},
+		{flag: "stripe-secret-key", group: Stripe, env: "STOREKEEP_STRIPE_SECRET_KEY", def: "", str: &c.StripeSecretKey, secret: true, help: "Stripe secret API key; enables card payments through Stripe Checkout"},
+		{flag: "stripe-webhook-secret", group: Stripe, env: "STOREKEEP_STRIPE_WEBHOOK_SECRET", def: "", str: &c.StripeWebhookSecret, secret: true, help: "signing secret of the Stripe webhook endpoint (BASE_URL/webhooks/stripe)"},
+		{flag: "stripe-api-url", group: Stripe, env: "STOREKEEP_STRIPE_API_URL", def: "", str: &c.StripeAPIURL, help: "Stripe API address; only for testing against stripe-mock"},
+		{flag: "manual-payments", group: Server, env: "STOREKEEP_MANUAL_PAYMENTS", def: "false", boolean: &c.ManualPayments, help: "offer payment by invoice and bank transfer"},
+		{flag: "payment-instructions", group: Server, env: "STOREKEEP_PAYMENT_INSTRUCTIONS", def: "", str: &c.PaymentInstructions, help: "bank details printed on invoices for payment by transfer"},
 	}
 }
 
-// Bind registers the flags on fs. Each flag's default is its environment
-// variable when set, otherwise the built-in default; a malformed variable is
-// reported by Validate.
-func (c *Config) Bind(fs *pflag.FlagSet) {
+// Group is a set of settings that commands take together, so each
+// command offers the flags it uses and no others.
+type Group uint
+
+const (
+	// DB is --db and --data-dir.
+	DB Group = 1 << iota
+	// Log is --log-format and --log-level.
+	Log
+	// Site is --base-url, for commands that print links to the site.
+	Site
+	// Stripe is the Stripe keys and API address.
+	Stripe
+	// Server is everything else serve uses: listeners, TLS, SMTP,
+	// payments, migrations at start-up.
+	Server
+
+	// All is every group: serve, migrate and config.
+	All = DB | Log | Site | Stripe | Server
+)
+
+// Bind registers every setting as a flag on fs. Each flag's default is its
+// environment variable when set, otherwise the built-in default; a
+// malformed variable is reported by Validate.
+func (c *Config) Bind(fs *pflag.FlagSet) { c.BindGroups(fs, All) }
+
+// BindGroups registers the flags of the given groups on fs. The settings
+// of other groups get no flag but still take their environment variable,
+// or the built-in default, so Validate sees the same configuration serve
+// would.
+func (c *Config) BindGroups(fs *pflag.FlagSet, groups Group) {
 	for _, s := range c.settings() {
 		def := s.def
 		v, fromEnv := os.LookupEnv(s.env)
 		if fromEnv {
 			def = v
+		}
+		fs := fs
+		if s.group&groups == 0 {
+			// No flag: a throw-away set parses the value as the flag would.
+			fs = pflag.NewFlagSet("", pflag.ContinueOnError)
 		}
 		help := s.help + " [" + s.env + "]"
 		switch {
