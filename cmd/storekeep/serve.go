@@ -293,3 +293,12 @@ func (h quietHandshakes) Handle(ctx context.Context, r slog.Record) error {
 	}
 	return h.Handler.Handle(ctx, r)
 }
+
+// WithAttrs and WithGroup keep the wrapper on derived loggers.
+func (h quietHandshakes) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return quietHandshakes{h.Handler.WithAttrs(attrs)}
+}
+
+func (h quietHandshakes) WithGroup(name string) slog.Handler {
+	return quietHandshakes{h.Handler.WithGroup(name)}
+}
