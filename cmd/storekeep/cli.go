@@ -69,11 +69,11 @@ func openExistingDB(ctx context.Context, cfg *config.Config) (*db.DB, error) {
 	}
 	tables, err := d.Schema(ctx)
 	if err != nil {
-		d.Close()
+		_ = d.Close()
 		return nil, err
 	}
 	if len(tables) == 0 {
-		d.Close()
+		_ = d.Close()
 		return nil, usageError{err: fmt.Errorf("%s holds no Storekeep data: give the existing database with --db (or STOREKEEP_DB) or --data-dir, or create it with 'storekeep migrate'", d)}
 	}
 	// An existing database of an older version is brought up to date, as

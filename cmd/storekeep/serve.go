@@ -175,7 +175,7 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 			httpLn.Close()
 		}
 		if metricsLn != nil {
-			metricsLn.Close()
+			_ = metricsLn.Close()
 		}
 	}
 	if isDemo {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/mail"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -254,7 +253,7 @@ func (w *Worker) runBatch(ctx context.Context) (n, sent int, err error) {
 // heartbeat renews the lease of a claimed batch until stopped.
 type heartbeat struct {
 	w    *Worker
-	ids  []any // the batch's outbox ids, as query arguments
+	ids  []int64 // the batch's outbox ids
 	done chan struct{}
 	exit chan struct{}
 	once sync.Once
@@ -302,29 +301,24 @@ func (h *heartbeat) renew(ctx context.Context) (int, error) {
 	end := now.Add(w.lease())
 	ctx, cancel := context.WithTimeout(ctx, w.renewEvery())
 	defer cancel()
-	args := append([]any{end, w.ID}, h.ids...)
-	in := make([]string, len(h.ids))
-	for i := range h.ids {
-		in[i] = fmt.Sprintf("$%d", i+3)
-	}
 	held := map[int64]bool{}
+	// One statement per message (a batch is at most Batch of them, every
+	// Lease/3), in one transaction: fixed query text, no list to build.
 	err := w.DB.Tx(ctx, func(tx *sql.Tx) error {
 		clear(held)
-		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET locked_until = $1
-			WHERE locked_by = $2 AND sent_at IS NULL AND locked_until IS NOT NULL AND id IN (`+strings.Join(in, ", ")+`)
-			RETURNING id`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
+		for _, id := range h.ids {
+			res, err := tx.ExecContext(ctx, `UPDATE outbox SET locked_until = $1
+				WHERE id = $2 AND locked_by = $3 AND sent_at IS NULL AND locked_until IS NOT NULL`, end, id, w.ID)
+			if err != nil {
 				return err
 			}
-			held[id] = true
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 1 {
+				held[id] = true
+			}
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		w.log().LogAttrs(ctx, slog.LevelWarn, "mail: renew the lease of claimed messages", slog.String("error", err.Error()))
