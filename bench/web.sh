@@ -7,9 +7,17 @@
 # answer, then runs wrk against:
 #
 #   baseline /                      (bench/baseline: static bytes, no stack)
-#   storekeep /                     (home page: catalog query + templates)
-#   storekeep /products/quillguard  (product page: editions, prices, markdown)
+#   storekeep /                     (home page)
+#   storekeep /products/quillguard  (product page, 2.8 times the bytes)
+#   storekeep /pricing              (price comparison)
+#   storekeep /privacy              (privacy policy, derived from the inventory)
+#   storekeep /products/quillguard  with Accept-Encoding: gzip, as browsers send
 #   baseline /                      (again, to see how much the machine drifted)
+#
+# Public pages come from storekeep's page cache after the warm-up (see
+# internal/web/site/cache.go): the figures are the whole stack (router,
+# middleware, request log, metrics, the content-version check) around a
+# cached page.
 #
 # and prints req/s, latency p50/p99 and each page's req/s as a ratio of the
 # mean of the two baseline runs. Shared machines are noisy: compare ratios
@@ -91,8 +99,9 @@ printf '   page sizes: baseline / %s bytes, storekeep / %s bytes, storekeep /pro
 declare -A results
 measure() {
 	local name=$1 url=$2 out
-	wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
-	out=$(wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$DURATION" --latency -s bench/report.lua "$url")
+	shift 2
+	wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$WARMUP" "$@" "$url" >/dev/null
+	out=$(wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"$DURATION" --latency -s bench/report.lua "$@" "$url")
 	results[$name]=$(grep '^RESULT ' <<<"$out" | sed 's/^RESULT //')
 	if [[ -z ${results[$name]} ]]; then
 		echo "web.sh: no RESULT line from wrk for $url:" >&2
@@ -109,6 +118,9 @@ echo "== measuring"
 measure baseline-1 "$base/"
 measure home "$sk/"
 measure product "$sk/products/quillguard"
+measure pricing "$sk/pricing"
+measure privacy "$sk/privacy"
+measure product-gzip "$sk/products/quillguard" -H "Accept-Encoding: gzip"
 measure baseline-2 "$base/"
 
 base_rps=$(awk -v a="$(field baseline-1 rps)" -v b="$(field baseline-2 rps)" 'BEGIN { printf "%.1f", (a + b) / 2 }')
@@ -126,10 +138,13 @@ row() {
 row baseline-1 "baseline / (before)"
 row home "storekeep /"
 row product "storekeep /products/quillguard"
+row pricing "storekeep /pricing"
+row privacy "storekeep /privacy"
+row product-gzip "storekeep /products/quillguard gzip"
 row baseline-2 "baseline / (after)"
 
 errors=0
-for name in baseline-1 home product baseline-2; do
+for name in baseline-1 home product pricing privacy product-gzip baseline-2; do
 	errors=$((errors + $(field "$name" errors)))
 done
 if ((errors > 0)); then

@@ -130,7 +130,7 @@ func measure(pgURL string, customers, rows, samples int) (exp, era []time.Durati
 			exp = append(exp, time.Since(t))
 			continue
 		}
-		if _, err := privacy.Erase(ctx, d, privacy.Declared, ref, now, false); err != nil {
+		if _, err := privacy.Erase(ctx, d, privacy.Declared, privacy.EraseRequest{Subject: ref}, nil, now); err != nil {
 			return nil, nil, err
 		}
 		era = append(era, time.Since(t))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/requests"
 )
@@ -31,6 +32,10 @@ var periodicJobs = []periodicJob{
 		// Sends at most once a day per owner (a dedup key per day); hourly
 		// runs make it go out soon after a new day starts.
 		_, err := requests.SendDigest(ctx, d, now)
+		return err
+	}},
+	{name: "expire unpaid orders", every: time.Hour, run: func(ctx context.Context, d *db.DB, now time.Time) error {
+		_, err := orders.ExpirePending(ctx, d, orders.DefaultExpiry, now)
 		return err
 	}},
 }

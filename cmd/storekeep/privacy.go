@@ -19,7 +19,6 @@ import (
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/emailaddr"
-	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/staff"
@@ -174,44 +173,20 @@ func eraseCommand() *cobra.Command {
 			} else if !errors.Is(err, customers.ErrNotFound) {
 				return err
 			}
-			clk := clock.System{}
-			rep, err := privacy.Erase(ctx, d, privacy.Declared, ref, clk.Now(), dryRun)
+			cp, err := newPayments(cfg, false, clock.System{})
 			if err != nil {
 				return err
 			}
-			out := c.OutOrStdout()
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			verb := "ERASED"
-			if dryRun {
-				verb = "WOULD BE"
-			}
-			fmt.Fprintf(tw, "TABLE\tROWS\t%s\tKEPT UNDER LEGAL HOLD\n", verb)
-			for _, s := range rep.Steps {
-				kept := "-"
-				if len(s.Held) > 0 {
-					kept = fmt.Sprintf("%s until %s (%s)", strings.Join(s.Held, ", "), s.HeldUntil.Format("2006-01-02"), s.HeldWhy)
-				}
-				what := s.Action
-				if len(s.Blanked) > 0 {
-					what += ": " + strings.Join(s.Blanked, ", ")
-				}
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", s.Table, s.Rows, what, kept)
-			}
-			if err := tw.Flush(); err != nil {
+			procs, err := cp.Processors()
+			if err != nil {
 				return err
 			}
-			if dryRun {
-				fmt.Fprintln(out, "Dry run: nothing was changed.")
-				return nil
-			}
-			if err := d.Tx(ctx, func(tx *sql.Tx) error {
-				_, err := audit.Append(ctx, tx, audit.Entry{At: clk.Now(), ActorType: audit.ActorSystem, Action: "privacy.erased",
-					SubjectType: "customer", SubjectID: fmt.Sprint(ref.ID), Detail: "command line"})
-				return err
-			}); err != nil {
+			rep, err := privacy.Erase(ctx, d, privacy.Declared, privacy.EraseRequest{Subject: ref, DryRun: dryRun,
+				By: audit.Entry{ActorType: audit.ActorSystem, Detail: "command line"}}, procs, clock.System{}.Now())
+			if err != nil {
 				return err
 			}
-			return tellProcessors(ctx, cfg, rep, out)
+			return printErasure(c.OutOrStdout(), rep)
 		})
 	c.Flags().StringVar(&email, "email", "", "the customer's email address")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "print what erasure would do, per table, and change nothing")
@@ -219,31 +194,52 @@ func eraseCommand() *cobra.Command {
 	return c
 }
 
-// tellProcessors asks processors to erase the references erasure found
-// (Stripe customers) and lists what staff must do by hand.
-func tellProcessors(ctx context.Context, cfg *config.Config, rep privacy.ErasureReport, out io.Writer) error {
-	for _, id := range rep.Recipients {
-		if r, ok := privacy.Declared.Recipient(id); ok && id != "stripe" {
-			fmt.Fprintf(out, "Ask %s to erase its own records (such as delivery logs) of this person.\n", r.Name)
+// printErasure prints the report per table, then what the processors did
+// and what staff must still do by hand.
+func printErasure(out io.Writer, rep privacy.ErasureReport) error {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	verb := "ERASED"
+	if rep.DryRun {
+		verb = "WOULD BE"
+	}
+	fmt.Fprintf(tw, "TABLE\tROWS\t%s\tKEPT UNDER LEGAL HOLD\n", verb)
+	for _, s := range rep.Steps {
+		kept := "-"
+		if len(s.Held) > 0 {
+			kept = fmt.Sprintf("%s until %s (%s)", strings.Join(s.Held, ", "), s.HeldUntil.Format("2006-01-02"), s.HeldWhy)
 		}
+		what := s.Action
+		if len(s.Blanked) > 0 {
+			what += ": " + strings.Join(s.Blanked, ", ")
+		}
+		table := s.Table
+		if s.NotHeld {
+			table += " (not invoiced)"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", table, s.Rows, what, kept)
 	}
-	refs := rep.ProcessorRefs["stripe"]
-	if len(refs) == 0 {
-		return nil
-	}
-	if cfg.StripeSecretKey == "" {
-		fmt.Fprintf(out, "Stripe holds customers %s: Stripe is not configured here, delete them in Stripe's dashboard.\n", strings.Join(refs, ", "))
-		return nil
-	}
-	st, err := payments.NewStripe(payments.StripeConfig{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret, Backend: cfg.StripeAPIURL})
-	if err != nil {
+	if err := tw.Flush(); err != nil {
 		return err
 	}
-	for _, ref := range refs {
-		if err := st.DeleteCustomer(ctx, ref); err != nil {
-			return fmt.Errorf("the data here is erased, but Stripe customer %s could not be deleted (%v): delete it in Stripe's dashboard", ref, err)
+	if rep.DryRun {
+		for _, p := range rep.Processors {
+			fmt.Fprintf(out, "Would ask %s to delete customer %s.\n", p.Name, p.Ref)
 		}
-		fmt.Fprintf(out, "Deleted Stripe customer %s.\n", ref)
+		fmt.Fprintln(out, "Dry run: nothing was changed.")
+		return nil
+	}
+	for _, p := range rep.Processors {
+		if p.Deleted {
+			fmt.Fprintf(out, "Deleted %s customer %s.\n", p.Name, p.Ref)
+		}
+	}
+	todo := rep.StaffToDo()
+	if len(todo) == 0 {
+		return nil
+	}
+	fmt.Fprintln(out, "The data here is erased. Still to do by hand:")
+	for _, line := range todo {
+		fmt.Fprintln(out, "  - "+line)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/storekeep/storekeep/internal/demo"
 	"github.com/storekeep/storekeep/internal/serving"
 	"github.com/storekeep/storekeep/internal/web"
+	"github.com/storekeep/storekeep/internal/web/app"
 )
 
 func serveCommand() *cobra.Command {
@@ -197,12 +198,12 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 	}
 	defer stopInbound()
 	defer startPeriodic(ctx, d, clk, log, wakeMail)()
-	opts := web.Options{DB: d, Clock: clk, Logger: log, BaseURL: cfg.BaseURL, Demo: isDemo, Version: version(), MailQueued: wakeMail}
+	opts := app.Options{Options: web.Options{DB: d, Clock: clk, Logger: log, BaseURL: cfg.BaseURL, Demo: isDemo, Version: version(), MailQueued: wakeMail}}
 	if err := paymentOptions(cfg, isDemo, clk, &opts); err != nil {
 		closeAll()
 		return err
 	}
-	srv, err := web.New(opts)
+	srv, err := app.New(opts)
 	if err != nil {
 		closeAll()
 		return err

@@ -47,6 +47,40 @@ type Entry struct {
 	Hash        string
 }
 
+// Actor is who did what an entry records: a member of staff, a customer
+// or the system (the command line, periodic work), and the network they
+// acted from. Build one with Staff, Customer or System and put it on an
+// entry with Entry.By:
+//
+//	audit.Append(ctx, tx, audit.Entry{At: now, Action: "staff.created",
+//		SubjectType: "staff", SubjectID: id}.By(audit.Staff(sess.ID).From(net)))
+type Actor struct {
+	Type string // ActorStaff, ActorCustomer or ActorSystem
+	ID   int64  // 0 for the system
+	Net  string // see Network; "" when there is none
+}
+
+// Staff is the member of staff with account id.
+func Staff(id int64) Actor { return Actor{Type: ActorStaff, ID: id} }
+
+// Customer is the customer with account id.
+func Customer(id int64) Actor { return Actor{Type: ActorCustomer, ID: id} }
+
+// System is Storekeep itself: the command line and periodic work.
+func System() Actor { return Actor{Type: ActorSystem} }
+
+// From returns a with the network it acted from (see Network).
+func (a Actor) From(net string) Actor {
+	a.Net = net
+	return a
+}
+
+// By returns e recorded as done by a: its actor type, ID and network.
+func (e Entry) By(a Actor) Entry {
+	e.ActorType, e.ActorID, e.SourceNet = a.Type, a.ID, a.Net
+	return e
+}
+
 // Network reduces an address to its network (IPv4 /24, IPv6 /48): enough to
 // tell an office from an unexpected country, without recording the
 // person's exact address.
@@ -216,7 +250,7 @@ func List(ctx context.Context, q db.Querier, f Filter) ([]Entry, error) {
 		arg("actor_id = ?", f.ActorID)
 	}
 	if f.Action != "" {
-		arg(`action LIKE ? ESCAPE '\'`, escapeLike(f.Action)+"%")
+		arg(`action LIKE ? ESCAPE '\'`, db.EscapeLike(f.Action)+"%")
 	}
 	if f.SubjectType != "" {
 		arg("subject_type = ?", f.SubjectType)
@@ -257,11 +291,6 @@ func List(ctx context.Context, q db.Querier, f Filter) ([]Entry, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-// escapeLike makes s match literally in a LIKE pattern with ESCAPE '\'.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
 }
 
 // IsBroken reports whether err says the chain does not hold.

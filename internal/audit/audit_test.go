@@ -154,3 +154,36 @@ func TestNetwork(t *testing.T) {
 		t.Error("invalid address gave a network")
 	}
 }
+
+// TestEntryBy: an entry recorded by an actor carries its type, ID and
+// network, and the chain covers them.
+func TestEntryBy(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		for _, a := range []audit.Actor{audit.Staff(7).From("192.0.2.0/24"), audit.Customer(9), audit.System()} {
+			if err := audit.Record(ctx, d, audit.Entry{At: t0, Action: "test.by", SubjectType: "thing", SubjectID: "1"}.By(a)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := audit.List(ctx, d, audit.Filter{Action: "test."})
+		if err != nil || len(got) != 3 {
+			t.Fatalf("List = %v, %v", got, err)
+		}
+		want := []struct {
+			typ string
+			id  int64
+			net string
+		}{{audit.ActorSystem, 0, ""}, {audit.ActorCustomer, 9, ""}, {audit.ActorStaff, 7, "192.0.2.0/24"}}
+		for i, w := range want {
+			if got[i].ActorType != w.typ || got[i].ActorID != w.id || got[i].SourceNet != w.net {
+				t.Errorf("entry %d = %s %d %q, want %s %d %q", i, got[i].ActorType, got[i].ActorID, got[i].SourceNet, w.typ, w.id, w.net)
+			}
+		}
+		if n, err := audit.Verify(ctx, d, nil); err != nil || n != 3 {
+			t.Fatalf("Verify = %d, %v", n, err)
+		}
+		if err := audit.Record(ctx, d, audit.Entry{At: t0, Action: "test.nobody"}.By(audit.Actor{})); err == nil {
+			t.Fatal("an entry without an actor was appended")
+		}
+	})
+}

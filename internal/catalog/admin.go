@@ -3,7 +3,6 @@ package catalog
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -26,7 +25,7 @@ type ProductChange struct {
 // UpdateProduct changes a product's texts and whether it is on sale.
 func UpdateProduct(ctx context.Context, tx *sql.Tx, id int64, c ProductChange, now time.Time) error {
 	if strings.TrimSpace(c.Name) == "" || len(c.Name) > 200 || len(c.Tagline) > 300 || len(c.Description) > 20000 {
-		return errors.New("a product needs a name (at most 200 characters), a tagline of at most 300 and a description of at most 20,000")
+		return invalidf("a product needs a name (at most 200 characters), a tagline of at most 300 and a description of at most 20,000")
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE products SET name = $1, tagline = $2, description = $3, active = $4, updated_at = $5 WHERE id = $6`,
 		strings.TrimSpace(c.Name), strings.TrimSpace(c.Tagline), c.Description, c.Active, now, id)
@@ -43,7 +42,7 @@ type EditionChange struct {
 // UpdateEdition changes an edition's texts and whether it is on sale.
 func UpdateEdition(ctx context.Context, tx *sql.Tx, id int64, c EditionChange, now time.Time) error {
 	if strings.TrimSpace(c.Name) == "" || len(c.Name) > 200 || len(c.Summary) > 500 || len(c.Features) > 50 {
-		return errors.New("an edition needs a name (at most 200 characters), a summary of at most 500 and at most 50 features")
+		return invalidf("an edition needs a name (at most 200 characters), a summary of at most 500 and at most 50 features")
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE editions SET name = $1, summary = $2, features = $3, active = $4, updated_at = $5 WHERE id = $6`,
 		strings.TrimSpace(c.Name), strings.TrimSpace(c.Summary), strings.Join(c.Features, "\n"), c.Active, now, id)
@@ -60,8 +59,11 @@ func AddEdition(ctx context.Context, tx *sql.Tx, productID int64, e NewEdition, 
 	err := tx.QueryRowContext(ctx, `INSERT INTO editions (product_id, slug, name, summary, features, active, position, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $7) RETURNING id`,
 		productID, e.Slug, e.Name, e.Summary, strings.Join(e.Features, "\n"), e.Position, now).Scan(&id)
+	if db.IsUniqueViolation(err) {
+		return 0, ErrExists.Withf("this product has an edition %q already; choose another slug", e.Slug)
+	}
 	if err != nil {
-		return 0, fmt.Errorf("add edition %s (is the slug taken?): %w", e.Slug, err)
+		return 0, fmt.Errorf("add edition %s: %w", e.Slug, err)
 	}
 	return id, nil
 }
@@ -74,17 +76,14 @@ func AddPrice(ctx context.Context, tx *sql.Tx, editionID int64, p Price, now tim
 	if err := np.validate(); err != nil {
 		return 0, err
 	}
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM prices WHERE edition_id = $1 AND currency = $2 AND billing = $3`,
-		editionID, p.Currency, string(p.Billing)).Scan(&n); err != nil {
-		return 0, fmt.Errorf("add price: %w", err)
-	}
-	if n > 0 {
-		return 0, fmt.Errorf("this edition has a %s %s price already; change its amount instead", p.Currency, p.Billing)
-	}
+	// The unique (edition, currency, billing) decides, also between two
+	// staff adding the same price at once.
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO prices (edition_id, currency, amount_minor, billing, active, created_at) VALUES ($1, $2, $3, $4, TRUE, $5) RETURNING id`,
 		editionID, p.Currency, p.AmountMinor, string(p.Billing), now).Scan(&id)
+	if db.IsUniqueViolation(err) {
+		return 0, ErrExists.Withf("this edition has a %s %s price already; change its amount instead", p.Currency, p.Billing)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("add price: %w", err)
 	}
@@ -95,7 +94,7 @@ func AddPrice(ctx context.Context, tx *sql.Tx, editionID int64, p Price, now tim
 // unaffected: they copied the amount.
 func SetPriceAmount(ctx context.Context, tx *sql.Tx, id, amountMinor int64) error {
 	if amountMinor < 0 || amountMinor > 100_000_000_00 {
-		return errors.New("enter an amount between 0 and 100,000,000")
+		return invalidf("enter an amount between 0 and 100,000,000")
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE prices SET amount_minor = $1 WHERE id = $2`, amountMinor, id)
 	return oneRow(res, err, "change price")

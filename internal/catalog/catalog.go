@@ -6,17 +6,27 @@ package catalog
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/refuse"
 )
 
-// ErrNotFound is returned when no active product has the requested slug.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned when no active product has the requested slug,
+// and when the entry staff edit does not exist.
+var ErrNotFound = refuse.New(refuse.NotFound, "catalog_not_found", "not found")
+
+// ErrInvalid is the code of every refusal of catalog input; the message
+// says what is wrong (errors.Is(err, ErrInvalid) holds for all of them).
+var ErrInvalid = refuse.New(refuse.Invalid, "catalog_invalid", "the catalog entry is not valid")
+
+// ErrExists is refused for a slug or price that exists already.
+var ErrExists = refuse.New(refuse.Conflict, "catalog_exists", "this catalog entry exists already")
+
+func invalidf(format string, args ...any) error { return ErrInvalid.Withf(format, args...) }
 
 // Billing says whether a price is paid once or every year.
 type Billing string
@@ -275,32 +285,32 @@ var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
 
 func (np NewProduct) validate() error {
 	if !ValidSlug(np.Slug) {
-		return fmt.Errorf("product slug %q is not valid: use lower-case letters, digits and dashes", np.Slug)
+		return invalidf("product slug %q is not valid: use lower-case letters, digits and dashes", np.Slug)
 	}
 	if strings.TrimSpace(np.Name) == "" {
-		return fmt.Errorf("product %s has no name", np.Slug)
+		return invalidf("product %s has no name", np.Slug)
 	}
 	seen := map[string]bool{}
 	for _, e := range np.Editions {
 		if !ValidSlug(e.Slug) {
-			return fmt.Errorf("edition slug %q is not valid: use lower-case letters, digits and dashes", e.Slug)
+			return invalidf("edition slug %q is not valid: use lower-case letters, digits and dashes", e.Slug)
 		}
 		if seen[e.Slug] {
-			return fmt.Errorf("edition slug %q is used twice in product %s", e.Slug, np.Slug)
+			return invalidf("edition slug %q is used twice in product %s", e.Slug, np.Slug)
 		}
 		seen[e.Slug] = true
 		if strings.TrimSpace(e.Name) == "" {
-			return fmt.Errorf("edition %s has no name", e.Slug)
+			return invalidf("edition %s has no name", e.Slug)
 		}
 		for _, p := range e.Prices {
 			if !currencyRE.MatchString(p.Currency) {
-				return fmt.Errorf("edition %s: currency %q is not an ISO 4217 code such as EUR", e.Slug, p.Currency)
+				return invalidf("edition %s: currency %q is not an ISO 4217 code such as EUR", e.Slug, p.Currency)
 			}
 			if p.AmountMinor < 0 {
-				return fmt.Errorf("edition %s: a price cannot be negative", e.Slug)
+				return invalidf("edition %s: a price cannot be negative", e.Slug)
 			}
 			if p.Billing != OneTime && p.Billing != Yearly {
-				return fmt.Errorf("edition %s: billing %q must be one_time or yearly", e.Slug, p.Billing)
+				return invalidf("edition %s: billing %q must be one_time or yearly", e.Slug, p.Billing)
 			}
 		}
 	}

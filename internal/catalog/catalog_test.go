@@ -10,6 +10,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
 
@@ -119,4 +120,52 @@ func TestFormatMoney(t *testing.T) {
 	if !strings.Contains(catalog.Price{Billing: catalog.Yearly}.Per(), "year") {
 		t.Error("yearly price does not say per year")
 	}
+}
+
+// TestCatalogRefusals: staff input the catalog will not take is refused
+// (a refuse.Error saying what to do), duplicates included, which the
+// unique constraints decide on both databases.
+func TestCatalogRefusals(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		pid := create(t, d, sample("milter", 1))
+		var eid int64
+		if err := d.QueryRowContext(ctx, `SELECT id FROM editions WHERE product_id = $1 AND slug = 'pro'`, pid).Scan(&eid); err != nil {
+			t.Fatal(err)
+		}
+		in := func(fn func(tx *sql.Tx) error) error { return d.Tx(ctx, fn) }
+		for _, tc := range []struct {
+			name string
+			err  error
+			code error
+			kind refuse.Kind
+			msg  string
+		}{
+			{"duplicate edition", in(func(tx *sql.Tx) error {
+				_, err := catalog.AddEdition(ctx, tx, pid, catalog.NewEdition{Slug: "pro", Name: "Pro again"}, now)
+				return err
+			}), catalog.ErrExists, refuse.Conflict, `this product has an edition "pro" already`},
+			{"duplicate price", in(func(tx *sql.Tx) error {
+				_, err := catalog.AddPrice(ctx, tx, eid, catalog.Price{Currency: "EUR", AmountMinor: 1, Billing: catalog.Yearly}, now)
+				return err
+			}), catalog.ErrExists, refuse.Conflict, "this edition has a EUR yearly price already; change its amount instead"},
+			{"bad currency", in(func(tx *sql.Tx) error {
+				_, err := catalog.AddPrice(ctx, tx, eid, catalog.Price{Currency: "euro", AmountMinor: 1, Billing: catalog.Yearly}, now)
+				return err
+			}), catalog.ErrInvalid, refuse.Invalid, "is not an ISO 4217 code"},
+			{"bad amount", in(func(tx *sql.Tx) error { return catalog.SetPriceAmount(ctx, tx, 1, -1) }),
+				catalog.ErrInvalid, refuse.Invalid, "enter an amount between 0 and 100,000,000"},
+			{"nameless product", in(func(tx *sql.Tx) error {
+				return catalog.UpdateProduct(ctx, tx, pid, catalog.ProductChange{Name: " "}, now)
+			}), catalog.ErrInvalid, refuse.Invalid, "a product needs a name"},
+			{"missing product", in(func(tx *sql.Tx) error {
+				return catalog.UpdateProduct(ctx, tx, 9999, catalog.ProductChange{Name: "x"}, now)
+			}), catalog.ErrNotFound, refuse.NotFound, "not found"},
+		} {
+			rf, ok := refuse.As(tc.err)
+			if !ok || !errors.Is(tc.err, tc.code) || rf.Kind != tc.kind || !strings.Contains(rf.Msg, tc.msg) {
+				t.Errorf("%s: %v (%+v), want %v saying %q", tc.name, tc.err, rf, tc.code, tc.msg)
+			}
+		}
+	})
 }

@@ -20,20 +20,23 @@ import (
 
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/emailaddr"
+	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/token"
 )
 
-// Errors callers tell apart. None of the messages says whether an account
-// exists for an address.
+// Refusals callers tell apart (errors.Is matches by code). None of the
+// messages says whether an account exists for an address.
 var (
-	ErrNotFound     = errors.New("no such customer")
-	ErrInvalidToken = errors.New("this link is unknown, expired or used already; ask for a new one")
-	ErrNoSession    = errors.New("your session has ended; please sign in again")
+	ErrNotFound     = refuse.New(refuse.NotFound, "customer_not_found", "no such customer")
+	ErrInvalidToken = refuse.New(refuse.Gone, "customer_invalid_token", "this link is unknown, expired or used already; ask for a new one")
+	ErrNoSession    = refuse.New(refuse.Forbidden, "customer_no_session", "your session has ended; please sign in again")
 	// ErrEmailTaken is returned when confirming a change to an address
 	// another account has. Only the owner of that address (who opened the
 	// link) should be told.
-	ErrEmailTaken = errors.New("another account uses this email address")
-	ErrSameEmail  = errors.New("this is the account's email address already")
+	ErrEmailTaken = refuse.New(refuse.Conflict, "customer_email_taken", "another account uses this email address")
+	ErrSameEmail  = refuse.New(refuse.Invalid, "customer_same_email", "this is the account's email address already")
+	// ErrInvalidProfile is what a *ValidationError unwraps to.
+	ErrInvalidProfile = refuse.New(refuse.Invalid, "customer_invalid_profile", "the profile is not valid")
 )
 
 // Customer is a customer account.
@@ -131,11 +134,13 @@ func plausibleToken(raw string) bool { return raw != "" && len(raw) <= 100 }
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // Search finds customers whose address or name contains q (case-
-// insensitive), for staff helping a person; at most limit, newest first.
+// insensitive, for every alphabet: db.FoldCase), for staff helping a
+// person; at most limit, newest first. Addresses are stored lower-case
+// already. A search for a part of a name cannot use an index on either
+// database; it reads the table newest first and stops at limit.
 func Search(ctx context.Context, q db.Querier, text string, limit int) ([]Customer, error) {
-	pattern := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(text)) + "%"
 	rows, err := q.QueryContext(ctx, `SELECT `+customerColumns("")+` FROM customers
-		WHERE email LIKE $1 ESCAPE '\' OR lower(name) LIKE $1 ESCAPE '\' ORDER BY created_at DESC, id DESC LIMIT `+strconv.Itoa(limit), pattern)
+		WHERE email LIKE $1 ESCAPE '\' OR fold_case(name) LIKE $1 ESCAPE '\' ORDER BY created_at DESC, id DESC LIMIT `+strconv.Itoa(limit), db.ContainsPattern(text))
 	if err != nil {
 		return nil, fmt.Errorf("search customers: %w", err)
 	}

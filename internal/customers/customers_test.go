@@ -12,6 +12,7 @@ import (
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
 
@@ -403,8 +404,14 @@ func TestUpdateProfileSavesNothingInvalid(t *testing.T) {
 			t.Fatalf("UpdateProfile = %+v, %v", c, err)
 		}
 		var ve *customers.ValidationError
-		if _, err := update(customers.Profile{Name: "Changed", Country: "ZZ"}); !errors.As(err, &ve) {
+		_, err = update(customers.Profile{Name: "Changed", Country: "ZZ", PostalCode: "!"})
+		if !errors.As(err, &ve) {
 			t.Fatalf("invalid profile: %v", err)
+		}
+		// One kind of refusal: the web needs no type of ours to see it.
+		if rf, ok := refuse.As(err); !ok || rf.Kind != refuse.Invalid || rf.Field != "address_line1" || rf.Msg != ve.Error() ||
+			!errors.Is(err, customers.ErrInvalidProfile) {
+			t.Fatalf("an invalid profile is not an Invalid refusal: %+v, %v", rf, ok)
 		}
 		if got, _ := customers.ByID(ctx, d, ada.ID); got.Name != "Ada" || got.Country != "DE" {
 			t.Fatalf("an invalid profile was saved: %+v", got)

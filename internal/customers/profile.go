@@ -39,17 +39,35 @@ const (
 
 // ValidationError lists what is wrong with a profile, by form field name
 // (name, company, address_line1, address_line2, postal_code, city, region,
-// country, vat_id), each with a message that says what to do.
+// country, vat_id), each with a message that says what to do. It is a
+// refusal: refuse.As finds an Invalid refuse.Error (ErrInvalidProfile,
+// naming the first field at fault) in it, and errors.As with a
+// *ValidationError gives every field's message for the form.
 type ValidationError struct {
 	Fields map[string]string
 }
 
-func (e *ValidationError) Error() string {
+// Unwrap returns the refusal the error is: ErrInvalidProfile with this
+// error's text and the first field at fault.
+func (e *ValidationError) Unwrap() error {
+	rf := ErrInvalidProfile.With(e.Error())
+	if keys := e.fields(); len(keys) > 0 {
+		rf.Field = keys[0]
+	}
+	return rf
+}
+
+func (e *ValidationError) fields() []string {
 	keys := make([]string, 0, len(e.Fields))
 	for k := range e.Fields {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	return keys
+}
+
+func (e *ValidationError) Error() string {
+	keys := e.fields()
 	msgs := make([]string, len(keys))
 	for i, k := range keys {
 		msgs[i] = k + ": " + e.Fields[k]

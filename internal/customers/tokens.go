@@ -207,7 +207,7 @@ func ConfirmEmailChange(ctx context.Context, tx *sql.Tx, raw string, now time.Ti
 	case errors.Is(err, ErrNotFound):
 		// The account is gone or its address changed since the link was made.
 		return Customer{}, ErrInvalidToken
-	case err != nil && isUniqueViolation(err):
+	case err != nil && db.IsUniqueViolation(err):
 		return Customer{}, ErrEmailTaken
 	case err != nil:
 		return Customer{}, fmt.Errorf("confirm email change: %w", err)

@@ -45,6 +45,9 @@ type DB struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared read queries, by text
+
+	pgURL   string // PostgreSQL: for the connection that listens for content changes
+	content contentWatch
 }
 
 // Target describes which database a DSN points at.
@@ -169,7 +172,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %v; check that the server runs, that the URL (--db or STOREKEEP_DB) is right and that the user may connect", Redact(dsn), redactErr(err))
 	}
-	return &DB{Dialect: Postgres, w: p, r: p, where: "PostgreSQL " + Redact(dsn)}, nil
+	return &DB{Dialect: Postgres, w: p, r: p, where: "PostgreSQL " + Redact(dsn), pgURL: dsn}, nil
 }
 
 // Redact hides the password in a database URL, for messages and logs.
@@ -208,6 +211,7 @@ func (d *DB) String() string { return d.where }
 
 // Close closes all connections.
 func (d *DB) Close() error {
+	d.content.stop()
 	d.stmtMu.Lock()
 	var err error
 	for _, st := range d.stmts {
@@ -282,7 +286,11 @@ func (d *DB) prepared(ctx context.Context, q string) *sql.Stmt {
 
 // ExecContext runs one statement on the writer.
 func (d *DB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return d.w.ExecContext(ctx, q, args...)
+	res, err := d.w.ExecContext(ctx, q, args...)
+	if err == nil {
+		d.content.committed()
+	}
+	return res, err
 }
 
 // Tx runs fn in a write transaction, committing when fn returns nil and
@@ -307,6 +315,7 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
 	}
+	d.content.committed()
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"strconv"
 	"strings"
 	"testing/fstest"
 
@@ -16,9 +17,13 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// dialectTokens are the only places where the two schemas differ. A
-// migration writes @ID@ for an auto-numbered primary key, @TIME@ for a
-// timestamp with time zone, @BOOL@ for a boolean and @BLOB@ for bytes.
+// dialectTokens are the small, regular differences between the two
+// schemas, written once in a shared migration: @ID@ for an auto-numbered
+// primary key, @TIME@ for a timestamp with time zone, @BOOL@ for a boolean
+// and @BLOB@ for bytes. What tokens cannot say (a table rebuild on SQLite
+// where PostgreSQL alters a constraint, a function defined in Go on one
+// and in SQL on the other) goes into a per-dialect variant; see
+// migrationsFor.
 var dialectTokens = map[Dialect]*strings.Replacer{
 	SQLite: strings.NewReplacer(
 		"@ID@", "INTEGER PRIMARY KEY",
@@ -34,22 +39,107 @@ var dialectTokens = map[Dialect]*strings.Replacer{
 	),
 }
 
-// migrationsFor returns the embedded migrations rewritten for dialect d.
-func migrationsFor(d Dialect) (fs.FS, error) {
-	out := fstest.MapFS{}
-	err := fs.WalkDir(migrationFiles, "migrations", func(path string, e fs.DirEntry, err error) error {
-		if err != nil || e.IsDir() {
-			return err
+// migrationFile is one file of a migration set, by its name
+// NNNNN_name.sql (shared) or NNNNN_name.sqlite.sql / NNNNN_name.postgres.sql
+// (a per-dialect variant).
+type migrationFile struct {
+	file    string
+	version int64
+	name    string  // NNNNN_name, without the dialect or .sql
+	dialect Dialect // "" for a shared file
+}
+
+func parseMigrationName(file string) (migrationFile, error) {
+	base, ok := strings.CutSuffix(file, ".sql")
+	if !ok {
+		return migrationFile{}, fmt.Errorf("migration %s: the name must end in .sql", file)
+	}
+	m := migrationFile{file: file, name: base}
+	for _, d := range []Dialect{SQLite, Postgres} {
+		if b, ok := strings.CutSuffix(base, "."+string(d)); ok {
+			m.name, m.dialect = b, d
 		}
-		b, err := migrationFiles.ReadFile(path)
+	}
+	num, rest, ok := strings.Cut(m.name, "_")
+	v, err := strconv.ParseInt(num, 10, 64)
+	if !ok || rest == "" || len(num) != 5 || err != nil || v <= 0 || strings.Contains(rest, ".") {
+		return migrationFile{}, fmt.Errorf("migration %s: name it NNNNN_words.sql, or NNNNN_words.sqlite.sql and NNNNN_words.postgres.sql for a per-dialect pair", file)
+	}
+	m.version = v
+	return m, nil
+}
+
+// checkMigrations enforces the shape of a migration set: numbered from 1
+// without gaps, and each number either one shared file or a pair of
+// variants with the same name, one for each dialect; never a shared file
+// and a variant, and never a variant for one dialect only (the other
+// database would silently skip the change, or, with the number taken by a
+// later file, apply them out of step).
+func checkMigrations(files []string) ([]migrationFile, error) {
+	byVersion := map[int64][]migrationFile{}
+	var last int64
+	for _, f := range files {
+		m, err := parseMigrationName(f)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		name := strings.TrimPrefix(path, "migrations/")
-		out[name] = &fstest.MapFile{Data: []byte(dialectTokens[d].Replace(string(b)))}
-		return nil
-	})
-	return out, err
+		byVersion[m.version] = append(byVersion[m.version], m)
+		last = max(last, m.version)
+	}
+	var out []migrationFile
+	for v := int64(1); v <= last; v++ {
+		ms := byVersion[v]
+		switch {
+		case len(ms) == 0:
+			return nil, fmt.Errorf("migration %05d is missing: migrations are numbered without gaps", v)
+		case len(ms) == 1 && ms[0].dialect == "":
+		case len(ms) == 1:
+			return nil, fmt.Errorf("migration %s has no %s variant: write both %s.sqlite.sql and %s.postgres.sql, or one shared %s.sql", ms[0].file, other(ms[0].dialect), ms[0].name, ms[0].name, ms[0].name)
+		case len(ms) == 2 && ms[0].dialect != "" && ms[1].dialect != "" && ms[0].dialect != ms[1].dialect && ms[0].name == ms[1].name:
+		default:
+			names := make([]string, len(ms))
+			for i, m := range ms {
+				names[i] = m.file
+			}
+			return nil, fmt.Errorf("migration %05d has the files %s: a number has either one shared file or one variant for each dialect with the same name", v, strings.Join(names, ", "))
+		}
+		out = append(out, ms...)
+	}
+	return out, nil
+}
+
+func other(d Dialect) Dialect {
+	if d == SQLite {
+		return Postgres
+	}
+	return SQLite
+}
+
+// migrationsFor returns the migrations in src (a directory of .sql files)
+// for dialect d: the shared files with their tokens replaced, and of each
+// pair of variants the one for d, renamed to its shared form so that goose
+// sees one file per number.
+func migrationsFor(src fs.FS, d Dialect) (fs.FS, error) {
+	files, err := fs.Glob(src, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	ms, err := checkMigrations(files)
+	if err != nil {
+		return nil, err
+	}
+	out := fstest.MapFS{}
+	for _, m := range ms {
+		if m.dialect != "" && m.dialect != d {
+			continue
+		}
+		b, err := fs.ReadFile(src, m.file)
+		if err != nil {
+			return nil, err
+		}
+		out[m.name+".sql"] = &fstest.MapFile{Data: []byte(dialectTokens[d].Replace(string(b)))}
+	}
+	return out, nil
 }
 
 // Migration is one applied migration, for reporting.
@@ -59,12 +149,25 @@ type Migration struct {
 }
 
 func (d *DB) provider() (*goose.Provider, error) {
-	fsys, err := migrationsFor(d.Dialect)
+	src, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("read embedded migrations: %w", err)
 	}
+	return d.providerFor(src, "")
+}
+
+// providerFor returns a goose provider for the migrations in src, keeping
+// its history in table (goose's default when empty).
+func (d *DB) providerFor(src fs.FS, table string) (*goose.Provider, error) {
+	fsys, err := migrationsFor(src, d.Dialect)
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
 	dialect := goose.DialectSQLite3
 	var opts []goose.ProviderOption
+	if table != "" {
+		opts = append(opts, goose.WithTableName(table))
+	}
 	if d.Dialect == Postgres {
 		dialect = goose.DialectPostgres
 		// Several instances may start at once: one migrates, the others wait.
@@ -94,6 +197,10 @@ func (d *DB) Migrate(ctx context.Context) ([]Migration, error) {
 	if err != nil {
 		return nil, err
 	}
+	return d.up(ctx, p)
+}
+
+func (d *DB) up(ctx context.Context, p *goose.Provider) ([]Migration, error) {
 	res, err := p.Up(ctx)
 	var applied []Migration
 	for _, r := range res {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+
+	"github.com/storekeep/storekeep/internal/refuse"
 )
 
 // MaxLength is the longest address accepted (RFC 5321's path limit, less
@@ -15,12 +17,13 @@ const MaxLength = 254
 
 // NormaliseEmail checks an address and returns it in the form we store:
 // trimmed and lower-cased. It accepts a bare address only (no display name,
-// no comments, no quoted local part) whose domain has a dot.
+// no comments, no quoted local part) whose domain has a dot; anything
+// else is refused (refuse.Field "email").
 func NormaliseEmail(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || len(s) > MaxLength || !strings.Contains(s[strings.LastIndexByte(s, '@'):], ".") {
-		return "", fmt.Errorf("%q is not an email address: enter one such as name@example.com", s)
+		return "", refuse.Field("email", fmt.Sprintf("%q is not an email address: enter one such as name@example.com", s))
 	}
 	return strings.ToLower(s), nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/storekeep/storekeep/internal/emailaddr"
+	"github.com/storekeep/storekeep/internal/refuse"
 )
 
 func TestNormaliseEmail(t *testing.T) {
@@ -19,8 +20,9 @@ func TestNormaliseEmail(t *testing.T) {
 	}
 	for _, bad := range []string{"", "ada", "ada@localhost", "Ada <ada@example.com>", "ada@example.com, bob@example.com",
 		"ada@example.com\r\nBcc: x@example.com", `"a b"@example.com`, strings.Repeat("a", 250) + "@example.com"} {
-		if got, err := emailaddr.NormaliseEmail(bad); err == nil {
-			t.Errorf("NormaliseEmail(%q) = %q, want an error", bad, got)
+		got, err := emailaddr.NormaliseEmail(bad)
+		if rf, ok := refuse.As(err); !ok || rf.Kind != refuse.Invalid || rf.Field != "email" {
+			t.Errorf("NormaliseEmail(%q) = %q, %v; want a refusal about the email field", bad, got, err)
 		}
 	}
 }

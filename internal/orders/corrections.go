@@ -5,10 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/input"
+	"github.com/storekeep/storekeep/internal/refuse"
 )
 
 // Correction corrects the billing details of an issued invoice. It is a
@@ -26,7 +27,7 @@ type Correction struct {
 }
 
 // ErrNoReason is returned when a correction does not say why.
-var ErrNoReason = errors.New("say in a sentence what is corrected and why")
+var ErrNoReason = refuse.Field("reason", "Say in a sentence what is corrected and why.")
 
 // nextNumber takes the year's next document number in tx (see issue).
 func nextNumber(ctx context.Context, tx *sql.Tx, now time.Time) (year, seq int, err error) {
@@ -44,20 +45,23 @@ func nextNumber(ctx context.Context, tx *sql.Tx, now time.Time) (year, seq int, 
 // CorrectInvoice issues a correction of the invoice with number: the new
 // billing details and the reason, in the same transaction as the number.
 func CorrectInvoice(ctx context.Context, tx *sql.Tx, invoiceNumber string, b Billing, reason string, now time.Time) (Correction, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" || len(reason) > 500 {
+	reason, err := input.Line("reason", "The reason", 500, reason)
+	if err != nil {
+		return Correction{}, ErrNoReason.With(err.Error())
+	}
+	if reason == "" {
 		return Correction{}, ErrNoReason
 	}
-	b, probs := b.Clean()
+	b, probs := b.Check()
 	if len(probs) > 0 {
-		return Correction{}, ErrBadBilling
+		return Correction{}, ErrBadBilling.With(probs[0].Msg)
 	}
 	inv, err := InvoiceByNumber(ctx, tx, invoiceNumber)
 	if err != nil {
 		return Correction{}, err
 	}
 	if inv.Kind != KindInvoice {
-		return Correction{}, fmt.Errorf("%w: only invoices are corrected; a credit note is reversed by another document", ErrInvalidState)
+		return Correction{}, ErrInvalidState.With("Only invoices are corrected; a credit note is reversed by another document.")
 	}
 	c := Correction{InvoiceID: inv.ID, InvoiceNumber: inv.Number, IssuedAt: now, Reason: reason, Billing: b}
 	if c.Year, c.Seq, err = nextNumber(ctx, tx, now); err != nil {

@@ -14,12 +14,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/input"
+	"github.com/storekeep/storekeep/internal/refuse"
 )
 
 // Status is where an order stands.
@@ -39,6 +42,10 @@ var allowed = map[Status][]Status{
 	Pending:  {Paid, Cancelled},
 	Paid:     {Refunded, Disputed},
 	Disputed: {Paid, Refunded},
+	// A checkout paid at the processor before its order's cancellation
+	// reached it: Apply records the money taken (only Apply does this;
+	// MarkPaid wants a pending order).
+	Cancelled: {Paid},
 }
 
 // CanMove reports whether an order may go from one state to another.
@@ -53,10 +60,10 @@ func CanMove(from, to Status) bool {
 
 // Errors callers tell apart.
 var (
-	ErrNotFound     = errors.New("no such order")
-	ErrUnavailable  = errors.New("this edition or price is not on sale; choose another on the pricing page")
-	ErrBadBilling   = errors.New("billing details are incomplete")
-	ErrInvalidState = errors.New("the order is not in a state that allows this")
+	ErrNotFound     = refuse.New(refuse.NotFound, "order_not_found", "There is no such order.")
+	ErrUnavailable  = refuse.New(refuse.NotFound, "price_unavailable", "This edition or price is not on sale any more. Choose another on the pricing page.")
+	ErrBadBilling   = refuse.New(refuse.Invalid, "bad_billing", "The billing details are incomplete: give the name, address and country for the invoice.")
+	ErrInvalidState = refuse.New(refuse.Conflict, "order_state", "The order is not in a state that allows this.")
 )
 
 // Billing is the buyer's billing details, copied into the order when it is
@@ -65,41 +72,68 @@ type Billing struct {
 	Email, Name, Company, Address, Country, VATID string
 }
 
-// Clean returns the details as they are stored (trimmed; the country and
-// VAT ID in canonical form) and what is missing or wrong, in words for the
-// person filling in the form. Checkout and invoice corrections share it,
-// and it checks country and VAT ID as the customer's profile does.
+// Lengths of billing fields, in characters.
+const (
+	maxBillingName    = 200
+	maxBillingAddress = 1000
+)
+
+// Check returns the details as they are stored (trimmed, line breaks of
+// the address as LF; the country and VAT ID in canonical form) and the
+// refusals, one per field at fault (refuse.Field, named by the checkout
+// form's fields: name, company, address, country, vat_id). Every text goes
+// through package input, so no control, line-break (but in the address) or
+// direction-changing character, and nothing that is not UTF-8, reaches the
+// database or a staff list. Checkout and invoice corrections share it, and
+// it checks country and VAT ID as the customer's profile does.
+func (b Billing) Check() (Billing, []*refuse.Error) {
+	var p input.Problems
+	p.Clean(input.Spec{Field: "name", Label: "The name to put on the invoice", Max: maxBillingName, Required: true,
+		Missing: "Enter the name to put on the invoice (at most 200 characters)."}, &b.Name)
+	p.Clean(input.Spec{Field: "company", Label: "The company name", Max: maxBillingName}, &b.Company)
+	p.Clean(input.Spec{Field: "address", Label: "The billing address", Max: maxBillingAddress, Multiline: true, Required: true,
+		Missing: "Enter the billing address."}, &b.Address)
+	if country, err := input.Line("country", "The country", 100, b.Country); err != nil {
+		p.Add(err)
+		b.Country = ""
+	} else if b.Country = strings.ToUpper(country); customers.CountryName(b.Country) == "" {
+		p.Addf("country", "Enter the country as a two-letter code, such as DE or US.")
+	}
+	if vat, err := input.Line("vat_id", "The VAT ID", 100, b.VATID); err != nil {
+		p.Add(err)
+		b.VATID = ""
+	} else {
+		var problem string
+		if b.VATID, problem = customers.NormaliseVATID(vat); problem != "" {
+			p.Addf("vat_id", problem)
+		}
+	}
+	return b, p.List()
+}
+
+// Clean is Check with the refusals as messages, for a form's list of
+// problems.
 func (b Billing) Clean() (Billing, []string) {
-	b.Name, b.Company = strings.TrimSpace(b.Name), strings.TrimSpace(b.Company)
-	b.Address = strings.TrimSpace(strings.ReplaceAll(b.Address, "\r\n", "\n"))
-	b.Country = strings.ToUpper(strings.TrimSpace(b.Country))
-	var probs []string
-	if b.Name == "" || len(b.Name) > 200 {
-		probs = append(probs, "Enter the name to put on the invoice (at most 200 characters).")
+	b, probs := b.Check()
+	var msgs []string
+	for _, e := range probs {
+		msgs = append(msgs, e.Msg)
 	}
-	if b.Address == "" || len(b.Address) > 1000 {
-		probs = append(probs, "Enter the billing address.")
-	}
-	if customers.CountryName(b.Country) == "" {
-		probs = append(probs, "Enter the country as a two-letter code, such as DE or US.")
-	}
-	if len(b.Company) > 200 {
-		probs = append(probs, "The company name is too long.")
-	}
-	var vatProblem string
-	if b.VATID, vatProblem = customers.NormaliseVATID(b.VATID); vatProblem != "" {
-		probs = append(probs, vatProblem)
-	}
-	return b, probs
+	return b, msgs
 }
 
 // Line is one item of an order.
 type Line struct {
-	PriceID     int64
+	PriceID int64
+	// Description is what was bought, as the invoice says it (product,
+	// edition and billing period when the order was placed).
 	Description string
-	Billing     catalog.Billing
-	UnitMinor   int64
-	Quantity    int
+	// Product and Edition are the catalog's names of the line's price
+	// today; "" when the price is no longer in the catalog.
+	Product, Edition string
+	Billing          catalog.Billing
+	UnitMinor        int64
+	Quantity         int
 }
 
 // Order is a purchase.
@@ -146,21 +180,23 @@ type NewOrder struct {
 // currency come from the catalog, never from the request, so a tampered
 // form cannot change what is charged.
 func Create(ctx context.Context, tx *sql.Tx, n NewOrder, now time.Time) (Order, error) {
-	if strings.TrimSpace(n.Billing.Email) == "" || strings.TrimSpace(n.Billing.Name) == "" || strings.TrimSpace(n.Billing.Country) == "" {
-		return Order{}, ErrBadBilling
+	if strings.TrimSpace(n.Billing.Email) == "" {
+		return Order{}, ErrBadBilling.With("The order has no email address to send the invoice to.")
 	}
-	var l Line
-	var currency, product, edition string
-	err := tx.QueryRowContext(ctx, `SELECT pr.id, pr.currency, pr.amount_minor, pr.billing, p.name, e.name
-		FROM prices pr JOIN editions e ON e.id = pr.edition_id JOIN products p ON p.id = e.product_id
-		WHERE pr.id = $1 AND pr.active AND e.active AND p.active`, n.PriceID).
-		Scan(&l.PriceID, &currency, &l.UnitMinor, &l.Billing, &product, &edition)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Order{}, ErrUnavailable
+	// Checked again here, whatever the caller did: nothing unchecked is
+	// stored.
+	checked, probs := n.Billing.Check()
+	if len(probs) > 0 {
+		return Order{}, ErrBadBilling.With(probs[0].Msg)
 	}
+	checked.Email = strings.TrimSpace(n.Billing.Email)
+	n.Billing = checked
+	offer, err := FindOffer(ctx, tx, n.PriceID)
 	if err != nil {
-		return Order{}, fmt.Errorf("create order: read price: %w", err)
+		return Order{}, err
 	}
+	l := Line{PriceID: offer.Price.ID, Billing: offer.Price.Billing, UnitMinor: offer.Price.AmountMinor, Product: offer.Product, Edition: offer.Edition}
+	currency, product, edition := offer.Price.Currency, offer.Product, offer.Edition
 	l.Quantity = 1
 	l.Description = product + " " + edition
 	if l.Billing == catalog.Yearly {
@@ -235,7 +271,7 @@ func SetSession(ctx context.Context, tx *sql.Tx, orderID int64, sessionRef strin
 // order row (lockOrder) when racing is possible.
 func move(ctx context.Context, tx *sql.Tx, o *Order, to Status, cause, detail string, now time.Time) error {
 	if !CanMove(o.Status, to) {
-		return fmt.Errorf("%w (from %s to %s)", ErrInvalidState, o.Status, to)
+		return ErrInvalidState.Withf("The order is %s, which does not allow this (it cannot become %s).", o.Status, to)
 	}
 	var paidAt any
 	if to == Paid && o.PaidAt.IsZero() {
@@ -247,7 +283,7 @@ func move(ctx context.Context, tx *sql.Tx, o *Order, to Status, cause, detail st
 		return fmt.Errorf("change order state: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return fmt.Errorf("%w (changed meanwhile)", ErrInvalidState)
+		return ErrInvalidState.With("The order changed meanwhile; reload the page to see it.")
 	}
 	if err := recordEvent(ctx, tx, o.ID, o.Status, to, cause, detail, now); err != nil {
 		return err
@@ -282,21 +318,76 @@ func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 	return o, nil
 }
 
+const lineColumns = `l.order_id, COALESCE(l.price_id, 0), l.description, l.billing, l.unit_minor, l.quantity,
+	COALESCE(p.name, ''), COALESCE(e.name, '')`
+
+const lineJoins = `order_lines l LEFT JOIN prices pr ON pr.id = l.price_id LEFT JOIN editions e ON e.id = pr.edition_id
+	LEFT JOIN products p ON p.id = e.product_id`
+
+func scanLine(rows *sql.Rows) (int64, Line, error) {
+	var l Line
+	var orderID int64
+	err := rows.Scan(&orderID, &l.PriceID, &l.Description, &l.Billing, &l.UnitMinor, &l.Quantity, &l.Product, &l.Edition)
+	if err != nil {
+		return 0, l, fmt.Errorf("read order lines: %w", err)
+	}
+	return orderID, l, nil
+}
+
 func loadLines(ctx context.Context, q db.Querier, o *Order) error {
-	rows, err := q.QueryContext(ctx, `SELECT COALESCE(price_id, 0), description, billing, unit_minor, quantity FROM order_lines WHERE order_id = $1 ORDER BY id`, o.ID)
+	rows, err := q.QueryContext(ctx, `SELECT `+lineColumns+` FROM `+lineJoins+` WHERE l.order_id = $1 ORDER BY l.id`, o.ID)
 	if err != nil {
 		return fmt.Errorf("read order lines: %w", err)
 	}
 	defer rows.Close()
 	o.Lines = nil
 	for rows.Next() {
-		var l Line
-		if err := rows.Scan(&l.PriceID, &l.Description, &l.Billing, &l.UnitMinor, &l.Quantity); err != nil {
-			return fmt.Errorf("read order lines: %w", err)
+		_, l, err := scanLine(rows)
+		if err != nil {
+			return err
 		}
 		o.Lines = append(o.Lines, l)
 	}
 	return rows.Err()
+}
+
+// loadListLines fills in the lines of listed orders with one query, so a
+// list shows what each order bought.
+func loadListLines(ctx context.Context, q db.Querier, list []Order) error {
+	if len(list) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*Order, len(list))
+	ids := make([]string, len(list))
+	for i := range list {
+		byID[list[i].ID] = &list[i]
+		ids[i] = strconv.FormatInt(list[i].ID, 10) // integers of ours: safe in the text
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+lineColumns+` FROM `+lineJoins+` WHERE l.order_id IN (`+strings.Join(ids, ", ")+`) ORDER BY l.id`)
+	if err != nil {
+		return fmt.Errorf("read order lines: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		orderID, l, err := scanLine(rows)
+		if err != nil {
+			return err
+		}
+		if o := byID[orderID]; o != nil {
+			o.Lines = append(o.Lines, l)
+		}
+	}
+	return rows.Err()
+}
+
+// Summary names what the order bought, for lists: the lines'
+// descriptions, such as "QuillGuard Milter Professional (yearly)".
+func (o Order) Summary() string {
+	names := make([]string, len(o.Lines))
+	for i, l := range o.Lines {
+		names[i] = l.Description
+	}
+	return strings.Join(names, ", ")
 }
 
 // ByNumber returns the order with the public number, with its lines.
@@ -332,7 +423,8 @@ func lockOrder(ctx context.Context, tx *sql.Tx, d db.Dialect, where string, arg 
 	return o, loadLines(ctx, tx, &o)
 }
 
-// ForCustomer lists a customer's orders, newest first.
+// ForCustomer lists a customer's orders, newest first, with their lines
+// (Summary names what each bought).
 func ForCustomer(ctx context.Context, q db.Querier, customerID int64) ([]Order, error) {
 	return list(ctx, q, `WHERE customer_id = $1 ORDER BY created_at DESC, id DESC`, customerID)
 }
@@ -343,7 +435,7 @@ type Filter struct {
 	Limit  int
 }
 
-// List returns orders for the console, newest first.
+// List returns orders for the console, newest first, with their lines.
 func List(ctx context.Context, q db.Querier, f Filter) ([]Order, error) {
 	limit := f.Limit
 	if limit <= 0 || limit > 500 {
@@ -369,7 +461,11 @@ func list(ctx context.Context, q db.Querier, tail string, args ...any) ([]Order,
 		}
 		out = append(out, o)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	rows.Close()
+	return out, loadListLines(ctx, q, out)
 }
 
 // Event is one recorded state change.

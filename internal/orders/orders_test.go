@@ -246,7 +246,8 @@ func TestOrdersRefuseUnavailablePricesAndBadBilling(t *testing.T) {
 func TestManualOrderInvoiceMarkPaidAndCancel(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		shop := orders.Shop{DB: d, SiteName: "Milterworks", BaseURL: "https://shop.example.com", PaymentInstructions: "IBAN DE00 1234"}
+		shop := orders.Shop{DB: d, SiteName: "Milterworks", BaseURL: "https://shop.example.com", PaymentInstructions: "IBAN DE00 1234",
+			Providers: []payments.Provider{payments.Manual{}}}
 		price := catalogWithPrice(t, d)
 		var o orders.Order
 		err := d.Tx(ctx, func(tx *sql.Tx) (err error) {
@@ -382,7 +383,7 @@ func TestTaxAddedByTheProcessorIsRecorded(t *testing.T) {
 func TestRestrictionStopsTheConfirmation(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		shop := orders.Shop{DB: d, SiteName: "M", BaseURL: "https://x"}
+		shop := orders.Shop{DB: d, SiteName: "M", BaseURL: "https://x", Providers: []payments.Provider{payments.Manual{}}}
 		price := catalogWithPrice(t, d)
 		var o orders.Order
 		err := d.Tx(ctx, func(tx *sql.Tx) (err error) {

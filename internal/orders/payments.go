@@ -22,6 +22,20 @@ type Shop struct {
 	BaseURL  string // e.g. https://shop.example.com, without a trailing slash
 	// PaymentInstructions are printed on manual invoices (bank details).
 	PaymentInstructions string
+	// Providers are the ways to pay this site offers. What an order's
+	// provider can do (refund through the processor, be marked paid by
+	// hand) is asked of it through the abilities in package payments.
+	Providers []payments.Provider
+}
+
+// provider returns the configured provider of that name, or nil.
+func (s Shop) provider(name string) payments.Provider {
+	for _, p := range s.Providers {
+		if p != nil && p.Name() == name {
+			return p
+		}
+	}
+	return nil
 }
 
 // Outcome says what a payment event did.
@@ -125,7 +139,20 @@ func (s Shop) applyTo(ctx context.Context, tx *sql.Tx, o *Order, t payments.Even
 	cause := ev.Provider + ":" + ev.ID
 	switch t {
 	case payments.CheckoutCompleted:
-		if o.Status != Pending {
+		detail := "payment received"
+		if o.Status == Cancelled {
+			// The checkout was paid before the cancellation (an expiry,
+			// or the buyer's) reached the processor: the money was taken,
+			// so it is recorded. An order invoiced at placement is paid
+			// by transfer, never through a checkout event.
+			if _, err := invoiceFor(ctx, tx, o.ID, KindInvoice); !errors.Is(err, ErrNotFound) {
+				if err != nil {
+					return "", "", err
+				}
+				return Ignored, "order is cancelled and was invoiced", nil
+			}
+			detail = "payment received after the order was cancelled"
+		} else if o.Status != Pending {
 			return Ignored, "order is " + string(o.Status), nil
 		}
 		if ev.AmountMinor > o.TotalMinor && strings.EqualFold(ev.Currency, o.Currency) {
@@ -147,7 +174,7 @@ func (s Shop) applyTo(ctx context.Context, tx *sql.Tx, o *Order, t payments.Even
 			return "", "", fmt.Errorf("store payment reference: %w", err)
 		}
 		o.ProcessorPayment, o.ProcessorCustomer = ev.PaymentRef, ev.CustomerRef
-		return Applied, "", s.fulfil(ctx, tx, o, cause, now)
+		return Applied, "", s.fulfil(ctx, tx, o, cause, detail, now)
 	case payments.CheckoutExpired:
 		if o.Status != Pending {
 			return Ignored, "order is " + string(o.Status), nil
@@ -213,25 +240,40 @@ func (s Shop) replayDeferred(ctx context.Context, tx *sql.Tx, o *Order, now time
 
 // fulfil marks a pending order paid, issues its invoice and queues the
 // confirmation email, all in tx.
-func (s Shop) fulfil(ctx context.Context, tx *sql.Tx, o *Order, cause string, now time.Time) error {
-	if err := move(ctx, tx, o, Paid, cause, "payment received", now); err != nil {
+func (s Shop) fulfil(ctx context.Context, tx *sql.Tx, o *Order, cause, detail string, now time.Time) error {
+	if err := move(ctx, tx, o, Paid, cause, detail, now); err != nil {
 		return err
 	}
 	inv, err := issue(ctx, tx, *o, KindInvoice, now)
 	if err != nil {
 		return err
 	}
+	return s.confirm(ctx, tx, o, inv, cause, now)
+}
+
+// confirm queues the purchase confirmation of a paid order. A payment is
+// recorded and invoiced whether or not the confirmation can go: when the
+// buyer erased their account before the money arrived there is no address
+// to send it to, and a restricted customer gets no confirmation (the
+// portal shows the order). Either skip is recorded in the order's history,
+// so staff can see why the buyer heard nothing.
+func (s Shop) confirm(ctx context.Context, tx *sql.Tx, o *Order, inv Invoice, cause string, now time.Time) error {
+	if strings.TrimSpace(o.Billing.Email) == "" {
+		return recordEvent(ctx, tx, o.ID, o.Status, o.Status, cause, "confirmation not sent: the buyer's address was erased", now)
+	}
 	m, err := s.confirmation(*o, inv)
 	if err != nil {
 		return err
 	}
 	m.DedupKey = fmt.Sprintf("order-paid:%d", o.ID)
-	// A restricted customer's order is fulfilled, but the confirmation is
-	// not sent: the portal shows it.
-	if _, err := mail.Enqueue(ctx, tx, m, now); err != nil && !errors.Is(err, mail.ErrDuplicate) && !errors.Is(err, mail.ErrNotPermitted) {
-		return err
+	_, err = mail.Enqueue(ctx, tx, m, now)
+	switch {
+	case errors.Is(err, mail.ErrNotPermitted):
+		return recordEvent(ctx, tx, o.ID, o.Status, o.Status, cause, "confirmation not sent: the customer restricted processing", now)
+	case errors.Is(err, mail.ErrDuplicate):
+		return nil
 	}
-	return nil
+	return err
 }
 
 // MarkPaid records a payment that arrived outside a processor (a bank
@@ -245,30 +287,36 @@ func (s Shop) MarkPaid(ctx context.Context, orderID int64, cause string, now tim
 			return err
 		}
 		if o.Status != Pending {
-			return fmt.Errorf("%w: the order is %s", ErrInvalidState, o.Status)
+			return ErrInvalidState.Withf("The order is %s: only a pending order is marked paid.", o.Status)
 		}
-		return s.fulfil(ctx, tx, &o, cause, now)
+		if _, ok := s.provider(o.Provider).(payments.Offline); !ok {
+			return ErrNotOffline
+		}
+		return s.fulfil(ctx, tx, &o, cause, "payment received", now)
 	})
 	return o, err
 }
 
-// Cancel cancels a pending order (staff, or a buyer who gave up).
+// Cancel cancels a pending order (staff, or a buyer who gave up on the
+// demo's payment page). An open checkout at the processor is closed first,
+// so it can no longer be paid; one that was paid meanwhile refuses the
+// cancellation with ErrPaymentUnderway.
 func (s Shop) Cancel(ctx context.Context, orderID int64, cause, why string, now time.Time) error {
+	o, err := ByID(ctx, s.DB, orderID)
+	if err != nil {
+		return err
+	}
+	if o.Status == Pending {
+		if err := s.closeCheckout(ctx, o); err != nil {
+			return err
+		}
+	}
 	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		o, err := lockOrder(ctx, tx, s.DB.Dialect, "id = $1", orderID)
 		if err != nil {
 			return err
 		}
-		if err := move(ctx, tx, &o, Cancelled, cause, why, now); err != nil {
-			return err
-		}
-		// A manual order's invoice was issued when it was placed; it is
-		// reversed, never deleted.
-		if _, err := invoiceFor(ctx, tx, o.ID, KindInvoice); err == nil {
-			_, err = issue(ctx, tx, o, KindCreditNote, now)
-			return err
-		}
-		return nil
+		return cancelLocked(ctx, tx, &o, cause, why, now)
 	})
 }
 

@@ -1,6 +1,9 @@
 package payments
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // A Provider can do more than start checkouts. Each further ability is a
 // named interface, checked with a type assertion where it is needed, so a
@@ -38,6 +41,32 @@ type DemoOnly interface {
 	IsDemo() bool
 }
 
+// Resumer sends a buyer back to a checkout that is still open (they closed
+// the tab, or came back from the payment page without paying). It never
+// starts a second checkout for one order: two open checkouts could both be
+// paid.
+type Resumer interface {
+	// ResumeCheckout returns where to send the buyer to pay the open
+	// checkout sessionRef, or ErrCheckoutEnded when it can no longer be
+	// paid (expired or paid already).
+	ResumeCheckout(ctx context.Context, sessionRef string) (Started, error)
+}
+
+// CheckoutCloser ends an open checkout at the processor so that it can no
+// longer be paid, before its order is cancelled.
+type CheckoutCloser interface {
+	// CloseCheckout ends sessionRef. A checkout that has ended already
+	// counts as closed; one that was paid returns ErrCheckoutPaid, and the
+	// order must not be cancelled (the payment event is on its way).
+	CloseCheckout(ctx context.Context, sessionRef string) error
+}
+
+// Errors of Resumer and CheckoutCloser.
+var (
+	ErrCheckoutEnded = errors.New("payments: the checkout has ended")
+	ErrCheckoutPaid  = errors.New("payments: the checkout was paid")
+)
+
 // Compile-time checks of who has which ability.
 var (
 	_ Refunder        = (*Stripe)(nil)
@@ -45,6 +74,9 @@ var (
 	_ HostedPage      = (*Stripe)(nil)
 	_ Offline         = Manual{}
 	_ DemoOnly        = (*Demo)(nil)
+	_ Resumer         = (*Stripe)(nil)
+	_ CheckoutCloser  = (*Stripe)(nil)
+	_ Resumer         = (*Demo)(nil)
 )
 
 // PaymentInstructions returns the bank details printed on the invoice.

@@ -71,6 +71,18 @@ func (d *Demo) StartCheckout(_ context.Context, c Checkout) (Started, error) {
 	}, nil
 }
 
+// ResumeCheckout returns the demo payment page of sessionRef again. The
+// page itself refuses an order that is no longer pending.
+func (d *Demo) ResumeCheckout(_ context.Context, sessionRef string) (Started, error) {
+	if d == nil || d.clock == nil {
+		return Started{}, errors.New("payments: the demo provider was not made with NewDemo")
+	}
+	if !IsDemoSessionRef(sessionRef) {
+		return Started{}, ErrCheckoutEnded
+	}
+	return Started{SessionRef: sessionRef, RedirectURL: d.baseURL + "/demo-pay/" + sessionRef}, nil
+}
+
 // NewEvent returns the event the demo payment page reports, as Stripe's
 // webhook would: CheckoutCompleted when the visitor pays, CheckoutExpired
 // when they give up, and so on. Its ID is made of the type and the session,

@@ -2,6 +2,7 @@ package payments_test
 
 import (
 	"context"
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -278,4 +279,22 @@ func demoSwitch(cond ast.Expr) bool {
 		return c.Op == token.LAND && (demoSwitch(c.X) || demoSwitch(c.Y))
 	}
 	return false
+}
+
+func TestDemoResumeCheckout(t *testing.T) {
+	d, err := payments.NewDemo("http://127.0.0.1:8080", clock.NewFixed(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := d.StartCheckout(context.Background(), payments.Checkout{OrderNumber: "Q7K2-M9PX", Lines: []payments.Line{{Name: "x", AmountMinor: 1, Currency: "EUR", Quantity: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := d.ResumeCheckout(context.Background(), st.SessionRef)
+	if err != nil || again.RedirectURL != st.RedirectURL || again.SessionRef != st.SessionRef {
+		t.Fatalf("resume = %+v, %v; want %+v", again, err, st)
+	}
+	if _, err := d.ResumeCheckout(context.Background(), "cs_not_demo"); !errors.Is(err, payments.ErrCheckoutEnded) {
+		t.Fatalf("resume of a foreign session: %v", err)
+	}
 }

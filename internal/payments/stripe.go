@@ -171,6 +171,61 @@ func checkoutIdempotencyKey(c Checkout) string {
 	return "storekeep-checkout-" + c.OrderNumber + "-" + hex.EncodeToString(sum[:8])
 }
 
+// ResumeCheckout returns the address of the Checkout Session sessionRef
+// while it is open, so a buyer who left the payment page can go back to the
+// same session (never a second one: both could be paid).
+func (s *Stripe) ResumeCheckout(ctx context.Context, sessionRef string) (Started, error) {
+	if sessionRef == "" {
+		return Started{}, ErrCheckoutEnded
+	}
+	sess, err := s.api.V1CheckoutSessions.Retrieve(ctx, sessionRef, nil)
+	if se := (*stripe.Error)(nil); errors.As(err, &se) && se.Code == stripe.ErrorCodeResourceMissing {
+		return Started{}, ErrCheckoutEnded
+	}
+	if err != nil {
+		return Started{}, stripeError("retrieve checkout session "+sessionRef, err)
+	}
+	if sess.Status != stripe.CheckoutSessionStatusOpen || sess.URL == "" {
+		return Started{}, ErrCheckoutEnded
+	}
+	st := Started{SessionRef: sess.ID, RedirectURL: sess.URL}
+	if sess.ExpiresAt > 0 {
+		st.ExpiresAt = time.Unix(sess.ExpiresAt, 0).UTC()
+	}
+	return st, nil
+}
+
+// CloseCheckout expires the Checkout Session sessionRef, so that it can no
+// longer be paid. Stripe refuses to expire a session that is not open; the
+// session is then read to tell an expired one (closed: nil) from a paid one
+// (ErrCheckoutPaid).
+func (s *Stripe) CloseCheckout(ctx context.Context, sessionRef string) error {
+	if sessionRef == "" {
+		return nil
+	}
+	_, err := s.api.V1CheckoutSessions.Expire(ctx, sessionRef, nil)
+	if err == nil {
+		return nil
+	}
+	if se := (*stripe.Error)(nil); !errors.As(err, &se) || se.HTTPStatusCode != 400 && se.HTTPStatusCode != 404 {
+		return stripeError("expire checkout session "+sessionRef, err)
+	}
+	sess, rerr := s.api.V1CheckoutSessions.Retrieve(ctx, sessionRef, nil)
+	if se := (*stripe.Error)(nil); errors.As(rerr, &se) && se.Code == stripe.ErrorCodeResourceMissing {
+		return nil
+	}
+	if rerr != nil {
+		return stripeError("retrieve checkout session "+sessionRef, rerr)
+	}
+	switch sess.Status {
+	case stripe.CheckoutSessionStatusExpired:
+		return nil
+	case stripe.CheckoutSessionStatusComplete:
+		return ErrCheckoutPaid
+	}
+	return stripeError("expire checkout session "+sessionRef, err)
+}
+
 // Refund refunds a payment (payment intent) in full. Refunding a payment
 // that is refunded already succeeds without a second refund, so a retry is
 // safe. The order changes when the charge.refunded event arrives.

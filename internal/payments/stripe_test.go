@@ -300,3 +300,26 @@ func TestNewStripeNeedsBothSecrets(t *testing.T) {
 		t.Errorf("Name %q, Label %q", p.Name(), p.Label())
 	}
 }
+
+// TestStripeResumeAndCloseCheckout: a buyer goes back to the same open
+// session (a GET of it, nothing created); cancelling expires it at Stripe.
+func TestStripeResumeAndCloseCheckout(t *testing.T) {
+	s, rec := newStripe(t, testutil.StartStripeMock(t))
+	ctx := context.Background()
+	st, err := s.ResumeCheckout(ctx, "cs_test_resume")
+	if err != nil || st.RedirectURL == "" || st.SessionRef == "" {
+		t.Fatalf("ResumeCheckout = %+v, %v", st, err)
+	}
+	if r := rec.last(t); r.method != http.MethodGet || r.path != "/v1/checkout/sessions/cs_test_resume" {
+		t.Fatalf("resume sent %s %s, want a GET of the session", r.method, r.path)
+	}
+	if _, err := s.ResumeCheckout(ctx, ""); !errors.Is(err, payments.ErrCheckoutEnded) {
+		t.Fatalf("resume without a session: %v", err)
+	}
+	if err := s.CloseCheckout(ctx, "cs_test_resume"); err != nil {
+		t.Fatalf("CloseCheckout: %v", err)
+	}
+	if r := rec.last(t); r.method != http.MethodPost || r.path != "/v1/checkout/sessions/cs_test_resume/expire" {
+		t.Fatalf("close sent %s %s, want the expire call", r.method, r.path)
+	}
+}

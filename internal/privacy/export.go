@@ -58,12 +58,15 @@ func (e Export) Rows() int {
 }
 
 // subjectWhere is the SQL condition selecting the subject's rows of t, with
-// placeholders numbered from *n on.
+// its parameters appended to *args (placeholders numbered after those
+// already there). ok is false when t holds no linkable data of the
+// subject's kind, or the subject lacks what the link needs.
 func (inv Inventory) subjectWhere(t Table, s SubjectRef, args *[]any) (string, bool) {
-	l := t.Link
-	if l.Unlinkable != "" || t.Subject != s.Kind {
+	l, ok := t.linkFor(s.Kind)
+	if !ok || l.Unlinkable != "" {
 		return "", false
 	}
+	var w string
 	if l.Parent != "" {
 		parent, ok := inv.Table(l.Parent)
 		if !ok {
@@ -73,25 +76,27 @@ func (inv Inventory) subjectWhere(t Table, s SubjectRef, args *[]any) (string, b
 		if !ok {
 			return "", false
 		}
-		return fmt.Sprintf("%s IN (SELECT id FROM %s WHERE %s)", l.ParentColumn, parent.Name, pw), true
+		w = fmt.Sprintf("%s IN (SELECT id FROM %s WHERE %s)", l.ParentColumn, parent.Name, pw)
+	} else {
+		var or []string
+		if l.Column != "" && s.ID != 0 {
+			*args = append(*args, s.ID)
+			or = append(or, fmt.Sprintf("%s = $%d", l.Column, len(*args)))
+		}
+		if l.EmailColumn != "" && s.Email != "" {
+			*args = append(*args, strings.ToLower(s.Email))
+			// Addresses are stored lower-cased (emailaddr), so a plain
+			// equality uses the column's index.
+			or = append(or, fmt.Sprintf("%s = $%d", l.EmailColumn, len(*args)))
+		}
+		if len(or) == 0 {
+			return "", false
+		}
+		w = "(" + strings.Join(or, " OR ") + ")"
 	}
-	var or []string
-	if l.Column != "" && s.ID != 0 {
-		*args = append(*args, s.ID)
-		or = append(or, fmt.Sprintf("%s = $%d", l.Column, len(*args)))
-	}
-	if l.EmailColumn != "" && s.Email != "" {
-		*args = append(*args, strings.ToLower(s.Email))
-		// Addresses are stored lower-cased (emailaddr), so a plain
-		// equality uses the column's index.
-		or = append(or, fmt.Sprintf("%s = $%d", l.EmailColumn, len(*args)))
-	}
-	if len(or) == 0 {
-		return "", false
-	}
-	w := "(" + strings.Join(or, " OR ") + ")"
-	if l.Where != "" {
-		w += " AND (" + l.Where + ")"
+	if l.When.Column != "" {
+		*args = append(*args, l.When.Value)
+		w += fmt.Sprintf(" AND %s = $%d", l.When.Column, len(*args))
 	}
 	return w, true
 }
@@ -122,6 +127,14 @@ func Collect(ctx context.Context, q db.Querier, inv Inventory, v settings.Vendor
 		}
 		if len(cols) == 0 {
 			continue
+		}
+		// Rows of a child table say which order (invoice, request) they
+		// belong to, by the number the person knows it by.
+		if l, _ := t.linkFor(s.Kind); l.ParentExport != "" {
+			parent, _ := inv.Table(l.Parent)
+			cols = append(cols, fmt.Sprintf("(SELECT p.%s FROM %s p WHERE p.id = %s.%s)", parent.Ref, parent.Name, t.Name, l.ParentColumn))
+			et.Columns = append([]string{l.ParentExport}, et.Columns...)
+			cols = append(cols[len(cols)-1:], cols[:len(cols)-1]...)
 		}
 		rows, err := q.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+t.Name+` WHERE `+where, args...)
 		if err != nil {
@@ -188,7 +201,12 @@ func cell(v any) string {
 // one CSV file per table, and README.txt explaining both.
 func (e Export) WriteZIP(w io.Writer) error {
 	z := zip.NewWriter(w)
-	f, err := z.Create("data.json")
+	// Entries are dated when the export was made (zip.Writer.Create
+	// would date them 1980).
+	create := func(name string) (io.Writer, error) {
+		return z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: e.GeneratedAt})
+	}
+	f, err := create("data.json")
 	if err != nil {
 		return err
 	}
@@ -198,7 +216,7 @@ func (e Export) WriteZIP(w io.Writer) error {
 		return err
 	}
 	for _, t := range e.Tables {
-		f, err := z.Create("csv/" + t.Name + ".csv")
+		f, err := create("csv/" + t.Name + ".csv")
 		if err != nil {
 			return err
 		}
@@ -220,7 +238,7 @@ func (e Export) WriteZIP(w io.Writer) error {
 			return err
 		}
 	}
-	f, err = z.Create("README.txt")
+	f, err = create("README.txt")
 	if err != nil {
 		return err
 	}
@@ -246,7 +264,13 @@ in two forms:
               separated, a header line first), for spreadsheets.
 
 Dates are in UTC (RFC 3339). Amounts ending in "_minor" are in the
-currency's smallest unit (cents).
+currency's smallest unit (cents). Rows of order lines, order history and
+invoices name their order in "order_number".
+
+Emails we sent you are listed by kind, template, subject, recipient and
+date ("sent_at" is empty while a mail waits to be sent), without their
+text: sign-in and address-change mails carry one-time links, and a copy
+of such a link in a file could open your account.
 
 `)
 	names := make([]string, 0, len(e.Tables))

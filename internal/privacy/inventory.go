@@ -89,6 +89,8 @@ var core = Inventory{
 			Columns: plain("id", "edition_id", "currency", "amount_minor", "billing", "active", "created_at")},
 		{Name: "policy_versions", Description: "History of the privacy and cookie policies: a new row each time their content changes.",
 			Columns: plain("id", "document", "seq", "content_hash", "published_at", "significant", "change_note")},
+		{Name: "content_version", Description: "A counter that changes with the catalog, the settings and the policies, so every instance knows when its cached public pages are out of date.",
+			Columns: plain("id", "n")},
 		{Name: "acme_cache", Description: "Automatic TLS certificates shared by all instances: the ACME account key, certificates for the site's domains with their private keys, and pending challenge answers.",
 			Columns: plain("key", "data", "updated_at")},
 		{Name: "goose_db_version", Description: "Which schema migrations have been applied.",

@@ -19,7 +19,7 @@ var customersPart = Inventory{
 		{Name: "customers", Description: "Customer accounts with the billing details the customer keeps in their profile.", Subject: Customer, Link: Link{Column: "id", EmailColumn: "email"}, Columns: []Column{
 			{Name: "id"},
 			withBlank(accountColumn("email", "user.contact.email", EraseAnonymise, "email", "customer_account", "fulfilment", "delivery", "support"),
-				"'erased-' || id || '@erased.invalid'"),
+				BlankUnique("erased-", "@erased.invalid")),
 			accountColumn("name", "user.name", EraseDelete, "name", "customer_account", "fulfilment", "support"),
 			accountColumn("company", "user.contact.address", EraseDelete, "company", "customer_account", "fulfilment"),
 			accountColumn("address_line1", "user.contact.address", EraseDelete, "address_line1", "customer_account", "fulfilment"),
@@ -29,9 +29,9 @@ var customersPart = Inventory{
 			accountColumn("region", "user.contact.address", EraseDelete, "region", "customer_account", "fulfilment"),
 			accountColumn("country", "user.contact.address", EraseDelete, "country", "customer_account", "fulfilment", "legal"),
 			accountColumn("vat_id", "user.financial.vat_id", EraseDelete, "vat_id", "customer_account", "fulfilment", "legal"),
-			withBlank(accountRecord("created_at", EraseAnonymise), "NOW"),
-			withBlank(accountRecord("updated_at", EraseAnonymise), "NOW"),
-			withBlank(accountRecord("last_seen_at", EraseDelete), "NULL"),
+			withBlank(accountRecord("created_at", EraseAnonymise), BlankNow),
+			withBlank(accountRecord("updated_at", EraseAnonymise), BlankNow),
+			withBlank(accountRecord("last_seen_at", EraseDelete), BlankNull),
 		}},
 		{Name: "customer_tokens", Description: "Hashed one-time links to sign in or to confirm a new email address, with the address each was sent to.", Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "email"}, Dated: "created_at", Columns: []Column{
 			{Name: "id"}, {Name: "purpose"}, {Name: "customer_id"},
@@ -81,7 +81,7 @@ func linkAddress(name string) Column {
 }
 
 // withBlank sets what erasure writes over a column of a row that stays.
-func withBlank(c Column, blank string) Column {
+func withBlank(c Column, blank Blank) Column {
 	c.Blank = blank
 	return c
 }

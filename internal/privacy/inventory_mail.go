@@ -9,17 +9,21 @@ var mailPart = Inventory{
 	},
 	Tables: []Table{
 		{Name: "outbox", Description: "Emails waiting to be sent, and a record of those sent.", Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "to_addr"}, Dated: "created_at", Columns: []Column{
-			{Name: "id"}, {Name: "kind"}, {Name: "template"},
+			// The export says what was mailed (kind, template, subject,
+			// recipient, dates), never the body: sign-in and email-change
+			// mails carry working links, and a copy of them in a file is
+			// a key to the account.
+			{Name: "id"}, {Name: "kind", Export: "kind"}, {Name: "template", Export: "template"},
 			mailColumn("to_addr", "user.contact.email", "to"),
 			mailColumn("subject", "user.contact.correspondence", "subject"),
-			mailColumn("text_body", "user.contact.correspondence", "text"),
+			mailColumn("text_body", "user.contact.correspondence", ""),
 			mailColumn("html_body", "user.contact.correspondence", ""),
 			{Name: "message_id"}, {Name: "dedup_key", Note: "names an event such as an order number, not a person"},
 			{Name: "customer_id"}, {Name: "staff_id"},
-			{Name: "created_at"}, {Name: "send_after"}, {Name: "attempts"},
+			{Name: "created_at", Export: "queued_at"}, {Name: "send_after"}, {Name: "attempts"},
 			{Name: "last_error", Note: "the relay's answer; the worker strips addresses from it"},
 			{Name: "locked_until"}, {Name: "locked_by", Note: "names a worker instance, not a person"},
-			{Name: "sent_at"}, {Name: "transport"},
+			{Name: "sent_at", Export: "sent_at"}, {Name: "transport"},
 			mailColumn("unsubscribe_url", "user.contact.correspondence", ""),
 		}},
 	},

@@ -10,37 +10,40 @@ var ordersPart = Inventory{
 			Transfer: "EU-U.S. Data Privacy Framework and Standard Contractual Clauses"},
 	},
 	Tables: []Table{
-		{Name: "orders", Description: "Orders: what was bought, for how much, by whom, and their state.", Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "billing_email"}, Dated: "created_at", Columns: []Column{
-			{Name: "id"},
-			purchaseColumn("number", "user.financial.purchase", "number"),
-			minimised(purchaseColumn("customer_id", "user.financial.purchase", ""), "NULL"),
-			purchaseColumn("status", "user.financial.purchase", "status"),
-			purchaseColumn("provider", "user.financial.purchase", "payment_method"),
-			purchaseColumn("currency", "user.financial.purchase", "currency"),
-			purchaseColumn("subtotal_minor", "user.financial.purchase", "subtotal_minor"),
-			purchaseColumn("tax_minor", "user.financial.purchase", "tax_minor"),
-			purchaseColumn("total_minor", "user.financial.purchase", "total_minor"),
-			purchaseColumn("processor_session", "user.payment.reference", "processor_checkout", "stripe"),
-			purchaseColumn("processor_payment", "user.payment.reference", "processor_payment", "stripe"),
-			minimised(purchaseColumn("processor_customer", "user.payment.reference", "processor_customer", "stripe"), ""),
-			minimised(purchaseColumn("billing_email", "user.contact.email", "billing_email", "stripe"), ""),
-			purchaseColumn("billing_name", "user.name", "billing_name"),
-			purchaseColumn("billing_company", "user.contact.address", "billing_company"),
-			purchaseColumn("billing_address", "user.contact.address", "billing_address"),
-			purchaseColumn("billing_country", "user.contact.address", "billing_country"),
-			purchaseColumn("billing_vat_id", "user.financial.vat_id", "billing_vat_id"),
-			purchaseColumn("created_at", "user.financial.purchase", "placed_at"),
-			purchaseColumn("updated_at", "user.financial.purchase", "updated_at"),
-			purchaseColumn("paid_at", "user.financial.purchase", "paid_at"),
-		}},
-		{Name: "order_lines", Description: "The items of each order.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id"}, Columns: []Column{
+		// Only invoiced orders are tax records (HeldWith); the billing
+		// details of orders never invoiced (pending, cancelled) are erased.
+		{Name: "orders", Description: "Orders: what was bought, for how much, by whom, and their state.", Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "billing_email"},
+			Dated: "created_at", HeldWith: "invoices", Ref: "number", Columns: []Column{
+				{Name: "id"},
+				purchaseColumn("number", "user.financial.purchase", "number"),
+				minimised(purchaseColumn("customer_id", "user.financial.purchase", ""), BlankNull),
+				purchaseColumn("status", "user.financial.purchase", "status"),
+				purchaseColumn("provider", "user.financial.purchase", "payment_method"),
+				purchaseColumn("currency", "user.financial.purchase", "currency"),
+				purchaseColumn("subtotal_minor", "user.financial.purchase", "subtotal_minor"),
+				purchaseColumn("tax_minor", "user.financial.purchase", "tax_minor"),
+				purchaseColumn("total_minor", "user.financial.purchase", "total_minor"),
+				purchaseColumn("processor_session", "user.payment.reference", "processor_checkout", "stripe"),
+				purchaseColumn("processor_payment", "user.payment.reference", "processor_payment", "stripe"),
+				processorKey(minimised(purchaseColumn("processor_customer", "user.payment.reference", "processor_customer", "stripe"), BlankEmpty), "stripe"),
+				minimised(purchaseColumn("billing_email", "user.contact.email", "billing_email", "stripe"), BlankEmpty),
+				unlessInvoiced(purchaseColumn("billing_name", "user.name", "billing_name")),
+				unlessInvoiced(purchaseColumn("billing_company", "user.contact.address", "billing_company")),
+				unlessInvoiced(purchaseColumn("billing_address", "user.contact.address", "billing_address")),
+				unlessInvoiced(purchaseColumn("billing_country", "user.contact.address", "billing_country")),
+				unlessInvoiced(purchaseColumn("billing_vat_id", "user.financial.vat_id", "billing_vat_id")),
+				purchaseColumn("created_at", "user.financial.purchase", "placed_at"),
+				purchaseColumn("updated_at", "user.financial.purchase", "updated_at"),
+				purchaseColumn("paid_at", "user.financial.purchase", "paid_at"),
+			}},
+		{Name: "order_lines", Description: "The items of each order.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id", ParentExport: "order_number"}, Columns: []Column{
 			{Name: "id"}, {Name: "order_id"}, {Name: "price_id", Note: "points into the catalog"},
 			purchaseColumn("description", "user.financial.purchase", "description"),
 			purchaseColumn("billing", "user.financial.purchase", "billing"),
 			purchaseColumn("unit_minor", "user.financial.purchase", "unit_minor"),
 			purchaseColumn("quantity", "user.financial.purchase", "quantity"),
 		}},
-		{Name: "order_events", Description: "The history of each order's state and why it changed.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id"}, Dated: "at", Columns: []Column{
+		{Name: "order_events", Description: "The history of each order's state and why it changed.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id", ParentExport: "order_number"}, Dated: "at", Columns: []Column{
 			{Name: "id"}, {Name: "order_id"},
 			purchaseColumn("at", "user.financial.purchase", "at"),
 			purchaseColumn("from_status", "user.financial.purchase", "from"),
@@ -48,7 +51,7 @@ var ordersPart = Inventory{
 			purchaseColumn("cause", "user.financial.purchase", "cause"),
 			purchaseColumn("detail", "user.financial.purchase", "detail"),
 		}},
-		{Name: "payment_events", Description: "Payment processor events already processed, so that none is applied twice.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id"}, Dated: "received_at", Columns: []Column{
+		{Name: "payment_events", Description: "Payment processor events already processed, so that none is applied twice.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id", ParentExport: "order_number"}, Dated: "received_at", Columns: []Column{
 			{Name: "provider"},
 			{Name: "event_id", Personal: true, Category: "user.payment.reference", Purposes: []string{"fulfilment"},
 				Retention: Retention{Years: 2, From: FromCollection, Why: "processors redeliver events for up to a few days; two years covers disputes"},
@@ -56,7 +59,7 @@ var ordersPart = Inventory{
 			{Name: "type"}, {Name: "received_at"}, {Name: "order_id"},
 			{Name: "outcome", Note: "what the event did (applied, duplicate, ...), no personal data"},
 		}},
-		{Name: "invoices", Description: "The register of issued invoices and credit notes, numbered without gaps.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id"}, Dated: "issued_at", Columns: []Column{
+		{Name: "invoices", Description: "The register of issued invoices and credit notes, numbered without gaps.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id", ParentExport: "order_number"}, Dated: "issued_at", Ref: "number", Columns: []Column{
 			{Name: "id"},
 			purchaseColumn("number", "user.financial.purchase", "number"),
 			{Name: "year"}, {Name: "seq"},
@@ -67,7 +70,7 @@ var ordersPart = Inventory{
 			purchaseColumn("total_minor", "user.financial.purchase", "total_minor"),
 		}},
 		{Name: "invoice_corrections", Description: "Corrections of issued invoices: the corrected billing details and why, numbered with the invoices.",
-			Subject: Customer, Link: Link{Parent: "invoices", ParentColumn: "invoice_id"}, Dated: "issued_at", Columns: []Column{
+			Subject: Customer, Link: Link{Parent: "invoices", ParentColumn: "invoice_id", ParentExport: "invoice_number"}, Dated: "issued_at", Columns: []Column{
 				{Name: "id"}, {Name: "year"}, {Name: "seq"}, {Name: "invoice_id"},
 				purchaseColumn("number", "user.financial.purchase", "number"),
 				purchaseColumn("issued_at", "user.financial.purchase", "issued_at"),
@@ -99,7 +102,22 @@ func purchaseColumn(name string, c Category, export string, recipients ...string
 // minimised declares a purchase column that tax law does not require: on
 // erasure it is overwritten with blank while the rest of the record stays
 // under legal hold.
-func minimised(c Column, blank string) Column {
+func minimised(c Column, blank Blank) Column {
 	c.Erasure, c.Blank = EraseDelete, blank
+	return c
+}
+
+// unlessInvoiced declares a billing detail the law requires us to keep
+// only for an invoiced purchase: on erasure it stays with an order that
+// has an invoice and is blanked in one that has none.
+func unlessInvoiced(c Column) Column {
+	c.IfNotHeld = EraseDelete
+	return c
+}
+
+// processorKey marks a column holding a processor's own key for the
+// person, which erasure asks that processor to delete.
+func processorKey(c Column, recipient string) Column {
+	c.ProcessorRef = recipient
 	return c
 }

@@ -14,7 +14,7 @@ var requestsPart = Inventory{
 	},
 	Tables: []Table{
 		{Name: "privacy_requests", Description: "Privacy requests you made to us by email, letter or phone, with their deadline, how we checked it was you, and what we did (counts and kinds of data, never the data itself).",
-			Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "email"}, Dated: "completed_at", Columns: []Column{
+			Subject: Customer, Link: Link{Column: "customer_id", EmailColumn: "email"}, Dated: "completed_at", Ref: "id", Columns: []Column{
 				{Name: "id"},
 				requestColumn("kind", "user.privacy.request", FromSubject, "kind"),
 				withRecipients(requestColumn("email", "user.contact.email", FromSubject, "email"), "mail"),
@@ -27,7 +27,7 @@ var requestsPart = Inventory{
 				requestColumn("extension_reason", "user.privacy.request", FromStaff, "extension_reason"),
 				withBlank(Column{Name: "code_hash", Personal: true, Category: "user.account.credentials", Purposes: []string{"privacy_rights"},
 					Retention: Retention{From: FromRequest, Why: "deleted as soon as the code is used or the request is closed"},
-					Erasure:   EraseDelete, Source: Automatically}, "NULL"),
+					Erasure:   EraseDelete, Source: Automatically}, BlankNull),
 				{Name: "code_expires_at", Note: "when the pending verification code stops working"},
 				{Name: "code_attempts", Note: "how many wrong codes were entered"},
 				requestColumn("code_used_at", "user.privacy.request", Automatically, "code_used_at"),
@@ -41,7 +41,7 @@ var requestsPart = Inventory{
 				requestColumn("completed_at", "user.privacy.request", Automatically, "closed_at"),
 			}},
 		{Name: "request_events", Description: "Each step in handling a privacy request: when, from which state to which, and the note staff wrote.",
-			Subject: Customer, Link: Link{Parent: "privacy_requests", ParentColumn: "request_id"}, Columns: []Column{
+			Subject: Customer, Link: Link{Parent: "privacy_requests", ParentColumn: "request_id", ParentExport: "request_number"}, Columns: []Column{
 				{Name: "id"}, {Name: "request_id"},
 				requestColumn("at", "user.privacy.request", Automatically, "at"),
 				requestColumn("from_state", "user.privacy.request", Automatically, "from_state"),

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/storekeep/storekeep/internal/db"
-	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/requests"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
@@ -38,10 +37,7 @@ func TestErasureKeepsTheProofOfRequests(t *testing.T) {
 		if !r.CodePending {
 			t.Fatal("the fixture's request has no pending code")
 		}
-		rep, err := privacy.Erase(ctx, d, privacy.Declared, refOf(a), t0, false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := erase(t, d, refOf(a), nil)
 		st := stepOf(rep, "privacy_requests")
 		if st.Action != "minimised" || st.HeldUntil.Year() != t0.Year()+3 || len(st.Blanked) != 1 || st.Blanked[0] != "code_hash" {
 			t.Fatalf("privacy_requests step: %+v", st)

@@ -11,15 +11,17 @@ var staffPart = Inventory{
 	Tables: []Table{
 		{Name: "staff", Description: "The vendor's staff accounts.", Subject: Staff, Link: Link{Column: "id"}, Columns: []Column{
 			{Name: "id"},
-			staffColumn("email", "user.contact.email", EraseAnonymise, "email"),
+			// The row stays so the audit log's actor IDs still name an
+			// account (of some role); it cannot sign in again.
+			withBlank(staffColumn("email", "user.contact.email", EraseAnonymise, "email"), BlankUnique("erased-staff-", "@erased.invalid")),
 			staffColumn("name", "user.name", EraseAnonymise, "name"),
-			staffColumn("role", "user.account.record", EraseAnonymise, "role"),
+			withBlank(staffColumn("role", "user.account.record", EraseAnonymise, "role"), BlankKeep),
 			staffColumn("password_hash", "user.account.credentials", EraseDelete, ""),
 			staffColumn("totp_secret", "user.account.credentials", EraseDelete, ""),
-			staffColumn("totp_last_step", "user.account.credentials", EraseDelete, ""),
-			staffColumn("disabled_at", "user.account.record", EraseAnonymise, "disabled_at"),
-			staffColumn("created_at", "user.account.record", EraseAnonymise, "created_at"),
-			staffColumn("updated_at", "user.account.record", EraseAnonymise, "updated_at"),
+			withBlank(staffColumn("totp_last_step", "user.account.credentials", EraseDelete, ""), BlankZero),
+			withBlank(staffColumn("disabled_at", "user.account.record", EraseAnonymise, "disabled_at"), BlankNow),
+			withBlank(staffColumn("created_at", "user.account.record", EraseAnonymise, "created_at"), BlankNow),
+			withBlank(staffColumn("updated_at", "user.account.record", EraseAnonymise, "updated_at"), BlankNow),
 		}},
 		{Name: "staff_recovery_codes", Description: "Hashed one-time recovery codes for staff second factors.", Subject: Staff, Link: Link{Column: "staff_id"}, Columns: []Column{
 			{Name: "id"}, {Name: "staff_id"},
@@ -46,7 +48,7 @@ var staffPart = Inventory{
 			shortLived("bucket", "user.network.ip", "security", 1),
 			{Name: "window_start"}, {Name: "hits"},
 		}},
-		{Name: "audit_log", Description: "Tamper-evident log of staff actions and of every view of a customer's personal data.", Subject: Staff, Link: Link{Column: "actor_id", Where: "actor_type = 'staff'"}, Dated: "at", Chained: "seq", Columns: []Column{
+		{Name: "audit_log", Description: "Tamper-evident log of staff actions and of every view of a customer's personal data.", Subject: Staff, Link: Link{Column: "actor_id", When: Is("actor_type", "staff")}, Dated: "at", Chained: "seq", Columns: []Column{
 			{Name: "seq"}, {Name: "at", Note: "time of an entry; personal only together with the actor columns"},
 			{Name: "actor_type"}, auditColumn("actor_id", "user.staff.activity", "actor_id"),
 			auditColumn("action", "user.staff.activity", "action"),

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Subject is whose data a column holds.
@@ -162,10 +163,111 @@ type Column struct {
 	// where that is not obvious from its name.
 	Note string
 	// Blank is what erasure writes over the column when the row itself is
-	// kept: "" means the empty string, "NULL" means NULL, "NOW" the time
-	// of erasure; anything else is an SQL expression over the row (for a
-	// unique column, e.g. 'erased-' || id).
-	Blank string
+	// kept: the empty string (the zero value), BlankNull, BlankNow (the
+	// time of erasure) or BlankUnique (a placeholder made from the row's
+	// id, for a unique column). Validate rejects a Blank erasure would
+	// never write.
+	Blank Blank
+	// ProcessorRef, when set, is the ID of the recipient (a processor)
+	// whose own key for the person this column holds, such as a Stripe
+	// customer ID: erasure reads it before blanking and asks that
+	// processor to delete its record. References to single transactions
+	// (payments, checkout sessions) are purchase records, not marked.
+	ProcessorRef string
+	// IfNotHeld is, for a legal-hold column of a table whose hold covers
+	// only some rows (Table.HeldWith), what erasure does to the column in
+	// the other rows: EraseDelete or EraseAnonymise overwrite it with
+	// Blank; empty keeps it (it identifies no one once the row's links
+	// are blanked, such as an amount).
+	IfNotHeld Erasure
+}
+
+// Blank is what erasure writes over a column of a row it keeps. It is a
+// closed set of values, not SQL, so a mistake cannot reach an erasure.
+type Blank struct {
+	kind           blankKind
+	prefix, suffix string
+}
+
+type blankKind int
+
+const (
+	blankEmpty blankKind = iota
+	blankNull
+	blankNow
+	blankZero
+	blankUnique
+	blankKeep
+)
+
+// The blanks erasure can write.
+var (
+	BlankEmpty = Blank{}                // the empty string
+	BlankNull  = Blank{kind: blankNull} // NULL
+	BlankNow   = Blank{kind: blankNow}  // the time of the erasure
+	BlankZero  = Blank{kind: blankZero} // 0, for a number
+	// BlankKeep leaves an anonymised column as it is: it identifies no one
+	// once the row's other personal columns are blanked (a staff role,
+	// which a CHECK constraint limits to real roles).
+	BlankKeep = Blank{kind: blankKeep}
+)
+
+// BlankUnique is prefix, the row's id and suffix ("erased-42@erased.invalid"):
+// for a column that must stay unique. Prefix and suffix may hold only
+// lower-case letters, digits and ".@_-" (Validate checks).
+func BlankUnique(prefix, suffix string) Blank {
+	return Blank{kind: blankUnique, prefix: prefix, suffix: suffix}
+}
+
+// String is the blank in words, for the inventory printout.
+func (b Blank) String() string {
+	switch b.kind {
+	case blankNull:
+		return "NULL"
+	case blankNow:
+		return "the time of erasure"
+	case blankZero:
+		return "0"
+	case blankKeep:
+		return "kept as it is"
+	case blankUnique:
+		return b.prefix + "<id>" + b.suffix
+	}
+	return "empty"
+}
+
+func (b Blank) problem() string {
+	if b.kind != blankUnique {
+		return ""
+	}
+	for _, r := range b.prefix + b.suffix {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune(".@_-", r)) {
+			return fmt.Sprintf("BlankUnique(%q, %q) may hold only a-z, 0-9 and .@_-", b.prefix, b.suffix)
+		}
+	}
+	if b.prefix == "" && b.suffix == "" {
+		return "BlankUnique needs a prefix or a suffix, or it could collide with real values"
+	}
+	return ""
+}
+
+// sql is the expression erasure writes, with its parameters appended to
+// args (placeholders numbered after those already there).
+func (b Blank) sql(now time.Time, args *[]any) string {
+	switch b.kind {
+	case blankNull:
+		return "NULL"
+	case blankNow:
+		*args = append(*args, now.UTC())
+		return fmt.Sprintf("$%d", len(*args))
+	case blankZero:
+		return "0"
+	case blankUnique:
+		// Literals checked by problem(); CAST keeps PostgreSQL's
+		// operator resolution simple.
+		return "'" + b.prefix + "' || CAST(id AS TEXT) || '" + b.suffix + "'"
+	}
+	return "''"
 }
 
 // Table declares one table and all its columns.
@@ -188,7 +290,59 @@ type Table struct {
 	// log): the purge then removes only a prefix of it, every entry up to
 	// the newest expired one, so that the rest still verifies.
 	Chained string
-	Columns []Column
+	// HeldWith, on a table with legal-hold columns, limits the hold to the
+	// rows that a row of table HeldWith (linked to this one through
+	// Link.Parent) refers to: orders are records the law requires us to
+	// keep only once invoiced. Erasure treats the legal-hold columns of
+	// the other rows by their IfNotHeld.
+	HeldWith string
+	// Ref names the column that identifies a row to people (an order's
+	// number); tables linked through this one can carry it in the export
+	// (Link.ParentExport).
+	Ref string
+	// Subjects, for a table whose rows belong to different kinds of
+	// subject (a support thread holding the customer's messages and the
+	// staff's replies), links each kind to its rows, each through a Link
+	// with a When that tells whose a row is. Subject and Link stay empty.
+	Subjects []SubjectLink
+	Columns  []Column
+}
+
+// SubjectLink ties the rows of a shared table to one kind of subject.
+type SubjectLink struct {
+	Subject Subject
+	Link    Link
+}
+
+// links returns how the table's rows belong to subjects: its Subjects, or
+// its one Subject and Link.
+func (t Table) links() []SubjectLink {
+	if len(t.Subjects) > 0 {
+		return t.Subjects
+	}
+	if t.Subject == "" {
+		return nil
+	}
+	return []SubjectLink{{t.Subject, t.Link}}
+}
+
+// linkFor returns the link of the table's rows to subjects of kind.
+func (t Table) linkFor(kind Subject) (Link, bool) {
+	for _, sl := range t.links() {
+		if sl.Subject == kind {
+			return sl.Link, true
+		}
+	}
+	return Link{}, false
+}
+
+// SubjectKinds lists whose data the table holds.
+func (t Table) SubjectKinds() []Subject {
+	var out []Subject
+	for _, sl := range t.links() {
+		out = append(out, sl.Subject)
+	}
+	return out
 }
 
 // Link ties the rows of a table to a data subject, identified by the ID of
@@ -203,13 +357,26 @@ type Link struct {
 	// Parent and ParentColumn: a row belongs to the subject of the row of
 	// table Parent whose id is in ParentColumn (order_lines via orders).
 	Parent, ParentColumn string
-	// Where narrows the match further (audit_log: only entries whose actor
-	// is a staff member). SQL, no parameters.
-	Where string
+	// ParentExport, for a table linked through a parent with a Ref, is the
+	// name under which the export shows the parent's Ref with each row
+	// (order_lines carry "order_number").
+	ParentExport string
+	// When narrows the match to rows whose discriminator column holds a
+	// value (audit_log: entries whose actor is a staff member). A typed
+	// value, sent as a parameter: never SQL.
+	When Match
 	// Unlinkable explains why rows cannot be tied to a person (keyed
 	// hashes); such data must be short-lived.
 	Unlinkable string
 }
+
+// Match is a condition on one column: Column = Value.
+type Match struct {
+	Column, Value string
+}
+
+// Is is the condition that column holds value.
+func Is(column, value string) Match { return Match{Column: column, Value: value} }
 
 func (l Link) declared() bool {
 	return l.Column != "" || l.EmailColumn != "" || l.Parent != "" || l.Unlinkable != ""
@@ -349,15 +516,24 @@ func (inv Inventory) Validate() error {
 		}
 		cols := map[string]bool{}
 		personal := false
+		hasID := false
 		for _, c := range t.Columns {
 			where := t.Name + "." + c.Name
 			if cols[c.Name] {
 				add("%s declared twice", where)
 			}
 			cols[c.Name] = true
+			hasID = hasID || c.Name == "id"
 			if !c.Personal {
-				if c.Category != "" || len(c.Purposes) > 0 || c.Erasure != "" || c.Export != "" || len(c.Recipients) > 0 {
+				// A non-personal column may be exported as context of the
+				// person's rows (a mail's kind, a date) in a table that
+				// holds someone's data; nothing else personal is set.
+				if c.Category != "" || len(c.Purposes) > 0 || c.Erasure != "" || len(c.Recipients) > 0 || c.ProcessorRef != "" || c.IfNotHeld != "" ||
+					(c.Export != "" && len(t.links()) == 0) {
 					add("%s: is declared not personal but has personal-data fields set", where)
+				}
+				if c.Blank != BlankEmpty {
+					add("%s: has a Blank, but erasure overwrites only personal columns", where)
 				}
 				continue
 			}
@@ -375,22 +551,110 @@ func (inv Inventory) Validate() error {
 			if c.Source == "" {
 				add("%s: needs a source", where)
 			}
-		}
-		if personal && t.Subject == "" {
-			add("table %s holds personal data but names no Subject", t.Name)
-		}
-		if personal && !t.Link.declared() {
-			add("table %s holds personal data but has no Link to its subject (see Link in model.go)", t.Name)
-		}
-		probs = append(probs, t.purgeProblems()...)
-		if t.Link.Parent != "" && (t.Link.ParentColumn == "" || !slices.ContainsFunc(inv.Tables, func(o Table) bool { return o.Name == t.Link.Parent })) {
-			add("table %s: Link.Parent %q is not a declared table, or ParentColumn is missing", t.Name, t.Link.Parent)
-		}
-		for _, c := range []string{t.Link.Column, t.Link.EmailColumn, t.Link.ParentColumn} {
-			if c != "" && !cols[c] {
-				add("table %s: Link names column %q, which is not declared", t.Name, c)
+			if c.Export != "" && c.Category == "user.account.credentials" {
+				add("%s: credentials (tokens, hashes, codes, secrets) never go into an export", where)
+			}
+			overwritten := c.Erasure == EraseDelete || c.Erasure == EraseAnonymise ||
+				(c.Erasure == LegalHold && (c.IfNotHeld == EraseDelete || c.IfNotHeld == EraseAnonymise))
+			if c.Blank != BlankEmpty && !overwritten {
+				add("%s: has a Blank, but erasure keeps this column", where)
+			}
+			if p := c.Blank.problem(); p != "" {
+				add("%s: %s", where, p)
+			}
+			if c.Blank == BlankKeep && c.Erasure != EraseAnonymise {
+				add("%s: BlankKeep is for anonymised columns; a deleted one must be overwritten", where)
+			}
+			if c.Blank.kind == blankUnique && !slices.ContainsFunc(t.Columns, func(o Column) bool { return o.Name == "id" }) {
+				add("%s: BlankUnique needs an id column in %s", where, t.Name)
+			}
+			if c.IfNotHeld != "" && (c.Erasure != LegalHold || t.HeldWith == "") {
+				add("%s: IfNotHeld applies only to a legal-hold column of a table with HeldWith", where)
+			}
+			if c.IfNotHeld == LegalHold {
+				add("%s: IfNotHeld must be delete, anonymise or empty", where)
+			}
+			if c.ProcessorRef != "" {
+				if !slices.Contains(c.Recipients, c.ProcessorRef) {
+					add("%s: ProcessorRef %q must be one of the column's Recipients", where, c.ProcessorRef)
+				}
+				if c.Erasure == LegalHold {
+					add("%s: a processor's key for the person is deleted there on erasure, so it cannot be kept under legal hold here", where)
+				}
 			}
 		}
+		links := t.links()
+		if personal && len(links) == 0 {
+			add("table %s holds personal data but names no Subject", t.Name)
+			add("table %s holds personal data but has no Link to its subject (see Link in model.go)", t.Name)
+		}
+		if len(t.Subjects) > 0 && (t.Subject != "" || t.Link != (Link{})) {
+			add("table %s: declares Subjects, so Subject and Link stay empty", t.Name)
+		}
+		kinds := map[Subject]bool{}
+		values := map[string]bool{}
+		for _, sl := range links {
+			l := sl.Link
+			name := t.Name
+			if len(t.Subjects) > 0 {
+				name = fmt.Sprintf("%s (%s)", t.Name, sl.Subject)
+				if kinds[sl.Subject] {
+					add("table %s: Subjects names %s twice", t.Name, sl.Subject)
+				}
+				kinds[sl.Subject] = true
+				if l.When.Column == "" {
+					add("table %s: a table shared by several kinds of subject needs a When on each link, saying whose a row is", name)
+				} else if l.When.Column != t.Subjects[0].Link.When.Column {
+					add("table %s: every link of a shared table must use the same discriminator column", name)
+				} else if values[l.When.Value] {
+					add("table %s: two kinds of subject claim the rows where %s = %q", name, l.When.Column, l.When.Value)
+				}
+				values[l.When.Value] = true
+			}
+			if personal && !l.declared() {
+				add("table %s holds personal data but has no Link to its subject (see Link in model.go)", name)
+			}
+			if l.Parent != "" {
+				parent, ok := inv.Table(l.Parent)
+				if l.ParentColumn == "" || !ok {
+					add("table %s: Link.Parent %q is not a declared table, or ParentColumn is missing", name, l.Parent)
+				} else {
+					if !slices.ContainsFunc(parent.Columns, func(o Column) bool { return o.Name == "id" }) {
+						add("table %s: Link.Parent %s has no id column to link to", name, l.Parent)
+					}
+					if _, ok := parent.linkFor(sl.Subject); !ok {
+						add("table %s: Link.Parent %s holds no data of %s", name, l.Parent, sl.Subject)
+					}
+					if l.ParentExport != "" && parent.Ref == "" {
+						add("table %s: Link.ParentExport needs a Ref on %s", name, l.Parent)
+					}
+				}
+			}
+			if l.ParentExport != "" && l.Parent == "" {
+				add("table %s: Link.ParentExport needs a Link.Parent", name)
+			}
+			if (l.When.Column == "") != (l.When.Value == "") {
+				add("table %s: Link.When needs both a column and a value", name)
+			}
+			for _, c := range []string{l.Column, l.EmailColumn, l.ParentColumn, l.When.Column} {
+				if c != "" && !cols[c] {
+					add("table %s: Link names column %q, which is not declared", name, c)
+				}
+			}
+		}
+		if t.Ref != "" && !cols[t.Ref] {
+			add("table %s: Ref names column %q, which is not declared", t.Name, t.Ref)
+		}
+		if t.HeldWith != "" {
+			child, ok := inv.Table(t.HeldWith)
+			if !ok || !slices.ContainsFunc(child.links(), func(sl SubjectLink) bool { return sl.Link.Parent == t.Name }) {
+				add("table %s: HeldWith %q must be a declared table linked to %s through Link.Parent", t.Name, t.HeldWith, t.Name)
+			}
+			if !hasID {
+				add("table %s: HeldWith needs an id column", t.Name)
+			}
+		}
+		probs = append(probs, t.purgeProblems()...)
 	}
 	for _, a := range inv.Activities {
 		where := "activity " + a.ID

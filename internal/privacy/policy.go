@@ -118,12 +118,14 @@ func build(inv Inventory, v settings.Vendor, f Facts, include func(Subject) bool
 		}
 	}
 	for _, t := range inv.Tables {
-		if !include(t.Subject) {
-			continue
-		}
-		for _, c := range t.Columns {
-			if c.Personal {
-				addUse(c.Category, t.Subject, c.Source, c.Purposes, c.Retention, append(slices.Clone(c.Recipients), allStored...), phrase(t.Description))
+		for _, kind := range t.SubjectKinds() {
+			if !include(kind) {
+				continue
+			}
+			for _, c := range t.Columns {
+				if c.Personal {
+					addUse(c.Category, kind, c.Source, c.Purposes, c.Retention, append(slices.Clone(c.Recipients), allStored...), phrase(t.Description))
+				}
 			}
 		}
 	}

@@ -44,7 +44,11 @@ func (inv Inventory) Records() []Record {
 			r := Record{Table: t.Name, Column: c.Name, Personal: c.Personal, Note: c.Note}
 			if c.Personal {
 				r.Category = string(c.Category)
-				r.Subject = string(t.Subject)
+				var kinds []string
+				for _, k := range t.SubjectKinds() {
+					kinds = append(kinds, string(k))
+				}
+				r.Subject = strings.Join(kinds, ", ")
 				r.Purposes = purposes(c.Purposes)
 				r.Retention = c.Retention.Describe()
 				r.Erasure = string(c.Erasure)

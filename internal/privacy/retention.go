@@ -91,7 +91,8 @@ func purgeTable(ctx context.Context, tx *sql.Tx, inv Inventory, t Table, now tim
 	}
 	// Keep a parent while a dated child of it is still kept.
 	for _, child := range inv.Tables {
-		if child.Link.Parent != t.Name || child.Dated == "" {
+		pl := child.parentLink()
+		if pl.Parent != t.Name || child.Dated == "" {
 			continue
 		}
 		childCut, ok := tableCutoff(child, now)
@@ -100,7 +101,7 @@ func purgeTable(ctx context.Context, tx *sql.Tx, inv Inventory, t Table, now tim
 		}
 		args = append(args, childCut)
 		where += fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM %s c WHERE c.%s = %s.id AND c.%s >= $%d)",
-			child.Name, child.Link.ParentColumn, t.Name, child.Dated, len(args))
+			child.Name, pl.ParentColumn, t.Name, child.Dated, len(args))
 	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE `+where, args...)
 	if err != nil {
@@ -159,12 +160,23 @@ func (t Table) purgeProblems() []string {
 // depth is how many parent links lead from t to a table linked directly.
 func (inv Inventory) depth(t Table) int {
 	d := 0
-	for t.Link.Parent != "" && d < 10 {
-		p, ok := inv.Table(t.Link.Parent)
+	for t.parentLink().Parent != "" && d < 10 {
+		p, ok := inv.Table(t.parentLink().Parent)
 		if !ok {
 			break
 		}
 		t, d = p, d+1
 	}
 	return d
+}
+
+// parentLink is the first of the table's links that goes through a parent
+// table (the rows of a child belong to its parent's row, whoever's it is).
+func (t Table) parentLink() Link {
+	for _, sl := range t.links() {
+		if sl.Link.Parent != "" {
+			return sl.Link
+		}
+	}
+	return Link{}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
@@ -39,7 +40,7 @@ func Review(ctx context.Context, q db.Querier, inv Inventory, now time.Time) ([]
 		if first == nil {
 			continue
 		}
-		r := ReviewRow{Table: t.Name, Subject: t.Subject, Description: t.Description, Retention: first.Retention.Describe()}
+		r := ReviewRow{Table: t.Name, Subject: t.reviewSubject(), Description: t.Description, Retention: first.Retention.Describe()}
 		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM `+t.Name).Scan(&r.Rows); err != nil {
 			return nil, fmt.Errorf("review %s: %w", t.Name, err)
 		}
@@ -62,4 +63,14 @@ func Review(ctx context.Context, q db.Querier, inv Inventory, now time.Time) ([]
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// reviewSubject is whose data the table holds, for the review: several
+// kinds are joined ("customer, staff").
+func (t Table) reviewSubject() Subject {
+	var kinds []string
+	for _, k := range t.SubjectKinds() {
+		kinds = append(kinds, string(k))
+	}
+	return Subject(strings.Join(kinds, ", "))
 }

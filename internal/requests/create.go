@@ -14,6 +14,7 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/emailaddr"
 	"github.com/storekeep/storekeep/internal/ratelimit"
+	"github.com/storekeep/storekeep/internal/refuse"
 )
 
 // Limiter counts hits against rate limits; *ratelimit.Limiter is one. It
@@ -131,7 +132,9 @@ func Create(ctx context.Context, d *db.DB, lim Limiter, n NewRequest, by Actor, 
 		if err := addEvent(ctx, tx, id, "", Received, by, note, now); err != nil {
 			return err
 		}
-		if err := by.audit(ctx, tx, now, "created", id, "kind="+string(n.Kind)+" channel="+string(n.Channel)); err != nil {
+		e := entry(now, "created", id)
+		e.Detail = "kind=" + string(n.Kind) + " channel=" + string(n.Channel)
+		if err := by.record(ctx, tx, e); err != nil {
 			return err
 		}
 		out, err = ByID(ctx, tx, id)
@@ -206,7 +209,9 @@ func duplicate(ctx context.Context, d *db.DB, r Request, n NewRequest, by Actor,
 		if err := addEvent(ctx, tx, r.ID, r.State, r.State, by, "the same request arrived again ("+n.Channel.Label()+"); no second request was made", now); err != nil {
 			return err
 		}
-		return by.audit(ctx, tx, now, "duplicate", r.ID, "channel="+string(n.Channel))
+		e := entry(now, "duplicate", r.ID)
+		e.Detail = "channel=" + string(n.Channel)
+		return by.record(ctx, tx, e)
 	})
 	if err != nil {
 		return Request{}, err
@@ -217,9 +222,11 @@ func duplicate(ctx context.Context, d *db.DB, r Request, n NewRequest, by Actor,
 
 // recordRefusal writes the audit entry of a request refused before it
 // existed and returns rf.
-func recordRefusal(ctx context.Context, d *db.DB, by Actor, now time.Time, id int64, action string, rf *Refusal) error {
+func recordRefusal(ctx context.Context, d *db.DB, by Actor, now time.Time, id int64, action string, rf *refuse.Error) error {
 	err := d.Tx(ctx, func(tx *sql.Tx) error {
-		return by.audit(ctx, tx, now, action, id, rf.Code)
+		e := entry(now, action, id)
+		e.Detail = rf.Code
+		return by.record(ctx, tx, e)
 	})
 	if err != nil {
 		return err

@@ -95,8 +95,8 @@ func SendDigest(ctx context.Context, d *db.DB, now time.Time) (int, error) {
 		if sent == 0 {
 			return nil
 		}
-		_, err = audit.Append(ctx, tx, audit.Entry{At: now, ActorType: audit.ActorSystem, Action: "privacy_request.digest_sent",
-			SubjectType: "privacy_request", Detail: fmt.Sprintf("%d overdue, %d due within 7 days, to %d owner(s)", len(g.Overdue), len(g.DueSoon), sent)})
+		_, err = audit.Append(ctx, tx, audit.Entry{At: now, Action: "privacy_request.digest_sent",
+			SubjectType: "privacy_request", Detail: fmt.Sprintf("%d overdue, %d due within 7 days, to %d owner(s)", len(g.Overdue), len(g.DueSoon), sent)}.By(audit.System()))
 		return err
 	})
 	return sent, err

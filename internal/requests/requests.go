@@ -28,6 +28,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/refuse"
 )
 
 // Kind is the right a request exercises.
@@ -351,60 +352,80 @@ func (a Actor) String() string {
 	return "system"
 }
 
-// audit appends the audit entry of a step on request id.
-func (a Actor) audit(ctx context.Context, tx *sql.Tx, now time.Time, action string, id int64, detail string) error {
-	e := audit.Entry{At: now, ActorType: audit.ActorSystem, Action: "privacy_request." + action,
-		SubjectType: "privacy_request", Detail: detail, SourceNet: a.Net}
+// Audit is the actor as the audit log records it.
+func (a Actor) Audit() audit.Actor {
+	switch {
+	case a.StaffID != 0:
+		return audit.Staff(a.StaffID).From(a.Net)
+	case a.CustomerID != 0:
+		return audit.Customer(a.CustomerID).From(a.Net)
+	}
+	return audit.System().From(a.Net)
+}
+
+// entry is the audit entry of a step on request id (0 for a request
+// refused before it existed); the caller adds the actor.
+func entry(now time.Time, action string, id int64) audit.Entry {
+	e := audit.Entry{At: now, Action: "privacy_request." + action, SubjectType: "privacy_request"}
 	if id != 0 {
 		e.SubjectID = strconv.FormatInt(id, 10)
 	}
-	switch {
-	case a.StaffID != 0:
-		e.ActorType, e.ActorID = audit.ActorStaff, a.StaffID
-	case a.CustomerID != 0:
-		e.ActorType, e.ActorID = audit.ActorCustomer, a.CustomerID
-	}
-	_, err := audit.Append(ctx, tx, e)
+	return e
+}
+
+// record appends e, done by by, inside tx.
+func (by Actor) record(ctx context.Context, tx *sql.Tx, e audit.Entry) error {
+	_, err := audit.Append(ctx, tx, e.By(by.Audit()))
 	return err
 }
 
 // Refusal is a step refused for a reason the person at the console (or
-// the requester) can act on; its message says what to do. Other errors
-// are failures of ours.
-type Refusal struct {
-	Code string
-	Msg  string
-}
+// the requester) can act on: a refuse.Error, whose message says what to
+// do. Other errors are failures of ours. The name stays for the callers
+// that used it; new code uses refuse.Error and refuse.As.
+type Refusal = refuse.Error
 
-func (r *Refusal) Error() string { return r.Msg }
+// refusal returns a refusal with one of the codes below, of the kind its
+// code implies.
+func refusal(code, msg string) *refuse.Error { return refuse.New(codeKinds[code], code, msg) }
 
-// Is matches refusals by code, so errors.Is(err, ErrWrongCode) holds for
-// every wrong code whatever its message says.
-func (r *Refusal) Is(target error) bool {
-	t, ok := target.(*Refusal)
-	return ok && t.Code == r.Code
-}
-
-func refusal(code, msg string) *Refusal { return &Refusal{Code: code, Msg: msg} }
-
-// Refusal codes.
+// Refusal codes. They are also what the audit log records of a refused
+// step (action_refused, detail = code).
 const (
-	codeNotFound      = "not_found"
-	codeInvalid       = "invalid"
-	codeState         = "state"
-	codeDuplicate     = "duplicate"
-	codeLimited       = "rate_limited"
-	codeNotYours      = "not_yours"
-	codeNoCode        = "no_code"
-	codeWrongCode     = "wrong_code"
-	codeCodeExpired   = "code_expired"
-	codeCodeUsed      = "code_used"
-	codeTooMany       = "too_many_attempts"
-	codeExtension     = "extension"
-	codeNeedsEvidence = "needs_evidence"
+	codeNotFound      = "request_not_found"
+	codeInvalid       = "request_invalid"
+	codeState         = "request_state"
+	codeDuplicate     = "request_duplicate"
+	codeLimited       = "request_rate_limited"
+	codeNotYours      = "request_not_yours"
+	codeNoCode        = "request_no_code"
+	codeWrongCode     = "request_wrong_code"
+	codeCodeExpired   = "request_code_expired"
+	codeCodeUsed      = "request_code_used"
+	codeTooMany       = "request_too_many_attempts"
+	codeExtension     = "request_extension"
+	codeNeedsEvidence = "request_needs_evidence"
 )
 
-// The refusals callers tell apart (compare with errors.Is).
+// codeKinds gives each code its kind, which decides the HTTP status.
+var codeKinds = map[string]refuse.Kind{
+	codeNotFound:      refuse.NotFound,
+	codeInvalid:       refuse.Invalid,
+	codeState:         refuse.Conflict,
+	codeDuplicate:     refuse.Conflict,
+	codeLimited:       refuse.Limited,
+	codeNotYours:      refuse.Forbidden,
+	codeNoCode:        refuse.Conflict,
+	codeWrongCode:     refuse.Invalid,
+	codeCodeExpired:   refuse.Gone,
+	codeCodeUsed:      refuse.Gone,
+	codeTooMany:       refuse.Limited,
+	codeExtension:     refuse.Conflict,
+	codeNeedsEvidence: refuse.Invalid,
+}
+
+// The refusals callers tell apart (compare with errors.Is, which matches
+// by code whatever the message says).
 var (
 	ErrNotFound        = refusal(codeNotFound, "There is no such privacy request.")
 	ErrInvalid         = refusal(codeInvalid, "The request is incomplete.")
@@ -421,12 +442,9 @@ var (
 	ErrNeedsEvidence   = refusal(codeNeedsEvidence, "Extra proof of identity is needed.")
 )
 
-// IsRefusal reports whether err is a Refusal, and returns it.
-func IsRefusal(err error) (*Refusal, bool) {
-	var r *Refusal
-	ok := errors.As(err, &r)
-	return r, ok
-}
+// IsRefusal reports whether err is a refusal (of this package or any
+// other), and returns it. It is refuse.As, kept for existing callers.
+func IsRefusal(err error) (*Refusal, bool) { return refuse.As(err) }
 
 const requestColumns = `id, kind, email, COALESCE(customer_id, 0), channel, state, received_at, due_at, extended_due_at,
 	extension_reason, code_hash IS NOT NULL, code_expires_at, code_attempts, code_used_at, verified_at, doubt_reason, refusal_reason,
@@ -459,15 +477,10 @@ func ByID(ctx context.Context, q db.Querier, id int64) (Request, error) {
 	return scanRequest(q.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM privacy_requests WHERE id = $1`, id))
 }
 
-// lock reads a request for update inside tx. On SQLite the write
-// transaction holds the database lock already; on PostgreSQL FOR UPDATE
-// makes concurrent steps on one request queue.
+// lock reads a request for update inside tx, so concurrent steps on one
+// request queue (db.Dialect.ForUpdate).
 func lock(ctx context.Context, tx *sql.Tx, d db.Dialect, id int64) (Request, error) {
-	q := `SELECT ` + requestColumns + ` FROM privacy_requests WHERE id = $1`
-	if d == db.Postgres {
-		q += ` FOR UPDATE`
-	}
-	return scanRequest(tx.QueryRowContext(ctx, q, id))
+	return scanRequest(tx.QueryRowContext(ctx, `SELECT `+requestColumns+` FROM privacy_requests WHERE id = $1`+d.ForUpdate(), id))
 }
 
 // Filter selects requests for List.
@@ -591,7 +604,9 @@ func step(ctx context.Context, d *db.DB, id int64, action string, by Actor, now 
 			if err := addEvent(ctx, tx, id, r.State, r.State, by, action+" refused: "+rf.Msg, now); err != nil {
 				return err
 			}
-			return by.audit(ctx, tx, now, action+"_refused", id, rf.Code)
+			e := entry(now, action+"_refused", id)
+			e.Detail = rf.Code
+			return by.record(ctx, tx, e)
 		}
 		if err != nil {
 			return err
@@ -606,7 +621,9 @@ func step(ctx context.Context, d *db.DB, id int64, action string, by Actor, now 
 		if detail == "" && res.to != r.State {
 			detail = string(r.State) + " -> " + string(res.to)
 		}
-		if err := by.audit(ctx, tx, now, action, id, detail); err != nil {
+		e := entry(now, action, id)
+		e.Detail = detail
+		if err := by.record(ctx, tx, e); err != nil {
 			return err
 		}
 		out, err = lock(ctx, tx, d.Dialect, id)

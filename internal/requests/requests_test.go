@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/ratelimit"
+	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/requests"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/staff"
@@ -573,12 +575,18 @@ func TestCompletingAnErasureErasesAndKeepsTheRecord(t *testing.T) {
 		r := inProgress(t, d, requests.Erasure, "ivy@example.com", t0)
 		var asked []string
 		res, err := requests.Complete(ctx, d, privacy.Declared, r.ID, requests.Completion{Note: "asked by phone",
-			DeleteAtProcessor: func(_ context.Context, rcp, ref string) error { asked = append(asked, rcp+" "+ref); return nil }}, clerk, t0.Add(time.Hour))
+			Processors: privacy.Processors{"stripe": askedProcessor{&asked}}}, clerk, t0.Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if res.Erasure == nil || res.Request.State != requests.Completed || res.Request.CompletedAt.IsZero() || len(asked) != 0 {
 			t.Fatalf("complete: %+v", res)
+		}
+		// The one erasure recorded itself, by the clerk, with the erasure.
+		es, err := audit.List(ctx, d, audit.Filter{Action: "privacy.erased"})
+		if err != nil || len(es) != 1 || es[0].ActorType != audit.ActorStaff || es[0].ActorID != 7 || es[0].SourceNet != "192.0.2.0/24" ||
+			es[0].SubjectID != fmt.Sprint(c.ID) || !strings.Contains(es[0].Detail, "privacy request "+fmt.Sprint(r.ID)) {
+			t.Fatalf("erasure audit entries: %+v, %v", es, err)
 		}
 		// The data is gone.
 		var n int
@@ -611,7 +619,7 @@ func TestCompletingAnErasureErasesAndKeepsTheRecord(t *testing.T) {
 			t.Fatalf("done mail: %+v", ms)
 		}
 		// Erasing again (the person asks twice) still keeps the record.
-		if _, err := privacy.Erase(ctx, d, privacy.Declared, privacy.SubjectRef{Kind: privacy.Customer, ID: c.ID, Email: "ivy@example.com"}, t0, false); err != nil {
+		if _, err := privacy.Erase(ctx, d, privacy.Declared, privacy.EraseRequest{Subject: privacy.SubjectRef{Kind: privacy.Customer, ID: c.ID, Email: "ivy@example.com"}}, nil, t0); err != nil {
 			t.Fatal(err)
 		}
 		if again, err := requests.ByID(ctx, d, r.ID); err != nil || again.Outcome != got.Outcome || again.Email != got.Email {
@@ -787,3 +795,39 @@ func TestPurgeAfterThreeYears(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestRefusalsAreRefuseErrors: the sentinels are refuse.Error values of
+// the kind their status needs, and a specific refusal still matches its
+// sentinel (and no other) with errors.Is.
+func TestRefusalsAreRefuseErrors(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		kind refuse.Kind
+	}{
+		{requests.ErrNotFound, refuse.NotFound}, {requests.ErrInvalid, refuse.Invalid}, {requests.ErrState, refuse.Conflict},
+		{requests.ErrDuplicate, refuse.Conflict}, {requests.ErrRateLimited, refuse.Limited}, {requests.ErrNotYours, refuse.Forbidden},
+		{requests.ErrNoCode, refuse.Conflict}, {requests.ErrWrongCode, refuse.Invalid}, {requests.ErrCodeExpired, refuse.Gone},
+		{requests.ErrCodeUsed, refuse.Gone}, {requests.ErrTooManyAttempts, refuse.Limited}, {requests.ErrExtension, refuse.Conflict},
+		{requests.ErrNeedsEvidence, refuse.Invalid},
+	} {
+		rf, ok := refuse.As(fmt.Errorf("step: %w", tc.err))
+		if !ok || rf.Kind != tc.kind || rf.Code == "" || rf.Msg == "" {
+			t.Errorf("%v: refuse.As = %+v, %v; want kind %v", tc.err, rf, ok, tc.kind)
+		}
+		if legacy, ok := requests.IsRefusal(tc.err); !ok || legacy != rf {
+			t.Errorf("%v: IsRefusal disagrees with refuse.As", tc.err)
+		}
+	}
+	specific := requests.ErrState.With("This request is completed already.")
+	if !errors.Is(specific, requests.ErrState) || errors.Is(specific, requests.ErrExtension) || errors.Is(specific, requests.ErrNotFound) {
+		t.Error("a specific refusal does not match its sentinel alone")
+	}
+}
+
+// askedProcessor records the references it is asked to delete.
+type askedProcessor struct{ asked *[]string }
+
+func (a askedProcessor) DeleteCustomer(_ context.Context, ref string) error {
+	*a.asked = append(*a.asked, ref)
+	return nil
+}

@@ -5,11 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/privacy"
 )
@@ -89,9 +88,9 @@ type Completion struct {
 	// portability request signs in and downloads their data. Required for
 	// those kinds.
 	PrivacyPageURL string
-	// DeleteAtProcessor, when set, asks a processor (by recipient ID, such
-	// as "stripe") to delete a reference erasure found there.
-	DeleteAtProcessor func(ctx context.Context, recipient, ref string) error
+	// Processors are the configured processors (by recipient ID) that
+	// erasure asks to delete their records of the person.
+	Processors privacy.Processors
 }
 
 // CompleteResult is what completing did.
@@ -101,6 +100,8 @@ type CompleteResult struct {
 	Erasure *privacy.ErasureReport
 	// ProcessorsLeft are references at processors that could not be
 	// deleted automatically ("stripe cus_123"): staff delete them by hand.
+	// Erasure.StaffToDo() says this in sentences, with the recipients
+	// staff must ask (a mail relay's logs).
 	ProcessorsLeft []string
 }
 
@@ -152,26 +153,29 @@ func Complete(ctx context.Context, d *db.DB, inv privacy.Inventory, id int64, c 
 		}
 		outcome = ExportSummary(e)
 	case Erasure:
-		rep, err := privacy.Erase(ctx, d, inv, ref, now, false)
+		// One erasure for every channel: the data goes and its audit
+		// entry is written in one transaction; the processors are asked
+		// afterwards. Closing the request below is a step of its own: if
+		// it fails, completing again erases nothing more and closes it.
+		rep, err := privacy.Erase(ctx, d, inv, privacy.EraseRequest{Subject: ref, By: audit.Entry{Detail: "privacy request " + itoa(r.ID)}.By(by.Audit())}, c.Processors, now)
 		if err != nil {
 			return out, err
 		}
 		out.Erasure = &rep
 		outcome = ErasureSummary(rep)
 		deleted := 0
-		for _, recipient := range slices.Sorted(maps.Keys(rep.ProcessorRefs)) {
-			for _, pr := range rep.ProcessorRefs[recipient] {
-				if c.DeleteAtProcessor != nil && c.DeleteAtProcessor(ctx, recipient, pr) == nil {
-					deleted++
-					continue
-				}
-				out.ProcessorsLeft = append(out.ProcessorsLeft, recipient+" "+pr)
+		for _, p := range rep.Processors {
+			if p.Deleted {
+				deleted++
 			}
+		}
+		for _, p := range rep.ProcessorsLeft() {
+			out.ProcessorsLeft = append(out.ProcessorsLeft, p.Recipient+" "+p.Ref)
 		}
 		if deleted > 0 {
 			outcome += fmt.Sprintf("; deleted at processors: %d reference(s)", deleted)
 		}
-		if n := len(out.ProcessorsLeft); n > 0 {
+		if n := len(rep.ProcessorsLeft()); n > 0 {
 			outcome += fmt.Sprintf("; %d reference(s) at processors to delete by hand", n)
 		}
 	default:
@@ -230,7 +234,11 @@ func ErasureSummary(rep privacy.ErasureReport) string {
 		if s.Rows == 0 || s.Action == "nothing" {
 			continue
 		}
-		done = append(done, fmt.Sprintf("%s %s %s", s.Table, plural(int(s.Rows), "row"), s.Action))
+		part := fmt.Sprintf("%s %s %s", s.Table, plural(int(s.Rows), "row"), s.Action)
+		if s.NotHeld {
+			part += " (not invoiced)"
+		}
+		done = append(done, part)
 		if len(s.Held) > 0 {
 			held = append(held, fmt.Sprintf("%s until %s", s.Table, s.HeldUntil.Format(time.DateOnly)))
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/refuse"
 )
 
 // Vendor describes the company that runs the site. It is the controller in
@@ -84,18 +85,18 @@ func Defaults() Vendor {
 }
 
 // Validate reports the first problem with v in words for the person who
-// entered it.
+// entered it, as a refusal naming the field (refuse.Field).
 func (v Vendor) Validate() error {
 	if strings.TrimSpace(v.Name) == "" {
-		return fmt.Errorf("the vendor name is empty: enter the name shown on the site")
+		return refuse.Field("name", "the vendor name is empty: enter the name shown on the site")
 	}
 	if strings.TrimSpace(v.LegalName) == "" {
-		return fmt.Errorf("the legal name is empty: enter the registered name of the company")
+		return refuse.Field("legal_name", "the legal name is empty: enter the registered name of the company")
 	}
-	for _, e := range []struct{ what, addr string }{{"privacy contact", v.PrivacyEmail}, {"support contact", v.SupportEmail}} {
+	for _, e := range []struct{ field, what, addr string }{{"privacy_email", "privacy contact", v.PrivacyEmail}, {"support_email", "support contact", v.SupportEmail}} {
 		a, err := mail.ParseAddress(e.addr)
 		if err != nil || a.Address != strings.TrimSpace(e.addr) {
-			return fmt.Errorf("the %s %q is not an email address: enter one such as privacy@example.com", e.what, e.addr)
+			return refuse.Field(e.field, fmt.Sprintf("the %s %q is not an email address: enter one such as privacy@example.com", e.what, e.addr))
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
@@ -89,4 +90,32 @@ func TestRequireTwoFactor(t *testing.T) {
 			t.Fatal("setting did not stick")
 		}
 	})
+}
+
+// TestValidateRefusesByField: what Validate refuses names the form field
+// at fault, with the message shown to the owner.
+func TestValidateRefusesByField(t *testing.T) {
+	good := settings.Defaults()
+	good.Name, good.LegalName = "Milterworks", "Milterworks GmbH"
+	good.PrivacyEmail, good.SupportEmail = "privacy@milterworks.example", "support@milterworks.example"
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		edit  func(v *settings.Vendor)
+		field string
+		msg   string
+	}{
+		{func(v *settings.Vendor) { v.Name = " " }, "name", "the vendor name is empty"},
+		{func(v *settings.Vendor) { v.LegalName = "" }, "legal_name", "the legal name is empty"},
+		{func(v *settings.Vendor) { v.PrivacyEmail = "nobody" }, "privacy_email", `the privacy contact "nobody" is not an email address`},
+		{func(v *settings.Vendor) { v.SupportEmail = "a@b.example, c@d.example" }, "support_email", "the support contact"},
+	} {
+		v := good
+		tc.edit(&v)
+		rf, ok := refuse.As(v.Validate())
+		if !ok || rf.Kind != refuse.Invalid || rf.Field != tc.field || !strings.HasPrefix(rf.Msg, tc.msg) {
+			t.Errorf("Validate = %+v, %v; want field %s saying %q", rf, ok, tc.field, tc.msg)
+		}
+	}
 }

@@ -10,18 +10,23 @@ import (
 
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/emailaddr"
+	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/token"
 )
 
-// Errors callers tell apart. Messages shown to people never say whether an
-// account exists: sign-in failures all read the same.
+// Refusals callers tell apart (errors.Is matches by code). Messages shown
+// to people never say whether an account exists: sign-in failures all
+// read the same.
 var (
-	ErrNotFound       = errors.New("no such staff account")
-	ErrExists         = errors.New("a staff account with this email address exists already")
-	ErrBadCredentials = errors.New("the email address or password is wrong")
-	ErrBadCode        = errors.New("the code is wrong or was used already")
-	ErrInvalidToken   = errors.New("this link is unknown, expired or used already; ask for a new one")
-	ErrLastOwner      = errors.New("this is the last active owner; make someone else owner first")
+	ErrNotFound       = refuse.New(refuse.NotFound, "staff_not_found", "no such staff account")
+	ErrExists         = refuse.New(refuse.Conflict, "staff_exists", "a staff account with this email address exists already")
+	ErrBadCredentials = refuse.New(refuse.Forbidden, "staff_bad_credentials", "the email address or password is wrong")
+	ErrBadCode        = refuse.New(refuse.Forbidden, "staff_bad_code", "the code is wrong or was used already")
+	ErrInvalidToken   = refuse.New(refuse.Gone, "staff_invalid_token", "this link is unknown, expired or used already; ask for a new one")
+	ErrLastOwner      = refuse.New(refuse.Conflict, "staff_last_owner", "this is the last active owner; make someone else owner first")
+	// ErrUnknownRole is refused for a role that is not one of Roles.
+	ErrUnknownRole = &refuse.Error{Kind: refuse.Invalid, Code: "staff_unknown_role", Field: "role",
+		Msg: "unknown role: use one of owner, support, finance, analyst"}
 )
 
 // Account is a staff member's account.
@@ -76,22 +81,22 @@ func Create(ctx context.Context, tx *sql.Tx, email, name string, role Role, now 
 		return Account{}, err
 	}
 	if !role.Valid() {
-		return Account{}, fmt.Errorf("unknown role %q: use one of owner, support, finance, analyst", role)
+		return Account{}, ErrUnknownRole.Withf("unknown role %q: use one of owner, support, finance, analyst", role)
 	}
 	name = strings.TrimSpace(name)
 	if len(name) > 200 {
-		return Account{}, errors.New("the name is longer than 200 characters")
+		return Account{}, refuse.Field("name", "the name is longer than 200 characters")
 	}
-	var exists int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE email = $1`, email).Scan(&exists); err != nil {
-		return Account{}, fmt.Errorf("create staff account: %w", err)
-	}
-	if exists > 0 {
-		return Account{}, ErrExists
-	}
+	// The unique address decides: checking first and inserting second
+	// lets two creations at once both pass the check (on PostgreSQL; on
+	// SQLite the writer lock serialises them).
 	row := tx.QueryRowContext(ctx, `INSERT INTO staff (email, name, role, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
 		RETURNING `+accountColumns, email, name, string(role), now)
-	return scanAccount(row)
+	a, err := scanAccount(row)
+	if db.IsUniqueViolation(err) {
+		return Account{}, ErrExists
+	}
+	return a, err
 }
 
 // ByID returns the account with id.
@@ -122,17 +127,27 @@ func List(ctx context.Context, q db.Querier) ([]Account, error) {
 	return out, rows.Err()
 }
 
-// activeOwners counts owners that are not disabled.
+// activeOwners counts owners that are not disabled, locking their rows
+// until tx ends: two owners disabling (or demoting) each other at once
+// would otherwise both count two owners and leave none. The count is an
+// UPDATE that changes nothing, so it takes the same row locks as SELECT
+// ... FOR UPDATE (db.Dialect.ForUpdate) on PostgreSQL, where the second
+// transaction waits for the first and then counts what it left, with one
+// text for both databases and no dialect to pass in; on SQLite the writer
+// lock serialises the two anyway. (FOR UPDATE does not go with count(*).)
 func activeOwners(ctx context.Context, tx *sql.Tx) (int, error) {
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE role = 'owner' AND disabled_at IS NULL`).Scan(&n)
-	return n, err
+	res, err := tx.ExecContext(ctx, `UPDATE staff SET updated_at = updated_at WHERE role = 'owner' AND disabled_at IS NULL`)
+	if err != nil {
+		return 0, fmt.Errorf("count owners: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // SetRole changes an account's role, refusing to demote the last owner.
 func SetRole(ctx context.Context, tx *sql.Tx, id int64, role Role, now time.Time) error {
 	if !role.Valid() {
-		return fmt.Errorf("unknown role %q", role)
+		return ErrUnknownRole.Withf("unknown role %q: use one of owner, support, finance, analyst", role)
 	}
 	a, err := ByID(ctx, tx, id)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/storekeep/storekeep/internal/refuse"
 )
 
 // Argon2Params are the argon2id cost parameters. The defaults were chosen
@@ -40,7 +42,8 @@ const MinPasswordLen = 12
 const maxPasswordLen = 256
 
 // ErrWeakPassword is returned for passwords that are too short or too long.
-var ErrWeakPassword = fmt.Errorf("choose a password of %d to %d characters; a phrase of several words works well", MinPasswordLen, maxPasswordLen)
+var ErrWeakPassword = &refuse.Error{Kind: refuse.Invalid, Code: "staff_weak_password", Field: "password",
+	Msg: fmt.Sprintf("choose a password of %d to %d characters; a phrase of several words works well", MinPasswordLen, maxPasswordLen)}
 
 // CheckPasswordPolicy reports whether pw is acceptable as a new password.
 func CheckPasswordPolicy(pw string) error {

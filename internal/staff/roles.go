@@ -59,6 +59,12 @@ const (
 	PermCatalogManage   Permission = "catalog.manage"   // products, editions and prices
 )
 
+// Permissions lists every permission. Code names a permission by its
+// constant, never by its text (TestPermissionsAreConstants).
+var Permissions = []Permission{PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView,
+	PermCustomersView, PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermPrivacyRequests,
+	PermStatsView, PermCatalogManage}
+
 // grants is the one table of who may do what. Deny by default: a
 // permission not listed for a role is refused.
 var grants = map[Role][]Permission{

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/refuse"
 )
 
 // Session lifetimes. A session ends after IdleTimeout without a request,
@@ -27,7 +28,7 @@ const (
 )
 
 // ErrNoSession is returned for unknown, expired, idle or revoked sessions.
-var ErrNoSession = errors.New("your session has ended; please sign in again")
+var ErrNoSession = refuse.New(refuse.Forbidden, "staff_no_session", "your session has ended; please sign in again")
 
 // Session is a signed-in browser.
 type Session struct {

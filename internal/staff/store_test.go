@@ -4,11 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
@@ -195,4 +198,150 @@ func BenchmarkQueryBaseline(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestCreateSameAccountAtOnce: of several creations of one address at the
+// same time (the CLI and the console's team page), one succeeds and the
+// others are refused with ErrExists; none fails otherwise.
+func TestCreateSameAccountAtOnce(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		const n = 6
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		start := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errs[i] = d.Tx(ctx, func(tx *sql.Tx) error {
+					_, err := staff.Create(ctx, tx, "twice@example.com", "", staff.Support, t0)
+					return err
+				})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		created := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				created++
+			case errors.Is(err, staff.ErrExists):
+				if rf, ok := refuse.As(err); !ok || rf.Kind != refuse.Conflict {
+					t.Errorf("ErrExists is not a conflict refusal: %+v", rf)
+				}
+			default:
+				t.Errorf("concurrent create failed otherwise: %v", err)
+			}
+		}
+		var rows int
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE email = 'twice@example.com'`).Scan(&rows); err != nil || created != 1 || rows != 1 {
+			t.Fatalf("created %d, rows %d, %v; want one", created, rows, err)
+		}
+	})
+}
+
+// TestStaffRefusals: what Create, SetRole and the password policy refuse
+// are refusals naming the field, with the messages people read.
+func TestStaffRefusals(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		create := func(email, name string, role staff.Role) error {
+			return d.Tx(ctx, func(tx *sql.Tx) error {
+				_, err := staff.Create(ctx, tx, email, name, role, t0)
+				return err
+			})
+		}
+		for _, tc := range []struct {
+			err   error
+			field string
+			msg   string
+		}{
+			{create("not an address", "", staff.Support), "email", "is not an email address"},
+			{create("a@example.com", "", "boss"), "role", `unknown role "boss"`},
+			{create("a@example.com", strings.Repeat("x", 201), staff.Support), "name", "the name is longer than 200 characters"},
+			{staff.CheckPasswordPolicy("short"), "password", "choose a password of 12"},
+		} {
+			rf, ok := refuse.As(tc.err)
+			if !ok || rf.Kind != refuse.Invalid || rf.Field != tc.field || !strings.Contains(rf.Msg, tc.msg) {
+				t.Errorf("refusal = %+v (%v), want field %s saying %q", rf, tc.err, tc.field, tc.msg)
+			}
+		}
+		if err := staff.CheckPasswordPolicy("short"); !errors.Is(err, staff.ErrWeakPassword) {
+			t.Error("a short password is not ErrWeakPassword")
+		}
+		a := newAccount(t, d, "b@example.com", staff.Support)
+		err := d.Tx(ctx, func(tx *sql.Tx) error { return staff.SetRole(ctx, tx, a.ID, "boss", t0) })
+		if !errors.Is(err, staff.ErrUnknownRole) {
+			t.Errorf("SetRole(boss) = %v, want ErrUnknownRole", err)
+		}
+		if _, err := staff.ByID(ctx, d, 999); !errors.Is(err, staff.ErrNotFound) || errors.Is(err, staff.ErrExists) {
+			t.Errorf("ByID(999) = %v", err)
+		}
+	})
+}
+
+// TestOwnersCannotDisableEachOtherAtOnce: with two owners, each disabling
+// the other at the same moment must leave one owner. The first
+// transaction stays open until the second is seen waiting for it (on
+// PostgreSQL) or has finished without waiting (the bug); on SQLite the
+// second cannot begin until the first ends.
+func TestOwnersCannotDisableEachOtherAtOnce(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a := newAccount(t, d, "a@example.com", staff.Owner)
+		b := newAccount(t, d, "b@example.com", staff.Owner)
+		t1, err := d.Writer().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer t1.Rollback()
+		if err := staff.Disable(ctx, t1, b.ID, t0); err != nil {
+			t.Fatal(err)
+		}
+		second := make(chan error, 1)
+		go func() {
+			second <- d.Tx(ctx, func(tx *sql.Tx) error { return staff.Disable(ctx, tx, a.ID, t0) })
+		}()
+		var early error
+		finished := false
+		if d.Dialect == db.Postgres {
+			var pid int
+			if err := t1.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+				t.Fatal(err)
+			}
+		wait:
+			for {
+				select {
+				case early = <-second:
+					finished = true
+					break wait
+				default:
+				}
+				var waiting int
+				if err := d.Reader().QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, pid).Scan(&waiting); err != nil {
+					t.Fatal(err)
+				}
+				if waiting > 0 {
+					break
+				}
+				runtime.Gosched()
+			}
+		}
+		if err := t1.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if !finished {
+			early = <-second
+		}
+		if !errors.Is(early, staff.ErrLastOwner) {
+			t.Errorf("the second disable = %v, want ErrLastOwner", early)
+		}
+		var owners int
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE role = 'owner' AND disabled_at IS NULL`).Scan(&owners); err != nil || owners != 1 {
+			t.Fatalf("active owners = %d, %v; want 1", owners, err)
+		}
+	})
 }

@@ -7,23 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/customers"
-	"github.com/storekeep/storekeep/internal/ratelimit"
 )
-
-// Customer sign-in sends mail, so its limits guard the recipients as much
-// as the accounts: a few links per address, more per network (an office
-// shares one), and a cap on link uses per network like the console's.
-var (
-	limitCustomerLinkAddress = ratelimit.Limit{Max: 5, Window: 15 * time.Minute}
-	limitCustomerLinkNetwork = ratelimit.Limit{Max: 30, Window: 15 * time.Minute}
-	limitCustomerEmailChange = ratelimit.Limit{Max: 5, Window: time.Hour}
-)
-
-// networkOf is the client's network (IPv4 /24, IPv6 /48), the unit of the
-// per-network limits.
-func networkOf(r *http.Request) string { return audit.Network(clientIP(r)) }
 
 // customerCookieName is __Host- prefixed over HTTPS, like the staff
 // cookie: browsers then insist on Secure, Path=/ and no Domain.
@@ -34,20 +19,22 @@ func (s *Server) customerCookieName() string {
 	return "sk_customer"
 }
 
-func (s *Server) setCustomerCookie(w http.ResponseWriter, token string) {
+// SetCustomerCookie sets the customer session cookie.
+func (s *Server) SetCustomerCookie(w http.ResponseWriter, token string) {
 	http.SetCookie(w, &http.Cookie{
 		Name: s.customerCookieName(), Value: token, Path: "/", HttpOnly: true, Secure: s.https,
 		SameSite: http.SameSiteLaxMode, MaxAge: int(customers.AbsoluteTimeout / time.Second),
 	})
 }
 
-func (s *Server) clearCustomerCookie(w http.ResponseWriter) {
+// ClearCustomerCookie removes the customer session cookie.
+func (s *Server) ClearCustomerCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: s.customerCookieName(), Value: "", Path: "/", HttpOnly: true, Secure: s.https,
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }
 
-// customerSession returns the request's live customer session, or nil.
-func (s *Server) customerSession(r *http.Request) (*customers.Session, error) {
+// CustomerSession returns the request's live customer session, or nil.
+func (s *Server) CustomerSession(r *http.Request) (*customers.Session, error) {
 	c, err := r.Cookie(s.customerCookieName())
 	if err != nil {
 		return nil, nil
@@ -62,30 +49,30 @@ func (s *Server) customerSession(r *http.Request) (*customers.Session, error) {
 	return &sess, nil
 }
 
-// currentCustomer returns the signed-in customer, or nil, nil when the
+// CurrentCustomer returns the signed-in customer, or nil, nil when the
 // request carries no live customer session (no cookie, a forged, revoked
 // or expired one). Use it on pages that work for everyone but show more to
 // a customer.
-func (s *Server) currentCustomer(r *http.Request) (*customers.Customer, error) {
-	sess, err := s.customerSession(r)
+func (s *Server) CurrentCustomer(r *http.Request) (*customers.Customer, error) {
+	sess, err := s.CustomerSession(r)
 	if err != nil || sess == nil {
 		return nil, err
 	}
 	return &sess.Customer, nil
 }
 
-// requireCustomer returns the signed-in customer for pages that need one.
+// RequireCustomer returns the signed-in customer for pages that need one.
 // Without a session it answers the request itself and returns ok false: a
 // GET or HEAD is redirected to /account/login?next=<this page> (for pages
 // under /account, /buy and /checkout, which sign-in returns to), any other
 // method gets a 401 error to return. Use it as
 //
-//	c, ok, err := s.requireCustomer(w, r)
+//	c, ok, err := s.RequireCustomer(w, r)
 //	if err != nil || !ok {
 //		return err
 //	}
-func (s *Server) requireCustomer(w http.ResponseWriter, r *http.Request) (c *customers.Customer, ok bool, err error) {
-	c, err = s.currentCustomer(r)
+func (s *Server) RequireCustomer(w http.ResponseWriter, r *http.Request) (c *customers.Customer, ok bool, err error) {
+	c, err = s.CurrentCustomer(r)
 	if err != nil {
 		return nil, false, err
 	}
@@ -99,25 +86,36 @@ func (s *Server) requireCustomer(w http.ResponseWriter, r *http.Request) (c *cus
 			Message: "You are not signed in, or your session has ended. Sign in again from the account page, then repeat what you were doing."}
 	}
 	target := "/account/login"
-	if next := safeAccountNext(r.URL.RequestURI()); next != "/account" {
+	if next := SafeAccountNext(r.URL.RequestURI()); next != "/account" {
 		target += "?next=" + url.QueryEscape(next)
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil, false, nil
 }
 
-// accountNextPrefixes are the areas a customer may be sent back to after
-// signing in.
-var accountNextPrefixes = []string{"/account", "/buy", "/checkout"}
+// SafeAccountNext accepts only a local path in the customer's areas
+// (/account, /buy, /checkout) as the place to return to after signing in;
+// anything else becomes /account.
+func SafeAccountNext(next string) string {
+	return safeNext(next, "/account", []string{"/account", "/buy", "/checkout"},
+		[]string{"/account/login", "/account/verify", "/account/logout", "/account/email/confirm"})
+}
 
-// safeAccountNext accepts only a local path in the customer's areas as the
-// place to return to after signing in; anything else (another site, a
-// scheme, a protocol-relative or backslashed path, the sign-in pages
-// themselves) becomes /account.
-func safeAccountNext(next string) string {
-	const fallback = "/account"
+// SafeStaffNext accepts only a path within the console as the place to
+// return to after signing in; anything else becomes /staff.
+func SafeStaffNext(next string) string {
+	return safeNext(next, "/staff", []string{"/staff"},
+		[]string{"/staff/login", "/staff/logout", "/staff/setup", "/staff/reset", "/staff/2fa"})
+}
+
+// safeNext is the one check of a place to send a browser back to after
+// signing in: a local path under one of prefixes, never another site (a
+// scheme, a host, a protocol-relative or backslashed path, control
+// characters, dot segments) and never one of the sign-in pages themselves;
+// anything else becomes fallback.
+func safeNext(next, fallback string, prefixes, excluded []string) string {
 	if next == "" || len(next) > 1000 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.ContainsAny(next, "\\\r\n\t") {
+		strings.ContainsAny(next, "\\\r\n\t") || strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return fallback
 	}
 	u, err := url.Parse(next)
@@ -125,15 +123,15 @@ func safeAccountNext(next string) string {
 		return fallback
 	}
 	p := u.Path
-	if strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") || strings.Contains(p, "/./") {
+	if strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") || strings.Contains(p, "/./") || strings.HasSuffix(p, "/.") {
 		return fallback
 	}
-	for _, no := range []string{"/account/login", "/account/verify", "/account/logout", "/account/email/confirm"} {
+	for _, no := range excluded {
 		if p == no || strings.HasPrefix(p, no+"/") {
 			return fallback
 		}
 	}
-	for _, prefix := range accountNextPrefixes {
+	for _, prefix := range prefixes {
 		if p == prefix || strings.HasPrefix(p, prefix+"/") {
 			return next
 		}

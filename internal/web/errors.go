@@ -8,12 +8,15 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+
+	"github.com/storekeep/storekeep/internal/refuse"
 )
 
-// Error is an error meant for the person who made the request: Status is
-// the HTTP status and Message says, in plain words, what went wrong and
-// what to do about it. Any other error a handler returns is internal: it is
-// logged and the visitor sees a generic 500 page.
+// Error is an answer meant for the person who made the request that only
+// HTTP has words for (401 sign in again, 405, 413, 500). Refusals of the
+// domains are *refuse.Error values; StatusOf maps them. Any other error a
+// handler returns is internal: it is logged and the visitor sees a generic
+// 500 page.
 type Error struct {
 	Status  int
 	Message string
@@ -21,15 +24,38 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("%d: %s", e.Status, e.Message) }
 
-// NotFound returns a 404 Error with msg.
-func NotFound(msg string) *Error { return &Error{Status: http.StatusNotFound, Message: msg} }
+// NotFound returns a refusal: there is nothing at this address (404).
+func NotFound(msg string) *refuse.Error { return refuse.New(refuse.NotFound, "", msg) }
 
-// BadRequest returns a 400 Error with msg.
-func BadRequest(msg string) *Error { return &Error{Status: http.StatusBadRequest, Message: msg} }
+// BadRequest returns a refusal: the request's input is wrong (400).
+func BadRequest(msg string) *refuse.Error { return refuse.New(refuse.Invalid, "", msg) }
 
-// Messages shared by several handlers.
+// Unauthorized returns a 401 Error: the request needs a session.
+func Unauthorized(msg string) *Error { return &Error{Status: http.StatusUnauthorized, Message: msg} }
+
+// StatusOf is the one mapping from a refusal's kind to an HTTP status.
+func StatusOf(e *refuse.Error) int {
+	switch e.Kind {
+	case refuse.Invalid:
+		return http.StatusBadRequest
+	case refuse.NotFound:
+		return http.StatusNotFound
+	case refuse.Conflict:
+		return http.StatusConflict
+	case refuse.Forbidden:
+		return http.StatusForbidden
+	case refuse.Limited:
+		return http.StatusTooManyRequests
+	case refuse.Gone:
+		return http.StatusGone
+	}
+	return http.StatusBadRequest
+}
+
+// Messages shared by several handlers. MsgNotFound is the answer for an
+// address with nothing behind it.
 const (
-	msgNotFound  = "There is no page at this address. Check the address for typing mistakes, or start again from the home page."
+	MsgNotFound  = "There is no page at this address. Check the address for typing mistakes, or start again from the home page."
 	msgInternal  = "Something went wrong on our side and the page could not be shown. Please try again in a few minutes."
 	msgTooLarge  = "The request is larger than this site accepts. Please send less data."
 	msgCrossSite = "This request came from another website, so it was refused to protect you. " +
@@ -39,14 +65,23 @@ const (
 // statusClientClosed records a request whose client left before the answer.
 const statusClientClosed = 499
 
-// handlerFunc is the shape of every handler: it writes a response and
+// HandlerFunc is the shape of every handler: it writes a response and
 // returns nil, or writes nothing and returns an error for serveError.
-type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// handle registers h for pattern. The pattern, not the requested path, is
+// Handle registers h for pattern. The pattern, not the requested path, is
 // what logs and metrics see: it has bounded cardinality and carries no
-// slugs, addresses or other values a visitor typed.
-func (s *Server) handle(pattern string, h handlerFunc) {
+// slugs, addresses or other values a visitor typed. Routes under /staff
+// must be registered with HandleStaff instead, which checks the session
+// and the permission.
+func (s *Server) Handle(pattern string, h HandlerFunc) {
+	if strings.Contains(pattern, " /staff") {
+		panic("web: staff route " + pattern + " must be registered with HandleStaff")
+	}
+	s.handle(pattern, h)
+}
+
+func (s *Server) handle(pattern string, h HandlerFunc) {
 	s.patterns = append(s.patterns, pattern)
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info(r).route = pattern
@@ -64,9 +99,12 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 // an internal error, a logged 500 with a generic message.
 func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
+	var rf *refuse.Error
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &e):
+	case errors.As(err, &rf):
+		e = &Error{Status: StatusOf(rf), Message: rf.Msg}
 	case errors.As(err, &tooLarge):
 		e = &Error{Status: http.StatusRequestEntityTooLarge, Message: msgTooLarge}
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
@@ -138,7 +176,7 @@ func (s *Server) serveMux(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &Error{Status: http.StatusMethodNotAllowed,
 			Message: fmt.Sprintf("This address does not accept %s requests. Follow a link on the site instead.", r.Method)})
 	default:
-		s.writeError(w, r, NotFound(msgNotFound))
+		s.writeError(w, r, &Error{Status: http.StatusNotFound, Message: MsgNotFound})
 	}
 }
 
@@ -167,3 +205,7 @@ func (f *fallbackWriter) Write(b []byte) (int, error) {
 }
 
 func (f *fallbackWriter) Unwrap() http.ResponseWriter { return f.ResponseWriter }
+
+// NoStore marks a response as never to be cached: pages with personal
+// data or one-time secrets.
+func NoStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }

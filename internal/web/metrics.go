@@ -64,8 +64,3 @@ func (m *metrics) observe(route string, status int, elapsed time.Duration) {
 	m.requests.WithLabelValues(route, code).Inc()
 	m.duration.WithLabelValues(route, code).Observe(elapsed.Seconds())
 }
-
-// MetricsHandler serves the metrics in the Prometheus text format. The
-// site's handler does not: the metrics show the shop's activity, so
-// cmd/storekeep serves them on a listener of their own (--metrics-addr).
-func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler }

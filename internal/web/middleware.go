@@ -80,10 +80,10 @@ func info(r *http.Request) *requestInfo {
 	return &requestInfo{}
 }
 
-// vendor returns the vendor settings, loading them at most once per
+// Vendor returns the vendor settings, loading them at most once per
 // request: a handler that needs them (for a mail or an invoice) and the
 // page it renders share one query.
-func (s *Server) vendor(r *http.Request) (settings.Vendor, error) {
+func (s *Server) Vendor(r *http.Request) (settings.Vendor, error) {
 	i := info(r)
 	if i.vendor != nil {
 		return *i.vendor, nil
@@ -119,9 +119,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		s.metrics.observe(route, status, elapsed)
 		level := slog.LevelInfo
-		if route == "GET /healthz" || route == "GET /metrics" {
-			// Probes and scrapes arrive every few seconds and say nothing
-			// about visitors; keep them out of the normal log.
+		if route == "GET /healthz" {
+			// Probes arrive every few seconds and say nothing about
+			// visitors; keep them out of the normal log.
 			level = slog.LevelDebug
 		}
 		s.log.LogAttrs(r.Context(), level, "request",

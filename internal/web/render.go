@@ -7,10 +7,13 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/settings"
@@ -19,90 +22,139 @@ import (
 //go:embed templates
 var templateFS embed.FS
 
-// layoutFile is the base layout: every page file defines a "content"
-// template that the layout places in <main>. Markup shared by several
-// pages belongs in the layout or, when it grows, in a Go helper; a page
-// file is executed exactly when its page is rendered, which is what lets
-// the tests prove every template file is used.
-const layoutFile = "layout.html"
+// Layout is the frame a page is rendered in. Every page file defines a
+// "content" template that its layout places in <main>. Markup shared by
+// several pages belongs in the layout or, when it grows, in a Go helper; a
+// page file is executed exactly when its page is rendered, which is what
+// lets the tests prove every template file is used.
+type Layout string
 
-// staffLayoutFile is the layout of the staff console: pages whose file name
-// starts with "staff_" are placed in it instead.
-const staffLayoutFile = "staff_layout.html"
+// The layouts, in the core's templates/.
+const (
+	// Public frames the public site, the customer account and checkout.
+	Public Layout = "layout.html"
+	// Console frames the staff console: its navigation lists the areas the
+	// signed-in member's role may open.
+	Console Layout = "staff_layout.html"
+)
 
-// layoutFor names the layout a page file is rendered in.
-func layoutFor(page string) string {
-	if strings.HasPrefix(page, "staff_") {
-		return staffLayoutFile
-	}
-	return layoutFile
-}
+const errorFile = "error.html"
 
-// pages holds one parsed template set per page file, each with the layout.
-type pages struct {
-	byName map[string]*template.Template
-}
-
-// onRender, when set, is told the file name of every template executed.
+// onRender, when set, is told "area/file" of every template executed.
 // Tests set it to find template files that no test ever renders.
 var onRender func(file string)
 
-// templateFiles lists the template files embedded in the binary.
-func templateFiles() ([]string, error) {
-	paths, err := fs.Glob(templateFS, "templates/*.html")
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(paths))
-	for i, p := range paths {
-		names[i] = path.Base(p)
-	}
-	return names, nil
+// SetRenderHook makes every template execution call f with "area/file"
+// (the layouts as "web/layout.html"). For tests: package webtest uses it to
+// fail a test run that never renders one of its area's templates.
+func SetRenderHook(f func(file string)) { onRender = f }
+
+var (
+	registryMu sync.Mutex
+	registry   = map[string][]string{} // area -> its template files
+)
+
+// TemplateFiles lists the page template files of an area ("web" for the
+// core's error page), as the area parsed them.
+func TemplateFiles(area string) []string {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	return slices.Clone(registry[area])
 }
 
-// parsePages parses every page with the layout. Errors name the file.
-func parsePages(a *assets) (*pages, error) {
-	funcs := template.FuncMap{
+// funcs are the template functions every page may use; an area adds its
+// own with NewPages.
+func (a *assets) funcs() template.FuncMap {
+	return template.FuncMap{
 		"static":   a.url,
-		"date":     formatDate,
+		"date":     FormatDate,
 		"datetime": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
 		"isodate":  func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 		"join":     strings.Join,
-		"lines":    lines,
-		"subjects": subjects,
-		"sources":  sources,
-		"sentence": sentence,
+		"lines":    Lines,
 	}
-	files, err := templateFiles()
-	if err != nil {
-		return nil, fmt.Errorf("web: list templates: %w", err)
-	}
-	p := &pages{byName: map[string]*template.Template{}}
-	for _, name := range files {
-		if name == layoutFile || name == staffLayoutFile {
-			continue
-		}
-		layout := layoutFor(name)
-		t, err := template.New(layout).Funcs(funcs).ParseFS(templateFS, "templates/"+layout, "templates/"+name)
+}
+
+// layouts holds the parsed core templates: the two layouts and the error
+// page.
+type layouts struct {
+	byName map[Layout]*template.Template
+	error  *template.Template
+}
+
+func parseLayouts(a *assets) (*layouts, error) {
+	l := &layouts{byName: map[Layout]*template.Template{}}
+	for _, name := range []Layout{Public, Console} {
+		t, err := template.New(string(name)).Funcs(a.funcs()).ParseFS(templateFS, "templates/"+string(name))
 		if err != nil {
-			return nil, fmt.Errorf("web: parse template %s: %w", name, err)
+			return nil, fmt.Errorf("web: parse layout %s: %w", name, err)
+		}
+		l.byName[name] = t
+	}
+	t, err := template.Must(l.byName[Public].Clone()).ParseFS(templateFS, "templates/"+errorFile)
+	if err != nil {
+		return nil, fmt.Errorf("web: parse %s: %w", errorFile, err)
+	}
+	l.error = t
+	// The layouts run with every page of theirs; the error page is the
+	// core's one page of its own.
+	registryMu.Lock()
+	registry["web"] = []string{errorFile}
+	registryMu.Unlock()
+	return l, nil
+}
+
+// Pages are one area's page templates, each parsed with its layout.
+type Pages struct {
+	area   string
+	layout Layout
+	byName map[string]*template.Template
+}
+
+// NewPages parses every templates/*.html file of fsys (an area's embedded
+// files) with layout and the core's template functions plus funcs. It
+// fails, naming the file, when a page does not parse or defines no
+// "content"; an area's Mount returns that error, so a broken template
+// stops start-up.
+func (s *Server) NewPages(area string, fsys fs.FS, layout Layout, funcs template.FuncMap) (*Pages, error) {
+	paths, err := fs.Glob(fsys, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: %s: list templates: %w", area, err)
+	}
+	base, ok := s.layouts.byName[layout]
+	if !ok {
+		return nil, fmt.Errorf("web: %s: no layout %q", area, layout)
+	}
+	all := s.assets.funcs()
+	maps.Copy(all, funcs)
+	p := &Pages{area: area, layout: layout, byName: map[string]*template.Template{}}
+	var names []string
+	for _, fp := range paths {
+		name := path.Base(fp)
+		t, err := template.Must(base.Clone()).Funcs(all).ParseFS(fsys, fp)
+		if err != nil {
+			return nil, fmt.Errorf("web: %s: parse template %s: %w", area, name, err)
 		}
 		if t.Lookup("content") == nil {
-			return nil, fmt.Errorf("web: template %s defines no \"content\" block", name)
+			return nil, fmt.Errorf("web: %s: template %s defines no \"content\" block", area, name)
 		}
 		p.byName[name] = t
+		names = append(names, name)
 	}
 	if len(p.byName) == 0 {
-		return nil, fmt.Errorf("web: no page templates found")
+		return nil, fmt.Errorf("web: %s: no page templates found", area)
 	}
+	registryMu.Lock()
+	registry[area] = names
+	registryMu.Unlock()
 	return p, nil
 }
 
-// formatDate writes a date the way people read it: "7 May 2026".
-func formatDate(t time.Time) string { return t.UTC().Format("2 January 2006") }
+// FormatDate writes a date the way people read it: "7 May 2026".
+func FormatDate(t time.Time) string { return t.UTC().Format("2 January 2006") }
 
-// lines splits a multi-line setting such as a postal address.
-func lines(s string) []string {
+// Lines splits a multi-line setting such as a postal address.
+func Lines(s string) []string {
 	var out []string
 	for _, l := range strings.Split(s, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
@@ -114,58 +166,81 @@ func lines(s string) []string {
 
 // pageData is what every template receives.
 type pageData struct {
-	Site  siteData
+	Site  SiteData
 	Title string // the page's own title; the layout adds the vendor's name
 	Page  any    // the page's content, a type of its own per page
 }
 
-// siteData is what the layout needs on every page.
-type siteData struct {
+// SiteData is what the layouts need on every page.
+type SiteData struct {
 	Vendor settings.Vendor
 	Demo   bool
 	Path   string // the requested path, to mark the current navigation link
 	Year   int
 	// Staff is the signed-in staff member's console state; nil on the
 	// public site and on the console's sign-in pages.
-	Staff *consoleData
+	Staff *ConsoleData
 }
 
-// render writes the page template name with status. The page is executed
-// into a buffer first, so that a template error becomes a clean 500 page
-// instead of half a page.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title string, page any) error {
-	v, err := s.vendor(r)
+// Render writes the page template name of pages with status. The page is
+// executed into a buffer first, so that a template error becomes a clean
+// 500 page instead of half a page.
+func (s *Server) Render(w http.ResponseWriter, r *http.Request, status int, pages *Pages, name, title string, page any) error {
+	v, err := s.Vendor(r)
 	if err != nil {
 		return err
 	}
-	return s.execute(w, status, name, pageData{Site: s.site(r, v), Title: title, Page: page})
-}
-
-func (s *Server) site(r *http.Request, v settings.Vendor) siteData {
-	return siteData{Vendor: v, Demo: s.demo, Path: r.URL.Path, Year: s.clock.Now().Year(), Staff: s.console(r)}
-}
-
-func (s *Server) execute(w http.ResponseWriter, status int, name string, data pageData) error {
-	t := s.pages.byName[name]
+	t := pages.byName[name]
 	if t == nil {
-		return fmt.Errorf("render %s: no such template", name)
+		return fmt.Errorf("render %s/%s: no such template", pages.area, name)
 	}
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, data); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
+	buf, err := s.RenderBytes(r, v, t, title, page)
+	if err != nil {
+		return fmt.Errorf("render %s/%s: %w", pages.area, name, err)
 	}
 	if onRender != nil {
-		onRender(name)
-		onRender(layoutFor(name))
+		onRender(pages.area + "/" + name)
+		onRender("web/" + string(pages.layout))
 	}
+	writeHTML(w, status, buf)
+	return nil
+}
+
+// RenderBytes executes t for the request with the given vendor settings
+// and returns the page; for callers that keep rendered pages (the public
+// site's page cache).
+func (s *Server) RenderBytes(r *http.Request, v settings.Vendor, t *template.Template, title string, page any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, pageData{Site: s.site(r, v), Title: title, Page: page}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Template returns the parsed page template name, or nil.
+func (p *Pages) Template(name string) *template.Template { return p.byName[name] }
+
+// Rendered tells the render hook that a page came out of a cache, so the
+// template-coverage check counts it.
+func (p *Pages) Rendered(name string) {
+	if onRender != nil {
+		onRender(p.area + "/" + name)
+		onRender("web/" + string(p.layout))
+	}
+}
+
+func writeHTML(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	// A failed write means the visitor has gone; there is nobody left to
 	// tell, and the status is already sent.
-	_, _ = buf.WriteTo(w)
-	return nil
+	_, _ = w.Write(body)
+}
+
+func (s *Server) site(r *http.Request, v settings.Vendor) SiteData {
+	return SiteData{Vendor: v, Demo: s.demo, Path: r.URL.Path, Year: s.clock.Now().Year(), Staff: s.console(r)}
 }
 
 // errorPage is the content of error.html.
@@ -178,16 +253,26 @@ type errorPage struct {
 // else does (a closed database, a broken page template), so it falls back
 // to the default vendor settings and, at worst, to plain text.
 func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, e *Error) {
-	v, err := s.vendor(r)
+	v, err := s.Vendor(r)
 	if err != nil {
 		v = settings.Defaults()
 	}
-	data := pageData{Site: s.site(r, v), Title: errorTitle(e.Status), Page: errorPage{Status: e.Status, Message: e.Message}}
-	if err := s.execute(w, e.Status, "error.html", data); err != nil {
+	buf, err := s.RenderBytes(r, v, s.layouts.error, errorTitle(e.Status), errorPage{Status: e.Status, Message: e.Message})
+	if err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "render error page",
 			slog.String("method", r.Method), slog.String("route", info(r).route), slog.String("error", err.Error()))
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(e.Status)
 		_, _ = fmt.Fprintln(w, e.Message)
+		return
 	}
+	if onRender != nil {
+		onRender("web/" + errorFile)
+		onRender("web/" + string(Public))
+	}
+	writeHTML(w, e.Status, buf)
 }
+
+// WriteHTML writes a rendered page with status; for pages that come from
+// a cache (RenderBytes made them).
+func WriteHTML(w http.ResponseWriter, status int, body []byte) { writeHTML(w, status, body) }

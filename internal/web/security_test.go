@@ -9,6 +9,7 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/testutil"
 	"github.com/storekeep/storekeep/internal/web"
+	"github.com/storekeep/storekeep/internal/web/webtest"
 )
 
 var securityHeaders = map[string]string{
@@ -45,8 +46,8 @@ func TestSecurityHeaders(t *testing.T) {
 		https := strings.HasPrefix(base, "https:")
 		t.Run(base, func(t *testing.T) {
 			testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
-				s := newSite(t, d, withBaseURL(base))
-				s.srv.HandleForTest("GET /test/panic", func(w http.ResponseWriter, r *http.Request) error {
+				s := webtest.NewSite(t, d, webtest.WithBaseURL(base))
+				s.Srv.Handle("GET /test/panic", func(w http.ResponseWriter, r *http.Request) error {
 					panic("test panic")
 				})
 				for _, sc := range []struct {
@@ -59,7 +60,7 @@ func TestSecurityHeaders(t *testing.T) {
 					{"/pricing?currency=x", 400},
 					{"/test/panic", 500},
 				} {
-					res := s.do(t, http.MethodGet, sc.target, nil, nil)
+					res := s.Do(t, http.MethodGet, sc.target, nil, nil)
 					if res.StatusCode != sc.status {
 						t.Fatalf("%s: status %d, want %d", sc.target, res.StatusCode, sc.status)
 					}
@@ -75,36 +76,36 @@ func TestSecurityHeaders(t *testing.T) {
 // log only.
 func TestInternalErrorIsGeneric(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
-		s := newSite(t, d, withBaseURL("https://shop.example.com"))
+		s := webtest.NewSite(t, d, webtest.WithBaseURL("https://shop.example.com"))
 		d.Close()
 		for _, target := range []string{"/", "/products/mailguard", "/pricing", "/privacy", "/cookies"} {
-			res := s.do(t, http.MethodGet, target, nil, nil)
-			body := readAll(t, res)
+			res := s.Do(t, http.MethodGet, target, nil, nil)
+			body := webtest.ReadAll(t, res)
 			if res.StatusCode != http.StatusInternalServerError {
 				t.Fatalf("%s: status %d, want 500", target, res.StatusCode)
 			}
 			checkSecurityHeaders(t, res, true)
-			mustContain(t, body, "Something went wrong on our side")
-			mustNotContain(t, body, "sql", "closed")
+			webtest.MustContain(t, body, "Something went wrong on our side")
+			webtest.MustNotContain(t, body, "sql", "closed")
 		}
 		// The cause is in the log, with the route.
-		mustContain(t, s.logs.String(), "internal error", `route="GET /pricing"`, "closed")
+		webtest.MustContain(t, s.Logs.String(), "internal error", `route="GET /pricing"`, "closed")
 	})
 }
 
 func TestPanicBecomes500(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
-		s := newSite(t, d)
-		s.srv.HandleForTest("GET /test/panic", func(w http.ResponseWriter, r *http.Request) error {
+		s := webtest.NewSite(t, d)
+		s.Srv.Handle("GET /test/panic", func(w http.ResponseWriter, r *http.Request) error {
 			panic("test panic")
 		})
-		res, body := s.get(t, "/test/panic")
+		res, body := s.Get(t, "/test/panic")
 		if res.StatusCode != http.StatusInternalServerError {
 			t.Fatalf("status %d, want 500", res.StatusCode)
 		}
-		mustContain(t, body, "Something went wrong on our side")
-		mustNotContain(t, body, "test panic")
-		mustContain(t, s.logs.String(), "panic", "test panic", `route="GET /test/panic"`, "status=500")
+		webtest.MustContain(t, body, "Something went wrong on our side")
+		webtest.MustNotContain(t, body, "test panic")
+		webtest.MustContain(t, s.Logs.String(), "panic", "test panic", `route="GET /test/panic"`, "status=500")
 	})
 }
 
@@ -112,9 +113,9 @@ func TestPanicBecomes500(t *testing.T) {
 // reports as sent by another site is refused before any handler runs.
 func TestCrossSiteRequestsRefused(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
-		s := newSite(t, d)
+		s := webtest.NewSite(t, d)
 		reached := false
-		s.srv.HandleForTest("POST /test/form", func(w http.ResponseWriter, r *http.Request) error {
+		s.Srv.Handle("POST /test/form", func(w http.ResponseWriter, r *http.Request) error {
 			reached = true
 			w.WriteHeader(http.StatusNoContent)
 			return nil
@@ -137,8 +138,8 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 		} {
 			t.Run(sc.name, func(t *testing.T) {
 				reached = false
-				res := s.do(t, sc.method, sc.target, sc.header, nil)
-				body := readAll(t, res)
+				res := s.Do(t, sc.method, sc.target, sc.header, nil)
+				body := webtest.ReadAll(t, res)
 				if res.StatusCode != sc.status {
 					t.Fatalf("status %d, want %d", res.StatusCode, sc.status)
 				}
@@ -146,7 +147,7 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 					if reached {
 						t.Error("the handler ran for a refused request")
 					}
-					mustContain(t, body, "came from another website")
+					webtest.MustContain(t, body, "came from another website")
 					checkSecurityHeaders(t, res, false)
 				}
 			})
@@ -156,23 +157,23 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 
 func TestRequestBodyIsLimited(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
-		s := newSite(t, d)
-		s.srv.HandleForTest("POST /test/upload", func(w http.ResponseWriter, r *http.Request) error {
+		s := webtest.NewSite(t, d)
+		s.Srv.Handle("POST /test/upload", func(w http.ResponseWriter, r *http.Request) error {
 			if _, err := io.ReadAll(r.Body); err != nil {
 				return err
 			}
 			w.WriteHeader(http.StatusNoContent)
 			return nil
 		})
-		small := s.do(t, http.MethodPost, "/test/upload", nil, strings.NewReader("x"))
+		small := s.Do(t, http.MethodPost, "/test/upload", nil, strings.NewReader("x"))
 		if small.StatusCode != http.StatusNoContent {
 			t.Fatalf("small body: status %d, want 204", small.StatusCode)
 		}
-		big := s.do(t, http.MethodPost, "/test/upload", nil, strings.NewReader(strings.Repeat("x", 2<<20)))
+		big := s.Do(t, http.MethodPost, "/test/upload", nil, strings.NewReader(strings.Repeat("x", 2<<20)))
 		if big.StatusCode != http.StatusRequestEntityTooLarge {
 			t.Fatalf("2 MiB body: status %d, want 413", big.StatusCode)
 		}
-		mustContain(t, readAll(t, big), "larger than this site accepts")
+		webtest.MustContain(t, webtest.ReadAll(t, big), "larger than this site accepts")
 	})
 }
 
@@ -180,7 +181,7 @@ func TestRequestBodyIsLimited(t *testing.T) {
 // path must not reach the log; the route pattern stands for the path.
 func TestLogsHoldNoPersonalData(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
-		s := newSite(t, d)
+		s := webtest.NewSite(t, d)
 		for _, target := range []string{
 			"/pricing?currency=EUR&email=alice@example.com",
 			"/products/mailguard?email=alice@example.com",
@@ -188,16 +189,16 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 			"/alice@example.com",
 			"/pricing?currency=alice@example.com",
 		} {
-			req := s.do(t, http.MethodGet, target, http.Header{
+			req := s.Do(t, http.MethodGet, target, http.Header{
 				"User-Agent":      {"AliceBrowser/1.0"},
 				"X-Forwarded-For": {"203.0.113.7"},
 				"Referer":         {"https://example.com/?email=alice@example.com"},
 			}, nil)
 			req.Body.Close()
 		}
-		logs := s.logs.String()
-		mustNotContain(t, logs, "alice", "example.com", "AliceBrowser", "203.0.113.7", "192.0.2.1", "currency=")
-		mustContain(t, logs, `route="GET /pricing"`, `route="GET /products/{slug}"`, "route=unmatched", "status=400", "duration=")
+		logs := s.Logs.String()
+		webtest.MustNotContain(t, logs, "alice", "example.com", "AliceBrowser", "203.0.113.7", "192.0.2.1", "currency=")
+		webtest.MustContain(t, logs, `route="GET /pricing"`, `route="GET /products/{slug}"`, "route=unmatched", "status=400", "duration=")
 	})
 }
 

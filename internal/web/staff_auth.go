@@ -2,13 +2,13 @@ package web
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,40 +18,48 @@ import (
 	"github.com/storekeep/storekeep/internal/staff"
 )
 
-// Who may use a staff route. Every route under /staff is registered with
-// one of these and, for full access, one permission; the wrapper below is
-// the only place that checks them (deny by default).
-type access int
+// Access says who may use a staff route. Every route under /staff is
+// registered with one of these and, for full access, one permission;
+// HandleStaff is the only place that checks them (deny by default).
+type Access int
 
 const (
-	// accessPublic routes work without a session: signing in, setting a
+	// AccessPublic routes work without a session: signing in, setting a
 	// password from a one-time link.
-	accessPublic access = iota
-	// accessPartial routes need a session that has passed the password
+	AccessPublic Access = iota
+	// AccessPartial routes need a session that has passed the password
 	// but not yet the second factor.
-	accessPartial
-	// accessFull routes need a complete session and the route's permission.
-	accessFull
+	AccessPartial
+	// AccessFull routes need a complete session and the route's permission.
+	AccessFull
 )
 
 // staffRule is one staff route with what it requires.
 type staffRule struct {
 	Pattern string
-	Access  access
-	Perm    staff.Permission // for accessFull
+	Access  Access
+	Perm    staff.Permission // for AccessFull
 }
 
-// Rate limits on everything that checks a secret. The account bucket is
-// keyed by the address typed in, so limits apply to unknown addresses too
-// and say nothing about which accounts exist.
-var (
-	limitLoginAccount = ratelimit.Limit{Max: 10, Window: 15 * time.Minute}
-	limitLoginNetwork = ratelimit.Limit{Max: 50, Window: 15 * time.Minute}
-	limitSecondFactor = ratelimit.Limit{Max: 10, Window: 15 * time.Minute}
-	limitTokenNetwork = ratelimit.Limit{Max: 20, Window: 15 * time.Minute}
-)
+// StaffRule is a registered staff route and what it needs, for the
+// permission tests (TestEveryStaffRouteHasARule).
+type StaffRule struct {
+	Pattern string
+	Access  Access
+	Perm    staff.Permission
+}
 
-const msgRateLimited = "Too many attempts. Wait 15 minutes, then try again."
+// StaffRules lists the registered staff routes with their rules.
+func (s *Server) StaffRules() []StaffRule {
+	out := make([]StaffRule, len(s.staffRules))
+	for i, r := range s.staffRules {
+		out[i] = StaffRule(r)
+	}
+	return out
+}
+
+// MsgRateLimited is the answer to too many attempts at a secret.
+const MsgRateLimited = "Too many attempts. Wait 15 minutes, then try again."
 
 // staffCookieName is __Host- prefixed over HTTPS, which makes browsers
 // insist on Secure, Path=/ and no Domain: the cookie cannot be set or
@@ -63,28 +71,32 @@ func (s *Server) staffCookieName() string {
 	return "sk_staff"
 }
 
-func (s *Server) setStaffCookie(w http.ResponseWriter, token string) {
+// SetStaffCookie sets the console session cookie.
+func (s *Server) SetStaffCookie(w http.ResponseWriter, token string) {
 	http.SetCookie(w, &http.Cookie{
 		Name: s.staffCookieName(), Value: token, Path: "/", HttpOnly: true, Secure: s.https,
 		SameSite: http.SameSiteLaxMode, MaxAge: int(staff.AbsoluteTimeout / time.Second),
 	})
 }
 
-func (s *Server) clearStaffCookie(w http.ResponseWriter) {
+// ClearStaffCookie removes the console session cookie.
+func (s *Server) ClearStaffCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: s.staffCookieName(), Value: "", Path: "/", HttpOnly: true, Secure: s.https,
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }
 
 type sessionKey struct{}
 
-// staffSession returns the session the wrapper found, or nil.
-func staffSession(r *http.Request) *staff.Session {
+// StaffSession returns the session HandleStaff found, or nil.
+func StaffSession(r *http.Request) *staff.Session {
 	sess, _ := r.Context().Value(sessionKey{}).(*staff.Session)
 	return sess
 }
 
-// lookupSession reads the session cookie; nil when there is no live session.
-func (s *Server) lookupSession(r *http.Request) (*staff.Session, error) {
+// LookupStaffSession reads the session cookie; nil when there is no live
+// session. HandleStaff calls it; the sign-in pages use it to see whether a
+// password step is done.
+func (s *Server) LookupStaffSession(r *http.Request) (*staff.Session, error) {
 	c, err := r.Cookie(s.staffCookieName())
 	if err != nil {
 		return nil, nil
@@ -99,28 +111,32 @@ func (s *Server) lookupSession(r *http.Request) (*staff.Session, error) {
 	return &sess, nil
 }
 
-// staffHandle registers a staff route with its rule. It is the only way to
-// add a route under /staff (TestEveryStaffRouteHasARule checks that).
-func (s *Server) staffHandle(pattern string, acc access, perm staff.Permission, h handlerFunc) {
-	if acc == accessFull && perm == "" {
+// HandleStaff registers a staff route with its rule. It is the only way to
+// add a route under /staff (Handle refuses them, and
+// TestEveryStaffRouteHasARule checks every route has a rule).
+func (s *Server) HandleStaff(pattern string, acc Access, perm staff.Permission, h HandlerFunc) {
+	if !strings.Contains(pattern, " /staff") {
+		panic("web: HandleStaff is for routes under /staff, not " + pattern)
+	}
+	if acc == AccessFull && perm == "" {
 		panic("web: staff route " + pattern + " needs a permission")
 	}
 	s.staffRules = append(s.staffRules, staffRule{Pattern: pattern, Access: acc, Perm: perm})
 	s.handle(pattern, func(w http.ResponseWriter, r *http.Request) error {
 		// Console pages show personal data and one-time secrets: never cache.
 		w.Header().Set("Cache-Control", "no-store")
-		sess, err := s.lookupSession(r)
+		sess, err := s.LookupStaffSession(r)
 		if err != nil {
 			return err
 		}
 		switch acc {
-		case accessPartial:
+		case AccessPartial:
 			if sess == nil {
-				return s.toLogin(w, r)
+				return s.ToLogin(w, r)
 			}
-		case accessFull:
+		case AccessFull:
 			if sess == nil || sess.Level != staff.LevelFull {
-				return s.toLogin(w, r)
+				return s.ToLogin(w, r)
 			}
 			if !sess.Account.Role.Can(perm) {
 				s.auditDenied(r, sess, pattern)
@@ -135,9 +151,9 @@ func (s *Server) staffHandle(pattern string, acc access, perm staff.Permission, 
 	})
 }
 
-// toLogin sends a browser without a (complete) session to the sign-in page,
+// ToLogin sends a browser without a (complete) session to the sign-in page,
 // remembering where it was going; other requests get a 401.
-func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) ToLogin(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return &Error{Status: http.StatusUnauthorized, Message: "Your session has ended. Sign in again, then repeat what you were doing."}
 	}
@@ -145,27 +161,21 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// safeNext accepts only a path within the console as a place to return to
-// after signing in, never another site.
-func safeNext(next string) string {
-	if strings.HasPrefix(next, "/staff") && !strings.HasPrefix(next, "//") && !strings.Contains(next, `\`) &&
-		!strings.HasPrefix(next, "/staff/login") {
-		return next
-	}
-	return "/staff"
-}
-
-// clientIP is the address of the person making the request: the TCP peer,
+// ClientIP is the address of the person making the request: the TCP peer,
 // or behind a trusted reverse proxy the client it names
 // (serving.ClientIPMiddleware, which serve puts in front of the site).
-func clientIP(r *http.Request) netip.Addr { return serving.ClientIP(r) }
+func ClientIP(r *http.Request) netip.Addr { return serving.ClientIP(r) }
 
-// allow counts a hit against each bucket and reports whether all are
+// Network is the client's network (IPv4 /24, IPv6 /48): the unit of the
+// per-network limits and what the audit log records.
+func Network(r *http.Request) string { return audit.Network(ClientIP(r)) }
+
+// Allow counts a hit against each bucket and reports whether all are
 // within their limits.
-func (s *Server) allow(r *http.Request, checks ...limitCheck) (bool, error) {
+func (s *Server) Allow(r *http.Request, checks ...LimitCheck) (bool, error) {
 	ok := true
 	for _, c := range checks {
-		in, err := s.limiter.Allow(r.Context(), c.bucket, c.limit, s.clock.Now())
+		in, err := s.limiter.Allow(r.Context(), c.Bucket, c.Limit, s.clock.Now())
 		if err != nil {
 			return false, err
 		}
@@ -174,81 +184,65 @@ func (s *Server) allow(r *http.Request, checks ...limitCheck) (bool, error) {
 	return ok, nil
 }
 
-type limitCheck struct {
-	bucket string
-	limit  ratelimit.Limit
+// LimitCheck is one rate-limit bucket and its limit.
+type LimitCheck struct {
+	Bucket string
+	Limit  ratelimit.Limit
 }
 
-func (s *Server) networkBucket(kind string, r *http.Request) limitCheck {
-	return limitCheck{s.limiter.Key(kind+":net", audit.Network(clientIP(r))), limitLoginNetwork}
-}
-
-// record appends an audit entry for the signed-in staff member (or the
-// account given) in tx.
-func (s *Server) record(ctx context.Context, tx *sql.Tx, r *http.Request, actor int64, action, subjectType, subjectID, detail string) error {
-	_, err := audit.Append(ctx, tx, audit.Entry{
-		At: s.clock.Now(), ActorType: audit.ActorStaff, ActorID: actor, Action: action,
-		SubjectType: subjectType, SubjectID: subjectID, Detail: detail, SourceNet: audit.Network(clientIP(r)),
-	})
-	return err
-}
-
-// recordAlone appends an audit entry in a transaction of its own.
-func (s *Server) recordAlone(r *http.Request, actor int64, action, subjectType, subjectID, detail string) error {
-	return s.db.Tx(r.Context(), func(tx *sql.Tx) error {
-		return s.record(r.Context(), tx, r, actor, action, subjectType, subjectID, detail)
-	})
+// Bucket is the check of limit on the bucket of kind keyed by value (an
+// address, an account, a network), kept in the database as a keyed hash.
+func (s *Server) Bucket(limit ratelimit.Limit, kind, value string) LimitCheck {
+	return LimitCheck{s.limiter.Key(kind, value), limit}
 }
 
 // auditDenied records a refused attempt; a failure to record is logged,
 // the refusal stands either way.
 func (s *Server) auditDenied(r *http.Request, sess *staff.Session, pattern string) {
-	if err := s.recordAlone(r, sess.Account.ID, "staff.access_denied", "route", pattern, ""); err != nil {
+	err := s.AuditAlone(r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID,
+		Action: "staff.access_denied", SubjectType: "route", SubjectID: pattern})
+	if err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "audit access denied", slog.String("error", err.Error()))
 	}
 }
 
-// consoleData is what the console layout shows: who is signed in and the
+// ConsoleData is what the console layout shows: who is signed in and the
 // areas their role may open.
-type consoleData struct {
+type ConsoleData struct {
 	Account staff.Account
-	Nav     []navItem
+	Nav     []NavItem
 }
 
-type navItem struct {
-	Label, Href string
-}
-
-// consoleAreas are the console's sections, each behind one permission.
-var consoleAreas = []struct {
+// NavItem is one entry of the console's navigation, behind a permission.
+// Areas add theirs with AddStaffNav when they mount; Order sorts them.
+type NavItem struct {
 	Label, Href string
 	Perm        staff.Permission
-}{
-	{"Dashboard", "/staff", staff.PermDashboard},
-	{"Customers", "/staff/customers", staff.PermCustomersView},
-	{"Orders", "/staff/orders", staff.PermBillingView},
-	{"Catalog", "/staff/catalog", staff.PermCatalogManage},
-	{"Licenses", "/staff/licenses", staff.PermLicensesView},
-	{"Support", "/staff/support", staff.PermSupportTickets},
-	{"Privacy requests", "/staff/requests", staff.PermPrivacyRequests},
-	{"Outbox", "/staff/outbox", staff.PermCustomersView},
-	{"Statistics", "/staff/stats", staff.PermStatsView},
-	{"Staff", "/staff/team", staff.PermStaffManage},
-	{"Settings", "/staff/settings", staff.PermSettingsManage},
-	{"Audit log", "/staff/audit", staff.PermAuditView},
-	{"My account", "/staff/account", staff.PermOwnAccount},
+	Order       int
+}
+
+// AddStaffNav adds an entry to the console's navigation.
+func (s *Server) AddStaffNav(n NavItem) {
+	if n.Perm == "" {
+		panic("web: console navigation entry " + n.Label + " needs a permission")
+	}
+	i, _ := slices.BinarySearchFunc(s.staffNav, n, func(a, b NavItem) int { return a.Order - b.Order })
+	for i < len(s.staffNav) && s.staffNav[i].Order == n.Order {
+		i++
+	}
+	s.staffNav = slices.Insert(s.staffNav, i, n)
 }
 
 // console returns the layout's console state for a full session.
-func (s *Server) console(r *http.Request) *consoleData {
-	sess := staffSession(r)
+func (s *Server) console(r *http.Request) *ConsoleData {
+	sess := StaffSession(r)
 	if sess == nil || sess.Level != staff.LevelFull {
 		return nil
 	}
-	c := &consoleData{Account: sess.Account}
-	for _, a := range consoleAreas {
+	c := &ConsoleData{Account: sess.Account}
+	for _, a := range s.staffNav {
 		if sess.Account.Role.Can(a.Perm) {
-			c.Nav = append(c.Nav, navItem{a.Label, a.Href})
+			c.Nav = append(c.Nav, a)
 		}
 	}
 	return c

@@ -71,7 +71,7 @@ func (a *assets) url(name string) (string, error) {
 func (s *Server) static(w http.ResponseWriter, r *http.Request) error {
 	f, ok := s.assets.files[r.PathValue("file")]
 	if !ok {
-		return NotFound(msgNotFound)
+		return NotFound(MsgNotFound)
 	}
 	h := w.Header()
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")

@@ -1,0 +1,108 @@
+package account_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/staff"
+	"github.com/storekeep/storekeep/internal/testutil"
+	"github.com/storekeep/storekeep/internal/web/account"
+	"github.com/storekeep/storekeep/internal/web/webtest"
+)
+
+func TestPrivacyCenterAccessChoicesAndErasure(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := webtest.NewSite(t, d, webtest.WithPayments(payments.Manual{}))
+		b, c := webtest.SignedInCustomer(t, s, "bea@example.com")
+		res, _ := b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", webtest.PriceID(t, d), "method", "manual"))
+		webtest.WantRedirect(t, res, "/account/orders/")
+
+		res, body := b.Get(t, "/account/privacy")
+		webtest.WantStatus(t, res, body, 200)
+		webtest.MustContain(t, body, "Orders: what was bought", "Purchase and invoice records", "7 years after the end of the calendar year",
+			"Restrict processing", "Object to this", "I agree", "Erase my account", "data protection authority")
+
+		res, zipBody := b.Get(t, "/account/privacy/export.zip")
+		webtest.WantStatus(t, res, "", 200)
+		zr, err := zip.NewReader(bytes.NewReader([]byte(zipBody)), int64(len(zipBody)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, f := range zr.File {
+			names = append(names, f.Name)
+		}
+		if !strings.Contains(strings.Join(names, " "), "csv/orders.csv") {
+			t.Fatalf("export ZIP holds %v", names)
+		}
+
+		for _, form := range []url.Values{
+			{"choice": {"restriction"}, "on": {"1"}},
+			{"choice": {"objection"}, "purpose": {"notices"}, "on": {"1"}},
+			{"choice": {"consent"}, "purpose": {"marketing"}, "on": {"1"}},
+		} {
+			res, _ := b.Post(t, "/account/privacy/choices", form)
+			webtest.WantRedirect(t, res, "/account/privacy?done=choices")
+		}
+		ch, _ := privacy.LoadChoices(ctx, d, c.ID)
+		if !ch.Restricted || ch.Objections["notices"].IsZero() || ch.Consents["marketing"].IsZero() {
+			t.Fatalf("choices not saved: %+v", ch)
+		}
+		res, body = b.Post(t, "/account/privacy/choices", url.Values{"choice": {"objection"}, "purpose": {"delivery"}, "on": {"1"}})
+		webtest.WantStatus(t, res, body, http.StatusBadRequest)
+		res, body = b.Get(t, "/account/privacy")
+		webtest.MustContain(t, body, "is <strong>restricted</strong>", "Withdraw my objection", "Withdraw my consent")
+		// Staff see the restriction where they handle the customer's order.
+		fin := webtest.AddStaff(t, s, "finance@milterworks.example", staff.Finance, false)
+		fb := webtest.NewBrowser(s)
+		fb.SignIn(t, fin)
+		var number string
+		d.QueryRowContext(ctx, `SELECT number FROM orders WHERE customer_id = $1`, c.ID).Scan(&number)
+		res, body = fb.Get(t, "/staff/orders/"+number)
+		webtest.WantStatus(t, res, body, 200)
+		webtest.MustContain(t, body, "Processing restricted")
+
+		// The newsletter's unsubscribe link withdraws consent without signing in.
+		link := strings.TrimPrefix(account.UnsubscribeURL(s.Srv, c.ID, "marketing"), "http://127.0.0.1:8080")
+		anon := webtest.NewBrowser(s)
+		res, body = anon.Get(t, link)
+		webtest.WantStatus(t, res, body, 200)
+		res, body = anon.Post(t, link, nil)
+		webtest.WantStatus(t, res, body, 200)
+		if ch, _ := privacy.LoadChoices(ctx, d, c.ID); !ch.Consents["marketing"].IsZero() {
+			t.Fatal("the unsubscribe link did not withdraw the consent")
+		}
+		res, body = anon.Get(t, link[:len(link)-3]+"xyz")
+		webtest.WantStatus(t, res, body, http.StatusNotFound)
+
+		// Erasure needs confirmation; then it tells what was kept.
+		res, body = b.Post(t, "/account/privacy/erase", url.Values{"confirm": {"yes"}, "email": {"someone@else.example"}})
+		webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
+		if n := webtest.Count(t, d, `SELECT count(*) FROM customers WHERE email = 'bea@example.com'`); n != 1 {
+			t.Fatal("a refused erasure changed the account")
+		}
+		res, body = b.Post(t, "/account/privacy/erase", url.Values{"confirm": {"yes"}, "email": {"Bea@Example.com"}})
+		webtest.WantStatus(t, res, body, 200)
+		webtest.MustContain(t, body, "Your account is erased", "What we must keep, why, and until when", "tax and accounting records", "31 December 2033",
+			"our staff ask them to delete them: Email delivery provider")
+		if n := webtest.Count(t, d, `SELECT count(*) FROM customers WHERE email = 'bea@example.com'`); n != 0 {
+			t.Fatal("the address is still on the account after erasure")
+		}
+		res, _ = b.Get(t, "/account")
+		webtest.WantRedirect(t, res, "/account/login")
+		for _, a := range []string{"privacy.exported", "privacy.restriction", "privacy.objection", "privacy.consent", "privacy.erased"} {
+			if len(webtest.AuditActions(t, d, a)) == 0 {
+				t.Errorf("no audit entry %s", a)
+			}
+		}
+	})
+}

@@ -1,0 +1,102 @@
+// Package account is the customer's side of the site: sign-in by emailed
+// link, the account page with orders and documents, the profile and email
+// change, and the privacy center (what is held and why, the download,
+// choices, erasure) with the one-click unsubscribe of bulk mail.
+package account
+
+import (
+	"embed"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/clock"
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/ratelimit"
+	"github.com/storekeep/storekeep/internal/web"
+	"github.com/storekeep/storekeep/internal/web/invoice"
+)
+
+//go:embed templates
+var templates embed.FS
+
+// Customer sign-in sends mail, so its limits guard the recipients as much
+// as the accounts: a few links per address, more per network (an office
+// shares one), and a cap on link uses per network like the console's.
+var (
+	limitCustomerLinkAddress = ratelimit.Limit{Max: 5, Window: 15 * time.Minute}
+	limitCustomerLinkNetwork = ratelimit.Limit{Max: 30, Window: 15 * time.Minute}
+	limitCustomerEmailChange = ratelimit.Limit{Max: 5, Window: time.Hour}
+	limitTokenNetwork        = ratelimit.Limit{Max: 20, Window: 15 * time.Minute}
+)
+
+// handler serves the customer's pages.
+type handler struct {
+	*web.Server
+	db       *db.DB
+	clock    clock.Clock
+	log      *slog.Logger
+	pages    *web.Pages
+	invoices *invoice.Renderer
+	// processors are the configured processors that delete their own
+	// customer records on erasure, by recipient id ("stripe").
+	processors privacy.Processors
+}
+
+// Options are what the account area needs besides the core.
+type Options struct {
+	// Payments are the configured payment providers.
+	Payments []payments.Provider
+	// Processors are the configured processors erasure asks to delete
+	// their records of the person, by recipient ID (cmd/storekeep builds
+	// them with the providers).
+	Processors privacy.Processors
+}
+
+// Mount registers the customer account's routes on s. Pages that need a
+// signed-in customer call RequireCustomer (internal/web).
+func Mount(s *web.Server, o Options) error {
+	pages, err := s.NewPages("account", templates, web.Public, nil)
+	if err != nil {
+		return err
+	}
+	inv, err := invoice.New(s)
+	if err != nil {
+		return err
+	}
+	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), log: s.Log(), pages: pages, invoices: inv,
+		processors: o.Processors}
+
+	s.Handle("GET /account/login", h.accountLoginForm)
+	s.Handle("POST /account/login", h.accountLogin)
+	s.Handle("GET /account/verify", h.accountVerifyForm)
+	s.Handle("POST /account/verify", h.accountVerify)
+	s.Handle("POST /account/logout", h.accountLogout)
+	s.Handle("GET /account", h.accountHome)
+	s.Handle("GET /account/profile", h.accountProfileForm)
+	s.Handle("POST /account/profile", h.accountProfile)
+	s.Handle("POST /account/email", h.accountEmail)
+	s.Handle("GET /account/email/confirm", h.accountEmailConfirmForm)
+	s.Handle("POST /account/email/confirm", h.accountEmailConfirm)
+
+	s.Handle("GET /account/orders/{number}", h.accountOrder)
+	s.Handle("GET /account/invoices/{number}", h.accountInvoice)
+	s.Handle("GET /account/corrections/{number}", h.accountCorrection)
+
+	// The privacy center: what we hold and why (Art. 15), the download
+	// (Art. 20), the choices (Art. 18, 21, 7(3)) and erasure (Art. 17).
+	// Rectification is the profile and email change pages.
+	s.Handle("GET /account/privacy", h.privacyCenter)
+	s.Handle("GET /account/privacy/export.zip", h.privacyExport)
+	s.Handle("POST /account/privacy/choices", h.privacyChoices)
+	s.Handle("POST /account/privacy/erase", h.privacyErase)
+	s.Handle("GET /unsubscribe/{token}", h.unsubscribeForm)
+	s.Handle("POST /unsubscribe/{token}", h.unsubscribe)
+	return nil
+}
+
+func (s *handler) render(w http.ResponseWriter, r *http.Request, status int, name, title string, page any) error {
+	return s.Render(w, r, status, s.pages, name, title, page)
+}

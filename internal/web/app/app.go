@@ -1,0 +1,61 @@
+// Package app assembles the site: the web core and every area mounted on
+// it. It is the one place a new area's Mount line goes.
+package app
+
+import (
+	"errors"
+
+	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/web"
+	"github.com/storekeep/storekeep/internal/web/account"
+	"github.com/storekeep/storekeep/internal/web/checkout"
+	"github.com/storekeep/storekeep/internal/web/console"
+	"github.com/storekeep/storekeep/internal/web/devmail"
+	"github.com/storekeep/storekeep/internal/web/site"
+)
+
+// Options configure the whole site: the core's, and what the areas need.
+type Options struct {
+	web.Options
+	// Payments are the enabled ways to pay, in the order the checkout page
+	// offers them. The demo provider is only ever passed by `storekeep demo`.
+	Payments []payments.Provider
+	// StripeWebhooks verifies Stripe's webhook deliveries; nil when Stripe
+	// is not configured.
+	StripeWebhooks checkout.WebhookVerifier
+	// PaymentInstructions tell buyers paying by invoice how to pay (bank
+	// details).
+	PaymentInstructions string
+	// Processors are the configured processors erasure asks to delete
+	// their records of a person, by recipient ID; cmd/storekeep builds
+	// them with the providers (newPayments).
+	Processors privacy.Processors
+}
+
+// New builds the site with every area mounted. It fails when an option is
+// unusable or a template does not parse, so a broken build never starts.
+func New(o Options) (*web.Server, error) {
+	o.FormOrigins = append(o.FormOrigins, checkout.FormOrigins(o.Payments)...)
+	s, err := web.New(o.Options)
+	if err != nil {
+		return nil, err
+	}
+	// One line per area. Each Mount parses its own templates and registers
+	// its routes (staff routes with their permissions, console navigation).
+	err = errors.Join(
+		site.Mount(s),
+		account.Mount(s, account.Options{Payments: o.Payments, Processors: o.Processors}),
+		checkout.Mount(s, checkout.Options{Payments: o.Payments, StripeWebhooks: o.StripeWebhooks,
+			PaymentInstructions: o.PaymentInstructions}),
+		console.Mount(s, console.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions, Processors: o.Processors}),
+	)
+	if err == nil && o.Demo {
+		// The demo sends no mail; its visitors read it here instead.
+		err = devmail.Mount(s)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}

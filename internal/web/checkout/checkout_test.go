@@ -1,0 +1,240 @@
+package checkout_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/orders"
+	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/staff"
+	"github.com/storekeep/storekeep/internal/testutil"
+	"github.com/storekeep/storekeep/internal/web"
+	"github.com/storekeep/storekeep/internal/web/app"
+	"github.com/storekeep/storekeep/internal/web/webtest"
+)
+
+func TestDemoCheckoutEndToEnd(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s := webtest.NewSite(t, d, webtest.WithPayments(webtest.NewDemoProvider(t), payments.Manual{}), webtest.WithDemo())
+		price := webtest.PriceID(t, d)
+		anon := webtest.NewBrowser(s)
+		res, _ := anon.Get(t, "/checkout?price="+price)
+		webtest.WantRedirect(t, res, "/account/login?next=")
+		res, body := anon.Get(t, "/products/mailguard")
+		webtest.MustContain(t, body, `href="/checkout?price=`+price+`"`)
+
+		b, c := webtest.SignedInCustomer(t, s, "bea@example.com")
+		res, body = b.Get(t, "/checkout?price="+price)
+		webtest.WantStatus(t, res, body, 200)
+		webtest.MustContain(t, body, "Mailguard Professional", "€490.00", "Test payment (demo only")
+
+		res, body = b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", price, "method", "demo", "name", ""))
+		webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
+		webtest.MustContain(t, body, "Enter the name to put on the invoice")
+		// Country and VAT ID are checked as the profile checks them.
+		res, body = b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", price, "method", "demo", "country", "ZZ"))
+		webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
+		webtest.MustContain(t, body, "Enter the country as a two-letter code")
+		res, body = b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", price, "method", "demo", "vat_id", "DE12345"))
+		webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
+		webtest.MustContain(t, body, "not the format of a VAT ID from Germany")
+		res, body = b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", "999999", "method", "demo"))
+		webtest.WantStatus(t, res, body, http.StatusNotFound)
+		res, body = b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", price, "method", "bitcoin"))
+		webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
+		if n := webtest.Count(t, d, `SELECT count(*) FROM orders`); n != 0 {
+			t.Fatalf("%d orders from refused checkouts", n)
+		}
+
+		res, _ = b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", price, "method", "demo"))
+		if res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "/demo-pay/") {
+			t.Fatalf("checkout answered %d to %q, want the demo payment page", res.StatusCode, res.Header.Get("Location"))
+		}
+		pay := strings.TrimPrefix(res.Header.Get("Location"), "http://127.0.0.1:8080")
+		res, body = b.Get(t, pay)
+		webtest.WantStatus(t, res, body, 200)
+		webtest.MustContain(t, body, "No card is asked for and no money moves", "€490.00")
+		res, _ = b.Post(t, pay+"/pay", nil)
+		webtest.WantRedirect(t, res, "/account/orders/")
+		orderURL := res.Header.Get("Location")
+		res, body = b.Get(t, orderURL)
+		webtest.WantStatus(t, res, body, 200)
+		webtest.MustContain(t, body, `<dd id="order-status">paid</dd>`, "Your payment has arrived", "Invoice 2026-000001")
+		if n := webtest.Count(t, d, `SELECT count(*) FROM outbox WHERE template = 'order_confirmation' AND customer_id = $1`, c.ID); n != 1 {
+			t.Fatalf("%d confirmation emails, want 1", n)
+		}
+		// Paying twice changes nothing.
+		b.Post(t, pay+"/pay", nil)
+		if n := webtest.Count(t, d, `SELECT count(*) FROM outbox WHERE template = 'order_confirmation'`); n != 1 {
+			t.Fatalf("a second test payment sent another confirmation (%d)", n)
+		}
+		res, body = b.Get(t, "/account/invoices/2026-000001")
+		webtest.WantStatus(t, res, body, 200)
+		webtest.MustContain(t, body, "Invoice 2026-000001", "Bea Buyer", "Buyer GmbH", "VAT number DE123456789", "Milterworks GmbH")
+		res, _ = b.Get(t, "/account/invoices/2026-000001?download=1")
+		if !strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
+			t.Fatal("invoice download is not offered as a file")
+		}
+
+		// Another customer sees neither the order nor its invoice.
+		other, _ := webtest.SignedInCustomer(t, s, "eve@example.com")
+		res, body = other.Get(t, orderURL)
+		webtest.WantStatus(t, res, body, http.StatusNotFound)
+		res, body = other.Get(t, "/account/invoices/2026-000001")
+		webtest.WantStatus(t, res, body, http.StatusNotFound)
+	})
+}
+
+func TestManualInvoiceAndFinanceMarksPaid(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s := webtest.NewSite(t, d, webtest.WithPayments(payments.Manual{}))
+		b, _ := webtest.SignedInCustomer(t, s, "bea@example.com")
+		res, _ := b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", webtest.PriceID(t, d), "method", "manual"))
+		webtest.WantRedirect(t, res, "/account/orders/")
+		res, body := b.Get(t, res.Header.Get("Location"))
+		webtest.WantStatus(t, res, body, 200)
+		webtest.MustContain(t, body, "invoice with payment instructions is on its way", `<dd id="order-status">pending</dd>`)
+		number := regexp.MustCompile(`Order ([A-Z0-9]{4}-[A-Z0-9]{4})`).FindStringSubmatch(body)[1]
+		if n := webtest.Count(t, d, `SELECT count(*) FROM outbox WHERE template = 'manual_invoice'`); n != 1 {
+			t.Fatalf("%d invoice emails", n)
+		}
+
+		support := webtest.AddStaff(t, s, "support@milterworks.example", staff.Support, false)
+		sb := webtest.NewBrowser(s)
+		sb.SignIn(t, support)
+		res, body = sb.Get(t, "/staff/orders")
+		webtest.WantStatus(t, res, body, http.StatusForbidden)
+
+		fin := webtest.AddStaff(t, s, "finance@milterworks.example", staff.Finance, false)
+		fb := webtest.NewBrowser(s)
+		fb.SignIn(t, fin)
+		res, body = fb.Get(t, "/staff/orders?status=pending")
+		webtest.WantStatus(t, res, body, 200)
+		webtest.MustContain(t, body, number, "Bea Buyer")
+		res, body = fb.Get(t, "/staff/orders?status=lost")
+		webtest.WantStatus(t, res, body, http.StatusBadRequest)
+		res, body = fb.Get(t, "/staff/orders/"+number)
+		webtest.WantStatus(t, res, body, 200)
+		webtest.MustContain(t, body, "Mark paid", "Hauptstr. 5")
+		res, _ = fb.Post(t, "/staff/orders/"+number+"/mark-paid", nil)
+		webtest.WantRedirect(t, res, "/staff/orders/"+number+"?done=order-paid")
+		res, body = fb.Post(t, "/staff/orders/"+number+"/mark-paid", nil)
+		webtest.WantStatus(t, res, body, http.StatusConflict)
+		res, body = fb.Get(t, "/staff/invoices/2026-000001")
+		webtest.WantStatus(t, res, body, 200)
+		o, err := orders.ByNumber(context.Background(), d, number)
+		if err != nil || o.Status != orders.Paid {
+			t.Fatalf("order after mark-paid: %+v, %v", o, err)
+		}
+		for _, a := range []string{"order.mark_paid", "personal_data.view"} {
+			if len(webtest.AuditActions(t, d, a)) == 0 {
+				t.Errorf("no %s audit entry", a)
+			}
+		}
+	})
+}
+
+// TestStripeCheckoutAndSignedWebhooks: the real Stripe client against
+// stripe-mock creates the hosted checkout; properly signed webhook
+// deliveries pay the order once; forged, stale and tampered ones change
+// nothing.
+func TestStripeCheckoutAndSignedWebhooks(t *testing.T) {
+	mock := testutil.StartStripeMock(t)
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		const secret = "whsec_test_storekeep"
+		st, err := payments.NewStripe(payments.StripeConfig{SecretKey: "sk_test_123", WebhookSecret: secret, Backend: mock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := webtest.NewSite(t, d, webtest.WithStripe(st))
+		// Browsers apply form-action to the redirect after the checkout
+		// form: the hosted page's origin must be allowed.
+		if res, _ := s.Get(t, "/"); !strings.Contains(res.Header.Get("Content-Security-Policy"), "form-action 'self' https://checkout.stripe.com;") {
+			t.Fatalf("CSP does not allow the checkout redirect: %s", res.Header.Get("Content-Security-Policy"))
+		}
+		b, c := webtest.SignedInCustomer(t, s, "bea@example.com")
+		res, _ := b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", webtest.PriceID(t, d), "method", "stripe"))
+		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "http") {
+			t.Fatalf("checkout answered %d to %q, want Stripe's page", res.StatusCode, res.Header.Get("Location"))
+		}
+		var number, session string
+		if err := d.QueryRowContext(context.Background(), `SELECT number, processor_session FROM orders WHERE customer_id = $1`, c.ID).Scan(&number, &session); err != nil || session == "" {
+			t.Fatalf("order has no checkout session: %q, %v", session, err)
+		}
+
+		post := func(payload []byte, sig string) *http.Response {
+			req := httptest.NewRequest(http.MethodPost, "/webhooks/stripe", bytes.NewReader(payload))
+			if sig != "" {
+				req.Header.Set("Stripe-Signature", sig)
+			}
+			rec := httptest.NewRecorder()
+			s.H.ServeHTTP(rec, req)
+			return rec.Result()
+		}
+		ev := testutil.StripeCheckoutCompleted("evt_paid_1", testutil.StripeSession{ID: session, PaymentIntent: "pi_1", Customer: "cus_1",
+			OrderNumber: number, AmountTotal: 49000, Currency: "eur"})
+		payload, sig := testutil.SignedStripeEvent(t, secret, ev)
+
+		// Forged: another secret; tampered: signed, then changed; stale.
+		_, forged := testutil.SignedStripeEvent(t, "whsec_wrong", ev)
+		tampered := []byte(strings.Replace(string(payload), "49000", "1", 1))
+		stalePayload, staleSig := testutil.SignedStripeEventAt(t, secret, ev, s.Clock.Now().Add(-time.Hour))
+		for name, tc := range map[string][2][]byte{"forged": {payload, []byte(forged)}, "tampered": {tampered, []byte(sig)},
+			"stale": {stalePayload, []byte(staleSig)}, "unsigned": {payload, nil}} {
+			if r := post(tc[0], string(tc[1])); r.StatusCode != http.StatusBadRequest {
+				t.Errorf("%s webhook: %d, want 400", name, r.StatusCode)
+			}
+		}
+		if o, _ := orders.ByNumber(context.Background(), d, number); o.Status != orders.Pending {
+			t.Fatalf("a refused webhook changed the order to %s", o.Status)
+		}
+		if strings.Contains(s.Logs.String(), "bea@example.com") {
+			t.Fatal("a refused webhook logged personal data")
+		}
+
+		for i := range 3 { // delivered three times
+			if r := post(payload, sig); r.StatusCode != http.StatusOK {
+				t.Fatalf("delivery %d: %d", i+1, r.StatusCode)
+			}
+		}
+		o, _ := orders.ByNumber(context.Background(), d, number)
+		if o.Status != orders.Paid || o.ProcessorPayment != "pi_1" {
+			t.Fatalf("order after the webhook: %+v", o)
+		}
+		if n := webtest.Count(t, d, `SELECT count(*) FROM outbox WHERE template = 'order_confirmation'`); n != 1 {
+			t.Fatalf("%d confirmations, want 1", n)
+		}
+		if n := webtest.Count(t, d, `SELECT count(*) FROM payment_events`); n != 1 {
+			t.Fatalf("%d payment events recorded, want 1", n)
+		}
+		// No card data anywhere: only Stripe's references.
+		if n := webtest.Count(t, d, `SELECT count(*) FROM orders WHERE processor_payment LIKE 'pi_%' AND processor_customer = 'cus_1'`); n != 1 {
+			t.Fatal("processor references not stored")
+		}
+	})
+}
+
+func TestDemoProviderNeedsDemoMode(t *testing.T) {
+	d := testutil.SQLite(t)
+	_, err := app.New(app.Options{Options: web.Options{DB: d, BaseURL: webtest.BaseURL}, Payments: []payments.Provider{webtest.NewDemoProvider(t)}})
+	if err == nil || !strings.Contains(err.Error(), "only for `storekeep demo`") {
+		t.Fatalf("app.New accepted the demo provider outside the demo: %v", err)
+	}
+}
+
+// TestPolicyNamesPaymentAndMailProcessors: the recipients declared with
+// orders and mail appear on the privacy policy with their location.
+func TestPolicyNamesPaymentAndMailProcessors(t *testing.T) {
+	s := webtest.NewSite(t, testutil.SQLite(t))
+	_, body := s.Get(t, "/privacy")
+	webtest.MustContain(t, body, "<th scope=\"row\">Stripe</th>", "Ireland (Stripe Payments Europe) and the United States",
+		"EU-U.S. Data Privacy Framework and Standard Contractual Clauses", "Email delivery provider",
+		"Purchase and invoice records", "7 years after the end of the calendar year")
+}

@@ -1,0 +1,186 @@
+package console
+
+import (
+	"database/sql"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/audit"
+	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/staff"
+	"github.com/storekeep/storekeep/internal/web"
+)
+
+// notices are the confirmations shown after a form succeeds (POST, then
+// redirect with ?done=key, then GET): fixed texts, so nothing a request
+// carries is reflected into the page.
+var notices = web.Notices{
+	"saved":                  "Your changes are saved.",
+	"password":               "Your password is changed. Your other sessions were signed out.",
+	"signed-out":             "Your other sessions are signed out.",
+	"session-ended":          "That session is signed out.",
+	"role":                   "The role is changed.",
+	"disabled":               "The account is disabled and its sessions are signed out.",
+	"enabled":                "The account can sign in again.",
+	"2fa-reset":              "Two-factor authentication is reset; the person sets it up again at the next sign-in.",
+	"order-paid":             "The order is marked paid; the confirmation email is queued.",
+	"order-cancelled":        "The order is cancelled.",
+	"corrected":              "The correction is issued as a document of its own; the invoice stays as it was.",
+	"order-refund-requested": "The refund is requested; the order changes when the payment provider confirms it.",
+	"policy-notice":          "The latest privacy policy version is marked as a significant change; the policy page announces it for 30 days.",
+}
+
+// dashboardPage is the content of dashboard.html.
+type dashboardPage struct {
+	Notice        string
+	ActiveStaff   int
+	AuditToday    int
+	PolicyUpdated time.Time
+	PolicyVersion int
+	Role          staff.Role
+	RoleText      string
+	NeedsTwoFA    bool
+}
+
+func (s *handler) staffDashboard(w http.ResponseWriter, r *http.Request) error {
+	sess := web.StaffSession(r)
+	ctx, now := r.Context(), s.clock.Now()
+	page := dashboardPage{Notice: notices.For(r), Role: sess.Account.Role, RoleText: sess.Account.Role.Describe(), NeedsTwoFA: !sess.Account.HasTOTP}
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE disabled_at IS NULL`).Scan(&page.ActiveStaff); err != nil {
+		return err
+	}
+	day := now.UTC().Truncate(24 * time.Hour)
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE at >= $1`, day).Scan(&page.AuditToday); err != nil {
+		return err
+	}
+	v, err := privacy.LatestVersion(ctx, s.db, privacy.PrivacyPolicy)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	page.PolicyUpdated, page.PolicyVersion = v.PublishedAt, v.Seq
+	return s.render(w, r, http.StatusOK, "dashboard.html", "Dashboard", page)
+}
+
+// areaPage is the content of area.html: a console section whose
+// screens arrive with a later capability.
+type areaPage struct {
+	Name, Text string
+}
+
+// staffArea renders a section that has no screens yet: the navigation,
+// permissions and audit hooks are in place, the content comes with the
+// capability that owns it.
+func (s *handler) staffArea(name, text string) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return s.render(w, r, http.StatusOK, "area.html", name, areaPage{Name: name, Text: text})
+	}
+}
+
+// accountPage is the content of account.html.
+type accountPage struct {
+	Notice, Error string
+	Account       staff.Account
+	Sessions      []staff.Session
+	CurrentID     int64
+	RecoveryLeft  int
+}
+
+func (s *handler) staffAccount(w http.ResponseWriter, r *http.Request) error {
+	return s.renderAccount(w, r, http.StatusOK, "")
+}
+
+func (s *handler) renderAccount(w http.ResponseWriter, r *http.Request, status int, problem string) error {
+	sess := web.StaffSession(r)
+	ctx := r.Context()
+	sessions, err := staff.ActiveSessions(ctx, s.db, sess.Account.ID, s.clock.Now())
+	if err != nil {
+		return err
+	}
+	left, err := staff.RecoveryCodesLeft(ctx, s.db, sess.Account.ID)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, status, "account.html", "My account", accountPage{
+		Notice: notices.For(r), Error: problem, Account: sess.Account, Sessions: sessions, CurrentID: sess.ID, RecoveryLeft: left})
+}
+
+// staffChangePassword needs the current password, so a borrowed unlocked
+// browser cannot take the account over.
+func (s *handler) staffChangePassword(w http.ResponseWriter, r *http.Request) error {
+	sess := web.StaffSession(r)
+	if err := r.ParseForm(); err != nil {
+		return web.BadRequest("The form could not be read. Reload the page and try again.")
+	}
+	ok, err := s.Allow(r, s.Bucket(limitLoginAccount, "login:account", sess.Account.Email))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.renderAccount(w, r, http.StatusTooManyRequests, web.MsgRateLimited)
+	}
+	ctx, now := r.Context(), s.clock.Now()
+	if _, err := staff.CheckPassword(ctx, s.db, sess.Account.Email, r.PostForm.Get("current")); err != nil {
+		return s.renderAccount(w, r, http.StatusUnauthorized, "Your current password is wrong.")
+	}
+	pw := r.PostForm.Get("password")
+	if staff.CheckPasswordPolicy(pw) != nil {
+		return s.renderAccount(w, r, http.StatusUnprocessableEntity, "Choose a new password of at least 12 characters.")
+	}
+	if pw != r.PostForm.Get("confirm") {
+		return s.renderAccount(w, r, http.StatusUnprocessableEntity, "The two new passwords differ.")
+	}
+	var token string
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := staff.SetPassword(ctx, tx, sess.Account.ID, pw, now); err != nil {
+			return err
+		}
+		var err error
+		if token, err = staff.StartSession(ctx, tx, sess.Account.ID, staff.LevelFull, now); err != nil {
+			return err
+		}
+		return s.Audit(ctx, tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID, Action: "staff.password_changed", SubjectType: "staff", SubjectID: web.Itoa(sess.Account.ID)})
+	})
+	if err != nil {
+		return err
+	}
+	s.SetStaffCookie(w, token)
+	http.Redirect(w, r, "/staff/account?done=password", http.StatusSeeOther)
+	return nil
+}
+
+func (s *handler) staffLogoutEverywhere(w http.ResponseWriter, r *http.Request) error {
+	sess := web.StaffSession(r)
+	err := s.db.Tx(r.Context(), func(tx *sql.Tx) error {
+		if err := staff.RevokeAll(r.Context(), tx, sess.Account.ID, sess.ID, s.clock.Now()); err != nil {
+			return err
+		}
+		return s.Audit(r.Context(), tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID, Action: "staff.logout_everywhere", SubjectType: "staff", SubjectID: web.Itoa(sess.Account.ID)})
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/staff/account?done=signed-out", http.StatusSeeOther)
+	return nil
+}
+
+func (s *handler) staffRevokeSession(w http.ResponseWriter, r *http.Request) error {
+	sess := web.StaffSession(r)
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return web.NotFound("There is no such session.")
+	}
+	err = s.db.Tx(r.Context(), func(tx *sql.Tx) error {
+		// RevokeSession only matches the signed-in person's own sessions.
+		if err := staff.RevokeSession(r.Context(), tx, sess.Account.ID, id, s.clock.Now()); err != nil {
+			return err
+		}
+		return s.Audit(r.Context(), tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID, Action: "staff.session_revoked", SubjectType: "staff_session", SubjectID: web.Itoa(id)})
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/staff/account?done=session-ended", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,242 @@
+// Package webtest is the harness of the site's HTTP scenario tests: a
+// whole site (every area mounted, as `storekeep serve` builds it) on a
+// test database with a fixed clock, a browser that keeps cookies, staff
+// and customer accounts signed in the way people sign in, and the check
+// that every template of an area is rendered by some test.
+//
+// It is imported by the _test packages of internal/web and its areas only.
+package webtest
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/catalog"
+	"github.com/storekeep/storekeep/internal/clock"
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/settings"
+	"github.com/storekeep/storekeep/internal/web"
+	"github.com/storekeep/storekeep/internal/web/app"
+)
+
+// Start is the fixed time every test begins at.
+var Start = time.Date(2026, 5, 7, 10, 0, 0, 0, time.UTC)
+
+// BaseURL is the test site's address, as links in mail carry it.
+const BaseURL = "http://127.0.0.1:8080"
+
+// Vendor is the test vendor.
+var Vendor = settings.Vendor{
+	Name:            "Milterworks",
+	LegalName:       "Milterworks GmbH",
+	Address:         "Hauptstraße 1\n10115 Berlin\nGermany",
+	PrivacyEmail:    "privacy@milterworks.example",
+	SupportEmail:    "support@milterworks.example",
+	Country:         "Germany",
+	HostingProvider: "Hetzner Online GmbH",
+	HostingLocation: "Germany",
+}
+
+// Site is the whole site under test with its database, clock and log.
+type Site struct {
+	DB    *db.DB
+	Clock *clock.Fixed
+	Srv   *web.Server
+	H     http.Handler
+	Logs  *SyncBuffer
+}
+
+// Option changes how NewSite builds the site.
+type Option func(*app.Options)
+
+// WithBaseURL serves the site at u (https turns on HSTS and __Host- cookies).
+func WithBaseURL(u string) Option { return func(o *app.Options) { o.BaseURL = u } }
+
+// WithDemo builds the demo site (banner, mail viewer).
+func WithDemo() Option { return func(o *app.Options) { o.Demo = true } }
+
+// WithStripe takes payments and webhooks through st.
+func WithStripe(st *payments.Stripe) Option {
+	return func(o *app.Options) {
+		o.Payments = append(o.Payments, st)
+		o.StripeWebhooks = st
+		if o.Processors == nil {
+			o.Processors = privacy.Processors{}
+		}
+		o.Processors["stripe"] = st // as cmd/storekeep's newPayments does
+	}
+}
+
+// WithPayments offers exactly ps at checkout.
+func WithPayments(ps ...payments.Provider) Option {
+	return func(o *app.Options) { o.Payments = ps }
+}
+
+// NewSite seeds d with the vendor and catalog and builds the site on it.
+func NewSite(t testing.TB, d *db.DB, opts ...Option) *Site {
+	t.Helper()
+	Seed(t, d)
+	return build(t, d, clock.NewFixed(Start), opts)
+}
+
+// Another is a second instance of the site on the same database and clock,
+// as a second server behind a load balancer would be.
+func (s *Site) Another(t testing.TB, opts ...Option) *Site {
+	t.Helper()
+	return build(t, s.DB, s.Clock, opts)
+}
+
+func build(t testing.TB, d *db.DB, clk *clock.Fixed, opts []Option) *Site {
+	t.Helper()
+	s := &Site{DB: d, Clock: clk, Logs: &SyncBuffer{}}
+	o := app.Options{Options: web.Options{
+		DB:      d,
+		Clock:   s.Clock,
+		Logger:  slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		BaseURL: BaseURL,
+		Version: "test",
+	}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	srv, err := app.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Srv, s.H = srv, srv.Handler()
+	return s
+}
+
+// Seed saves the test vendor and a catalog: Mailguard with a Standard
+// and a Professional edition (prices in EUR and CHF, one-time and yearly;
+// a description with hostile Markdown), and an inactive product.
+func Seed(t testing.TB, d *db.DB) {
+	t.Helper()
+	ctx := context.Background()
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		if err := settings.Save(ctx, tx, Vendor, Start); err != nil {
+			return err
+		}
+		products := []catalog.NewProduct{
+			{Slug: "mailguard", Name: "Mailguard", Tagline: "Stops spam before it reaches inboxes", Position: 1,
+				Description: "Mailguard is a **milter** for Postfix.\n\n<script>alert(1)</script>\n\n[unsafe](javascript:alert(1))",
+				Editions: []catalog.NewEdition{
+					{Slug: "standard", Name: "Standard", Summary: "For one mail server", Position: 1,
+						Features: []string{"Spam filtering", "Greylisting"},
+						Prices: []catalog.Price{
+							{Currency: "EUR", AmountMinor: 29000, Billing: catalog.OneTime},
+							{Currency: "CHF", AmountMinor: 30000, Billing: catalog.OneTime},
+						}},
+					{Slug: "professional", Name: "Professional", Position: 2,
+						Features: []string{"Everything in Standard", "DKIM checks"},
+						Prices: []catalog.Price{
+							{Currency: "EUR", AmountMinor: 49000, Billing: catalog.OneTime},
+							{Currency: "EUR", AmountMinor: 9800, Billing: catalog.Yearly},
+						}},
+				}},
+			{Slug: "retired", Name: "Retired Filter", Tagline: "No longer sold", Position: 2},
+		}
+		for _, np := range products {
+			if _, err := catalog.Create(ctx, tx, np, Start); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE products SET active = FALSE WHERE slug = 'retired'`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Do sends one request through the whole handler chain, without cookies.
+func (s *Site) Do(t *testing.T, method, target string, header http.Header, body io.Reader) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(method, target, body)
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	rec := httptest.NewRecorder()
+	s.H.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+// Get fetches target and returns the response with its body.
+func (s *Site) Get(t *testing.T, target string) (*http.Response, string) {
+	t.Helper()
+	res := s.Do(t, http.MethodGet, target, nil, nil)
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(b)
+}
+
+// SyncBuffer is a log destination safe for concurrent writes.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// MustContain fails for every want missing from body.
+func MustContain(t testing.TB, body string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(body, w) {
+			t.Errorf("response lacks %q", w)
+		}
+	}
+}
+
+// MustNotContain fails for every unwanted text in body.
+func MustNotContain(t testing.TB, body string, unwanted ...string) {
+	t.Helper()
+	for _, w := range unwanted {
+		if strings.Contains(body, w) {
+			t.Errorf("response contains %q", w)
+		}
+	}
+}
+
+// ReadAll reads a response body.
+func ReadAll(t testing.TB, res *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// Count runs a count query.
+func Count(t testing.TB, d *db.DB, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := d.QueryRowContext(context.Background(), q, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
