@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/storekeep/storekeep/internal/db"
 )
 
 // demoPrefix starts the line `storekeep demo` prints on stdout once it
@@ -75,7 +78,9 @@ func startDemo(t *testing.T, extra ...string) string {
 	if err := p.start(extra...); err != nil {
 		t.Fatalf("start storekeep demo: %v", err)
 	}
+	demoDatabases.Store(p.url, filepath.Join(p.tmp, "demo", "demo.db"))
 	t.Cleanup(func() {
+		demoDatabases.Delete(p.url)
 		if t.Failed() {
 			t.Logf("storekeep log:\n%s", p.logs.String())
 		}
@@ -84,6 +89,43 @@ func startDemo(t *testing.T, extra ...string) string {
 		}
 	})
 	return p.url
+}
+
+// demoDatabases maps the URL of each demo process of startDemo to its
+// SQLite file, for tests that read the outbox.
+var demoDatabases sync.Map
+
+// outboxMessageIDs returns the Message-ID of every message in the outbox
+// of the demo at site (started by startDemo), whether sent or not.
+func outboxMessageIDs(t *testing.T, site string) []string {
+	t.Helper()
+	path, ok := demoDatabases.Load(site)
+	if !ok {
+		t.Fatalf("no database known for %s: start it with startDemo", site)
+	}
+	ctx := context.Background()
+	d, err := db.Open(ctx, path.(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	rows, err := d.QueryContext(ctx, `SELECT message_id FROM outbox ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }
 
 // built is the binary of this test run, built once for all processes.

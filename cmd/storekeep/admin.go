@@ -14,11 +14,11 @@ func migrateCommand() *cobra.Command {
 	var cfg config.Config
 	c := &cobra.Command{
 		Use:   "migrate",
-		Short: "Apply pending database migrations",
+		Short: "Apply pending database migrations (creating the database if it does not exist)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := cfg.Validate(); err != nil {
-				return usageError{cmd: "migrate", err: err}
+				return usageError{err: err}
 			}
 			d, err := db.Open(c.Context(), cfg.DB)
 			if err != nil {
@@ -38,7 +38,7 @@ func migrateCommand() *cobra.Command {
 			return nil
 		},
 	}
-	cfg.Bind(c.Flags())
+	cfg.BindGroups(c.Flags(), config.DB|config.Log)
 	return c
 }
 
@@ -50,7 +50,7 @@ func configCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := cfg.Validate(); err != nil {
-				return usageError{cmd: "config", err: err}
+				return usageError{err: err}
 			}
 			return cfg.Print(c.OutOrStdout())
 		},

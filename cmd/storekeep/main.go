@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,21 +21,39 @@ var started = time.Now()
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	code := runMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// runMain runs the command line args and returns the exit status: 0, 1 for
+// a failure while running, 2 for a mistake in the command line, with a
+// hint naming the command's own help ("storekeep staff create --help").
+func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := rootCommand()
-	if err := root.ExecuteContext(ctx); err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintf(os.Stderr, "storekeep: %v\nRun 'storekeep %s --help' for usage.\n", err, ue.cmd)
-			os.Exit(2)
-		}
-		fmt.Fprintf(os.Stderr, "storekeep: %v\n", err)
-		os.Exit(1)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	c, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return 0
 	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		path := root.Name()
+		if c != nil {
+			path = c.CommandPath()
+		}
+		fmt.Fprintf(stderr, "storekeep: %v\nRun '%s --help' for usage.\n", err, path)
+		return 2
+	}
+	fmt.Fprintf(stderr, "storekeep: %v\n", err)
+	return 1
 }
 
 // usageError is a mistake in the command line, as opposed to a failure
-// while running.
+// while running. The hint printed with it names the command that ran, so
+// cmd is not needed (it is kept for callers that still set it).
 type usageError struct {
 	cmd string
 	err error
@@ -51,9 +70,10 @@ func rootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{cmd: c.Name(), err: err}
+		return usageError{err: err}
 	})
 	root.AddCommand(serveCommand(), demoCommand(), migrateCommand(), configCommand(), versionCommand(), privacyCommand(),
 		staffCommand(), auditCommand())
+	refuseUnknownSubcommands(root)
 	return root
 }

@@ -197,8 +197,16 @@ func TestServerErrorLogHasNoAddresses(t *testing.T) {
 func TestStaffAndAuditCommands(t *testing.T) {
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "sk.db")
-	base := []string{"--db", dbPath, "--base-url", "https://shop.example.com"}
-	run := func(args ...string) (string, error) { return execute(t, ctx, append(args, base...)...) }
+	run := func(args ...string) (string, error) {
+		args = append(args, "--db", dbPath)
+		if args[0] == "staff" && (args[1] == "create" || args[1] == "reset-link") {
+			args = append(args, "--base-url", "https://shop.example.com")
+		}
+		return execute(t, ctx, args...)
+	}
+	if _, err := execute(t, ctx, "migrate", "--db", dbPath); err != nil {
+		t.Fatal(err)
+	}
 
 	out, err := run("staff", "create", "--email", "Owner@Example.com", "--role", "owner")
 	if err != nil || !regexp.MustCompile(`https://shop\.example\.com/staff/setup\?token=[A-Za-z0-9_-]{43}`).MatchString(out) ||

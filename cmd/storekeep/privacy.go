@@ -158,7 +158,7 @@ func exportCommand() *cobra.Command {
 func eraseCommand() *cobra.Command {
 	var email string
 	var dryRun, yes bool
-	c := cliCommand("erase", "Erase a customer's personal data, keeping only what the law requires (see --dry-run)",
+	c := cliCommandWith("erase", "Erase a customer's personal data, keeping only what the law requires (see --dry-run)", config.Stripe,
 		func(ctx context.Context, c *cobra.Command, cfg *config.Config, d *db.DB) error {
 			addr, err := emailaddr.NormaliseEmail(email)
 			if err != nil {

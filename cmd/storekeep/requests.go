@@ -31,7 +31,7 @@ func requestsCommand() *cobra.Command {
 				for i, s := range requests.States {
 					names[i] = string(s)
 				}
-				return usageError{cmd: "requests", err: fmt.Errorf("--state %q is not a state: choose one of %s", state, strings.Join(names, ", "))}
+				return usageError{err: fmt.Errorf("--state %q is not a state: choose one of %s", state, strings.Join(names, ", "))}
 			}
 			now := requestsClock.Now()
 			list, err := requests.List(ctx, d, requests.Filter{State: st, Overdue: overdue, Now: now})

@@ -34,7 +34,7 @@ variables. 'storekeep config' prints the effective configuration.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := cfg.Validate(); err != nil {
-				return usageError{cmd: "serve", err: err}
+				return usageError{err: err}
 			}
 			return run(c.Context(), &cfg, false, c.OutOrStdout())
 		},
@@ -72,7 +72,7 @@ temporary directory that is removed on exit; with --dir it is kept and reused.`,
 			cfg.DataDir = dir
 			cfg.DB = filepath.Join(dir, "demo.db")
 			if err := cfg.Validate(); err != nil {
-				return usageError{cmd: "demo", err: err}
+				return usageError{err: err}
 			}
 			return run(c.Context(), &cfg, true, c.OutOrStdout())
 		},
@@ -93,6 +93,12 @@ func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*db.DB, 
 	if err != nil {
 		return nil, err
 	}
+	return migrateOnOpen(ctx, d, cfg, log)
+}
+
+// migrateOnOpen applies pending migrations to d when --migrate allows, or
+// refuses a database that needs them; it closes d when it fails.
+func migrateOnOpen(ctx context.Context, d *db.DB, cfg *config.Config, log *slog.Logger) (*db.DB, error) {
 	if cfg.AutoMigrate {
 		applied, err := d.Migrate(ctx)
 		if err != nil {
@@ -148,10 +154,19 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 	if err != nil {
 		return err
 	}
-	var httpLn net.Listener
+	var httpLn, metricsLn net.Listener
 	if https != nil && cfg.HTTPAddr != "" {
 		if httpLn, err = listen(cfg.HTTPAddr, "--http-addr"); err != nil {
 			ln.Close()
+			return err
+		}
+	}
+	if cfg.MetricsAddr != "" && !isDemo {
+		if metricsLn, err = listen(cfg.MetricsAddr, "--metrics-addr"); err != nil {
+			ln.Close()
+			if httpLn != nil {
+				httpLn.Close()
+			}
 			return err
 		}
 	}
@@ -159,6 +174,9 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		ln.Close()
 		if httpLn != nil {
 			httpLn.Close()
+		}
+		if metricsLn != nil {
+			_ = metricsLn.Close()
 		}
 	}
 	if isDemo {
@@ -190,6 +208,9 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		closeAll()
 		return err
 	}
+	if metricsLn != nil {
+		defer startMetrics(metricsLn, srv.MetricsHandler(), cfg.MetricsToken, log)()
+	}
 	s := &serving.Server{
 		// Always, so that serving.ClientIP is the one way to learn the
 		// client's address; with no trusted proxies it is the TCP peer.
@@ -207,6 +228,9 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		if httpLn != nil {
 			attrs = append(attrs, "http_addr", httpLn.Addr().String())
 		}
+	}
+	if metricsLn != nil {
+		attrs = append(attrs, "metrics_addr", metricsLn.Addr().String(), "metrics_token", cfg.MetricsToken != "")
 	}
 	if n := len(cfg.Proxies()); n > 0 {
 		attrs = append(attrs, "trusted_proxies", n)
@@ -269,4 +293,13 @@ func (h quietHandshakes) Handle(ctx context.Context, r slog.Record) error {
 		return nil
 	}
 	return h.Handler.Handle(ctx, r)
+}
+
+// WithAttrs and WithGroup keep the wrapper on derived loggers.
+func (h quietHandshakes) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return quietHandshakes{h.Handler.WithAttrs(attrs)}
+}
+
+func (h quietHandshakes) WithGroup(name string) slog.Handler {
+	return quietHandshakes{h.Handler.WithGroup(name)}
 }

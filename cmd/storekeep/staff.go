@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -18,30 +17,6 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/staff"
 )
-
-// cliCommand builds a subcommand that opens the configured database and
-// runs fn with it; configuration mistakes are usage errors.
-func cliCommand(use, short string, fn func(ctx context.Context, c *cobra.Command, cfg *config.Config, d *db.DB) error) *cobra.Command {
-	var cfg config.Config
-	c := &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := cfg.Validate(); err != nil {
-				return usageError{cmd: c.Name(), err: err}
-			}
-			d, err := openDB(c.Context(), &cfg, cfg.Logger(io.Discard))
-			if err != nil {
-				return err
-			}
-			defer d.Close()
-			return fn(c.Context(), c, &cfg, d)
-		},
-	}
-	cfg.Bind(c.Flags())
-	return c
-}
 
 func staffCommand() *cobra.Command {
 	c := &cobra.Command{Use: "staff", Short: "Manage staff accounts of the console"}
@@ -64,10 +39,10 @@ func setupURL(cfg *config.Config, token string) string {
 
 func staffCreateCommand() *cobra.Command {
 	var email, name, role string
-	c := cliCommand("create", "Create a staff account and print a one-time link to choose its password",
+	c := cliCommandWith("create", "Create a staff account and print a one-time link to choose its password", config.Site,
 		func(ctx context.Context, c *cobra.Command, cfg *config.Config, d *db.DB) error {
 			if email == "" {
-				return usageError{cmd: "create", err: errors.New("--email is required")}
+				return usageError{err: errors.New("--email is required")}
 			}
 			clk := clock.System{}
 			var link string
@@ -128,7 +103,7 @@ func staffListCommand() *cobra.Command {
 
 func staffResetLinkCommand() *cobra.Command {
 	var email string
-	c := cliCommand("reset-link", "Print a one-time link to set a new password (valid one hour)",
+	c := cliCommandWith("reset-link", "Print a one-time link to set a new password (valid one hour)", config.Site,
 		func(ctx context.Context, c *cobra.Command, cfg *config.Config, d *db.DB) error {
 			clk := clock.System{}
 			var link string

@@ -63,6 +63,14 @@ type Config struct {
 	HTTPAddr       string
 	TrustedProxies string // comma-separated IPs and CIDR blocks
 
+	// MetricsAddr is where /metrics is served, on a listener of its own
+	// ("" turns it off): never on the public address, since the metrics
+	// show the shop's activity. MetricsToken, when set, is the bearer
+	// token that listener requires; an address beyond the loopback
+	// interface needs one.
+	MetricsAddr  string
+	MetricsToken string
+
 	envErrs []string // malformed STOREKEEP_* variables, reported by Validate
 
 	// Whether --addr and --http-addr were given (flag or environment):
@@ -77,6 +85,7 @@ type Config struct {
 // and printing.
 type setting struct {
 	flag, env, help string
+	group           Group
 	secret          bool
 	str             *string
 	num             *int
@@ -87,44 +96,78 @@ type setting struct {
 
 func (c *Config) settings() []setting {
 	return []setting{
-		{flag: "addr", env: "STOREKEEP_ADDR", def: "127.0.0.1:8080", str: &c.Addr, set: &c.addrSet, help: "address to listen on (host:port; default :443 with TLS)"},
-		{flag: "http-addr", env: "STOREKEEP_HTTP_ADDR", def: "", str: &c.HTTPAddr, set: &c.httpAddrSet, help: "with TLS: plain-HTTP address that redirects to HTTPS and answers ACME challenges (default :80; empty disables)"},
-		{flag: "tls-domains", env: "STOREKEEP_TLS_DOMAINS", def: "", str: &c.TLSDomains, help: "comma-separated host names to get certificates for automatically (ACME), e.g. shop.example.com"},
-		{flag: "acme-email", env: "STOREKEEP_ACME_EMAIL", def: "", str: &c.ACMEEmail, help: "contact address for the certificate authority (optional)"},
-		{flag: "acme-directory", env: "STOREKEEP_ACME_DIRECTORY", def: DefaultACMEDirectory, str: &c.ACMEDirectory, help: "ACME directory URL of the certificate authority"},
-		{flag: "acme-cache", env: "STOREKEEP_ACME_CACHE", def: "db", str: &c.ACMECache, help: "where ACME account and certificates are kept: db (shared by all instances) or a directory"},
-		{flag: "tls-cert", env: "STOREKEEP_TLS_CERT", def: "", str: &c.TLSCert, help: "PEM certificate chain file (instead of --tls-domains); re-read when it changes"},
-		{flag: "tls-key", env: "STOREKEEP_TLS_KEY", def: "", str: &c.TLSKey, help: "PEM private key file for --tls-cert"},
-		{flag: "trusted-proxies", env: "STOREKEEP_TRUSTED_PROXIES", def: "", str: &c.TrustedProxies, help: "comma-separated IPs and CIDR blocks of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed"},
-		{flag: "db", env: "STOREKEEP_DB", def: "", str: &c.DB, help: "database: a SQLite file path, or a postgres:// URL (default: storekeep.db in the data directory)"},
-		{flag: "data-dir", env: "STOREKEEP_DATA_DIR", def: ".", str: &c.DataDir, help: "directory for the SQLite database and other files"},
-		{flag: "base-url", env: "STOREKEEP_BASE_URL", def: "", str: &c.BaseURL, help: "public URL of the site, e.g. https://shop.example.com (default: http://ADDR)"},
-		{flag: "log-format", env: "STOREKEEP_LOG_FORMAT", def: "text", str: &c.LogFormat, help: "log format: text or json"},
-		{flag: "log-level", env: "STOREKEEP_LOG_LEVEL", def: "info", str: &c.LogLevel, help: "log level: debug, info, warn or error"},
-		{flag: "migrate", env: "STOREKEEP_MIGRATE", def: "true", boolean: &c.AutoMigrate, help: "apply pending migrations at start-up"},
-		{flag: "smtp-host", env: "STOREKEEP_SMTP_HOST", def: "", str: &c.SMTPHost, help: "SMTP relay host for outgoing mail"},
-		{flag: "smtp-port", env: "STOREKEEP_SMTP_PORT", def: "587", num: &c.SMTPPort, help: "SMTP relay port"},
-		{flag: "smtp-username", env: "STOREKEEP_SMTP_USERNAME", def: "", str: &c.SMTPUsername, help: "SMTP user name"},
-		{flag: "smtp-password", env: "STOREKEEP_SMTP_PASSWORD", def: "", str: &c.SMTPPassword, secret: true, help: "SMTP password (prefer the environment variable: flags show up in process lists)"},
-		{flag: "smtp-from", env: "STOREKEEP_SMTP_FROM", def: "", str: &c.SMTPFrom, help: "sender address of outgoing mail"},
-		{flag: "inbound-smtp-addr", env: "STOREKEEP_INBOUND_SMTP_ADDR", def: "", str: &c.InboundSMTPAddr, help: "host:port (loopback or private) where mail to the privacy address is received as privacy requests; empty: off (see docs/inbound-mail.md)"},
-		{flag: "stripe-secret-key", env: "STOREKEEP_STRIPE_SECRET_KEY", def: "", str: &c.StripeSecretKey, secret: true, help: "Stripe secret API key; enables card payments through Stripe Checkout"},
-		{flag: "stripe-webhook-secret", env: "STOREKEEP_STRIPE_WEBHOOK_SECRET", def: "", str: &c.StripeWebhookSecret, secret: true, help: "signing secret of the Stripe webhook endpoint (BASE_URL/webhooks/stripe)"},
-		{flag: "stripe-api-url", env: "STOREKEEP_STRIPE_API_URL", def: "", str: &c.StripeAPIURL, help: "Stripe API address; only for testing against stripe-mock"},
-		{flag: "manual-payments", env: "STOREKEEP_MANUAL_PAYMENTS", def: "false", boolean: &c.ManualPayments, help: "offer payment by invoice and bank transfer"},
-		{flag: "payment-instructions", env: "STOREKEEP_PAYMENT_INSTRUCTIONS", def: "", str: &c.PaymentInstructions, help: "bank details printed on invoices for payment by transfer"},
+		{flag: "addr", group: Server, env: "STOREKEEP_ADDR", def: "127.0.0.1:8080", str: &c.Addr, set: &c.addrSet, help: "address to listen on (host:port; default :443 with TLS)"},
+		{flag: "http-addr", group: Server, env: "STOREKEEP_HTTP_ADDR", def: "", str: &c.HTTPAddr, set: &c.httpAddrSet, help: "with TLS: plain-HTTP address that redirects to HTTPS and answers ACME challenges (default :80; empty disables)"},
+		{flag: "tls-domains", group: Server, env: "STOREKEEP_TLS_DOMAINS", def: "", str: &c.TLSDomains, help: "comma-separated host names to get certificates for automatically (ACME), e.g. shop.example.com"},
+		{flag: "acme-email", group: Server, env: "STOREKEEP_ACME_EMAIL", def: "", str: &c.ACMEEmail, help: "contact address for the certificate authority (optional)"},
+		{flag: "acme-directory", group: Server, env: "STOREKEEP_ACME_DIRECTORY", def: DefaultACMEDirectory, str: &c.ACMEDirectory, help: "ACME directory URL of the certificate authority"},
+		{flag: "acme-cache", group: Server, env: "STOREKEEP_ACME_CACHE", def: "db", str: &c.ACMECache, help: "where ACME account and certificates are kept: db (shared by all instances) or a directory"},
+		{flag: "tls-cert", group: Server, env: "STOREKEEP_TLS_CERT", def: "", str: &c.TLSCert, help: "PEM certificate chain file (instead of --tls-domains); re-read when it changes"},
+		{flag: "tls-key", group: Server, env: "STOREKEEP_TLS_KEY", def: "", str: &c.TLSKey, help: "PEM private key file for --tls-cert"},
+		{flag: "metrics-addr", group: Server, env: "STOREKEEP_METRICS_ADDR", def: "", str: &c.MetricsAddr, help: "host:port of a separate listener serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9090; empty: off (never on --addr)"},
+		{flag: "metrics-token", group: Server, env: "STOREKEEP_METRICS_TOKEN", def: "", str: &c.MetricsToken, secret: true, help: "bearer token the metrics listener requires (Authorization: Bearer TOKEN); needed when --metrics-addr is not a loopback address"},
+		{flag: "trusted-proxies", group: Server, env: "STOREKEEP_TRUSTED_PROXIES", def: "", str: &c.TrustedProxies, help: "comma-separated IPs and CIDR blocks of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed"},
+		{flag: "db", group: DB, env: "STOREKEEP_DB", def: "", str: &c.DB, help: "database: a SQLite file path, or a postgres:// URL (default: storekeep.db in the data directory)"},
+		{flag: "data-dir", group: DB, env: "STOREKEEP_DATA_DIR", def: ".", str: &c.DataDir, help: "directory for the SQLite database and other files"},
+		{flag: "base-url", group: Site, env: "STOREKEEP_BASE_URL", def: "", str: &c.BaseURL, help: "public URL of the site, e.g. https://shop.example.com (default: http://ADDR)"},
+		{flag: "log-format", group: Log, env: "STOREKEEP_LOG_FORMAT", def: "text", str: &c.LogFormat, help: "log format: text or json"},
+		{flag: "log-level", group: Log, env: "STOREKEEP_LOG_LEVEL", def: "info", str: &c.LogLevel, help: "log level: debug, info, warn or error"},
+		{flag: "migrate", group: Server, env: "STOREKEEP_MIGRATE", def: "true", boolean: &c.AutoMigrate, help: "apply pending migrations at start-up"},
+		{flag: "smtp-host", group: Server, env: "STOREKEEP_SMTP_HOST", def: "", str: &c.SMTPHost, help: "SMTP relay host for outgoing mail"},
+		{flag: "smtp-port", group: Server, env: "STOREKEEP_SMTP_PORT", def: "587", num: &c.SMTPPort, help: "SMTP relay port"},
+		{flag: "smtp-username", group: Server, env: "STOREKEEP_SMTP_USERNAME", def: "", str: &c.SMTPUsername, help: "SMTP user name"},
+		{flag: "smtp-password", group: Server, env: "STOREKEEP_SMTP_PASSWORD", def: "", str: &c.SMTPPassword, secret: true, help: "SMTP password (prefer the environment variable: flags show up in process lists)"},
+		{flag: "smtp-from", group: Server, env: "STOREKEEP_SMTP_FROM", def: "", str: &c.SMTPFrom, help: "sender address of outgoing mail"},
+		{flag: "inbound-smtp-addr", group: Server, env: "STOREKEEP_INBOUND_SMTP_ADDR", def: "", str: &c.InboundSMTPAddr, help: "host:port (loopback or private) where mail to the privacy address is received as privacy requests; empty: off (see docs/inbound-mail.md)"},
+		{flag: "stripe-secret-key", group: Stripe, env: "STOREKEEP_STRIPE_SECRET_KEY", def: "", str: &c.StripeSecretKey, secret: true, help: "Stripe secret API key; enables card payments through Stripe Checkout"},
+		{flag: "stripe-webhook-secret", group: Stripe, env: "STOREKEEP_STRIPE_WEBHOOK_SECRET", def: "", str: &c.StripeWebhookSecret, secret: true, help: "signing secret of the Stripe webhook endpoint (BASE_URL/webhooks/stripe)"},
+		{flag: "stripe-api-url", group: Stripe, env: "STOREKEEP_STRIPE_API_URL", def: "", str: &c.StripeAPIURL, help: "Stripe API address; only for testing against stripe-mock"},
+		{flag: "manual-payments", group: Server, env: "STOREKEEP_MANUAL_PAYMENTS", def: "false", boolean: &c.ManualPayments, help: "offer payment by invoice and bank transfer"},
+		{flag: "payment-instructions", group: Server, env: "STOREKEEP_PAYMENT_INSTRUCTIONS", def: "", str: &c.PaymentInstructions, help: "bank details printed on invoices for payment by transfer"},
 	}
 }
 
-// Bind registers the flags on fs. Each flag's default is its environment
-// variable when set, otherwise the built-in default; a malformed variable is
-// reported by Validate.
-func (c *Config) Bind(fs *pflag.FlagSet) {
+// Group is a set of settings that commands take together, so each
+// command offers the flags it uses and no others.
+type Group uint
+
+const (
+	// DB is --db and --data-dir.
+	DB Group = 1 << iota
+	// Log is --log-format and --log-level.
+	Log
+	// Site is --base-url, for commands that print links to the site.
+	Site
+	// Stripe is the Stripe keys and API address.
+	Stripe
+	// Server is everything else serve uses: listeners, TLS, SMTP,
+	// payments, migrations at start-up.
+	Server
+
+	// All is every group: serve, migrate and config.
+	All = DB | Log | Site | Stripe | Server
+)
+
+// Bind registers every setting as a flag on fs. Each flag's default is its
+// environment variable when set, otherwise the built-in default; a
+// malformed variable is reported by Validate.
+func (c *Config) Bind(fs *pflag.FlagSet) { c.BindGroups(fs, All) }
+
+// BindGroups registers the flags of the given groups on fs. The settings
+// of other groups get no flag but still take their environment variable,
+// or the built-in default, so Validate sees the same configuration serve
+// would.
+func (c *Config) BindGroups(fs *pflag.FlagSet, groups Group) {
 	for _, s := range c.settings() {
 		def := s.def
 		v, fromEnv := os.LookupEnv(s.env)
 		if fromEnv {
 			def = v
+		}
+		fs := fs
+		if s.group&groups == 0 {
+			// No flag: a throw-away set parses the value as the flag would.
+			fs = pflag.NewFlagSet("", pflag.ContinueOnError)
 		}
 		help := s.help + " [" + s.env + "]"
 		switch {
@@ -232,6 +275,32 @@ func (c *Config) Validate() error {
 	}
 	if c.SMTPPort < 1 || c.SMTPPort > 65535 {
 		return fmt.Errorf("--smtp-port %d: use a port from 1 to 65535", c.SMTPPort)
+	}
+	return c.validateMetrics()
+}
+
+// validateMetrics checks --metrics-addr and --metrics-token: the metrics
+// listener is separate from the site's, and reachable from beyond the
+// machine only with a token.
+func (c *Config) validateMetrics() error {
+	if c.MetricsAddr == "" {
+		if c.MetricsToken != "" {
+			return errors.New("--metrics-token is set but --metrics-addr is empty: give the address to serve metrics on, e.g. 127.0.0.1:9090")
+		}
+		return nil
+	}
+	host, port, err := net.SplitHostPort(c.MetricsAddr)
+	if p, perr := strconv.Atoi(port); err != nil || perr != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("--metrics-addr %q is not host:port: use e.g. 127.0.0.1:9090, or leave it empty to serve no metrics", c.MetricsAddr)
+	}
+	if c.MetricsAddr == c.Addr || (c.HTTPAddr != "" && c.MetricsAddr == c.HTTPAddr) {
+		return fmt.Errorf("--metrics-addr %q is the site's address: metrics get a listener of their own, e.g. 127.0.0.1:9090", c.MetricsAddr)
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return errors.New("--metrics-token is shorter than 16 characters: use a random one, e.g. from 'openssl rand -hex 32'")
+	}
+	if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && host != "localhost" && c.MetricsToken == "" {
+		return fmt.Errorf("--metrics-addr %q is reachable beyond this machine: set --metrics-token (Prometheus sends it as a bearer token), or listen on 127.0.0.1", c.MetricsAddr)
 	}
 	return nil
 }

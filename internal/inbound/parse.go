@@ -3,7 +3,6 @@ package inbound
 import (
 	"bytes"
 	"errors"
-	"html"
 	"io"
 	"strings"
 	"unicode"
@@ -12,6 +11,7 @@ import (
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // decode the common non-UTF-8 charsets
 	"github.com/emersion/go-message/mail"
+	"golang.org/x/net/html"
 
 	"github.com/storekeep/storekeep/internal/emailaddr"
 )
@@ -177,66 +177,68 @@ func truncateRunes(s string, n int) string {
 }
 
 // StripHTML reduces HTML to its text: tags are dropped (the content of
-// script, style and head elements with them), block elements end lines and
-// entities are decoded. It is a reader for the staff's note, not a
-// sanitiser: the result is shown as plain text, escaped.
+// script, style, head and title elements with them), block elements end
+// lines and entities are decoded. It reads the markup with the HTML5
+// tokenizer, so a ">" inside a quoted attribute value, a comment or a
+// script is not taken for the end of a tag. It is a reader for the staff's
+// note, not a sanitiser: the result is shown as plain text, escaped.
 func StripHTML(s string) string {
 	var b strings.Builder
-	lower := strings.ToLower(s)
-	for i := 0; i < len(s); {
-		if s[i] != '<' {
-			j := strings.IndexByte(s[i:], '<')
-			if j < 0 {
-				j = len(s) - i
+	z := html.NewTokenizer(strings.NewReader(s))
+	skip, depth := "", 0 // the element whose content is dropped, and how deep in it
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			// io.EOF, or the end of what the tokenizer can read: what
+			// came before is the text.
+			return collapseSpaces(b.String())
+		case html.TextToken:
+			if skip == "" {
+				b.Write(z.Text())
 			}
-			b.WriteString(html.UnescapeString(s[i : i+j]))
-			i += j
-			continue
-		}
-		if strings.HasPrefix(s[i:], "<!--") {
-			end := strings.Index(s[i+4:], "-->")
-			if end < 0 {
-				break
-			}
-			i += 4 + end + 3
-			continue
-		}
-		end := strings.IndexByte(s[i:], '>')
-		if end < 0 {
-			break
-		}
-		name := tagName(lower[i+1 : i+end])
-		i += end + 1
-		switch name {
-		case "script", "style", "head", "title":
-			// Skip to the closing tag.
-			c := strings.Index(lower[i:], "</"+name)
-			if c < 0 {
-				i = len(s)
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			name, _ := z.TagName()
+			tag := string(name)
+			if skip != "" {
+				switch {
+				case tag != skip:
+				case tt == html.StartTagToken:
+					depth++
+				case tt == html.EndTagToken:
+					if depth--; depth == 0 {
+						skip = ""
+					}
+				}
 				continue
 			}
-			i += c
-		case "br", "p", "/p", "div", "/div", "li", "tr", "/tr", "h1", "h2", "h3", "h4", "/h1", "/h2", "/h3", "/h4", "blockquote", "/blockquote":
-			b.WriteByte('\n')
+			if tt == html.StartTagToken && skippedElements[tag] {
+				skip, depth = tag, 1
+				continue
+			}
+			if blockElements[tag] && (tt != html.EndTagToken || !startOnly[tag]) {
+				b.WriteByte('\n')
+			}
 		}
 	}
-	// Collapse the runs of spaces HTML source is full of.
-	lines := strings.Split(b.String(), "\n")
+}
+
+// skippedElements have content that is not text for the reader.
+var skippedElements = map[string]bool{"script": true, "style": true, "head": true, "title": true, "template": true}
+
+// blockElements start (and, closed, end) a line.
+var blockElements = map[string]bool{"br": true, "p": true, "div": true, "li": true, "tr": true, "h1": true, "h2": true,
+	"h3": true, "h4": true, "h5": true, "h6": true, "blockquote": true, "hr": true, "ul": true, "ol": true, "table": true, "pre": true}
+
+// startOnly are block elements whose end does not end another line.
+var startOnly = map[string]bool{"br": true, "hr": true, "li": true}
+
+// collapseSpaces collapses each line's runs of spaces, which HTML source
+// is full of, to one, and trims the lines.
+func collapseSpaces(s string) string {
+	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		lines[i] = strings.Join(strings.Fields(l), " ")
 	}
 	return strings.Join(lines, "\n")
-}
-
-// tagName is the lower-case name of the tag whose inside is t, with a
-// leading "/" for a closing tag ("/p").
-func tagName(t string) string {
-	prefix := ""
-	if strings.HasPrefix(t, "/") {
-		prefix, t = "/", t[1:]
-	}
-	if end := strings.IndexAny(t, " \t\r\n/"); end >= 0 {
-		t = t[:end]
-	}
-	return prefix + t
 }

@@ -1,6 +1,7 @@
 package inbound
 
 import (
+	"html"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -74,10 +75,51 @@ func TestParse(t *testing.T) {
 }
 
 func TestStripHTML(t *testing.T) {
-	got := StripHTML(`<div>Hello<br>World</div><!-- c --><title>T</title><p class="x">&lt;b&gt;  spaced   out</p>`)
-	if got != "\nHello\nWorld\n\n<b> spaced out\n" {
-		t.Fatalf("%q", got)
+	for _, tc := range []struct{ in, want string }{
+		{`<div>Hello<br>World</div><!-- c --><title>T</title><p class="x">&lt;b&gt;  spaced   out</p>`, "\nHello\nWorld\n\n<b> spaced out\n"},
+		// A ">" inside a quoted attribute value does not end the tag.
+		{`<a title="1 > 0" href="x">Delete</a> my data`, "Delete my data"},
+		{`<img alt='a>b' src=x>Hi`, "Hi"},
+		{`<p data-x="<b>">text</p>`, "\ntext\n"},
+		// A ">" in a comment or a script does not end it either.
+		{`<!-- a > b -->kept<script>if (a > b) { x = "</p>" }</script> too`, "kept too"},
+		{`<head><meta name="a" content="b > c"><title>Inbox > 1</title></head><body>Body</body>`, "Body"},
+		{`<ul><li>one</li><li>two</li></ul>`, "\n\none\ntwo\n"},
+		{`unclosed <b`, "unclosed"},
+		{`<style>p > a { color: red }</style>x &amp; y &#x41;`, "x & y A"},
+	} {
+		if got := StripHTML(tc.in); got != tc.want {
+			t.Errorf("StripHTML(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
+}
+
+// FuzzStripHTML: any input is reduced without panicking to trimmed,
+// collapsed lines; the value of a quoted attribute never reaches the text,
+// whatever it holds, and escaped text comes out as it went in.
+func FuzzStripHTML(f *testing.F) {
+	f.Add(`a > b " ' < c`, "Delete my data")
+	f.Add(`<script>`, `x < y & z > w`)
+	f.Add(`--><!--`, "  spaced \t out\r\nline  ")
+	f.Add(``, "")
+	f.Fuzz(func(t *testing.T, attr, text string) {
+		for _, s := range []string{attr, text} {
+			for _, line := range strings.Split(StripHTML(s), "\n") {
+				if line != strings.TrimSpace(line) || strings.Contains(line, "  ") {
+					t.Fatalf("StripHTML(%q): line %q not collapsed", s, line)
+				}
+			}
+		}
+		if strings.ContainsRune(text, 0) || !utf8.ValidString(text) || !utf8.ValidString(attr) {
+			return // the tokenizer replaces NUL and passes invalid bytes through as they are
+		}
+		attr = strings.ReplaceAll(attr, `"`, "")
+		doc := `<p title="` + attr + `">` + html.EscapeString(text) + `</p>`
+		norm := strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n")
+		if got, want := StripHTML(doc), collapseSpaces("\n"+norm+"\n"); got != want {
+			t.Fatalf("StripHTML(%q) = %q, want %q", doc, got, want)
+		}
+	})
 }
 
 // FuzzParse: any input is parsed or refused without panicking, and what

@@ -22,3 +22,7 @@ func (s *SMTPSender) Build(m Outgoing) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// OnRenew makes w call f after each heartbeat with how many messages it
+// still held and the renewal's error.
+func OnRenew(w *Worker, f func(held int, err error)) { w.onRenew = f }

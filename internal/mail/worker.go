@@ -55,11 +55,12 @@ type Worker struct {
 	// ID names this worker in locked_by; it must differ between workers
 	// sharing a database (NewWorkerID makes one).
 	ID string
-	// Lease is how long a claimed message is reserved for this worker
-	// (default 5 minutes). A message whose worker dies is sent again by
-	// another worker once its lease has run out. It must be longer than
-	// SendTimeout, or a slow delivery could be claimed again while it is
-	// still going on.
+	// Lease is how long a claim reserves a message for this worker
+	// without news from it (default DefaultLease, 30 seconds). While the
+	// worker works through a batch, a heartbeat extends the lease of the
+	// messages it still holds every Lease/3, so a slow delivery keeps its
+	// messages however long it takes (up to SendTimeout), and a message
+	// whose worker died is sent by another worker about one Lease later.
 	Lease time.Duration
 	// Batch is how many messages one claim takes (default 20).
 	Batch int
@@ -71,7 +72,16 @@ type Worker struct {
 
 	wakeOnce sync.Once
 	wake     chan struct{}
+
+	// onRenew, when set (by the tests), is called after each heartbeat
+	// with its outcome, once the next heartbeat is scheduled.
+	onRenew func(held int, err error)
 }
+
+// DefaultLease is the lease of a Worker that sets none: how long a
+// message claimed by a worker that died waits before another worker
+// sends it.
+const DefaultLease = 30 * time.Second
 
 // NewWorkerID returns an ID unique to this worker: the host name and a
 // random suffix.
@@ -100,16 +110,25 @@ func (w *Worker) lease() time.Duration {
 	if w.Lease > 0 {
 		return w.Lease
 	}
-	return 5 * time.Minute
+	return DefaultLease
 }
 
+// renewEvery is the heartbeat's period: three heartbeats per lease, so
+// one lost or late renewal does not lose the lease.
+func (w *Worker) renewEvery() time.Duration { return w.lease() / 3 }
+
 func (w *Worker) sendTimeout() time.Duration {
-	d := w.SendTimeout
-	if d <= 0 {
-		d = 2 * time.Minute
+	if w.SendTimeout > 0 {
+		return w.SendTimeout
 	}
-	// A delivery must end well within the lease.
-	return min(d, w.lease()/2)
+	return 2 * time.Minute
+}
+
+func (w *Worker) clock() clock.Clock {
+	if w.Clock == nil {
+		return clock.System{}
+	}
+	return w.Clock
 }
 
 func (w *Worker) batch() int {
@@ -194,25 +213,33 @@ func (w *Worker) runBatch(ctx context.Context) (n, sent int, err error) {
 		return 0, 0, errors.New("mail: worker needs a database, a sender and an ID")
 	}
 	now := w.now()
-	leaseEnd := now.Add(w.lease())
-	msgs, err := w.claim(ctx, now, leaseEnd)
+	msgs, err := w.claim(ctx, now, now.Add(w.lease()))
 	if err != nil || len(msgs) == 0 {
 		return 0, 0, err
 	}
+	// The heartbeat keeps the batch's lease while this goroutine works
+	// through it, and stops with it (also when a delivery panics: a worker
+	// that dies stops renewing, and its messages go to another worker).
+	hb := w.startHeartbeat(ctx, msgs, now)
+	defer hb.stop()
 	from, err := w.from(ctx)
 	if err != nil {
+		hb.stop()
 		w.release(ctx, msgs)
 		return len(msgs), 0, err
 	}
 	for i, m := range msgs {
-		// Stop on shutdown, and before a delivery could outlast the lease
-		// (a slow relay): what is left goes back to the queue.
-		if ctx.Err() != nil || !w.now().Add(w.sendTimeout()).Before(leaseEnd) {
+		// Stop on shutdown, and when the lease is about to run out because
+		// renewals failed (the database is unreachable, or another worker
+		// took the messages over): what is left goes back to the queue.
+		if ctx.Err() != nil || !hb.holds(m.ID, w.now().Add(w.renewEvery())) {
+			hb.stop()
 			w.release(ctx, msgs[i:])
 			return len(msgs), sent, ctx.Err()
 		}
 		ok, err := w.deliver(ctx, from, m)
 		if err != nil {
+			hb.stop()
 			w.release(ctx, msgs[i+1:])
 			return len(msgs), sent, err
 		}
@@ -221,6 +248,101 @@ func (w *Worker) runBatch(ctx context.Context) (n, sent int, err error) {
 		}
 	}
 	return len(msgs), sent, nil
+}
+
+// heartbeat renews the lease of a claimed batch until stopped.
+type heartbeat struct {
+	w    *Worker
+	ids  []int64 // the batch's outbox ids
+	done chan struct{}
+	exit chan struct{}
+	once sync.Once
+
+	mu       sync.Mutex
+	leaseEnd time.Time      // of the last claim or renewal that succeeded
+	held     map[int64]bool // the messages that renewal found still ours
+}
+
+func (w *Worker) startHeartbeat(ctx context.Context, msgs []claimed, claimedAt time.Time) *heartbeat {
+	h := &heartbeat{w: w, done: make(chan struct{}), exit: make(chan struct{}),
+		leaseEnd: claimedAt.Add(w.lease()), held: make(map[int64]bool, len(msgs))}
+	for _, m := range msgs {
+		h.ids = append(h.ids, m.ID)
+		h.held[m.ID] = true
+	}
+	// The first wait starts before this returns, so a test that moves a
+	// fixed clock once the first delivery has begun fires it.
+	tick := clock.After(w.clock(), w.renewEvery())
+	ctx = context.WithoutCancel(ctx) // a graceful stop finishes the delivery, lease and all
+	go func() {
+		defer close(h.exit)
+		for {
+			select {
+			case <-h.done:
+				return
+			case <-tick:
+			}
+			n, err := h.renew(ctx)
+			tick = clock.After(w.clock(), w.renewEvery())
+			if w.onRenew != nil {
+				w.onRenew(n, err)
+			}
+		}
+	}()
+	return h
+}
+
+// renew extends the lease of the batch's messages that are still this
+// worker's and not yet done (sent, or given back after a failed attempt),
+// and reports how many those are.
+func (h *heartbeat) renew(ctx context.Context) (int, error) {
+	w := h.w
+	now := w.now()
+	end := now.Add(w.lease())
+	ctx, cancel := context.WithTimeout(ctx, w.renewEvery())
+	defer cancel()
+	held := map[int64]bool{}
+	// One statement per message (a batch is at most Batch of them, every
+	// Lease/3), in one transaction: fixed query text, no list to build.
+	err := w.DB.Tx(ctx, func(tx *sql.Tx) error {
+		clear(held)
+		for _, id := range h.ids {
+			res, err := tx.ExecContext(ctx, `UPDATE outbox SET locked_until = $1
+				WHERE id = $2 AND locked_by = $3 AND sent_at IS NULL AND locked_until IS NOT NULL`, end, id, w.ID)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 1 {
+				held[id] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		w.log().LogAttrs(ctx, slog.LevelWarn, "mail: renew the lease of claimed messages", slog.String("error", err.Error()))
+		return 0, err
+	}
+	h.mu.Lock()
+	h.leaseEnd, h.held = end, held
+	h.mu.Unlock()
+	return len(held), nil
+}
+
+// holds reports whether the message is still this worker's and its lease
+// lasts past t.
+func (h *heartbeat) holds(id int64, t time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.held[id] && t.Before(h.leaseEnd)
+}
+
+// stop ends the renewals and waits until the last one has finished, so
+// nothing extends a lease after the worker has let go of the messages.
+func (h *heartbeat) stop() {
+	h.once.Do(func() { close(h.done) })
+	<-h.exit
 }
 
 // claim reserves up to Batch due messages for this worker in one

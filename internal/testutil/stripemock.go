@@ -8,6 +8,7 @@ import (
 	"net"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,10 +20,13 @@ import (
 // tests talk to; .ci/run installs the version pinned in .ci/tools.env.
 const StripeMockInstall = "go install github.com/stripe/stripe-mock@v0.203.0"
 
-// StartStripeMock starts stripe-mock (Stripe's API simulator) on free
-// loopback ports and returns its HTTP base URL, for payments.StripeConfig
-// Backend. The process is stopped when the test ends. Without stripe-mock
-// in PATH the test is skipped, or fails when Required.
+// StartStripeMock returns the HTTP base URL of the stripe-mock (Stripe's API
+// simulator) of this test binary, for payments.StripeConfig Backend. The
+// first call starts it on free loopback ports; later calls, from any test
+// of the package, share it: stripe-mock keeps no state between requests,
+// so tests stay independent as long as each uses objects of its own. It
+// runs until the test binary exits (it is killed with it). Without
+// stripe-mock in PATH the test is skipped, or fails when Required.
 func StartStripeMock(t testing.TB) string {
 	t.Helper()
 	if _, err := exec.LookPath("stripe-mock"); err != nil {
@@ -31,24 +35,43 @@ func StartStripeMock(t testing.TB) string {
 		}
 		t.Skipf("stripe-mock not in PATH (install: %s): skipping", StripeMockInstall)
 	}
+	sharedStripeMock.once.Do(func() {
+		sharedStripeMock.url, sharedStripeMock.pid, sharedStripeMock.err = startStripeMock()
+	})
+	if sharedStripeMock.err != nil {
+		t.Fatal(sharedStripeMock.err)
+	}
+	return sharedStripeMock.url
+}
+
+// sharedStripeMock is the one stripe-mock process of the test binary.
+var sharedStripeMock struct {
+	once sync.Once
+	url  string
+	pid  int
+	err  error
+}
+
+func startStripeMock() (url string, pid int, err error) {
 	// An empty port makes stripe-mock choose free ones and print them: no
 	// race between finding a free port and binding it. Both addresses are
 	// given, or stripe-mock opens HTTPS on every interface.
 	cmd := exec.Command("stripe-mock", "-http-addr", "127.0.0.1:", "-https-addr", "127.0.0.1:")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatalf("stripe-mock: %v", err)
+		return "", 0, fmt.Errorf("stripe-mock: %w", err)
 	}
 	cmd.Stderr = cmd.Stdout // its messages go to either, depending on version
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start stripe-mock: %v", err)
+	if err := startTied(cmd); err != nil {
+		return "", 0, fmt.Errorf("start stripe-mock: %w", err)
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
+	fail := func(format string, args ...any) (string, int, error) {
 		_ = cmd.Process.Kill()
 		<-exited
-	})
+		return "", 0, fmt.Errorf(format, args...)
+	}
 
 	const prefix = "Listening for HTTP at address: "
 	addrc := make(chan string, 1)
@@ -71,11 +94,11 @@ func StartStripeMock(t testing.TB) string {
 	select {
 	case a, ok := <-addrc:
 		if !ok {
-			t.Fatalf("stripe-mock exited without listening on HTTP")
+			return fail("stripe-mock exited without listening on HTTP")
 		}
 		addr = a
 	case <-deadline.C:
-		t.Fatalf("stripe-mock did not start listening within 15 s")
+		return fail("stripe-mock did not start listening within 15 s")
 	}
 	// It prints the address once bound; make sure it answers before
 	// handing it out.
@@ -83,13 +106,13 @@ func StartStripeMock(t testing.TB) string {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			_ = c.Close()
-			return "http://" + addr
+			return "http://" + addr, cmd.Process.Pid, nil
 		}
 		select {
 		case <-exited:
-			t.Fatalf("stripe-mock exited: %v", err)
+			return "", 0, fmt.Errorf("stripe-mock exited: %w", err)
 		case <-deadline.C:
-			t.Fatalf("stripe-mock does not answer on %s: %v", addr, err)
+			return fail("stripe-mock does not answer on %s: %v", addr, err)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -243,3 +266,8 @@ func sessionObject(s StripeSession, status string) map[string]any {
 		"url":                 nil,
 	}
 }
+
+// StripeMockPID is the process ID of the shared stripe-mock, 0 before
+// StartStripeMock has started it (for the test that checks it dies with
+// the test binary).
+func StripeMockPID() int { return sharedStripeMock.pid }
