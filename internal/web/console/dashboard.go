@@ -48,11 +48,12 @@ func (s *handler) staffDashboard(w http.ResponseWriter, r *http.Request) error {
 	sess := web.StaffSession(r)
 	ctx, now := r.Context(), s.clock.Now()
 	page := dashboardPage{Notice: notices.For(r), Role: sess.Account.Role, RoleText: sess.Account.Role.Describe(), NeedsTwoFA: !sess.Account.HasTOTP}
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM staff WHERE disabled_at IS NULL`).Scan(&page.ActiveStaff); err != nil {
+	var err error
+	if page.ActiveStaff, err = staff.CountActive(ctx, s.db); err != nil {
 		return err
 	}
 	day := now.UTC().Truncate(24 * time.Hour)
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE at >= $1`, day).Scan(&page.AuditToday); err != nil {
+	if page.AuditToday, err = audit.CountSince(ctx, s.db, day); err != nil {
 		return err
 	}
 	v, err := privacy.LatestVersion(ctx, s.db, privacy.PrivacyPolicy)
