@@ -3,6 +3,7 @@ package checkout_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
@@ -237,4 +239,118 @@ func TestPolicyNamesPaymentAndMailProcessors(t *testing.T) {
 	webtest.MustContain(t, body, "<th scope=\"row\">Stripe</th>", "Ireland (Stripe Payments Europe) and the United States",
 		"EU-U.S. Data Privacy Framework and Standard Contractual Clauses", "Email delivery provider",
 		"Purchase and invoice records", "7 years after the end of the calendar year")
+}
+
+// TestCheckoutSavesDetailsToProfile: the buyer's billing details become
+// their profile only when they tick the box; an address the profile
+// cannot hold still places the order, and the page says what was not
+// saved; a profile's address comes back to the form as it was and is
+// saved unchanged (region included).
+func TestCheckoutSavesDetailsToProfile(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s := webtest.NewSite(t, d, webtest.WithPayments(webtest.NewDemoProvider(t), payments.Manual{}), webtest.WithDemo())
+		price := webtest.PriceID(t, d)
+		ctx := context.Background()
+		b, c := webtest.SignedInCustomer(t, s, "bea@example.com")
+		profile := func() customers.Profile {
+			t.Helper()
+			got, err := customers.ByID(ctx, d, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.Profile
+		}
+
+		// Not ticked: the profile stays empty.
+		res, _ := b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", price, "method", "manual"))
+		webtest.WantRedirect(t, res, "/account/orders/")
+		if p := profile(); p.Name != "" || p.AddressLine1 != "" {
+			t.Fatalf("details saved without the box ticked: %+v", p)
+		}
+
+		// Ticked: saved, the address split into the profile's fields.
+		res, _ = b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", price, "method", "manual", "save_profile", "on"))
+		webtest.WantRedirect(t, res, "/account/orders/")
+		p := profile()
+		if p.Name != "Bea Buyer" || p.Company != "Buyer GmbH" || p.AddressLine1 != "Hauptstr. 5" || p.PostalCode != "10115" ||
+			p.City != "Berlin" || p.Country != "DE" || p.VATID != "DE123456789" {
+			t.Fatalf("profile after checkout: %+v", p)
+		}
+
+		// The form shows the profile; sent back unchanged, the profile's
+		// fields stay as they were, region included.
+		err := d.Tx(ctx, func(tx *sql.Tx) error {
+			p.AddressLine2, p.Region = "Hinterhaus", "Brandenburg"
+			_, err := customers.UpdateProfile(ctx, tx, c.ID, p, s.Clock.Now())
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, body := b.Get(t, "/checkout?price="+price)
+		webtest.WantStatus(t, res, body, http.StatusOK)
+		webtest.MustContain(t, body, "Hauptstr. 5\nHinterhaus\n10115 Berlin\nBrandenburg</textarea>", `name="save_profile"`)
+		res, _ = b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", price, "method", "manual", "save_profile", "on",
+			"address", orders.ProfileAddress(p)))
+		webtest.WantRedirect(t, res, "/account/orders/")
+		if got := profile(); got != p {
+			t.Fatalf("an unchanged address changed the profile:\n got %+v\nwant %+v", got, p)
+		}
+
+		// An address on one line cannot be split: the order is placed all
+		// the same, and the buyer reads why the profile did not change.
+		orders0 := webtest.Count(t, d, `SELECT count(*) FROM orders`)
+		res, body = b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", price, "method", "demo", "save_profile", "on",
+			"address", "Am Markt 1, Potsdam"))
+		webtest.WantStatus(t, res, body, http.StatusOK)
+		webtest.MustContain(t, body, "is placed", "Your billing details were not saved to your profile",
+			"write the street on the first line", `id="continue-payment"`, "/demo-pay/")
+		if n := webtest.Count(t, d, `SELECT count(*) FROM orders`); n != orders0+1 {
+			t.Fatalf("%d orders, want %d: the order must stand when the profile is not saved", n, orders0+1)
+		}
+		if got := profile(); got != p {
+			t.Fatalf("a refused save changed the profile: %+v", got)
+		}
+		res, body = b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", price, "method", "manual", "save_profile", "on",
+			"address", "Am Markt 1, Potsdam"))
+		webtest.WantStatus(t, res, body, http.StatusOK)
+		webtest.MustContain(t, body, "Your billing details were not saved", "invoice with payment instructions is on its way", "/account/orders/")
+
+		// A refused form keeps the box as it was.
+		res, body = b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", price, "method", "manual", "save_profile", "on", "name", ""))
+		webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
+		webtest.MustContain(t, body, `name="save_profile" checked`)
+	})
+}
+
+// TestCancelledDemoOrderCannotBePaid: once the buyer cancelled on the
+// demo's payment page, neither the page nor its pay button makes the
+// order paid; an unknown action is a 404.
+func TestCancelledDemoOrderCannotBePaid(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s := webtest.NewSite(t, d, webtest.WithPayments(webtest.NewDemoProvider(t)), webtest.WithDemo())
+		b, _ := webtest.SignedInCustomer(t, s, "bea@example.com")
+		res, _ := b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", webtest.PriceID(t, d), "method", "demo"))
+		pay := strings.TrimPrefix(res.Header.Get("Location"), webtest.BaseURL)
+		if !strings.HasPrefix(pay, "/demo-pay/") {
+			t.Fatalf("checkout went to %q", pay)
+		}
+		res, body := b.Post(t, pay+"/refund", nil)
+		webtest.WantStatus(t, res, body, http.StatusNotFound)
+		res, _ = b.Post(t, pay+"/cancel", nil)
+		webtest.WantRedirect(t, res, "/account/orders/")
+		res, body = b.Get(t, pay)
+		webtest.WantStatus(t, res, body, http.StatusConflict)
+		webtest.MustContain(t, body, "is cancelled, so this test payment has ended")
+		res, body = b.Post(t, pay+"/pay", nil)
+		webtest.WantStatus(t, res, body, http.StatusConflict)
+		if n := webtest.Count(t, d, `SELECT count(*) FROM orders WHERE status = 'cancelled'`); n != 1 {
+			t.Fatal("the cancelled demo order changed state")
+		}
+		if n := webtest.Count(t, d, `SELECT count(*) FROM invoices`); n != 0 {
+			t.Fatalf("%d invoices for a cancelled order", n)
+		}
+		res, body = b.Get(t, "/demo-pay/demo_000000000000000000000000")
+		webtest.WantStatus(t, res, body, http.StatusNotFound)
+	})
 }
