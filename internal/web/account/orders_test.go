@@ -56,3 +56,139 @@ func TestCustomerSeesOnlyTheirOrdersAndDocuments(t *testing.T) {
 		}
 	})
 }
+
+// hostedFake is a hosted processor for tests: it resumes its checkout,
+// and says a checkout was paid when asked to close it once paid is set.
+type hostedFake struct{ paid *bool }
+
+func (hostedFake) Name() string  { return "fakepay" }
+func (hostedFake) Label() string { return "Fake hosted payment" }
+func (hostedFake) StartCheckout(_ context.Context, c payments.Checkout) (payments.Started, error) {
+	return payments.Started{SessionRef: "fake_" + c.OrderNumber, RedirectURL: "https://pay.example/" + c.OrderNumber}, nil
+}
+func (hostedFake) ResumeCheckout(_ context.Context, ref string) (payments.Started, error) {
+	return payments.Started{SessionRef: ref, RedirectURL: "https://pay.example/again/" + ref}, nil
+}
+func (f hostedFake) CloseCheckout(context.Context, string) error {
+	if *f.paid {
+		return payments.ErrCheckoutPaid
+	}
+	return nil
+}
+
+// TestCustomerPaysOrCancelsPendingOrders: a pending order's page offers
+// "Pay now" and "Cancel order". Paying again goes back to the same open
+// checkout or shows the invoice and bank details; an expired payment page
+// is 410; cancelling closes the order (its invoice gets a credit note),
+// and an order no longer pending, or whose payment is on its way, is 409
+// and unchanged. The account page names what each order bought.
+func TestCustomerPaysOrCancelsPendingOrders(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		paid := false
+		s := webtest.NewSite(t, d, webtest.WithPayments(payments.Manual{Instructions: "Milterworks GmbH\nIBAN DE00 1234 5678"}, hostedFake{&paid}))
+		b, _ := webtest.SignedInCustomer(t, s, "bea@example.com")
+		price := webtest.PriceID(t, d)
+		place := func(method string) string {
+			t.Helper()
+			res, _ := b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", price, "method", method))
+			if res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("checkout with %s: %d", method, res.StatusCode)
+			}
+			var number string
+			if err := d.QueryRowContext(context.Background(), `SELECT number FROM orders ORDER BY id DESC LIMIT 1`).Scan(&number); err != nil {
+				t.Fatal(err)
+			}
+			return number
+		}
+
+		// By transfer: the invoice number to give and the bank details.
+		manual := place("manual")
+		res, body := b.Get(t, "/account/orders/"+manual)
+		webtest.WantStatus(t, res, body, http.StatusOK)
+		webtest.MustContain(t, body, `id="pay-now"`, `id="cancel-order"`)
+		res, body = b.Post(t, "/account/orders/"+manual+"/pay", nil)
+		webtest.WantStatus(t, res, body, http.StatusOK)
+		webtest.MustContain(t, body, "How to pay", "Transfer €490.00", "<strong>2026-000001</strong>", "IBAN DE00 1234 5678")
+
+		res, body = b.Get(t, "/account")
+		webtest.WantStatus(t, res, body, http.StatusOK)
+		webtest.MustContain(t, body, "<td>Mailguard Professional</td>")
+
+		// Cancelled: the invoice is reversed, and nothing more can happen.
+		res, _ = b.Post(t, "/account/orders/"+manual+"/cancel", nil)
+		webtest.WantRedirect(t, res, "/account/orders/"+manual+"?done=cancelled")
+		res, body = b.Get(t, res.Header.Get("Location"))
+		webtest.MustContain(t, body, "Your order is cancelled.", `<dd id="order-status">cancelled</dd>`, "Credit note 2026-000002")
+		webtest.MustNotContain(t, body, `id="pay-now"`)
+		for _, action := range []string{"cancel", "pay"} {
+			res, body = b.Post(t, "/account/orders/"+manual+"/"+action, nil)
+			webtest.WantStatus(t, res, body, http.StatusConflict)
+			webtest.MustContain(t, body, "not waiting for payment")
+		}
+
+		// A hosted checkout: back to the same open page.
+		hosted := place("fakepay")
+		res, _ = b.Post(t, "/account/orders/"+hosted+"/pay", nil)
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "https://pay.example/again/fake_"+hosted {
+			t.Fatalf("pay now: %d to %q, want the open checkout", res.StatusCode, res.Header.Get("Location"))
+		}
+		// Paid at the processor while the buyer cancels: refused, unchanged.
+		paid = true
+		res, body = b.Post(t, "/account/orders/"+hosted+"/cancel", nil)
+		webtest.WantStatus(t, res, body, http.StatusConflict)
+		webtest.MustContain(t, body, "Your payment has been received and is being confirmed")
+		if o, _ := orders.ByNumber(context.Background(), d, hosted); o.Status != orders.Pending {
+			t.Fatalf("order %s after a refused cancellation", o.Status)
+		}
+
+		// Someone else's order, or none: 404, whatever the action.
+		other, _ := webtest.SignedInCustomer(t, s, "eve@example.com")
+		for _, p := range []string{"/account/orders/" + hosted + "/pay", "/account/orders/" + hosted + "/cancel", "/account/orders/ZZZZ-ZZZZ/pay"} {
+			res, body := other.Post(t, p, nil)
+			webtest.WantStatus(t, res, body, http.StatusNotFound)
+		}
+	})
+}
+
+// TestExpiredPaymentPageIsGone: "Pay now" on an order whose processor's
+// page can no longer be paid is 410 and says what to do.
+func TestExpiredPaymentPageIsGone(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s := webtest.NewSite(t, d, webtest.WithPayments(webtest.NewDemoProvider(t)), webtest.WithDemo())
+		b, _ := webtest.SignedInCustomer(t, s, "bea@example.com")
+		res, _ := b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", webtest.PriceID(t, d), "method", "demo"))
+		webtest.WantRedirect(t, res, webtest.BaseURL+"/demo-pay/")
+		var number string
+		if err := d.QueryRowContext(context.Background(), `SELECT number FROM orders`).Scan(&number); err != nil {
+			t.Fatal(err)
+		}
+		res, _ = b.Post(t, "/account/orders/"+number+"/pay", nil)
+		webtest.WantRedirect(t, res, webtest.BaseURL+"/demo-pay/demo_")
+		// The demo knows its sessions by their form: one it cannot resume
+		// stands for a payment page that ended.
+		if _, err := d.ExecContext(context.Background(), `UPDATE orders SET processor_session = 'demo_ended' WHERE number = $1`, number); err != nil {
+			t.Fatal(err)
+		}
+		res, body := b.Post(t, "/account/orders/"+number+"/pay", nil)
+		webtest.WantStatus(t, res, body, http.StatusGone)
+		webtest.MustContain(t, body, "The payment page of this order has expired")
+	})
+}
+
+// TestOrderAddressesThatNoNumberHas: numbers in order and document
+// addresses that are not text (invalid UTF-8, NUL, line breaks) are 404,
+// never a database error, on both databases.
+func TestOrderAddressesThatNoNumberHas(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s := webtest.NewSite(t, d, webtest.WithPayments(payments.Manual{}))
+		b, _ := webtest.SignedInCustomer(t, s, "bea@example.com")
+		for _, n := range []string{"%FF%FE", "%00", "AB%0D%0ACD", "%E2%80%AEXYZ"} {
+			for _, p := range []string{"/account/orders/" + n, "/account/invoices/" + n, "/account/corrections/" + n} {
+				res, body := b.Get(t, p)
+				webtest.WantStatus(t, res, body, http.StatusNotFound)
+			}
+			res, body := b.Post(t, "/account/orders/"+n+"/pay", nil)
+			webtest.WantStatus(t, res, body, http.StatusNotFound)
+		}
+	})
+}

@@ -42,6 +42,10 @@ type handler struct {
 	// processors are the configured payment processors that delete their
 	// own customer records on erasure, by recipient id ("stripe").
 	processors map[string]payments.CustomerDeleter
+	// payments are the configured providers and paymentInstructions the
+	// bank details, for the buyer's pending orders (pay again, cancel).
+	payments            []payments.Provider
+	paymentInstructions string
 }
 
 // Options are what the account area needs besides the core.
@@ -49,6 +53,9 @@ type Options struct {
 	// Payments are the configured payment providers; those that keep
 	// customer records of their own are asked to delete them on erasure.
 	Payments []payments.Provider
+	// PaymentInstructions are the bank details shown for an order paid by
+	// transfer when the buyer asks how to pay it.
+	PaymentInstructions string
 }
 
 // Mount registers the customer account's routes on s. Pages that need a
@@ -63,7 +70,7 @@ func Mount(s *web.Server, o Options) error {
 		return err
 	}
 	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), log: s.Log(), pages: pages, invoices: inv,
-		processors: map[string]payments.CustomerDeleter{}}
+		processors: map[string]payments.CustomerDeleter{}, payments: o.Payments, paymentInstructions: o.PaymentInstructions}
 	for _, p := range o.Payments {
 		if d, ok := p.(payments.CustomerDeleter); ok {
 			h.processors[p.Name()] = d
@@ -83,6 +90,8 @@ func Mount(s *web.Server, o Options) error {
 	s.Handle("POST /account/email/confirm", h.accountEmailConfirm)
 
 	s.Handle("GET /account/orders/{number}", h.accountOrder)
+	s.Handle("POST /account/orders/{number}/pay", h.accountOrderPay)
+	s.Handle("POST /account/orders/{number}/cancel", h.accountOrderCancel)
 	s.Handle("GET /account/invoices/{number}", h.accountInvoice)
 	s.Handle("GET /account/corrections/{number}", h.accountCorrection)
 
