@@ -3,9 +3,11 @@ package account_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"regexp"
 	"testing"
 
+	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
@@ -189,6 +191,52 @@ func TestOrderAddressesThatNoNumberHas(t *testing.T) {
 			}
 			res, body := b.Post(t, "/account/orders/"+n+"/pay", nil)
 			webtest.WantStatus(t, res, body, http.StatusNotFound)
+		}
+	})
+}
+
+// TestAccountFormsRefuseHostileText: the profile, sign-in and email
+// change forms check every text with package input: invalid UTF-8, NUL,
+// line breaks in one-line fields and direction overrides come back in the
+// form with the field's message (422), nothing is stored or mailed, and
+// PostgreSQL never sees them (no 500).
+func TestAccountFormsRefuseHostileText(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s := webtest.NewSite(t, d)
+		b, c := webtest.SignedInCustomer(t, s, "bea@example.com")
+		good := url.Values{"name": {"Bea Buyer"}, "address_line1": {"Hauptstr. 5"}, "postal_code": {"10115"}, "city": {"Berlin"}, "country": {"DE"}}
+		for field, bad := range map[string]string{
+			"name": "Bea\x00", "company": "\xff\xfeGmbH", "address_line1": "Hauptstr. 5\r\nX", "city": "Ber\u202elin",
+			"address_line2": "\u2066x\u2069", "vat_id": "DE\n123456789", "region": "a\tb", "postal_code": "1\x7f",
+		} {
+			res, body := b.Post(t, "/account/profile", webtest.WithForm(good, field, bad))
+			webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
+			webtest.MustContain(t, body, "Nothing was saved", `id="`+field+`-error"`, `aria-invalid="true"`)
+		}
+		got, err := customers.ByID(context.Background(), d, c.ID)
+		if err != nil || got.Name != "" || got.City != "" {
+			t.Fatalf("a refused profile was stored: %+v, %v", got.Profile, err)
+		}
+		res, _ := b.Post(t, "/account/profile", good)
+		webtest.WantRedirect(t, res, "/account?done=profile")
+
+		mails := webtest.Count(t, d, `SELECT count(*) FROM outbox`)
+		for _, bad := range []string{"bea\u202e@example.com", "bea@example.com\r\nBcc: eve@example.com", "\xffbea@example.com", "bea\x00@example.com"} {
+			res, body := b.Post(t, "/account/email", url.Values{"email": {bad}})
+			webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
+			webtest.MustContain(t, body, "The email address contains")
+			res, body = webtest.NewBrowser(s).Post(t, "/account/login", url.Values{"email": {bad}, "next": {"/account\r\nX"}})
+			webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
+			webtest.MustContain(t, body, "The email address contains")
+		}
+		if n := webtest.Count(t, d, `SELECT count(*) FROM outbox`); n != mails {
+			t.Fatalf("%d mails queued for refused addresses", n-mails)
+		}
+		for _, tok := range []string{"%FF", "%00", "a%0D%0Ab"} {
+			res, body := webtest.NewBrowser(s).Get(t, "/account/verify?token="+tok)
+			webtest.WantStatus(t, res, body, http.StatusGone)
+			res, body = b.Get(t, "/account/email/confirm?token="+tok)
+			webtest.WantStatus(t, res, body, http.StatusGone)
 		}
 	})
 }
