@@ -162,7 +162,12 @@ func TestStripeCheckoutAndSignedWebhooks(t *testing.T) {
 			t.Fatalf("CSP does not allow the checkout redirect: %s", res.Header.Get("Content-Security-Policy"))
 		}
 		b, c := webtest.SignedInCustomer(t, s, "bea@example.com")
-		res, _ := b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", webtest.PriceID(t, d), "method", "stripe"))
+		// Card wording only where a processor takes cards (defect 14).
+		res, body := b.Get(t, "/checkout?price="+webtest.PriceID(t, d))
+		webtest.WantStatus(t, res, body, http.StatusOK)
+		webtest.MustContain(t, body, "Card and other methods (Stripe)", "you enter your card details on the payment provider's own page")
+		webtest.MustNotContain(t, body, "bank transfer", "license")
+		res, _ = b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", webtest.PriceID(t, d), "method", "stripe"))
 		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "http") {
 			t.Fatalf("checkout answered %d to %q, want Stripe's page", res.StatusCode, res.Header.Get("Location"))
 		}
@@ -353,4 +358,78 @@ func TestCancelledDemoOrderCannotBePaid(t *testing.T) {
 		res, body = b.Get(t, "/demo-pay/demo_000000000000000000000000")
 		webtest.WantStatus(t, res, body, http.StatusNotFound)
 	})
+}
+
+// TestCheckoutRefusesHostileText (issue 9, defect 4): billing fields with
+// invalid UTF-8, NUL, line breaks in one-line fields or direction
+// overrides come back in the form with each field's message (422), on
+// both databases (PostgreSQL refused invalid UTF-8 with a 500 before),
+// and no order, invoice or mail is made.
+func TestCheckoutRefusesHostileText(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s := webtest.NewSite(t, d, webtest.WithPayments(payments.Manual{}))
+		price := webtest.PriceID(t, d)
+		b, _ := webtest.SignedInCustomer(t, s, "bea@example.com")
+		for _, tc := range []struct{ field, value, want string }{
+			{"name", "Bea \xff\xfe Buyer", "The name to put on the invoice contains bytes that are not text"},
+			{"name", "Bea\x00Buyer", "contains a NUL character"},
+			{"name", "Bea Buyer\r\nX-Spoof: 1", "contains a line break"},
+			{"company", "Buyer \u202eHbmG", "an invisible character that changes the direction of the text"},
+			{"company", "\u2067Buyer\u2069", "an invisible character that changes the direction of the text"},
+			{"address", "Hauptstr. 5\x00\n10115 Berlin", "The billing address contains a NUL character"},
+			{"address", "Hauptstr. \u202e5\n10115 Berlin", "The billing address contains an invisible character"},
+			{"country", "D\xffE", "The country contains bytes that are not text"},
+			{"vat_id", "DE\r\n123456789", "The VAT ID contains a line break"},
+			{"price", price + "\x00", ""},
+			{"method", "manual\x00", "Choose a way to pay."},
+		} {
+			res, body := b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", price, "method", "manual", tc.field, tc.value))
+			if tc.field == "price" {
+				webtest.WantStatus(t, res, body, http.StatusBadRequest)
+				continue
+			}
+			webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
+			webtest.MustContain(t, body, tc.want, `id="`+tc.field+`-error"`)
+		}
+		for _, table := range []string{"orders", "invoices", "outbox"} {
+			if n := webtest.Count(t, d, `SELECT count(*) FROM `+table); n != 0 {
+				t.Errorf("%d rows in %s after refused checkouts", n, table)
+			}
+		}
+		res, body := b.Get(t, "/checkout?price=%FF")
+		webtest.WantStatus(t, res, body, http.StatusBadRequest)
+	})
+}
+
+// TestCheckoutSaysOnlyWhatIsTrue (issue 9, defect 14): the checkout page
+// names the ways to pay that are configured and nothing else, speaks of
+// card payments only when a processor takes cards, of bank transfers only
+// when they are offered, and promises no license key; the demo's banner
+// says payments are tests, not that nothing can be bought.
+func TestCheckoutSaysOnlyWhatIsTrue(t *testing.T) {
+	d := testutil.SQLite(t)
+	s := webtest.NewSite(t, d, webtest.WithPayments(payments.Manual{}))
+	price := webtest.PriceID(t, d)
+	b, _ := webtest.SignedInCustomer(t, s, "bea@example.com")
+	res, body := b.Get(t, "/checkout?price="+price)
+	webtest.WantStatus(t, res, body, http.StatusOK)
+	webtest.MustContain(t, body, "Invoice / bank transfer", "invoice with the bank details is emailed to you at once")
+	for _, claim := range []string{"by card", "card details", "Card", "license", "License", "Stripe", "Test payment", "demo-banner"} {
+		webtest.MustNotContain(t, body, claim)
+	}
+
+	none := webtest.NewSite(t, testutil.SQLite(t))
+	nb, _ := webtest.SignedInCustomer(t, none, "bea@example.com")
+	res, body = nb.Get(t, "/checkout?price="+webtest.PriceID(t, none.DB))
+	webtest.WantStatus(t, res, body, http.StatusOK)
+	webtest.MustContain(t, body, "No way to pay is set up on this site yet")
+	webtest.MustNotContain(t, body, "Place order", "by card", "bank transfer")
+
+	demo := webtest.NewSite(t, testutil.SQLite(t), webtest.WithPayments(webtest.NewDemoProvider(t)), webtest.WithDemo())
+	db2, _ := webtest.SignedInCustomer(t, demo, "bea@example.com")
+	res, body = db2.Get(t, "/checkout?price="+webtest.PriceID(t, demo.DB))
+	webtest.WantStatus(t, res, body, http.StatusOK)
+	webtest.MustContain(t, body, "Test payment (demo only, no money moves)", `class="demo-banner"`,
+		"Payments here are test payments: no money moves", "/dev/mail")
+	webtest.MustNotContain(t, body, "nothing can be bought", "by card", "bank transfer", "license")
 }
