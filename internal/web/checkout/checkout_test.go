@@ -79,7 +79,8 @@ func TestDemoCheckoutEndToEnd(t *testing.T) {
 		}
 		res, body = b.Get(t, "/account/invoices/2026-000001")
 		webtest.WantStatus(t, res, body, 200)
-		webtest.MustContain(t, body, "Invoice 2026-000001", "Bea Buyer", "Buyer GmbH", "VAT number DE123456789", "Milterworks GmbH")
+		webtest.MustContain(t, body, "Invoice 2026-000001", "Bea Buyer", "Buyer GmbH", "VAT number DE123456789", "Milterworks GmbH",
+			"A document of the demo: the vendor is made up and no money moved.")
 		res, _ = b.Get(t, "/account/invoices/2026-000001?download=1")
 		if !strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
 			t.Fatal("invoice download is not offered as a file")
