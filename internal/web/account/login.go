@@ -187,11 +187,11 @@ func (s *handler) accountVerify(w http.ResponseWriter, r *http.Request) error {
 	var token string
 	var created bool
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		token, err := linkToken(r.PostForm.Get("token"))
+		link, err := linkToken(r.PostForm.Get("token"))
 		if err != nil {
 			return err
 		}
-		c, isNew, err := customers.CompleteSignIn(ctx, tx, token, now)
+		c, isNew, err := customers.CompleteSignIn(ctx, tx, link, now)
 		if err != nil {
 			return err
 		}

@@ -272,11 +272,11 @@ func (s *handler) accountEmailConfirm(w http.ResponseWriter, r *http.Request) er
 	var c customers.Customer
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		token, err := linkToken(r.PostForm.Get("token"))
+		link, err := linkToken(r.PostForm.Get("token"))
 		if err != nil {
 			return err
 		}
-		c, err = customers.ConfirmEmailChange(ctx, tx, token, s.clock.Now())
+		c, err = customers.ConfirmEmailChange(ctx, tx, link, s.clock.Now())
 		return err
 	})
 	web.NoStore(w)
