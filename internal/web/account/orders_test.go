@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/storekeep/storekeep/internal/customers"
@@ -148,6 +149,25 @@ func TestCustomerPaysOrCancelsPendingOrders(t *testing.T) {
 		for _, p := range []string{"/account/orders/" + hosted + "/pay", "/account/orders/" + hosted + "/cancel", "/account/orders/ZZZZ-ZZZZ/pay"} {
 			res, body := other.Post(t, p, nil)
 			webtest.WantStatus(t, res, body, http.StatusNotFound)
+		}
+	})
+}
+
+// TestPayNowSaysWhereTheBankDetailsAre: without configured bank details
+// the page does not pretend the invoice carries them; it names who to
+// ask, as the invoice mail does.
+func TestPayNowSaysWhereTheBankDetailsAre(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s := webtest.NewSite(t, d, webtest.WithPayments(payments.Manual{}))
+		b, _ := webtest.SignedInCustomer(t, s, "bea@example.com")
+		res, _ := b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", webtest.PriceID(t, d), "method", "manual"))
+		number := strings.TrimPrefix(strings.SplitN(res.Header.Get("Location"), "?", 2)[0], "/account/orders/")
+		res, body := b.Post(t, "/account/orders/"+number+"/pay", nil)
+		webtest.WantStatus(t, res, body, http.StatusOK)
+		webtest.MustContain(t, body, "for the bank details to pay to", "mailto:support@milterworks.example")
+		webtest.MustNotContain(t, body, "bank details are on the invoice")
+		if n := webtest.Count(t, d, `SELECT count(*) FROM outbox WHERE template = 'manual_invoice' AND text_body LIKE '%Write to support@milterworks.example for the bank details%'`); n != 1 {
+			t.Fatalf("%d invoice mails saying where the bank details are", n)
 		}
 	})
 }

@@ -23,7 +23,8 @@ func (s *handler) shop(r *http.Request) (orders.Shop, error) {
 	}
 	instr := s.paymentInstructions
 	if instr == "" {
-		instr = "Bank details are on the invoice in your account. Write to " + v.SupportEmail + " with any question."
+		// The invoice itself carries no bank details: say where they are.
+		instr = "Write to " + v.SupportEmail + " for the bank details to pay to."
 	}
 	return orders.Shop{DB: s.db, SiteName: v.Name, BaseURL: s.BaseURL().String(), PaymentInstructions: instr, Providers: s.payments}, nil
 }

@@ -350,6 +350,11 @@ func TestCancelledDemoOrderCannotBePaid(t *testing.T) {
 		webtest.MustContain(t, body, "is cancelled, so this test payment has ended")
 		res, body = b.Post(t, pay+"/pay", nil)
 		webtest.WantStatus(t, res, body, http.StatusConflict)
+		var number string
+		d.QueryRowContext(context.Background(), `SELECT number FROM orders`).Scan(&number)
+		res, body = b.Get(t, "/account/orders/"+number)
+		webtest.MustContain(t, body, `<dd id="order-status">cancelled</dd>`, "No invoice was issued for this order.")
+		webtest.MustNotContain(t, body, "The invoice is issued when the payment arrives", `id="pay-now"`)
 		if n := webtest.Count(t, d, `SELECT count(*) FROM orders WHERE status = 'cancelled'`); n != 1 {
 			t.Fatal("the cancelled demo order changed state")
 		}

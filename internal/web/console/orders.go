@@ -72,6 +72,9 @@ type staffOrderPage struct {
 	// staff return it outside and record that they did.
 	CanRefund     bool
 	RefundThrough string
+	// ProviderLabel names the order's way to pay as checkout did; "" when
+	// it is no longer configured.
+	ProviderLabel string
 	// RefundError is the refusal of the refund form's note.
 	RefundError string
 	// Correct is a refused correction form, shown again with what was
@@ -169,6 +172,9 @@ func (s *handler) renderOrder(w http.ResponseWriter, r *http.Request, status int
 		}
 	}
 	p := s.provider(o.Provider)
+	if p != nil {
+		page.ProviderLabel = p.Label()
+	}
 	page.CanManage = web.StaffSession(r).Account.Role.Can(staff.PermOrdersManage)
 	_, offline := p.(payments.Offline)
 	page.CanMarkPaid = page.CanManage && offline && o.Status == orders.Pending

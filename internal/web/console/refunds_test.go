@@ -85,7 +85,7 @@ func TestStaffRefundsByAnyMethod(t *testing.T) {
 		webtest.WantRedirect(t, res, "/staff/orders/"+manual+"?done=order-paid")
 		res, body := fb.Get(t, "/staff/orders/"+manual)
 		webtest.WantStatus(t, res, body, http.StatusOK)
-		webtest.MustContain(t, body, "Record refund (money returned outside)", `name="note"`)
+		webtest.MustContain(t, body, "Record refund (money returned outside)", `name="note"`, "<dd>Invoice / bank transfer</dd>")
 		webtest.MustNotContain(t, body, "Refund through")
 		for _, bad := range []string{"sent back\r\nX-Injected: 1", "bank\x00", "\xff\xfe", "Bea \u202eyub"} {
 			res, body = fb.Post(t, "/staff/orders/"+manual+"/refund", url.Values{"note": {bad}})
@@ -122,7 +122,10 @@ func TestStaffRefundsByAnyMethod(t *testing.T) {
 			t.Fatalf("paying the fake order: %s, %v", out, err)
 		}
 		res, body = fb.Get(t, "/staff/orders/"+hosted)
-		webtest.MustContain(t, body, "Refund through Fakepay")
+		webtest.MustContain(t, body, "Refund through Fakepay", "<dd>Fakepay</dd>")
+		res, body = fb.Get(t, "/staff/orders?status=paid")
+		webtest.WantStatus(t, res, body, http.StatusOK)
+		webtest.MustContain(t, body, "<td>Mailguard Professional</td>", hosted)
 		webtest.MustNotContain(t, body, "Record refund")
 		res, _ = fb.Post(t, "/staff/orders/"+hosted+"/refund", nil)
 		webtest.WantRedirect(t, res, "/staff/orders/"+hosted+"?done=order-refund-requested")
