@@ -224,13 +224,27 @@ func (p *Problems) Err() error {
 // the field's own Spec's to judge.
 func Readable(field, v string) error {
 	if !utf8.ValidString(v) {
-		return refuse.Field(field, "The form contains bytes that are not text. Type the text again rather than pasting it; nothing was changed.")
+		return refuse.Field(field, "The field “"+printable(field)+"” contains bytes that are not text. Type the text again rather than pasting it; nothing was changed.")
 	}
 	for _, r := range v {
 		if r == '\n' || r == '\r' || Allowed(r) {
 			continue
 		}
-		return refuse.Field(field, "The form contains "+describe(r, true)+", which cannot be used. Type the text again rather than pasting it; nothing was changed.")
+		return refuse.Field(field, "The field “"+printable(field)+"” contains "+describe(r, true)+", which cannot be used. Type the text again rather than pasting it; nothing was changed.")
 	}
 	return nil
+}
+
+// printable is a field name fit to quote in a message: a name that is
+// itself hostile is not repeated.
+func printable(field string) string {
+	if !utf8.ValidString(field) || len(field) > 64 {
+		return "?"
+	}
+	for _, r := range field {
+		if !Allowed(r) {
+			return "?"
+		}
+	}
+	return field
 }

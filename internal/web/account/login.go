@@ -5,10 +5,10 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/emailaddr"
+	"github.com/storekeep/storekeep/internal/input"
 	"github.com/storekeep/storekeep/internal/mail"
 	"github.com/storekeep/storekeep/internal/web"
 )
@@ -35,8 +35,28 @@ type accountConfirmPage struct {
 	Action, Token, Next   string
 }
 
+// nextPath is where to go after signing in: a path of this site, checked
+// as text first (input), else the account page.
+func nextPath(v string) string {
+	v, err := input.Line("next", "The address", 2000, v)
+	if err != nil {
+		return "/account"
+	}
+	return web.SafeAccountNext(v)
+}
+
+// linkToken checks the token of a one-time link as text; one that is not
+// is no token we made (customers.ErrInvalidToken).
+func linkToken(v string) (string, error) {
+	v, err := input.Line("token", "The link", 200, v)
+	if err != nil {
+		return "", customers.ErrInvalidToken
+	}
+	return v, nil
+}
+
 func (s *handler) accountLoginForm(w http.ResponseWriter, r *http.Request) error {
-	next := web.SafeAccountNext(r.URL.Query().Get("next"))
+	next := nextPath(r.URL.Query().Get("next"))
 	if c, err := s.CurrentCustomer(r); err != nil {
 		return err
 	} else if c != nil {
@@ -50,13 +70,14 @@ func (s *handler) accountLoginForm(w http.ResponseWriter, r *http.Request) error
 // the address has an account, and so is the work done: either way a link
 // is made and mailed, and the account is created when it is first used.
 func (s *handler) accountLogin(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read. Reload the page and try again.")
+	if err := web.ParseForm(r); err != nil {
+		return err
 	}
-	typed := strings.TrimSpace(r.PostForm.Get("email"))
-	page := accountLoginPage{Email: typed, Next: web.SafeAccountNext(r.PostForm.Get("next"))}
-	if len(page.Email) > emailaddr.MaxLength {
-		page.Email = ""
+	typed, err := input.Line("email", "The email address", emailaddr.MaxLength, r.PostForm.Get("email"))
+	page := accountLoginPage{Email: typed, Next: nextPath(r.PostForm.Get("next"))}
+	if err != nil {
+		page.Error = err.Error()
+		return s.render(w, r, http.StatusUnprocessableEntity, "login.html", "Sign in", page)
 	}
 	email, err := emailaddr.NormaliseEmail(typed)
 	if err != nil {
@@ -117,13 +138,17 @@ func (s *handler) accountLogin(w http.ResponseWriter, r *http.Request) error {
 // to ask for a new one.
 func (s *handler) accountLinkGone(w http.ResponseWriter, r *http.Request, next string) error {
 	web.NoStore(w)
-	return s.render(w, r, http.StatusGone, "login.html", "Sign-in link expired", accountLoginPage{Next: web.SafeAccountNext(next), Gone: true})
+	return s.render(w, r, http.StatusGone, "login.html", "Sign-in link expired", accountLoginPage{Next: nextPath(next), Gone: true})
 }
 
 // accountVerifyForm is where a sign-in link leads: a page with a button.
 func (s *handler) accountVerifyForm(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	t, err := customers.PeekToken(r.Context(), s.db, q.Get("token"), customers.SignIn, s.clock.Now())
+	token, err := linkToken(q.Get("token"))
+	var t customers.Token
+	if err == nil {
+		t, err = customers.PeekToken(r.Context(), s.db, token, customers.SignIn, s.clock.Now())
+	}
 	if errors.Is(err, customers.ErrInvalidToken) {
 		return s.accountLinkGone(w, r, q.Get("next"))
 	}
@@ -137,16 +162,16 @@ func (s *handler) accountVerifyForm(w http.ResponseWriter, r *http.Request) erro
 	web.NoStore(w)
 	return s.render(w, r, http.StatusOK, "confirm.html", "Sign in", accountConfirmPage{
 		Heading: "Sign in", Text: "Sign in to your " + v.Name + " account as " + t.Email + "?", Button: "Sign in",
-		Action: "/account/verify", Token: q.Get("token"), Next: web.SafeAccountNext(q.Get("next"))})
+		Action: "/account/verify", Token: token, Next: nextPath(q.Get("next"))})
 }
 
 // accountVerify uses a sign-in link: it opens (or, the first time, creates)
 // the account and starts a session in place of any this browser had.
 func (s *handler) accountVerify(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read. Reload the page and try again.")
+	if err := web.ParseForm(r); err != nil {
+		return err
 	}
-	next := web.SafeAccountNext(r.PostForm.Get("next"))
+	next := nextPath(r.PostForm.Get("next"))
 	ok, err := s.Allow(r, s.Bucket(limitTokenNetwork, "customer-verify:net", web.Network(r)))
 	if err != nil {
 		return err
@@ -162,7 +187,11 @@ func (s *handler) accountVerify(w http.ResponseWriter, r *http.Request) error {
 	var token string
 	var created bool
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		c, isNew, err := customers.CompleteSignIn(ctx, tx, r.PostForm.Get("token"), now)
+		link, err := linkToken(r.PostForm.Get("token"))
+		if err != nil {
+			return err
+		}
+		c, isNew, err := customers.CompleteSignIn(ctx, tx, link, now)
 		if err != nil {
 			return err
 		}

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/emailaddr"
+	"github.com/storekeep/storekeep/internal/input"
 	"github.com/storekeep/storekeep/internal/mail"
 	"github.com/storekeep/storekeep/internal/orders"
+	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/web"
 )
 
@@ -112,12 +113,35 @@ func (s *handler) accountProfile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || !ok {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read. Reload the page and try again.")
+	if err := web.ParseForm(r); err != nil {
+		return err
 	}
 	f := r.PostForm.Get
-	p := customers.Profile{Name: f("name"), Company: f("company"), AddressLine1: f("address_line1"), AddressLine2: f("address_line2"),
-		PostalCode: f("postal_code"), City: f("city"), Region: f("region"), Country: f("country"), VATID: f("vat_id")}
+	var p customers.Profile
+	// Every field goes through package input first: the profile's own
+	// check refuses control characters, but not the invisible ones that
+	// reorder text on screen.
+	refused := map[string]string{}
+	for _, fl := range []struct {
+		field, label string
+		max          int
+		dst          *string
+	}{
+		{"name", "The name", 200, &p.Name}, {"company", "The company name", 200, &p.Company},
+		{"address_line1", "The address", 200, &p.AddressLine1}, {"address_line2", "The second address line", 200, &p.AddressLine2},
+		{"postal_code", "The postal code", 16, &p.PostalCode}, {"city", "The city", 100, &p.City}, {"region", "The region", 100, &p.Region},
+		{"country", "The country", 100, &p.Country}, {"vat_id", "The VAT ID", 100, &p.VATID},
+	} {
+		v, err := input.Line(fl.field, fl.label, fl.max, f(fl.field))
+		if rf, ok := refuse.As(err); ok {
+			refused[fl.field] = rf.Msg
+		}
+		*fl.dst = v
+	}
+	if len(refused) > 0 {
+		shown, _ := p.Normalise()
+		return s.render(w, r, http.StatusUnprocessableEntity, "profile.html", "Edit profile", newProfilePage(c.Email, shown, refused))
+	}
 	ctx := r.Context()
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		_, err := customers.UpdateProfile(ctx, tx, c.ID, p, s.clock.Now())
@@ -144,17 +168,16 @@ func (s *handler) accountEmail(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || !ok {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read. Reload the page and try again.")
+	if err := web.ParseForm(r); err != nil {
+		return err
 	}
-	typed := strings.TrimSpace(r.PostForm.Get("email"))
+	typed, err := input.Line("email", "The email address", emailaddr.MaxLength, r.PostForm.Get("email"))
 	page := accountHomePage{NewEmail: typed}
-	if len(page.NewEmail) > emailaddr.MaxLength {
-		page.NewEmail = ""
-	}
-	newEmail, err := emailaddr.NormaliseEmail(typed)
+	newEmail, nerr := emailaddr.NormaliseEmail(typed)
 	switch {
 	case err != nil:
+		page.EmailError = err.Error()
+	case nerr != nil:
 		page.EmailError = "Enter the new email address, such as name@example.com."
 	case newEmail == c.Email:
 		page.EmailError = "This is your email address already."
@@ -213,8 +236,11 @@ func (s *handler) emailLinkGone(w http.ResponseWriter, r *http.Request) error {
 // a button, like the sign-in link's. It needs no session: the link itself
 // proves the new address is the customer's.
 func (s *handler) accountEmailConfirmForm(w http.ResponseWriter, r *http.Request) error {
-	token := r.URL.Query().Get("token")
-	t, err := customers.PeekToken(r.Context(), s.db, token, customers.EmailChange, s.clock.Now())
+	token, err := linkToken(r.URL.Query().Get("token"))
+	var t customers.Token
+	if err == nil {
+		t, err = customers.PeekToken(r.Context(), s.db, token, customers.EmailChange, s.clock.Now())
+	}
 	if errors.Is(err, customers.ErrInvalidToken) {
 		return s.emailLinkGone(w, r)
 	}
@@ -232,8 +258,8 @@ func (s *handler) accountEmailConfirmForm(w http.ResponseWriter, r *http.Request
 }
 
 func (s *handler) accountEmailConfirm(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read. Reload the page and try again.")
+	if err := web.ParseForm(r); err != nil {
+		return err
 	}
 	ok, err := s.Allow(r, s.Bucket(limitTokenNetwork, "customer-verify:net", web.Network(r)))
 	if err != nil {
@@ -246,7 +272,11 @@ func (s *handler) accountEmailConfirm(w http.ResponseWriter, r *http.Request) er
 	var c customers.Customer
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		c, err = customers.ConfirmEmailChange(ctx, tx, r.PostForm.Get("token"), s.clock.Now())
+		link, err := linkToken(r.PostForm.Get("token"))
+		if err != nil {
+			return err
+		}
+		c, err = customers.ConfirmEmailChange(ctx, tx, link, s.clock.Now())
 		return err
 	})
 	web.NoStore(w)

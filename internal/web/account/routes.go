@@ -43,6 +43,10 @@ type handler struct {
 	// processors are the configured processors that delete their own
 	// customer records on erasure, by recipient id ("stripe").
 	processors privacy.Processors
+	// payments are the configured providers and paymentInstructions the
+	// bank details, for the buyer's pending orders (pay again, cancel).
+	payments            []payments.Provider
+	paymentInstructions string
 }
 
 // Options are what the account area needs besides the core.
@@ -53,6 +57,9 @@ type Options struct {
 	// their records of the person, by recipient ID (cmd/storekeep builds
 	// them with the providers).
 	Processors privacy.Processors
+	// PaymentInstructions are the bank details shown for an order paid by
+	// transfer when the buyer asks how to pay it.
+	PaymentInstructions string
 }
 
 // Mount registers the customer account's routes on s. Pages that need a
@@ -67,7 +74,7 @@ func Mount(s *web.Server, o Options) error {
 		return err
 	}
 	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), log: s.Log(), pages: pages, invoices: inv,
-		processors: o.Processors}
+		processors: o.Processors, payments: o.Payments, paymentInstructions: o.PaymentInstructions}
 
 	s.Handle("GET /account/login", h.accountLoginForm)
 	s.Handle("POST /account/login", h.accountLogin)
@@ -82,6 +89,8 @@ func Mount(s *web.Server, o Options) error {
 	s.Handle("POST /account/email/confirm", h.accountEmailConfirm)
 
 	s.Handle("GET /account/orders/{number}", h.accountOrder)
+	s.Handle("POST /account/orders/{number}/pay", h.accountOrderPay)
+	s.Handle("POST /account/orders/{number}/cancel", h.accountOrderCancel)
 	s.Handle("GET /account/invoices/{number}", h.accountInvoice)
 	s.Handle("GET /account/corrections/{number}", h.accountCorrection)
 

@@ -45,7 +45,7 @@ func New(o Options) (*web.Server, error) {
 	// its routes (staff routes with their permissions, console navigation).
 	err = errors.Join(
 		site.Mount(s),
-		account.Mount(s, account.Options{Payments: o.Payments, Processors: o.Processors}),
+		account.Mount(s, account.Options{Payments: o.Payments, Processors: o.Processors, PaymentInstructions: o.PaymentInstructions}),
 		checkout.Mount(s, checkout.Options{Payments: o.Payments, StripeWebhooks: o.StripeWebhooks,
 			PaymentInstructions: o.PaymentInstructions}),
 		console.Mount(s, console.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions, Processors: o.Processors}),

@@ -1,7 +1,6 @@
 package checkout
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -9,13 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"strings"
 
-	"github.com/storekeep/storekeep/internal/catalog"
-	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/web"
 )
 
@@ -27,7 +23,8 @@ func (s *handler) shop(r *http.Request) (orders.Shop, error) {
 	}
 	instr := s.paymentInstructions
 	if instr == "" {
-		instr = "Bank details are on the invoice in your account. Write to " + v.SupportEmail + " with any question."
+		// The invoice itself carries no bank details: say where they are.
+		instr = "Write to " + v.SupportEmail + " for the bank details to pay to."
 	}
 	return orders.Shop{DB: s.db, SiteName: v.Name, BaseURL: s.BaseURL().String(), PaymentInstructions: instr, Providers: s.payments}, nil
 }
@@ -41,49 +38,68 @@ func (s *handler) provider(name string) payments.Provider {
 	return nil
 }
 
-// offer is one price as the checkout page shows it.
-type offer struct {
-	PriceID                 int64
-	Product, Edition        string
-	Amount, Per, Currency   string
-	AmountMinor             int64
-	Billing                 catalog.Billing
-	ProductSlug, EditionSlg string
-}
-
-// findOffer reads an active price with its edition and product.
-func (s *handler) findOffer(ctx context.Context, raw string) (offer, error) {
-	id, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || id <= 0 {
-		return offer{}, web.BadRequest("Choose an edition on a product page; this checkout link is incomplete.")
-	}
-	var o offer
-	err = s.db.QueryRowContext(ctx, `SELECT pr.id, pr.currency, pr.amount_minor, pr.billing, p.name, p.slug, e.name, e.slug
-		FROM prices pr JOIN editions e ON e.id = pr.edition_id JOIN products p ON p.id = e.product_id
-		WHERE pr.id = $1 AND pr.active AND e.active AND p.active`, id).
-		Scan(&o.PriceID, &o.Currency, &o.AmountMinor, &o.Billing, &o.Product, &o.ProductSlug, &o.Edition, &o.EditionSlg)
-	if errors.Is(err, sql.ErrNoRows) {
-		return offer{}, &web.Error{Status: http.StatusNotFound, Message: "This edition or price is not on sale any more. Choose another on the pricing page."}
-	}
-	if err != nil {
-		return offer{}, err
-	}
-	p := catalog.Price{Currency: o.Currency, AmountMinor: o.AmountMinor, Billing: o.Billing}
-	o.Amount, o.Per = p.Amount(), p.Per()
-	return o, nil
-}
-
 // checkoutPage is the content of checkout.html.
 type checkoutPage struct {
-	Offer   offer
+	Offer   orders.Offer
 	Billing orders.Billing
 	Methods []payments.Provider
 	Method  string
-	Errors  []string
+	// SaveProfile is the "save these details to my profile" box.
+	SaveProfile bool
+	// Errors are the refusals of the form, in order; FieldErrors the same
+	// by form field, shown at each field.
+	Errors      []string
+	FieldErrors map[string]string
+}
+
+// formField is one text input of the checkout form with its value and
+// what is wrong with it.
+type formField struct {
+	Name, Label, Autocomplete string
+	Max                       int
+	Value, Error              string
+}
+
+// Field lays out one input of the form.
+func (p checkoutPage) Field(name, label, autocomplete string, max int, value string) formField {
+	return formField{Name: name, Label: label, Autocomplete: autocomplete, Max: max, Value: value, Error: p.FieldErrors[name]}
+}
+
+// Offline reports whether some way to pay on the page is paid outside
+// Storekeep (an invoice by bank transfer), for the page's wording.
+func (p checkoutPage) Offline() bool {
+	for _, m := range p.Methods {
+		if _, ok := m.(payments.Offline); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Hosted reports whether some way to pay on the page sends the buyer to a
+// processor's own payment page, where card details are entered.
+func (p checkoutPage) Hosted() bool {
+	for _, m := range p.Methods {
+		if _, ok := m.(payments.HostedPage); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// offer reads the price a checkout link or form names: a bad link is a
+// 400, a price no longer on sale a 404 (both refusals of orders), a
+// database error a 500.
+func (s *handler) offer(r *http.Request, raw string) (orders.Offer, error) {
+	id, err := orders.ParsePriceID(raw)
+	if err != nil {
+		return orders.Offer{}, err
+	}
+	return orders.FindOffer(r.Context(), s.db, id)
 }
 
 func (s *handler) checkoutForm(w http.ResponseWriter, r *http.Request) error {
-	o, err := s.findOffer(r.Context(), r.URL.Query().Get("price"))
+	o, err := s.offer(r, r.URL.Query().Get("price"))
 	if err != nil {
 		return err
 	}
@@ -92,22 +108,32 @@ func (s *handler) checkoutForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	page := checkoutPage{Offer: o, Methods: s.payments, Billing: orders.Billing{
-		Email: c.Email, Name: c.Name, Company: c.Company, Address: postalAddress(c.Profile), Country: c.Country, VATID: c.VATID}}
+		Email: c.Email, Name: c.Name, Company: c.Company, Address: orders.ProfileAddress(c.Profile), Country: c.Country, VATID: c.VATID}}
 	if len(s.payments) > 0 {
 		page.Method = s.payments[0].Name()
 	}
 	return s.render(w, r, http.StatusOK, "checkout.html", "Checkout", page)
 }
 
+// placedPage is the content of placed.html: the order is placed, but the
+// billing details could not be saved to the profile as the buyer asked.
+type placedPage struct {
+	Order   orders.Order
+	Problem string
+	// PayURL is the processor's payment page to go on to; "" when the
+	// order is paid by transfer (the invoice is on its way).
+	PayURL string
+}
+
 // checkout places the order and hands the buyer to the payment provider.
 // Amount and currency come from the catalog by price ID; a tampered form
 // can choose another active price at most, never another amount.
 func (s *handler) checkout(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read. Reload the page and try again.")
+	if err := web.ParseForm(r); err != nil {
+		return err
 	}
 	ctx := r.Context()
-	o, err := s.findOffer(ctx, r.PostForm.Get("price"))
+	o, err := s.offer(r, r.PostForm.Get("price"))
 	if err != nil {
 		return err
 	}
@@ -116,12 +142,25 @@ func (s *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := r.PostForm.Get
-	page := checkoutPage{Offer: o, Methods: s.payments, Method: f("method")}
-	page.Billing, page.Errors = orders.Billing{Email: c.Email, Name: f("name"), Company: f("company"),
-		Address: f("address"), Country: f("country"), VATID: f("vat_id")}.Clean()
+	// The method and the box are compared with fixed values, so no typed
+	// text of theirs is stored or shown; the billing details go through
+	// package input (orders.Billing.Check).
+	page := checkoutPage{Offer: o, Methods: s.payments, Method: f("method"), SaveProfile: f("save_profile") == "on",
+		FieldErrors: map[string]string{}}
+	var probs []*refuse.Error
+	page.Billing, probs = orders.Billing{Email: c.Email, Name: f("name"), Company: f("company"),
+		Address: f("address"), Country: f("country"), VATID: f("vat_id")}.Check()
+	for _, p := range probs {
+		page.Errors = append(page.Errors, p.Msg)
+		if _, seen := page.FieldErrors[p.Field]; !seen {
+			page.FieldErrors[p.Field] = p.Msg
+		}
+	}
 	p := s.provider(page.Method)
 	if p == nil {
+		page.Method = ""
 		page.Errors = append(page.Errors, "Choose a way to pay.")
+		page.FieldErrors["method"] = "Choose a way to pay."
 	}
 	if len(page.Errors) > 0 {
 		return s.render(w, r, http.StatusUnprocessableEntity, "checkout.html", "Checkout", page)
@@ -131,26 +170,33 @@ func (s *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := s.clock.Now()
+	_, offline := p.(payments.Offline)
 	var order orders.Order
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		order, err = orders.Create(ctx, tx, orders.NewOrder{CustomerID: c.ID, PriceID: o.PriceID, Provider: p.Name(), Billing: page.Billing}, now)
+		order, err = orders.Create(ctx, tx, orders.NewOrder{CustomerID: c.ID, PriceID: o.Price.ID, Provider: p.Name(), Billing: page.Billing}, now)
 		if err != nil {
 			return err
 		}
-		if _, offline := p.(payments.Offline); offline {
+		if offline {
 			_, err = shop.PlaceManual(ctx, tx, order, now)
 		}
 		return err
 	})
-	if errors.Is(err, orders.ErrUnavailable) {
-		return &web.Error{Status: http.StatusNotFound, Message: err.Error()}
-	}
 	if err != nil {
 		return err
 	}
+	// The order stands whatever happens to the profile: saving is a
+	// convenience the buyer asked for, in a transaction of its own.
+	var problem string
+	if page.SaveProfile {
+		problem = s.saveProfile(r, c.ID, page.Billing)
+	}
 	portal := s.BaseURL().String() + "/account/orders/" + order.Number
-	if _, offline := p.(payments.Offline); offline {
+	if offline {
+		if problem != "" {
+			return s.render(w, r, http.StatusOK, "placed.html", "Order placed", placedPage{Order: order, Problem: problem})
+		}
 		http.Redirect(w, r, "/account/orders/"+order.Number+"?placed=1", http.StatusSeeOther)
 		return nil
 	}
@@ -170,20 +216,30 @@ func (s *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 	if err := s.db.Tx(ctx, func(tx *sql.Tx) error { return orders.SetSession(ctx, tx, order.ID, started.SessionRef, s.clock.Now()) }); err != nil {
 		return err
 	}
+	if problem != "" {
+		return s.render(w, r, http.StatusOK, "placed.html", "Order placed", placedPage{Order: order, Problem: problem, PayURL: started.RedirectURL})
+	}
 	http.Redirect(w, r, started.RedirectURL, http.StatusSeeOther)
 	return nil
 }
 
-// postalAddress writes a profile's address as the lines of an envelope
-// (without the country, which the form asks for separately).
-func postalAddress(p customers.Profile) string {
-	var lines []string
-	for _, l := range []string{p.AddressLine1, p.AddressLine2, strings.TrimSpace(p.PostalCode + " " + p.City), p.Region} {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, l)
-		}
+// saveProfile stores the checkout's billing details as the customer's
+// profile and returns "" or what stopped it, for the buyer. A failure of
+// ours is logged and said in general words: the order is placed either way.
+func (s *handler) saveProfile(r *http.Request, customerID int64, b orders.Billing) string {
+	ctx := r.Context()
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := orders.SaveToProfile(ctx, tx, customerID, b, s.clock.Now())
+		return err
+	})
+	if err == nil {
+		return ""
 	}
-	return strings.Join(lines, "\n")
+	if rf, ok := refuse.As(err); ok {
+		return rf.Msg
+	}
+	s.log.LogAttrs(ctx, slog.LevelError, "save billing details to profile", slog.String("error", err.Error()))
+	return "Something went wrong on our side while saving them."
 }
 
 // stripeWebhook receives Stripe's signed events. A bad signature is refused

@@ -1,17 +1,22 @@
 package console
 
 import (
+	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/catalog"
+	"github.com/storekeep/storekeep/internal/input"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/invoice"
@@ -59,58 +64,143 @@ type staffOrderPage struct {
 	Invoices    []orders.Invoice
 	Corrections []orders.Correction
 	CanManage   bool
-	CanRefund   bool
+	// CanMarkPaid: the order waits for a payment that arrives outside
+	// Storekeep (its provider is payments.Offline).
+	CanMarkPaid bool
+	// CanRefund: a paid order and orders.manage. RefundThrough names the
+	// processor that returns the money (a payments.Refunder); "" when
+	// staff return it outside and record that they did.
+	CanRefund     bool
+	RefundThrough string
+	// ProviderLabel names the order's way to pay as checkout did; "" when
+	// it is no longer configured.
+	ProviderLabel string
+	// RefundError is the refusal of the refund form's note.
+	RefundError string
+	// Correct is a refused correction form, shown again with what was
+	// typed and why it was refused.
+	Correct *correctionForm
 	// Choices are the buyer's privacy choices; staff must see a
 	// restriction before they process anything.
 	Choices privacy.Choices
 }
 
-func (s *handler) staffOrder(w http.ResponseWriter, r *http.Request) error {
-	o, err := orders.ByNumber(r.Context(), s.db, r.PathValue("number"))
-	if errors.Is(err, orders.ErrNotFound) {
-		return web.NotFound("There is no order with this number.")
+// correctionForm is the correction form of one invoice.
+type correctionForm struct {
+	Invoice     string
+	Billing     orders.Billing
+	Reason      string
+	Errors      []string
+	FieldErrors map[string]string
+	Open        bool
+}
+
+// CorrectionForm is the correction form of invoice number: the refused
+// one when it is that invoice's, else the order's billing details.
+func (p staffOrderPage) CorrectionForm(number string) correctionForm {
+	if p.Correct != nil && p.Correct.Invoice == number {
+		return *p.Correct
 	}
+	return correctionForm{Invoice: number, Billing: p.Order.Billing}
+}
+
+// orderNotices are the confirmations of the order page's actions.
+var orderNotices = web.Notices{
+	"order-paid":             "The order is marked paid; the confirmation email is queued.",
+	"order-cancelled":        "The order is cancelled.",
+	"corrected":              "The correction is issued as a document of its own; the invoice stays as it was.",
+	"order-refund-requested": "The refund is requested from the payment processor; the order becomes refunded, and its credit note is issued, when the processor confirms it.",
+	"order-refund-recorded":  "The refund is recorded: the order is refunded and its credit note is issued.",
+}
+
+// msgNoOrder answers an order number that no order has.
+const msgNoOrder = "There is no order with this number."
+
+// pathNumber reads an order or document number from the path. Text no
+// number can be (not UTF-8, control characters) is answered as a number
+// that does not exist, before any database sees it.
+func pathNumber(r *http.Request, msg string) (string, error) {
+	n, err := input.Line("number", "The number", 40, r.PathValue("number"))
+	if err != nil || n == "" {
+		return "", web.NotFound(msg)
+	}
+	return n, nil
+}
+
+// staffOrderByPath loads the order the path names.
+func (s *handler) staffOrderByPath(r *http.Request) (orders.Order, error) {
+	number, err := pathNumber(r, msgNoOrder)
+	if err != nil {
+		return orders.Order{}, err
+	}
+	o, err := orders.ByNumber(r.Context(), s.db, number)
+	if errors.Is(err, orders.ErrNotFound) {
+		return o, web.NotFound(msgNoOrder)
+	}
+	return o, err
+}
+
+func (s *handler) staffOrder(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.staffOrderByPath(r)
 	if err != nil {
 		return err
 	}
+	return s.renderOrder(w, r, http.StatusOK, staffOrderPage{Order: o, Notice: orderNotices.For(r)})
+}
+
+// renderOrder shows the order page.Order with its history, documents and
+// the actions the member may take. It shows billing details: a view of
+// personal data, recorded.
+func (s *handler) renderOrder(w http.ResponseWriter, r *http.Request, status int, page staffOrderPage) error {
+	ctx, o := r.Context(), page.Order
 	if err := s.RecordView(r, "customer", web.Itoa(o.CustomerID), "order "+o.Number+" billing details"); err != nil {
 		return err
 	}
-	evs, err := orders.Events(r.Context(), s.db, o.ID)
-	if err != nil {
+	var err error
+	if page.Events, err = orders.Events(ctx, s.db, o.ID); err != nil {
 		return err
 	}
-	invs, err := orders.Invoices(r.Context(), s.db, o.ID)
-	if err != nil {
+	if page.Invoices, err = orders.Invoices(ctx, s.db, o.ID); err != nil {
 		return err
 	}
-	role := web.StaffSession(r).Account.Role
-	_, refunds := s.provider(o.Provider).(payments.Refunder)
-	cors, err := orders.Corrections(r.Context(), s.db, o.ID)
-	if err != nil {
+	if page.Corrections, err = orders.Corrections(ctx, s.db, o.ID); err != nil {
 		return err
 	}
-	var choices privacy.Choices
 	if o.CustomerID != 0 {
-		if choices, err = privacy.LoadChoices(r.Context(), s.db, o.CustomerID); err != nil {
+		if page.Choices, err = privacy.LoadChoices(ctx, s.db, o.CustomerID); err != nil {
 			return err
 		}
 	}
-	return s.render(w, r, http.StatusOK, "order.html", "Order "+o.Number, staffOrderPage{
-		Notice: notices.For(r), Order: o, Events: evs, Invoices: invs, Choices: choices, Corrections: cors,
-		CanManage: role.Can(staff.PermOrdersManage), CanRefund: refunds && role.Can(staff.PermOrdersManage) && o.Status == orders.Paid})
+	p := s.provider(o.Provider)
+	if p != nil {
+		page.ProviderLabel = p.Label()
+	}
+	page.CanManage = web.StaffSession(r).Account.Role.Can(staff.PermOrdersManage)
+	_, offline := p.(payments.Offline)
+	page.CanMarkPaid = page.CanManage && offline && o.Status == orders.Pending
+	page.CanRefund = page.CanManage && o.Status == orders.Paid
+	if _, ok := p.(payments.Refunder); ok && page.CanRefund {
+		page.RefundThrough = p.Label()
+	}
+	return s.render(w, r, status, "order.html", "Order "+o.Number, page)
 }
 
-// staffOrderAction marks a manual order paid, cancels a pending order, or
-// asks the processor to refund a paid one (the refund's webhook then moves
-// the order).
+// staffOrderAction marks an order paid by transfer as paid, cancels a
+// pending order, or refunds a paid one: through its processor when the
+// processor can (the refund's event then moves the order), else recorded
+// as returned outside Storekeep, with its credit note at once. Refusals
+// are the orders domain's (a 409 for a state that does not allow it).
 func (s *handler) staffOrderAction(w http.ResponseWriter, r *http.Request) error {
+	action := r.PathValue("action")
+	if action != "mark-paid" && action != "cancel" && action != "refund" {
+		return web.NotFound(web.MsgNotFound)
+	}
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
 	sess := web.StaffSession(r)
 	ctx := r.Context()
-	o, err := orders.ByNumber(ctx, s.db, r.PathValue("number"))
-	if errors.Is(err, orders.ErrNotFound) {
-		return web.NotFound("There is no order with this number.")
-	}
+	o, err := s.staffOrderByPath(r)
 	if err != nil {
 		return err
 	}
@@ -119,32 +209,32 @@ func (s *handler) staffOrderAction(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	cause, now := "staff:"+web.Itoa(sess.Account.ID), s.clock.Now()
-	action, done := r.PathValue("action"), ""
+	var done, detail string
 	switch action {
 	case "mark-paid":
-		if _, offline := s.provider(o.Provider).(payments.Offline); !offline && o.Provider != "manual" {
-			return &web.Error{Status: http.StatusConflict, Message: "Only orders paid by invoice are marked paid by hand; card payments are confirmed by the processor."}
-		}
 		_, err = shop.MarkPaid(ctx, o.ID, cause, now)
 		done = "paid"
 	case "cancel":
 		err, done = shop.Cancel(ctx, o.ID, cause, "cancelled by staff", now), "cancelled"
 	case "refund":
-		rf, ok := s.provider(o.Provider).(payments.Refunder)
-		if !ok || o.Status != orders.Paid || o.ProcessorPayment == "" {
-			return &web.Error{Status: http.StatusConflict, Message: "This order cannot be refunded through its payment provider."}
+		note, nerr := input.Line("note", "The note", 300, r.PostForm.Get("note"))
+		if nerr != nil {
+			rf, _ := refuse.As(nerr)
+			return s.renderOrder(w, r, http.StatusUnprocessableEntity, staffOrderPage{Order: o, RefundError: rf.Msg})
 		}
-		err, done = rf.Refund(ctx, o.ProcessorPayment), "refund-requested"
-	default:
-		return web.NotFound(web.MsgNotFound)
-	}
-	if errors.Is(err, orders.ErrInvalidState) {
-		return &web.Error{Status: http.StatusConflict, Message: "The order is " + string(o.Status) + ", which does not allow this."}
+		var out orders.RefundOutcome
+		out, err = shop.Refund(ctx, o.ID, cause, note, now)
+		done, detail = "refund-"+string(out), string(out)
+		if note != "" {
+			detail += ": " + note
+		}
 	}
 	if err != nil {
 		return err
 	}
-	if err := s.AuditAlone(r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID, Action: "order." + strings.ReplaceAll(action, "-", "_"), SubjectType: "order", SubjectID: o.Number}); err != nil {
+	// The domain runs each action in a transaction of its own, so the
+	// record follows it.
+	if err := s.AuditAlone(r, audit.Entry{Action: "order." + strings.ReplaceAll(action, "-", "_"), SubjectType: "order", SubjectID: o.Number, Detail: detail}); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/staff/orders/"+o.Number+"?done=order-"+done, http.StatusSeeOther)
@@ -153,7 +243,11 @@ func (s *handler) staffOrderAction(w http.ResponseWriter, r *http.Request) error
 
 // staffInvoice shows any invoice to finance.
 func (s *handler) staffInvoice(w http.ResponseWriter, r *http.Request) error {
-	inv, err := orders.InvoiceByNumber(r.Context(), s.db, r.PathValue("number"))
+	number, err := pathNumber(r, "There is no invoice with this number.")
+	if err != nil {
+		return err
+	}
+	inv, err := orders.InvoiceByNumber(r.Context(), s.db, number)
 	var o orders.Order
 	if err == nil {
 		o, err = orders.ByID(r.Context(), s.db, inv.OrderID)
@@ -188,132 +282,266 @@ func (s *handler) renderCatalog(w http.ResponseWriter, r *http.Request, status i
 	return s.render(w, r, status, "catalog.html", "Catalog", catalogPage{Notice: notices.For(r), Error: problem, Products: ps})
 }
 
-// staffCatalogChange applies one catalog form. Refused input re-renders
-// the catalog with the reason and changes nothing.
+// staffCatalogChange applies one catalog form. Every text goes through
+// package input first; refused input (input's or the catalog's refusals)
+// re-renders the catalog with the reason and changes nothing. Any other
+// error is ours: a 500.
 func (s *handler) staffCatalogChange(w http.ResponseWriter, r *http.Request) error {
-	sess := web.StaffSession(r)
-	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read. Reload the page and try again.")
-	}
-	f := r.PostForm.Get
-	ctx, now := r.Context(), s.clock.Now()
 	what := r.PathValue("what")
-	id, _ := strconv.ParseInt(f("id"), 10, 64)
-	var problem error
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		switch what {
-		case "product":
-			if id == 0 {
-				_, err = catalog.Create(ctx, tx, catalog.NewProduct{Slug: f("slug"), Name: f("name"), Tagline: f("tagline"), Description: f("description")}, now)
-			} else {
-				err = catalog.UpdateProduct(ctx, tx, id, catalog.ProductChange{Name: f("name"), Tagline: f("tagline"), Description: f("description"), Active: f("active") == "on"}, now)
-			}
-		case "edition":
-			features := strings.Split(strings.ReplaceAll(f("features"), "\r\n", "\n"), "\n")
-			if id == 0 {
-				pid, _ := strconv.ParseInt(f("product_id"), 10, 64)
-				_, err = catalog.AddEdition(ctx, tx, pid, catalog.NewEdition{Slug: f("slug"), Name: f("name"), Summary: f("summary"), Features: features}, now)
-			} else {
-				err = catalog.UpdateEdition(ctx, tx, id, catalog.EditionChange{Name: f("name"), Summary: f("summary"), Features: features, Active: f("active") == "on"}, now)
-			}
-		case "price":
-			amount, perr := parseAmount(f("amount"))
-			if perr != nil {
-				problem = perr
-				return nil
-			}
-			if id == 0 {
-				eid, _ := strconv.ParseInt(f("edition_id"), 10, 64)
-				_, err = catalog.AddPrice(ctx, tx, eid, catalog.Price{Currency: strings.ToUpper(strings.TrimSpace(f("currency"))), AmountMinor: amount, Billing: catalog.Billing(f("billing"))}, now)
-			} else {
-				if err = catalog.SetPriceAmount(ctx, tx, id, amount); err == nil {
-					err = catalog.SetPriceActive(ctx, tx, id, f("active") == "on")
-				}
-			}
-		default:
-			return web.NotFound(web.MsgNotFound)
-		}
-		if err != nil {
-			problem = err
-			return errRollback
-		}
-		return s.Audit(ctx, tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID, Action: "catalog." + what + "_saved", SubjectType: what, SubjectID: f("id"), Detail: f("slug")})
-	})
-	if problem != nil {
-		if errors.Is(problem, catalog.ErrNotFound) {
-			return web.NotFound("That catalog entry does not exist.")
-		}
-		return s.renderCatalog(w, r, http.StatusUnprocessableEntity, problem.Error())
+	if what != "product" && what != "edition" && what != "price" {
+		return web.NotFound(web.MsgNotFound)
 	}
-	if err != nil {
+	if err := web.ParseForm(r); err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/staff/catalog?done=saved", http.StatusSeeOther)
+	ctx, now := r.Context(), s.clock.Now()
+	form, problem := catalogInput(r, what)
+	if problem == nil {
+		problem = s.db.Tx(ctx, func(tx *sql.Tx) error {
+			if err := applyCatalogChange(ctx, tx, what, form, now); err != nil {
+				return err
+			}
+			return s.Audit(ctx, tx, r, audit.Entry{Action: "catalog." + what + "_saved", SubjectType: what, SubjectID: idText(form.id), Detail: form.slug})
+		})
+	}
+	if problem == nil {
+		http.Redirect(w, r, "/staff/catalog?done=saved", http.StatusSeeOther)
+		return nil
+	}
+	rf, ok := refuse.As(problem)
+	switch {
+	case !ok:
+		return problem
+	case rf.Kind == refuse.NotFound:
+		return web.NotFound("That catalog entry does not exist.")
+	}
+	// Invalid input and an entry that exists already are both answered
+	// in the form, for the person to change what they typed.
+	return s.renderCatalog(w, r, http.StatusUnprocessableEntity, rf.Msg)
+}
+
+// catalogForm is one catalog form's values, checked.
+type catalogForm struct {
+	id, parentID                       int64
+	slug, name, tagline, description   string
+	summary, currency, billing, amount string
+	features                           []string
+	amountMinor                        int64
+	active                             bool
+}
+
+// catalogInput reads and checks the form of what. The description is
+// Markdown: it is checked like any text, but its lines keep their
+// indentation (input trims each line, which would break code blocks and
+// nested lists).
+func catalogInput(r *http.Request, what string) (catalogForm, error) {
+	f := r.PostForm.Get
+	var c catalogForm
+	var p input.Problems
+	var err error
+	if c.id, err = formID(f("id")); err != nil {
+		return c, err
+	}
+	parent := "product_id"
+	if what == "price" {
+		parent = "edition_id"
+	}
+	if c.parentID, err = formID(f(parent)); err != nil {
+		return c, err
+	}
+	c.active = f("active") == "on"
+	line := func(field, label string, max int, dst *string) {
+		*dst = f(field)
+		p.Clean(input.Spec{Field: field, Label: label, Max: max}, dst)
+	}
+	switch what {
+	case "product":
+		line("slug", "The slug", 100, &c.slug)
+		line("name", "The name", 200, &c.name)
+		line("tagline", "The tagline", 300, &c.tagline)
+		c.description = strings.ReplaceAll(strings.ReplaceAll(f("description"), "\r\n", "\n"), "\r", "\n")
+		if _, err := input.Text("description", "The description", 20000, c.description); err != nil {
+			p.Add(err)
+		}
+	case "edition":
+		line("slug", "The slug", 100, &c.slug)
+		line("name", "The name", 200, &c.name)
+		line("summary", "The summary", 500, &c.summary)
+		features := f("features")
+		p.Clean(input.Spec{Field: "features", Label: "The list of features", Max: 5000, Multiline: true}, &features)
+		if features != "" {
+			c.features = strings.Split(features, "\n")
+		}
+	case "price":
+		line("currency", "The currency", 3, &c.currency)
+		line("billing", "The billing", 20, &c.billing)
+		line("amount", "The amount", 30, &c.amount)
+		if p.Err() == nil {
+			if c.amountMinor, err = parseAmount(c.amount); err != nil {
+				p.Add(err)
+			}
+		}
+	}
+	return c, p.Err()
+}
+
+// applyCatalogChange stores one checked catalog form in tx.
+func applyCatalogChange(ctx context.Context, tx *sql.Tx, what string, c catalogForm, now time.Time) error {
+	switch what {
+	case "product":
+		if c.id == 0 {
+			_, err := catalog.Create(ctx, tx, catalog.NewProduct{Slug: c.slug, Name: c.name, Tagline: c.tagline, Description: c.description}, now)
+			return err
+		}
+		return catalog.UpdateProduct(ctx, tx, c.id, catalog.ProductChange{Name: c.name, Tagline: c.tagline, Description: c.description, Active: c.active}, now)
+	case "edition":
+		if c.id == 0 {
+			if err := catalogParent(ctx, tx, `SELECT count(*) FROM products WHERE id = $1`, c.parentID); err != nil {
+				return err
+			}
+			_, err := catalog.AddEdition(ctx, tx, c.parentID, catalog.NewEdition{Slug: c.slug, Name: c.name, Summary: c.summary, Features: c.features}, now)
+			return err
+		}
+		return catalog.UpdateEdition(ctx, tx, c.id, catalog.EditionChange{Name: c.name, Summary: c.summary, Features: c.features, Active: c.active}, now)
+	default:
+		if c.id == 0 {
+			if err := catalogParent(ctx, tx, `SELECT count(*) FROM editions WHERE id = $1`, c.parentID); err != nil {
+				return err
+			}
+			_, err := catalog.AddPrice(ctx, tx, c.parentID, catalog.Price{Currency: strings.ToUpper(c.currency), AmountMinor: c.amountMinor, Billing: catalog.Billing(c.billing)}, now)
+			return err
+		}
+		if err := catalog.SetPriceAmount(ctx, tx, c.id, c.amountMinor); err != nil {
+			return err
+		}
+		return catalog.SetPriceActive(ctx, tx, c.id, c.active)
+	}
+}
+
+// catalogParent refuses a new edition or price for a product or edition
+// that does not exist (the foreign key would fail as a database error).
+func catalogParent(ctx context.Context, tx *sql.Tx, query string, id int64) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, query, id).Scan(&n); err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	if n == 0 {
+		return catalog.ErrNotFound
+	}
 	return nil
 }
 
-// errRollback ends a transaction whose refusal is reported separately.
-var errRollback = errors.New("rolled back")
+// formID reads an optional record ID of a form: "" is 0 (a new entry).
+func formID(v string) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, web.NotFound("That catalog entry does not exist.")
+	}
+	return id, nil
+}
+
+func idText(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return web.Itoa(id)
+}
+
+// errAmount refuses an amount that is not a number of money.
+var errAmount = refuse.Field("amount", "Enter the amount as a number such as 490 or 490.00.")
 
 // parseAmount reads "490", "490.5" or "1,290.00" as minor units.
 func parseAmount(s string) (int64, error) {
 	s = strings.ReplaceAll(strings.TrimSpace(s), ",", "")
-	bad := errors.New("enter the amount as a number such as 490 or 490.00")
 	whole, frac, hasFrac := strings.Cut(s, ".")
 	if whole == "" || len(frac) > 2 || (hasFrac && frac == "") {
-		return 0, bad
+		return 0, errAmount
 	}
 	for len(frac) < 2 {
 		frac += "0"
 	}
 	n, err := strconv.ParseInt(whole+frac, 10, 64)
 	if err != nil || n < 0 || strings.HasPrefix(whole, "-") || strings.HasPrefix(whole, "+") {
-		return 0, bad
+		return 0, errAmount
 	}
 	return n, nil
 }
 
 // staffCorrectInvoice issues a correction of an invoice's billing details:
-// a new document; the invoice stays as it was issued.
+// a new document; the invoice stays as it was issued. A refused form
+// comes back on the order page with what was typed and each field's
+// message (422), and nothing is issued.
 func (s *handler) staffCorrectInvoice(w http.ResponseWriter, r *http.Request) error {
-	sess := web.StaffSession(r)
-	if err := r.ParseForm(); err != nil {
-		return web.BadRequest("The form could not be read. Reload the page and try again.")
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	number, err := pathNumber(r, "There is no invoice with this number.")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	inv, err := orders.InvoiceByNumber(ctx, s.db, number)
+	var o orders.Order
+	if err == nil {
+		o, err = orders.ByID(ctx, s.db, inv.OrderID)
+	}
+	if errors.Is(err, orders.ErrNotFound) {
+		return web.NotFound("There is no invoice with this number.")
+	}
+	if err != nil {
+		return err
 	}
 	f := r.PostForm.Get
-	b := orders.Billing{Name: f("name"), Company: f("company"), Address: f("address"), Country: f("country"), VATID: f("vat_id")}
-	ctx, number := r.Context(), r.PathValue("number")
+	form := correctionForm{Invoice: inv.Number, FieldErrors: map[string]string{}, Open: true}
+	refused := func(e *refuse.Error) {
+		form.Errors = append(form.Errors, e.Msg)
+		if _, seen := form.FieldErrors[e.Field]; !seen && e.Field != "" {
+			form.FieldErrors[e.Field] = e.Msg
+		}
+	}
+	// Checked here for the form's messages; CorrectInvoice checks again.
+	var probs []*refuse.Error
+	form.Billing, probs = orders.Billing{Name: f("name"), Company: f("company"), Address: f("address"), Country: f("country"), VATID: f("vat_id")}.Check()
+	for _, p := range probs {
+		refused(p)
+	}
+	if form.Reason, err = input.Line("reason", "The reason", 500, f("reason")); err != nil {
+		rf, _ := refuse.As(err)
+		refused(rf)
+	} else if form.Reason == "" {
+		refused(orders.ErrNoReason)
+	}
 	var c orders.Correction
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if c, err = orders.CorrectInvoice(ctx, tx, number, b, f("reason"), s.clock.Now()); err != nil {
+	if len(form.Errors) == 0 {
+		err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+			var err error
+			if c, err = orders.CorrectInvoice(ctx, tx, inv.Number, form.Billing, form.Reason, s.clock.Now()); err != nil {
+				return err
+			}
+			return s.Audit(ctx, tx, r, audit.Entry{Action: "invoice.corrected", SubjectType: "invoice", SubjectID: inv.Number, Detail: "correction " + c.Number + ": " + c.Reason})
+		})
+		if rf, ok := refuse.As(err); ok && !errors.Is(err, orders.ErrNotFound) {
+			refused(rf)
+		} else if err != nil {
 			return err
 		}
-		return s.Audit(ctx, tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID, Action: "invoice.corrected", SubjectType: "invoice", SubjectID: number, Detail: "correction " + c.Number + ": " + c.Reason})
-	})
-	switch {
-	case errors.Is(err, orders.ErrNotFound):
-		return web.NotFound("There is no invoice with this number.")
-	case errors.Is(err, orders.ErrNoReason), errors.Is(err, orders.ErrBadBilling), errors.Is(err, orders.ErrInvalidState):
-		return &web.Error{Status: http.StatusUnprocessableEntity, Message: "The correction was not issued: " + err.Error() + ". Go back and complete the form (name, address, two-letter country, and the reason)."}
-	case err != nil:
-		return err
 	}
-	_, orderID, err := orders.CorrectionByNumber(ctx, s.db, c.Number)
-	if err != nil {
-		return err
-	}
-	o, err := orders.ByID(ctx, s.db, orderID)
-	if err != nil {
-		return err
+	if len(form.Errors) > 0 {
+		return s.renderOrder(w, r, http.StatusUnprocessableEntity, staffOrderPage{Order: o, Correct: &form})
 	}
 	http.Redirect(w, r, "/staff/orders/"+o.Number+"?done=corrected", http.StatusSeeOther)
 	return nil
 }
 
 func (s *handler) staffCorrection(w http.ResponseWriter, r *http.Request) error {
-	c, o, err := invoice.CorrectionFor(r.Context(), s.db, r.PathValue("number"))
+	number, err := pathNumber(r, "There is no correction with this number.")
+	if err != nil {
+		return err
+	}
+	c, o, err := invoice.CorrectionFor(r.Context(), s.db, number)
 	if errors.Is(err, orders.ErrNotFound) {
 		return web.NotFound("There is no correction with this number.")
 	}

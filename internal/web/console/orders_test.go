@@ -88,7 +88,9 @@ func TestFinanceCorrectsAnInvoice(t *testing.T) {
 		webtest.WantRedirect(t, res, "/staff/orders/"+number+"?done=corrected")
 		res, body = fb.Get(t, "/staff/corrections/2026-000002")
 		webtest.WantStatus(t, res, body, 200)
-		webtest.MustContain(t, body, "Correction 2026-000002", "corrects invoice 2026-000001", "Buyer AG", "Neue Str. 1")
+		webtest.MustContain(t, body, "Correction 2026-000002", "corrects invoice 2026-000001", "Buyer AG", "Neue Str. 1",
+			"a correction is a document of its own")
+		webtest.MustNotContain(t, body, "corrections are issued as credit notes", "A document of the demo")
 
 		res, body = b.Get(t, "/account/invoices/2026-000001")
 		webtest.WantStatus(t, res, body, 200)

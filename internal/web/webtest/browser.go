@@ -186,3 +186,24 @@ func SignedInCustomer(t testing.TB, s *Site, email string) (*Browser, customers.
 	b.Cookies["sk_customer"] = token
 	return b, c
 }
+
+// WantRefused stops the test unless res refuses the form's field with a
+// 422 that says what to change: either the form shown again with the
+// field's message (id="FIELD-error", and each of formTexts), or, for text
+// no person types (control characters, NUL, bytes that are not UTF-8,
+// direction overrides), the site's check of every form naming the field.
+func WantRefused(t testing.TB, res *http.Response, body, field string, formTexts ...string) {
+	t.Helper()
+	WantStatus(t, res, body, http.StatusUnprocessableEntity)
+	if strings.Contains(body, "The field “"+field+"” contains") && strings.Contains(body, "nothing was changed") {
+		return
+	}
+	if len(formTexts) == 0 {
+		formTexts = []string{`id="` + field + `-error"`}
+	}
+	for _, w := range formTexts {
+		if !strings.Contains(body, w) {
+			t.Fatalf("the refusal of %s lacks %q:\n%.400s", field, w, body)
+		}
+	}
+}

@@ -1,0 +1,242 @@
+package console_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/orders"
+	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/staff"
+	"github.com/storekeep/storekeep/internal/testutil"
+	"github.com/storekeep/storekeep/internal/web/webtest"
+)
+
+// processorFake is a hosted processor that refunds through itself and
+// closes its checkouts; closing says "paid" once paid is set.
+type processorFake struct {
+	mu       *sync.Mutex
+	paid     *bool
+	refunded *[]string
+}
+
+func newProcessorFake() processorFake {
+	return processorFake{mu: &sync.Mutex{}, paid: new(bool), refunded: new([]string)}
+}
+
+func (processorFake) Name() string  { return "fakepay" }
+func (processorFake) Label() string { return "Fakepay" }
+func (processorFake) StartCheckout(_ context.Context, c payments.Checkout) (payments.Started, error) {
+	return payments.Started{SessionRef: "fake_" + c.OrderNumber, RedirectURL: "https://pay.example/" + c.OrderNumber}, nil
+}
+func (f processorFake) Refund(_ context.Context, ref string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	*f.refunded = append(*f.refunded, ref)
+	return nil
+}
+func (f processorFake) CloseCheckout(context.Context, string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if *f.paid {
+		return payments.ErrCheckoutPaid
+	}
+	return nil
+}
+
+// placeOrder checks out as b with method and returns the order's number.
+func placeOrder(t *testing.T, d *db.DB, b *webtest.Browser, method string) string {
+	t.Helper()
+	res, body := b.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", webtest.PriceID(t, d), "method", method))
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("checkout with %s: %d\n%s", method, res.StatusCode, body)
+	}
+	var number string
+	if err := d.QueryRowContext(context.Background(), `SELECT number FROM orders ORDER BY id DESC LIMIT 1`).Scan(&number); err != nil {
+		t.Fatal(err)
+	}
+	return number
+}
+
+// TestStaffRefundsByAnyMethod: a paid order can be refunded whatever paid
+// it. Through the processor when it refunds (the order moves when its
+// event arrives); otherwise staff record the money they returned, with a
+// one-line note, and the order is refunded with its credit note at once.
+// Mark paid is offered, and done, for transfers only; a staff
+// cancellation of a checkout paid meanwhile is 409. Each action is in the
+// audit log.
+func TestStaffRefundsByAnyMethod(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		fake := newProcessorFake()
+		s := webtest.NewSite(t, d, webtest.WithPayments(payments.Manual{}, fake))
+		ctx := context.Background()
+		b, _ := webtest.SignedInCustomer(t, s, "bea@example.com")
+		fin := webtest.AddStaff(t, s, "finance@milterworks.example", staff.Finance, false)
+		fb := webtest.NewBrowser(s)
+		fb.SignIn(t, fin)
+
+		// By transfer: marked paid, then the refund is recorded.
+		manual := placeOrder(t, d, b, "manual")
+		res, _ := fb.Post(t, "/staff/orders/"+manual+"/mark-paid", nil)
+		webtest.WantRedirect(t, res, "/staff/orders/"+manual+"?done=order-paid")
+		res, body := fb.Get(t, "/staff/orders/"+manual)
+		webtest.WantStatus(t, res, body, http.StatusOK)
+		webtest.MustContain(t, body, "Record refund (money returned outside)", `name="note"`, "<dd>Invoice / bank transfer</dd>")
+		webtest.MustNotContain(t, body, "Refund through")
+		for _, bad := range []string{"sent back\r\nX-Injected: 1", "bank\x00", "\xff\xfe", "Bea \u202eyub"} {
+			res, body = fb.Post(t, "/staff/orders/"+manual+"/refund", url.Values{"note": {bad}})
+			webtest.WantRefused(t, res, body, "note", "The note contains", `id="refund-note-error"`)
+		}
+		if o, _ := orders.ByNumber(ctx, d, manual); o.Status != orders.Paid {
+			t.Fatalf("a refused refund moved the order to %s", o.Status)
+		}
+		if n := webtest.Count(t, d, `SELECT count(*) FROM invoices WHERE kind = 'credit_note'`); n != 0 {
+			t.Fatalf("%d credit notes after refused refunds", n)
+		}
+		res, _ = fb.Post(t, "/staff/orders/"+manual+"/refund", url.Values{"note": {"returned by transfer on 7 May"}})
+		webtest.WantRedirect(t, res, "/staff/orders/"+manual+"?done=order-refund-recorded")
+		res, body = fb.Get(t, res.Header.Get("Location"))
+		webtest.MustContain(t, body, "The refund is recorded", `<dd id="order-status">refunded</dd>`, "credit_note 2026-000002",
+			"returned by transfer on 7 May")
+		webtest.MustNotContain(t, body, "Record refund")
+		res, body = fb.Post(t, "/staff/orders/"+manual+"/refund", nil)
+		webtest.WantStatus(t, res, body, http.StatusConflict)
+
+		// Through a processor that refunds: requested, the order waits
+		// for the processor's event.
+		hosted := placeOrder(t, d, b, "fakepay")
+		res, body = fb.Get(t, "/staff/orders/"+hosted)
+		webtest.MustNotContain(t, body, "Mark paid")
+		res, body = fb.Post(t, "/staff/orders/"+hosted+"/mark-paid", nil)
+		webtest.WantStatus(t, res, body, http.StatusConflict)
+		webtest.MustContain(t, body, "Only orders paid by bank transfer are marked paid by hand")
+		shop := orders.Shop{DB: d, SiteName: webtest.Vendor.Name, BaseURL: webtest.BaseURL, Providers: []payments.Provider{fake}}
+		out, err := shop.Apply(ctx, payments.Event{Provider: "fakepay", ID: "evt_1", Type: payments.CheckoutCompleted,
+			SessionRef: "fake_" + hosted, PaymentRef: "pi_fake_1", AmountMinor: 49000, Currency: "EUR"}, s.Clock.Now())
+		if err != nil || out != orders.Applied {
+			t.Fatalf("paying the fake order: %s, %v", out, err)
+		}
+		res, body = fb.Get(t, "/staff/orders/"+hosted)
+		webtest.MustContain(t, body, "Refund through Fakepay", "<dd>Fakepay</dd>")
+		res, body = fb.Get(t, "/staff/orders?status=paid")
+		webtest.WantStatus(t, res, body, http.StatusOK)
+		webtest.MustContain(t, body, "<td>Mailguard Professional</td>", hosted)
+		webtest.MustNotContain(t, body, "Record refund")
+		res, _ = fb.Post(t, "/staff/orders/"+hosted+"/refund", nil)
+		webtest.WantRedirect(t, res, "/staff/orders/"+hosted+"?done=order-refund-requested")
+		res, body = fb.Get(t, res.Header.Get("Location"))
+		webtest.MustContain(t, body, "The refund is requested from the payment processor", `<dd id="order-status">paid</dd>`)
+		if got := *fake.refunded; len(got) != 1 || got[0] != "pi_fake_1" {
+			t.Fatalf("processor refunds: %v", got)
+		}
+
+		// A staff cancellation of a checkout paid meanwhile: refused.
+		underway := placeOrder(t, d, b, "fakepay")
+		*fake.paid = true
+		res, body = fb.Post(t, "/staff/orders/"+underway+"/cancel", nil)
+		webtest.WantStatus(t, res, body, http.StatusConflict)
+		if o, _ := orders.ByNumber(ctx, d, underway); o.Status != orders.Pending {
+			t.Fatalf("order %s after a refused cancellation", o.Status)
+		}
+
+		var details []string
+		for _, e := range webtest.AuditActions(t, d, "order.refund") {
+			details = append(details, e.Detail)
+		}
+		if strings.Join(details, "|") != "requested|recorded: returned by transfer on 7 May" &&
+			strings.Join(details, "|") != "recorded: returned by transfer on 7 May|requested" {
+			t.Errorf("refund audit entries: %q", details)
+		}
+		if len(webtest.AuditActions(t, d, "order.mark_paid")) != 1 || len(webtest.AuditActions(t, d, "order.cancel")) != 0 {
+			t.Error("mark-paid and refused cancellations are not recorded as they happened")
+		}
+
+		// Support may not refund.
+		sup := webtest.AddStaff(t, s, "support@milterworks.example", staff.Support, false)
+		sb := webtest.NewBrowser(s)
+		sb.SignIn(t, sup)
+		res, body = sb.Post(t, "/staff/orders/"+hosted+"/refund", nil)
+		webtest.WantStatus(t, res, body, http.StatusForbidden)
+	})
+}
+
+// TestStaffFormsRefuseHostileText: the correction and catalog forms check
+// every text with package input; a refusal shows the form again with the
+// message (422), on both databases, and changes nothing. Numbers in
+// addresses that are not text are 404, never a database error.
+func TestStaffFormsRefuseHostileText(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s := webtest.NewSite(t, d, webtest.WithPayments(payments.Manual{}))
+		b, _ := webtest.SignedInCustomer(t, s, "bea@example.com")
+		placeOrder(t, d, b, "manual")
+		owner := webtest.AddStaff(t, s, "owner@milterworks.example", staff.Owner, true)
+		ob := webtest.NewBrowser(s)
+		ob.SignIn(t, owner)
+
+		good := url.Values{"name": {"Bea Buyer"}, "address": {"Neue Str. 1\r\n10115 Berlin"}, "country": {"DE"}, "reason": {"moved"}}
+		for field, bad := range map[string]string{"name": "Bea\x00", "company": "\xff\xfe", "country": "D\nE", "reason": "fixed\r\nBcc: x",
+			"address": "Evil \u202eStr. 1\n10115 Berlin"} {
+			res, body := ob.Post(t, "/staff/invoices/2026-000001/correct", webtest.WithForm(good, field, bad))
+			webtest.WantRefused(t, res, body, field, "The correction was not issued", "<details open>")
+		}
+		res, body := ob.Post(t, "/staff/invoices/2026-000001/correct", webtest.WithForm(good, "reason", ""))
+		webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
+		webtest.MustContain(t, body, "Say in a sentence what is corrected and why.", `value="Bea Buyer"`)
+		if n := webtest.Count(t, d, `SELECT count(*) FROM invoice_corrections`); n != 0 {
+			t.Fatalf("%d corrections issued from refused forms", n)
+		}
+
+		var productID, editionID string
+		d.QueryRowContext(context.Background(), `SELECT id FROM products WHERE slug = 'mailguard'`).Scan(&productID)
+		d.QueryRowContext(context.Background(), `SELECT id FROM editions WHERE slug = 'professional'`).Scan(&editionID)
+		for _, tc := range []struct {
+			what string
+			form url.Values
+			want string
+		}{
+			{"product", url.Values{"id": {productID}, "name": {"Mail\u202eguard"}, "active": {"on"}}, "The name contains an invisible character"},
+			{"product", url.Values{"id": {productID}, "name": {"Mailguard"}, "tagline": {"a\r\nb"}, "active": {"on"}}, "The tagline contains a line break"},
+			{"product", url.Values{"id": {productID}, "name": {"Mailguard"}, "description": {"ok\x00"}, "active": {"on"}}, "The description contains a NUL"},
+			{"product", url.Values{"slug": {"new\xff"}, "name": {"New"}}, "The slug contains bytes that are not text"},
+			{"edition", url.Values{"id": {editionID}, "name": {"Pro"}, "features": {"a\x1b[31m"}, "active": {"on"}}, "The list of features contains"},
+			{"price", url.Values{"edition_id": {editionID}, "currency": {"EU\x00"}, "amount": {"5"}, "billing": {"one_time"}}, "The currency contains"},
+			{"price", url.Values{"edition_id": {editionID}, "currency": {"GBP"}, "amount": {"five"}, "billing": {"one_time"}}, "Enter the amount as a number"},
+		} {
+			res, body := ob.Post(t, "/staff/catalog/"+tc.what, tc.form)
+			webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
+			// Text no person types is refused before the form by the site's
+			// check of every form; what is merely wrong for the field, by
+			// the form itself.
+			if !strings.Contains(body, tc.want) && !strings.Contains(body, "nothing was changed") {
+				t.Errorf("%s %v: the page lacks %q", tc.what, tc.form, tc.want)
+			}
+		}
+		// A new edition of a product that does not exist: 404, not a
+		// database error shown as a refusal.
+		res, body = ob.Post(t, "/staff/catalog/edition", url.Values{"product_id": {"999999"}, "slug": {"x"}, "name": {"X"}})
+		webtest.WantStatus(t, res, body, http.StatusNotFound)
+		res, body = ob.Post(t, "/staff/catalog/product", url.Values{"id": {"abc"}, "name": {"X"}})
+		webtest.WantStatus(t, res, body, http.StatusNotFound)
+		res, body = s.Get(t, "/products/mailguard")
+		webtest.MustContain(t, body, "Mailguard")
+		webtest.MustNotContain(t, body, "\u202e")
+		if n := webtest.Count(t, d, `SELECT count(*) FROM products`); n != 2 {
+			t.Fatalf("%d products after refused forms", n)
+		}
+
+		for _, n := range []string{"%FF%FE", "%00", "AB%0D%0ACD", "%E2%80%AEX"} {
+			for _, p := range []string{"/staff/orders/" + n, "/staff/invoices/" + n, "/staff/corrections/" + n} {
+				res, body := ob.Get(t, p)
+				webtest.WantStatus(t, res, body, http.StatusNotFound)
+			}
+			for _, p := range []string{"/staff/orders/" + n + "/cancel", "/staff/invoices/" + n + "/correct"} {
+				res, body := ob.Post(t, p, nil)
+				webtest.WantStatus(t, res, body, http.StatusNotFound)
+			}
+		}
+	})
+}
