@@ -36,19 +36,20 @@ func location(t *testing.T, b *browser) string {
 	return loc
 }
 
-// TestOwnerSignsInWithPasswordAndTOTP: the demo owner signs in, sets up
-// two-factor authentication as the console demands, keeps the recovery
-// codes and reaches the dashboard with every area in the navigation.
-func TestOwnerSignsInWithPasswordAndTOTP(t *testing.T) {
-	b := newBrowser(t)
-	site := startSite(t)
-	signIn(t, b, site, "owner@quillfeather.example")
-	if loc := location(t, b); loc != site+"/staff/2fa/setup" {
-		t.Fatalf("after the password the owner is at %s, want the two-factor setup", loc)
-	}
+// enrol sets up two-factor authentication on the setup page the browser is
+// at, as a person with an authenticator app would, and checks the QR code
+// and the recovery codes are shown.
+func enrol(t *testing.T, b *browser) {
+	t.Helper()
 	secret := strings.ReplaceAll(visibleText(t, b, "#totp-secret"), " ", "")
 	if len(secret) != 32 {
 		t.Fatalf("the setup page shows no usable key: %q", secret)
+	}
+	// naturalWidth is 0 for an image the browser could not decode (or the
+	// CSP refused).
+	qrWidth, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelector("#totp-qr").naturalWidth`))
+	if err != nil || qrWidth != 240 {
+		t.Fatalf("the setup page shows no QR code (width %d): %v", qrWidth, err)
 	}
 	code, err := staff.TOTPCode(secret, time.Now())
 	if err != nil {
@@ -64,6 +65,19 @@ func TestOwnerSignsInWithPasswordAndTOTP(t *testing.T) {
 	if err != nil || len(codes) != 10 {
 		t.Fatalf("recovery codes shown: %d, %v; want 10", len(codes), err)
 	}
+}
+
+// TestOwnerSignsInWithPasswordAndTOTP: the demo owner signs in, sets up
+// two-factor authentication as the console demands, keeps the recovery
+// codes and reaches the dashboard with every area in the navigation.
+func TestOwnerSignsInWithPasswordAndTOTP(t *testing.T) {
+	b := newBrowser(t)
+	site := startSite(t)
+	signIn(t, b, site, "owner@quillfeather.example")
+	if loc := location(t, b); loc != site+"/staff/2fa/setup" {
+		t.Fatalf("after the password the owner is at %s, want the two-factor setup", loc)
+	}
+	enrol(t, b)
 	if _, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(`main a[href="/staff"]`))); err != nil {
 		t.Fatalf("continue to the dashboard: %v", err)
 	}
@@ -90,11 +104,19 @@ func TestOwnerSignsInWithPasswordAndTOTP(t *testing.T) {
 }
 
 // TestAnalystIsRefusedTheAuditLog: a role without the permission does not
-// see the area in its navigation, and opening it directly is refused.
+// see the area in its navigation, and opening it directly is refused. Like
+// every role by default, the analyst sets up a second factor first.
 func TestAnalystIsRefusedTheAuditLog(t *testing.T) {
 	b := newBrowser(t)
 	site := startSite(t)
 	signIn(t, b, site, "analyst@quillfeather.example")
+	if loc := location(t, b); loc != site+"/staff/2fa/setup" {
+		t.Fatalf("after the password the analyst is at %s, want the two-factor setup", loc)
+	}
+	enrol(t, b)
+	if _, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(`main a[href="/staff"]`))); err != nil {
+		t.Fatalf("continue to the dashboard: %v", err)
+	}
 	if loc := location(t, b); loc != site+"/staff" {
 		t.Fatalf("after signing in the analyst is at %s, want the dashboard", loc)
 	}

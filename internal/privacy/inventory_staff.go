@@ -1,12 +1,16 @@
 package privacy
 
 // staffPart declares the staff accounts, their sessions and one-time links,
-// the rate-limit counters, the audit log and the staff session cookie.
+// the rate-limit counters, the audit log, the staff session cookie and the
+// sign-in's device cookie.
 var staffPart = Inventory{
 	Cookies: []Cookie{
 		{Name: "sk_staff", Subject: Staff, Essential: true,
 			Purpose:  "keeps a staff member signed in to the back office; it holds a random session key and nothing else (named __Host-sk_staff over HTTPS)",
 			Duration: "until sign-out, 30 minutes without activity, or 12 hours at most"},
+		{Name: "sk_staff_device", Subject: Staff, Essential: true,
+			Purpose:  "tells the staff sign-in that this browser signed in to the account before, so that wrong passwords typed elsewhere cannot lock the member out here; it holds a random number, a date and a signature, not the address (named __Host-sk_staff_device over HTTPS)",
+			Duration: "90 days after the last sign-in from this browser"},
 	},
 	Tables: []Table{
 		{Name: "staff", Description: "The vendor's staff accounts.", Subject: Staff, Link: Link{Column: "id"}, Columns: []Column{

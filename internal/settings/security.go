@@ -12,10 +12,13 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 )
 
-// Keys of settings that are not part of Vendor.
+// Keys of settings that are not part of Vendor. The 2FA requirement moved
+// from "security.require_2fa_all" (off unless set, and written as off by
+// every save of the vendor form) to a key of its own when it became on by
+// default: an old "false" was never a decision to turn it off.
 const (
 	keyInstallSecret    = "secret.install"
-	keyRequireTwoFactor = "security.require_2fa_all"
+	keyRequireTwoFactor = "security.staff_2fa_required"
 )
 
 // InstallSecret returns the installation's random secret, creating it on
@@ -39,12 +42,14 @@ func InstallSecret(ctx context.Context, d *db.DB, now time.Time) ([]byte, error)
 }
 
 // RequireTwoFactor reports whether every staff account must use a second
-// factor (owners always must).
+// factor (owners always must). It is on unless an owner turned it off:
+// support and finance see customers' personal data, which a password alone
+// should not open.
 func RequireTwoFactor(ctx context.Context, q db.Querier) (bool, error) {
 	var v string
 	err := q.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, keyRequireTwoFactor).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return true, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("read 2FA setting: %w", err)

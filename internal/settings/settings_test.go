@@ -80,14 +80,18 @@ func TestInstallSecretIsStable(t *testing.T) {
 func TestRequireTwoFactor(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		if on, err := settings.RequireTwoFactor(ctx, d); err != nil || on {
-			t.Fatalf("default = %v, %v; want off", on, err)
+		// Required unless an owner turns it off: a second factor for
+		// every role is the default of a new installation.
+		if on, err := settings.RequireTwoFactor(ctx, d); err != nil || !on {
+			t.Fatalf("default = %v, %v; want on", on, err)
 		}
-		if err := d.Tx(ctx, func(tx *sql.Tx) error { return settings.SetRequireTwoFactor(ctx, tx, true, time.Now()) }); err != nil {
-			t.Fatal(err)
-		}
-		if on, _ := settings.RequireTwoFactor(ctx, d); !on {
-			t.Fatal("setting did not stick")
+		for _, want := range []bool{false, true, false} {
+			if err := d.Tx(ctx, func(tx *sql.Tx) error { return settings.SetRequireTwoFactor(ctx, tx, want, time.Now()) }); err != nil {
+				t.Fatal(err)
+			}
+			if on, _ := settings.RequireTwoFactor(ctx, d); on != want {
+				t.Fatalf("after setting %v it reads %v", want, on)
+			}
 		}
 	})
 }

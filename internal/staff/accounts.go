@@ -10,6 +10,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/emailaddr"
+	"github.com/storekeep/storekeep/internal/input"
 	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/token"
 )
@@ -83,9 +84,11 @@ func Create(ctx context.Context, tx *sql.Tx, email, name string, role Role, now 
 	if !role.Valid() {
 		return Account{}, ErrUnknownRole.Withf("unknown role %q: use one of owner, support, finance, analyst", role)
 	}
-	name = strings.TrimSpace(name)
-	if len(name) > 200 {
-		return Account{}, refuse.Field("name", "the name is longer than 200 characters")
+	// The console and the CLI alike: no control, line-break or
+	// direction-changing characters in a name the staff list shows.
+	name, err = input.Line("name", "The name", 200, name)
+	if err != nil {
+		return Account{}, err
 	}
 	// The unique address decides: checking first and inserting second
 	// lets two creations at once both pass the check (on PostgreSQL; on

@@ -30,6 +30,12 @@ const (
 // ErrNoSession is returned for unknown, expired, idle or revoked sessions.
 var ErrNoSession = refuse.New(refuse.Forbidden, "staff_no_session", "your session has ended; please sign in again")
 
+// ErrSessionNotFound is the refusal to end a session that is not a live
+// session of the account asking: another member's, one already ended, or
+// one that never existed. The three read the same.
+var ErrSessionNotFound = refuse.New(refuse.NotFound, "staff_session_not_found",
+	"You have no such session: it may have ended already. Reload your account page to see where you are signed in.")
+
 // Session is a signed-in browser.
 type Session struct {
 	ID        int64
@@ -85,13 +91,37 @@ func LookupSession(ctx context.Context, d *db.DB, token string, now time.Time) (
 	return s, nil
 }
 
-// RevokeSession ends one session of the account.
+// RevokeSession ends one live session of the account. It returns
+// ErrSessionNotFound, and changes nothing, when sessionID is not a live
+// session of staffID, so that callers record only revocations that
+// happened.
 func RevokeSession(ctx context.Context, tx *sql.Tx, staffID, sessionID int64, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `UPDATE staff_sessions SET revoked_at = $1 WHERE id = $2 AND staff_id = $3 AND revoked_at IS NULL`, now, sessionID, staffID)
+	res, err := tx.ExecContext(ctx, `UPDATE staff_sessions SET revoked_at = $1
+		WHERE id = $2 AND staff_id = $3 AND revoked_at IS NULL AND expires_at > $1 AND last_seen_at > $4`,
+		now, sessionID, staffID, now.Add(-IdleTimeout))
 	if err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("revoke session: %w", err)
+	}
+	if n != 1 {
+		return ErrSessionNotFound
+	}
 	return nil
+}
+
+// RevokeWithoutSecondFactor ends every session of accounts that have no
+// second factor, when the requirement to have one is turned on: their
+// holders enrol at the next sign-in. It returns how many sessions ended.
+func RevokeWithoutSecondFactor(ctx context.Context, tx *sql.Tx, now time.Time) (int64, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE staff_sessions SET revoked_at = $1
+		WHERE revoked_at IS NULL AND staff_id IN (SELECT id FROM staff WHERE totp_secret = '')`, now)
+	if err != nil {
+		return 0, fmt.Errorf("revoke sessions without second factor: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // RevokeAll ends every session of the account except keep (0 for none):

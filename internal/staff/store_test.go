@@ -261,7 +261,15 @@ func TestStaffRefusals(t *testing.T) {
 		}{
 			{create("not an address", "", staff.Support), "email", "is not an email address"},
 			{create("a@example.com", "", "boss"), "role", `unknown role "boss"`},
-			{create("a@example.com", strings.Repeat("x", 201), staff.Support), "name", "the name is longer than 200 characters"},
+			{create("a@example.com", strings.Repeat("x", 201), staff.Support), "name", "The name is too long: use at most 200 characters"},
+			// Lengths are characters, not bytes.
+			{create("a@example.com", strings.Repeat("ö", 201), staff.Support), "name", "The name is too long"},
+			// A name that reads backwards in the staff list ("Sam" then a
+			// right-to-left override), a line break, a NUL, broken UTF-8.
+			{create("a@example.com", "Sam \u202egnp.exe", staff.Support), "name", "changes the direction of the text"},
+			{create("a@example.com", "Sam\nOwner", staff.Support), "name", "line break"},
+			{create("a@example.com", "Sam\x00", staff.Support), "name", "NUL"},
+			{create("a@example.com", "Sam \xff", staff.Support), "name", "not text"},
 			{staff.CheckPasswordPolicy("short"), "password", "choose a password of 12"},
 		} {
 			rf, ok := refuse.As(tc.err)
@@ -271,6 +279,13 @@ func TestStaffRefusals(t *testing.T) {
 		}
 		if err := staff.CheckPasswordPolicy("short"); !errors.Is(err, staff.ErrWeakPassword) {
 			t.Error("a short password is not ErrWeakPassword")
+		}
+		var n int
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM staff`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%d accounts created by refused calls (%v)", n, err)
+		}
+		if err := create("c@example.com", strings.Repeat("ö", 200), staff.Support); err != nil {
+			t.Errorf("a name of 200 characters (400 bytes) was refused: %v", err)
 		}
 		a := newAccount(t, d, "b@example.com", staff.Support)
 		err := d.Tx(ctx, func(tx *sql.Tx) error { return staff.SetRole(ctx, tx, a.ID, "boss", t0) })
@@ -344,4 +359,108 @@ func TestOwnersCannotDisableEachOtherAtOnce(t *testing.T) {
 			t.Fatalf("active owners = %d, %v; want 1", owners, err)
 		}
 	})
+}
+
+// TestRevokeSessionReportsWhatEnded: only a live session of the account
+// asking ends; another account's session, an ended one and an unknown
+// number are ErrSessionNotFound and change nothing.
+func TestRevokeSessionReportsWhatEnded(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a := newAccount(t, d, "a@example.com", staff.Support)
+		b := newAccount(t, d, "b@example.com", staff.Support)
+		var tokA, tokB string
+		tx(t, d, func(tx *sql.Tx) (err error) {
+			if tokA, err = staff.StartSession(ctx, tx, a.ID, staff.LevelFull, t0); err != nil {
+				return err
+			}
+			tokB, err = staff.StartSession(ctx, tx, b.ID, staff.LevelFull, t0)
+			return err
+		})
+		sa, err := staff.LookupSession(ctx, d, tokA, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sb, err := staff.LookupSession(ctx, d, tokB, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		revoke := func(staffID, sessionID int64) error {
+			return d.Tx(ctx, func(tx *sql.Tx) error { return staff.RevokeSession(ctx, tx, staffID, sessionID, t0.Add(time.Minute)) })
+		}
+		for _, tc := range []struct {
+			name           string
+			staff, session int64
+		}{{"another account's session", a.ID, sb.ID}, {"an unknown session", a.ID, sb.ID + 1000}} {
+			err := revoke(tc.staff, tc.session)
+			if rf, ok := refuse.As(err); !ok || rf.Kind != refuse.NotFound || !errors.Is(err, staff.ErrSessionNotFound) {
+				t.Errorf("revoking %s: %v, want ErrSessionNotFound", tc.name, err)
+			}
+		}
+		if _, err := staff.LookupSession(ctx, d, tokB, t0.Add(2*time.Minute)); err != nil {
+			t.Fatalf("the other account's session ended: %v", err)
+		}
+		if err := revoke(a.ID, sa.ID); err != nil {
+			t.Fatalf("revoking one's own session: %v", err)
+		}
+		if err := revoke(a.ID, sa.ID); !errors.Is(err, staff.ErrSessionNotFound) {
+			t.Fatalf("revoking an ended session again: %v, want ErrSessionNotFound", err)
+		}
+	})
+}
+
+// TestRevokeWithoutSecondFactor ends the sessions of accounts without a
+// second factor only.
+func TestRevokeWithoutSecondFactor(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		plain := newAccount(t, d, "a@example.com", staff.Support)
+		with := newAccount(t, d, "b@example.com", staff.Owner)
+		k, err := staff.NewTOTPKey("test", with.Email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, _ := staff.TOTPCode(k.Secret(), t0)
+		var tokPlain, tokWith string
+		tx(t, d, func(tx *sql.Tx) (err error) {
+			if _, err = staff.EnrolTOTP(ctx, tx, with.ID, k.Secret(), code, t0); err != nil {
+				return err
+			}
+			if tokPlain, err = staff.StartSession(ctx, tx, plain.ID, staff.LevelFull, t0); err != nil {
+				return err
+			}
+			tokWith, err = staff.StartSession(ctx, tx, with.ID, staff.LevelFull, t0)
+			return err
+		})
+		var n int64
+		tx(t, d, func(tx *sql.Tx) (err error) {
+			n, err = staff.RevokeWithoutSecondFactor(ctx, tx, t0)
+			return err
+		})
+		if n != 1 {
+			t.Fatalf("%d sessions ended, want 1", n)
+		}
+		if _, err := staff.LookupSession(ctx, d, tokPlain, t0); !errors.Is(err, staff.ErrNoSession) {
+			t.Errorf("the session without a second factor lives on: %v", err)
+		}
+		if _, err := staff.LookupSession(ctx, d, tokWith, t0); err != nil {
+			t.Errorf("the session with a second factor ended: %v", err)
+		}
+	})
+}
+
+// TestTOTPKeyKeepsTheSecret: the key rebuilt from a secret is the same key,
+// with the same otpauth link.
+func TestTOTPKeyKeepsTheSecret(t *testing.T) {
+	k, err := staff.NewTOTPKey("Milterworks staff", "sam@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := staff.TOTPKey("Milterworks staff", "sam@example.com", k.Secret())
+	if err != nil || again.URL() != k.URL() {
+		t.Fatalf("TOTPKey = %v, %v; want %s", again, err, k.URL())
+	}
+	if _, err := staff.TOTPKey("x", "y", "not base32!"); err == nil {
+		t.Fatal("a damaged secret was accepted")
+	}
 }

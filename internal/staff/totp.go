@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"encoding/base32"
 	"fmt"
 	"strings"
 	"time"
@@ -19,6 +20,21 @@ func NewTOTPKey(issuer, account string) (*otp.Key, error) {
 	k, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: account, Period: totpPeriod, SecretSize: 20})
 	if err != nil {
 		return nil, fmt.Errorf("generate TOTP secret: %w", err)
+	}
+	return k, nil
+}
+
+// TOTPKey is the key of an enrolment already begun: the same secret (base32,
+// as NewTOTPKey made it) for issuer and account, so a form shown again after
+// a wrong code offers the same QR code and link as the first time.
+func TOTPKey(issuer, account, secret string) (*otp.Key, error) {
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	if err != nil || len(raw) == 0 {
+		return nil, fmt.Errorf("TOTP secret: not base32")
+	}
+	k, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: account, Period: totpPeriod, Secret: raw})
+	if err != nil {
+		return nil, fmt.Errorf("TOTP key: %w", err)
 	}
 	return k, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/storekeep/storekeep/internal/audit"
+	"github.com/storekeep/storekeep/internal/input"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/web"
 )
@@ -43,10 +44,12 @@ func parseAuditFilter(q url.Values) (audit.Filter, auditForm, error) {
 		}
 		f.ActorID = id
 	}
-	for _, v := range []string{form.Action, form.SubjectType, form.SubjectID} {
-		if len(v) > 200 {
-			return f, form, web.BadRequest("A filter value is longer than 200 characters.")
-		}
+	var problems input.Problems
+	problems.Clean(input.Spec{Field: "action", Label: "The action filter"}, &form.Action)
+	problems.Clean(input.Spec{Field: "subject_type", Label: "The subject filter"}, &form.SubjectType)
+	problems.Clean(input.Spec{Field: "subject_id", Label: "The subject number filter"}, &form.SubjectID)
+	if err := problems.Err(); err != nil {
+		return f, form, err
 	}
 	f.Action, f.SubjectType, f.SubjectID = form.Action, form.SubjectType, form.SubjectID
 	for _, d := range []struct {
@@ -126,7 +129,7 @@ func (s *handler) staffAuditCSV(w http.ResponseWriter, r *http.Request) error {
 	if err := audit.WriteCSV(&buf, entries); err != nil {
 		return err
 	}
-	if err := s.AuditAlone(r, audit.Entry{ActorType: audit.ActorStaff, ActorID: web.StaffSession(r).Account.ID, Action: "audit.exported", SubjectType: "audit_log", SubjectID: "", Detail: strings.TrimPrefix(r.URL.RawQuery, "?")}); err != nil {
+	if err := s.AuditAlone(r, audit.Entry{Action: "audit.exported", SubjectType: "audit_log", SubjectID: "", Detail: strings.TrimPrefix(r.URL.RawQuery, "?")}); err != nil {
 		return err
 	}
 	h := w.Header()

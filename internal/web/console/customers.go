@@ -3,9 +3,10 @@ package console
 import (
 	"errors"
 	"net/http"
-	"strings"
+	"unicode/utf8"
 
 	"github.com/storekeep/storekeep/internal/customers"
+	"github.com/storekeep/storekeep/internal/input"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/staff"
@@ -22,13 +23,15 @@ type customersPage struct {
 // staffCustomers finds customers by address or name. It lists nobody until
 // asked: staff look up the person they are helping, they do not browse.
 func (s *handler) staffCustomers(w http.ResponseWriter, r *http.Request) error {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	q, err := input.Line("q", "The search", 254, r.URL.Query().Get("q"))
+	if err != nil {
+		return err
+	}
 	page := customersPage{Query: q}
 	if q != "" {
-		if len(q) < 3 || len(q) > 254 {
+		if utf8.RuneCountInString(q) < 3 {
 			return web.BadRequest("Search with at least three characters of the email address or name.")
 		}
-		var err error
 		if page.Customers, err = customers.Search(r.Context(), s.db, q, 50); err != nil {
 			return err
 		}

@@ -29,6 +29,9 @@ var notices = web.Notices{
 	"order-cancelled":        "The order is cancelled.",
 	"corrected":              "The correction is issued as a document of its own; the invoice stays as it was.",
 	"order-refund-requested": "The refund is requested; the order changes when the payment provider confirms it.",
+	"2fa-on":                 "Every staff account now needs two-factor authentication. Colleagues without it were signed out and set it up at their next sign-in.",
+	"2fa-off":                "Only owners need two-factor authentication now. Colleagues who set it up keep using it.",
+	"unchanged":              "Nothing changed: the setting was already so.",
 	"policy-notice":          "The latest privacy policy version is marked as a significant change; the policy page announces it for 30 days.",
 }
 
@@ -114,7 +117,9 @@ func (s *handler) staffChangePassword(w http.ResponseWriter, r *http.Request) er
 	if err := r.ParseForm(); err != nil {
 		return web.BadRequest("The form could not be read. Reload the page and try again.")
 	}
-	ok, err := s.Allow(r, s.Bucket(limitLoginAccount, "login:account", sess.Account.Email))
+	// Keyed by the account, which only its own sessions reach: attempts
+	// at the sign-in form elsewhere do not stop a password change here.
+	ok, err := s.Allow(r, s.Bucket(limitPasswordChange, "password-change:account", web.Itoa(sess.Account.ID)))
 	if err != nil {
 		return err
 	}
@@ -141,7 +146,7 @@ func (s *handler) staffChangePassword(w http.ResponseWriter, r *http.Request) er
 		if token, err = staff.StartSession(ctx, tx, sess.Account.ID, staff.LevelFull, now); err != nil {
 			return err
 		}
-		return s.Audit(ctx, tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID, Action: "staff.password_changed", SubjectType: "staff", SubjectID: web.Itoa(sess.Account.ID)})
+		return s.Audit(ctx, tx, r, audit.Entry{Action: "staff.password_changed", SubjectType: "staff", SubjectID: web.Itoa(sess.Account.ID)}.By(audit.Staff(sess.Account.ID)))
 	})
 	if err != nil {
 		return err
@@ -157,7 +162,7 @@ func (s *handler) staffLogoutEverywhere(w http.ResponseWriter, r *http.Request) 
 		if err := staff.RevokeAll(r.Context(), tx, sess.Account.ID, sess.ID, s.clock.Now()); err != nil {
 			return err
 		}
-		return s.Audit(r.Context(), tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID, Action: "staff.logout_everywhere", SubjectType: "staff", SubjectID: web.Itoa(sess.Account.ID)})
+		return s.Audit(r.Context(), tx, r, audit.Entry{Action: "staff.logout_everywhere", SubjectType: "staff", SubjectID: web.Itoa(sess.Account.ID)}.By(audit.Staff(sess.Account.ID)))
 	})
 	if err != nil {
 		return err
@@ -166,18 +171,22 @@ func (s *handler) staffLogoutEverywhere(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
+// staffRevokeSession signs out one of the member's other sessions. The
+// entry in the audit log is written in the same transaction as the
+// revocation, and only when a live session of the member ended: another
+// member's session, an ended one or an unknown number is a 404 that
+// changes and records nothing.
 func (s *handler) staffRevokeSession(w http.ResponseWriter, r *http.Request) error {
 	sess := web.StaffSession(r)
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return web.NotFound("There is no such session.")
+		return staff.ErrSessionNotFound
 	}
 	err = s.db.Tx(r.Context(), func(tx *sql.Tx) error {
-		// RevokeSession only matches the signed-in person's own sessions.
 		if err := staff.RevokeSession(r.Context(), tx, sess.Account.ID, id, s.clock.Now()); err != nil {
 			return err
 		}
-		return s.Audit(r.Context(), tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID, Action: "staff.session_revoked", SubjectType: "staff_session", SubjectID: web.Itoa(id)})
+		return s.Audit(r.Context(), tx, r, audit.Entry{Action: "staff.session_revoked", SubjectType: "staff_session", SubjectID: web.Itoa(id)}.By(audit.Staff(sess.Account.ID)))
 	})
 	if err != nil {
 		return err

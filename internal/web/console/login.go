@@ -1,14 +1,23 @@
 package console
 
 import (
+	"bytes"
 	"database/sql"
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"html/template"
+	"image/png"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 
+	"github.com/pquerna/otp"
+
 	"github.com/storekeep/storekeep/internal/audit"
+	"github.com/storekeep/storekeep/internal/input"
+	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/web"
@@ -19,42 +28,58 @@ type loginPage struct {
 	Email, Next, Error string
 }
 
+// staffLoginForm shows the sign-in form. A browser past the password but
+// not the second factor goes on to that step (or to enrolment, for an
+// account without one) wherever it was headed: no console page opens
+// before it.
 func (s *handler) staffLoginForm(w http.ResponseWriter, r *http.Request) error {
+	next := web.SafeStaffNext(r.URL.Query().Get("next"))
 	if sess, err := s.LookupStaffSession(r); err != nil {
 		return err
 	} else if sess != nil && sess.Level == staff.LevelFull {
 		http.Redirect(w, r, "/staff", http.StatusSeeOther)
 		return nil
+	} else if sess != nil {
+		http.Redirect(w, r, "/staff/2fa?next="+url.QueryEscape(next), http.StatusSeeOther)
+		return nil
 	}
-	return s.render(w, r, http.StatusOK, "login.html", "Staff sign-in", loginPage{Next: web.SafeStaffNext(r.URL.Query().Get("next"))})
+	return s.render(w, r, http.StatusOK, "login.html", "Staff sign-in", loginPage{Next: next})
 }
 
 // staffLogin checks the password. Every failure reads the same, whether the
-// address is unknown, the password wrong or the account disabled.
+// address is unknown, the password wrong or the account disabled. Attempts
+// are limited per trusted browser or, without a device cookie for the
+// address, per network and account (device.go).
 func (s *handler) staffLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return web.BadRequest("The form could not be read. Reload the page and try again.")
 	}
-	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
+	page := loginPage{Next: web.SafeStaffNext(r.PostForm.Get("next"))}
+	email, err := input.Line("email", "The email address", 254, r.PostForm.Get("email"))
+	if rf, ok := refuse.As(err); ok {
+		page.Error = rf.Msg
+		return s.render(w, r, http.StatusBadRequest, "login.html", "Staff sign-in", page)
+	}
+	email = strings.ToLower(email)
+	page.Email = email
 	pw := r.PostForm.Get("password")
-	page := loginPage{Email: email, Next: web.SafeStaffNext(r.PostForm.Get("next"))}
 	if email == "" || pw == "" {
 		page.Error = "Enter your email address and password."
 		return s.render(w, r, http.StatusBadRequest, "login.html", "Staff sign-in", page)
 	}
-	ok, err := s.Allow(r, s.Bucket(limitLoginAccount, "login:account", email), s.Bucket(limitLoginNetwork, "login"+":net", web.Network(r)))
+	ok, err := s.Allow(r, s.loginLimits(r, email)...)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		page.Error = web.MsgRateLimited
+		page.Error = msgLoginLimited
 		return s.render(w, r, http.StatusTooManyRequests, "login.html", "Staff sign-in", page)
 	}
 	ctx := r.Context()
 	a, err := staff.CheckPassword(ctx, s.db, email, pw)
 	if errors.Is(err, staff.ErrBadCredentials) {
 		if known, kerr := staff.ByEmail(ctx, s.db, email); kerr == nil {
-			if err := s.AuditAlone(r, audit.Entry{ActorType: audit.ActorStaff, ActorID: known.ID, Action: "staff.login_failed", SubjectType: "staff", SubjectID: web.Itoa(known.ID), Detail: "wrong password"}); err != nil {
+			if err := s.AuditAlone(r, audit.Entry{Action: "staff.login_failed", SubjectType: "staff", SubjectID: web.Itoa(known.ID), Detail: "wrong password"}.By(audit.Staff(known.ID))); err != nil {
 				return err
 			}
 		}
@@ -82,7 +107,7 @@ func (s *handler) staffLogin(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if level == staff.LevelFull {
-			return s.Audit(ctx, tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: a.ID, Action: "staff.login", SubjectType: "staff", SubjectID: web.Itoa(a.ID), Detail: "password"})
+			return s.Audit(ctx, tx, r, audit.Entry{Action: "staff.login", SubjectType: "staff", SubjectID: web.Itoa(a.ID), Detail: "password"}.By(audit.Staff(a.ID)))
 		}
 		return nil
 	})
@@ -90,9 +115,17 @@ func (s *handler) staffLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.SetStaffCookie(w, token)
+	if level == staff.LevelFull {
+		s.issueDevice(w, a.Email)
+	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
+
+// msgLoginLimited answers an attempt over a sign-in limit. Browsers that
+// signed in to the account before have limits of their own, which another
+// person's attempts do not use up.
+const msgLoginLimited = web.MsgRateLimited + " A browser you have signed in with before is not held up by attempts from elsewhere."
 
 // secondFactorPage is the content of 2fa.html.
 type secondFactorPage struct {
@@ -117,7 +150,7 @@ func (s *handler) staffSecondFactor(w http.ResponseWriter, r *http.Request) erro
 		return web.BadRequest("The form could not be read. Reload the page and try again.")
 	}
 	page := secondFactorPage{Next: web.SafeStaffNext(r.PostForm.Get("next"))}
-	ok, err := s.Allow(r, s.Bucket(limitSecondFactor, "2fa:account", web.Itoa(sess.Account.ID)), s.Bucket(limitLoginNetwork, "2fa"+":net", web.Network(r)))
+	ok, err := s.Allow(r, s.secondFactorLimits(r, sess.Account.ID, sess.Account.Email)...)
 	if err != nil {
 		return err
 	}
@@ -144,19 +177,20 @@ func (s *handler) staffSecondFactor(w http.ResponseWriter, r *http.Request) erro
 		if recovery {
 			method = "recovery code"
 		}
-		return s.Audit(ctx, tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID, Action: "staff.login", SubjectType: "staff", SubjectID: web.Itoa(sess.Account.ID), Detail: method})
+		return s.Audit(ctx, tx, r, audit.Entry{Action: "staff.login", SubjectType: "staff", SubjectID: web.Itoa(sess.Account.ID), Detail: method}.By(audit.Staff(sess.Account.ID)))
 	})
 	if err != nil {
 		return err
 	}
 	if bad {
-		if err := s.AuditAlone(r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID, Action: "staff.2fa_failed", SubjectType: "staff", SubjectID: web.Itoa(sess.Account.ID)}); err != nil {
+		if err := s.AuditAlone(r, audit.Entry{Action: "staff.2fa_failed", SubjectType: "staff", SubjectID: web.Itoa(sess.Account.ID)}.By(audit.Staff(sess.Account.ID))); err != nil {
 			return err
 		}
 		page.Error = "The code is wrong or was used already. Enter the current code from your app, or a recovery code."
 		return s.render(w, r, http.StatusUnauthorized, "2fa.html", "Two-factor authentication", page)
 	}
 	s.SetStaffCookie(w, token)
+	s.issueDevice(w, sess.Account.Email)
 	http.Redirect(w, r, page.Next, http.StatusSeeOther)
 	return nil
 }
@@ -164,16 +198,23 @@ func (s *handler) staffSecondFactor(w http.ResponseWriter, r *http.Request) erro
 // upgrade ends the current session and starts a full one.
 func (s *handler) upgrade(tx *sql.Tx, r *http.Request, sess *staff.Session) (string, error) {
 	now := s.clock.Now()
-	if err := staff.RevokeSession(r.Context(), tx, sess.Account.ID, sess.ID, now); err != nil {
+	err := staff.RevokeSession(r.Context(), tx, sess.Account.ID, sess.ID, now)
+	if errors.Is(err, staff.ErrSessionNotFound) {
+		// Ended meanwhile (signed out everywhere, or by an owner).
+		return "", staff.ErrNoSession
+	}
+	if err != nil {
 		return "", err
 	}
 	return staff.StartSession(r.Context(), tx, sess.Account.ID, staff.LevelFull, now)
 }
 
-// enrolPage is the content of 2fa_setup.html.
+// enrolPage is the content of 2fa_setup.html. URI is the otpauth link
+// and QR a PNG of it as a data: URL, both built here (enrolment).
 type enrolPage struct {
-	Secret, SecretGroups, URI, Error string
-	Required                         bool
+	Secret, SecretGroups, Error string
+	URI, QR                     template.URL
+	Required                    bool
 }
 
 var base32Secret = regexp.MustCompile(`^[A-Z2-7]{32}$`)
@@ -184,16 +225,59 @@ func (s *handler) staffEnrolForm(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/staff/account", http.StatusSeeOther)
 		return nil
 	}
+	page, err := s.enrolment(r, "")
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "2fa_setup.html", "Set up two-factor authentication", page)
+}
+
+// enrolment is the setup page for a new secret (secret "") or, after a
+// wrong code, for the one the form carried, so the person keeps the key,
+// link and QR code their app may already hold.
+func (s *handler) enrolment(r *http.Request, secret string) (enrolPage, error) {
+	sess := web.StaffSession(r)
 	v, err := s.Vendor(r)
 	if err != nil {
-		return err
+		return enrolPage{}, err
 	}
-	k, err := staff.NewTOTPKey(v.Name+" staff", sess.Account.Email)
+	issuer := v.Name + " staff"
+	var k *otp.Key
+	if secret == "" {
+		k, err = staff.NewTOTPKey(issuer, sess.Account.Email)
+	} else {
+		k, err = staff.TOTPKey(issuer, sess.Account.Email, secret)
+	}
 	if err != nil {
-		return err
+		return enrolPage{}, err
 	}
-	return s.render(w, r, http.StatusOK, "2fa_setup.html", "Set up two-factor authentication", enrolPage{
-		Secret: k.Secret(), SecretGroups: groups(k.Secret()), URI: k.URL(), Required: sess.Level != staff.LevelFull})
+	uri, err := otpauthURL(k)
+	if err != nil {
+		return enrolPage{}, err
+	}
+	img, err := k.Image(240, 240)
+	if err != nil {
+		return enrolPage{}, fmt.Errorf("QR code of the TOTP key: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return enrolPage{}, fmt.Errorf("QR code of the TOTP key: %w", err)
+	}
+	return enrolPage{Secret: k.Secret(), SecretGroups: groups(k.Secret()), URI: uri,
+		// The CSP allows data: images; the PNG is ours, never input.
+		QR:       template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())), // built here from our own key (.ci/gosec-allow.txt)
+		Required: sess.Level != staff.LevelFull}, nil
+}
+
+// otpauthURL is the key's otpauth: link in a form html/template puts in an
+// href as it is (it refuses schemes it does not know, writing #ZgotmplZ).
+// It is marked safe only after checking it is the TOTP link of this key.
+func otpauthURL(k *otp.Key) (template.URL, error) {
+	u, err := url.Parse(k.URL())
+	if err != nil || u.Scheme != "otpauth" || u.Host != "totp" || u.Query().Get("secret") != k.Secret() || u.User != nil || u.Fragment != "" {
+		return "", fmt.Errorf("TOTP key: unexpected link %q", u.Redacted())
+	}
+	return template.URL(u.String()), nil // checked above (.ci/gosec-allow.txt)
 }
 
 // groups splits a secret into blocks of four for typing.
@@ -227,7 +311,7 @@ func (s *handler) staffEnrol(w http.ResponseWriter, r *http.Request) error {
 	if !base32Secret.MatchString(secret) {
 		return web.BadRequest("The setup form is damaged. Open the setup page again.")
 	}
-	ok, err := s.Allow(r, s.Bucket(limitSecondFactor, "2fa:account", web.Itoa(sess.Account.ID)))
+	ok, err := s.Allow(r, s.secondFactorLimits(r, sess.Account.ID, sess.Account.Email)...)
 	if err != nil {
 		return err
 	}
@@ -249,22 +333,27 @@ func (s *handler) staffEnrol(w http.ResponseWriter, r *http.Request) error {
 			if token, err = s.upgrade(tx, r, sess); err != nil {
 				return err
 			}
-			if err := s.Audit(ctx, tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID, Action: "staff.2fa_enrolled", SubjectType: "staff", SubjectID: web.Itoa(sess.Account.ID)}); err != nil {
+			if err := s.Audit(ctx, tx, r, audit.Entry{Action: "staff.2fa_enrolled", SubjectType: "staff", SubjectID: web.Itoa(sess.Account.ID)}.By(audit.Staff(sess.Account.ID))); err != nil {
 				return err
 			}
 			if sess.Level == staff.LevelFull {
 				return nil
 			}
 			// Enrolling completed a sign-in that stopped after the password.
-			return s.Audit(ctx, tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID, Action: "staff.login", SubjectType: "staff", SubjectID: web.Itoa(sess.Account.ID), Detail: "password and new second factor"})
+			return s.Audit(ctx, tx, r, audit.Entry{Action: "staff.login", SubjectType: "staff", SubjectID: web.Itoa(sess.Account.ID), Detail: "password and new second factor"}.By(audit.Staff(sess.Account.ID)))
 		})
 		if err != nil {
 			return err
 		}
 	}
 	if bad {
-		page := enrolPage{Secret: secret, SecretGroups: groups(secret), Required: sess.Level != staff.LevelFull,
-			Error: "That code does not match. Check that your phone's clock is right and enter the current code."}
+		// The same key again, with the link and QR code: the app may
+		// have it already, and only the code was mistyped.
+		page, err := s.enrolment(r, secret)
+		if err != nil {
+			return err
+		}
+		page.Error = "That code does not match. Check that your phone's clock is right and enter the current code."
 		status := http.StatusUnprocessableEntity
 		if !ok {
 			page.Error, status = web.MsgRateLimited, http.StatusTooManyRequests
@@ -272,6 +361,7 @@ func (s *handler) staffEnrol(w http.ResponseWriter, r *http.Request) error {
 		return s.render(w, r, status, "2fa_setup.html", "Set up two-factor authentication", page)
 	}
 	s.SetStaffCookie(w, token)
+	s.issueDevice(w, sess.Account.Email)
 	// The new full session is not in this request's context yet; the
 	// recovery page shows no console navigation, which is fine.
 	return s.render(w, r, http.StatusOK, "recovery.html", "Your recovery codes", recoveryPage{Codes: codes})
@@ -284,9 +374,11 @@ func (s *handler) staffLogout(w http.ResponseWriter, r *http.Request) error {
 		if err := staff.RevokeSession(r.Context(), tx, sess.Account.ID, sess.ID, s.clock.Now()); err != nil {
 			return err
 		}
-		return s.Audit(r.Context(), tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID, Action: "staff.logout", SubjectType: "staff", SubjectID: web.Itoa(sess.Account.ID)})
+		return s.Audit(r.Context(), tx, r, audit.Entry{Action: "staff.logout", SubjectType: "staff", SubjectID: web.Itoa(sess.Account.ID)}.By(audit.Staff(sess.Account.ID)))
 	})
-	if err != nil {
+	// A session that ended meanwhile is signed out already: nothing to
+	// record, and the browser forgets its cookie all the same.
+	if err != nil && !errors.Is(err, staff.ErrSessionNotFound) {
 		return err
 	}
 	s.ClearStaffCookie(w)
@@ -355,7 +447,7 @@ func (s *handler) staffSetup(w http.ResponseWriter, r *http.Request) error {
 		if err := staff.SetPassword(ctx, tx, a.ID, pw, now); err != nil {
 			return err
 		}
-		return s.Audit(ctx, tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: a.ID, Action: "staff.password_set", SubjectType: "staff", SubjectID: web.Itoa(a.ID), Detail: string(purpose) + " link"})
+		return s.Audit(ctx, tx, r, audit.Entry{Action: "staff.password_set", SubjectType: "staff", SubjectID: web.Itoa(a.ID), Detail: string(purpose) + " link"}.By(audit.Staff(a.ID)))
 	})
 	if errors.Is(err, staff.ErrInvalidToken) {
 		return &web.Error{Status: http.StatusGone, Message: "This link was used already. Ask an owner for a new one."}

@@ -101,7 +101,7 @@ func (s *handler) staffOutboxResend(w http.ResponseWriter, r *http.Request) erro
 		if newID != id {
 			done, detail = "copied", "copy "+web.Itoa(newID)
 		}
-		return s.Audit(ctx, tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: web.StaffSession(r).Account.ID, Action: "mail.resent", SubjectType: "outbox", SubjectID: web.Itoa(id), Detail: detail})
+		return s.Audit(ctx, tx, r, audit.Entry{Action: "mail.resent", SubjectType: "outbox", SubjectID: web.Itoa(id), Detail: detail})
 	})
 	switch {
 	case errors.Is(err, mail.ErrNotFound):

@@ -74,7 +74,7 @@ func (s *handler) staffReset(w http.ResponseWriter, r *http.Request) error {
 			if _, err := mail.Enqueue(ctx, tx, m, now); err != nil {
 				return err
 			}
-			return s.Audit(ctx, tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: a.ID, Action: "staff.reset_requested", SubjectType: "staff", SubjectID: web.Itoa(a.ID), Detail: "by email"})
+			return s.Audit(ctx, tx, r, audit.Entry{Action: "staff.reset_requested", SubjectType: "staff", SubjectID: web.Itoa(a.ID), Detail: "by email"}.By(audit.Staff(a.ID)))
 		})
 		if err != nil {
 			return err

@@ -10,14 +10,12 @@ import (
 	"embed"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
-	"github.com/storekeep/storekeep/internal/ratelimit"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/invoice"
@@ -25,16 +23,6 @@ import (
 
 //go:embed templates
 var templates embed.FS
-
-// Rate limits on everything that checks a secret. The account bucket is
-// keyed by the address typed in, so limits apply to unknown addresses too
-// and say nothing about which accounts exist.
-var (
-	limitLoginAccount = ratelimit.Limit{Max: 10, Window: 15 * time.Minute}
-	limitLoginNetwork = ratelimit.Limit{Max: 50, Window: 15 * time.Minute}
-	limitSecondFactor = ratelimit.Limit{Max: 10, Window: 15 * time.Minute}
-	limitTokenNetwork = ratelimit.Limit{Max: 20, Window: 15 * time.Minute}
-)
 
 // Options are what the console needs besides the core.
 type Options struct {
@@ -104,6 +92,7 @@ func Mount(s *web.Server, o Options) error {
 	}
 	s.HandleStaff("GET /staff/settings", full, staff.PermSettingsManage, h.staffSettings)
 	s.HandleStaff("POST /staff/settings", full, staff.PermSettingsManage, h.staffSaveSettings)
+	s.HandleStaff("POST /staff/settings/security", full, staff.PermSettingsManage, h.staffSaveSecurity)
 	s.HandleStaff("POST /staff/settings/policy-notice", full, staff.PermSettingsManage, h.staffPolicyNotice)
 	s.HandleStaff("GET /staff/audit", full, staff.PermAuditView, h.staffAudit)
 	s.HandleStaff("GET /staff/audit.csv", full, staff.PermAuditView, h.staffAuditCSV)

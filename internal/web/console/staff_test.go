@@ -142,8 +142,9 @@ func TestSignInFailuresRevealNothingAndAreLimited(t *testing.T) {
 		res, body := b.Post(t, "/staff/login", url.Values{"email": {""}, "password": {""}})
 		webtest.WantStatus(t, res, body, http.StatusBadRequest)
 
-		// Ten tries per address in 15 minutes, for real and unknown
-		// addresses alike; then even the right password waits.
+		// Ten tries per address from one network in 15 minutes, for real
+		// and unknown addresses alike; then even the right password waits
+		// (in a browser that never signed in to the account).
 		for _, email := range []string{m.Email, "nobody@milterworks.example"} {
 			var last *http.Response
 			for range 10 {
@@ -528,7 +529,7 @@ func TestSettingsDrivePolicyAndNotice(t *testing.T) {
 
 		form := url.Values{"name": {"Milterworks"}, "legal_name": {"Milterworks AG"}, "address": {"Bahnhofstrasse 1\r\nZürich"},
 			"privacy_email": {"not an address"}, "support_email": {"help@milterworks.example"}, "country": {"Switzerland"},
-			"hosting_provider": {"Exoscale"}, "hosting_location": {"Switzerland"}, "require_2fa": {"on"},
+			"hosting_provider": {"Exoscale"}, "hosting_location": {"Switzerland"},
 			"mail_provider": {"Postmark Relay"}, "mail_location": {"United States"}, "mail_transfer": {"Standard Contractual Clauses"}}
 		res, body = b.Post(t, "/staff/settings", form)
 		webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
@@ -545,7 +546,7 @@ func TestSettingsDrivePolicyAndNotice(t *testing.T) {
 		webtest.MustContain(t, policy, "dpo@milterworks.example", "Milterworks AG", "Exoscale", "9 May 2026", "Postmark Relay")
 
 		res, body = b.Post(t, "/staff/settings/policy-notice", url.Values{"note": {""}})
-		webtest.WantStatus(t, res, body, http.StatusBadRequest)
+		webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
 		res, _ = b.Post(t, "/staff/settings/policy-notice", url.Values{"note": {"We now host in Switzerland."}})
 		webtest.WantRedirect(t, res, "/staff/settings?done=policy-notice")
 		_, policy = b.Get(t, "/privacy")
@@ -554,7 +555,8 @@ func TestSettingsDrivePolicyAndNotice(t *testing.T) {
 		webtest.WantStatus(t, res, body, 200)
 		webtest.MustContain(t, body, "marked as a significant change")
 
-		// Requiring 2FA for everyone sends a colleague without it to enrol.
+		// Requiring 2FA for everyone (the default) sends a colleague without
+		// it to enrol.
 		sup := webtest.AddStaff(t, s, "support@milterworks.example", staff.Support, false)
 		sb := webtest.NewBrowser(s)
 		res, _ = sb.Post(t, "/staff/login", url.Values{"email": {sup.Email}, "password": {webtest.StaffPassword}})
@@ -651,6 +653,7 @@ func TestConsoleAreasAndDashboard(t *testing.T) {
 func TestAuditRecordsTheClientBehindATrustedProxy(t *testing.T) {
 	s := webtest.NewSite(t, testutil.SQLite(t))
 	m := webtest.AddStaff(t, s, "support@milterworks.example", staff.Support, false)
+	setRequireTwoFactor(t, s.DB, false) // the password completes the sign-in
 	// httptest requests come from 192.0.2.1.
 	s.H = serving.ClientIPMiddleware([]netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")})(s.Srv.Handler())
 	b := webtest.NewBrowser(s)

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/storekeep/storekeep/internal/audit"
+	"github.com/storekeep/storekeep/internal/input"
+	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/web"
 )
@@ -46,44 +48,44 @@ func (s *handler) setupLink(token string) string {
 // staffCreate adds a colleague and shows the one-time link that lets them
 // choose a password; the owner passes it on (mail arrives with the outbox).
 func (s *handler) staffCreate(w http.ResponseWriter, r *http.Request) error {
-	sess := web.StaffSession(r)
 	if err := r.ParseForm(); err != nil {
 		return web.BadRequest("The form could not be read. Reload the page and try again.")
 	}
 	page := teamPage{}
-	page.Form.Email, page.Form.Name, page.Form.Role = strings.TrimSpace(r.PostForm.Get("email")), strings.TrimSpace(r.PostForm.Get("name")), r.PostForm.Get("role")
+	f := &page.Form
+	f.Email, f.Name, f.Role = r.PostForm.Get("email"), r.PostForm.Get("name"), r.PostForm.Get("role")
+	var problems input.Problems
+	problems.Clean(input.Spec{Field: "email", Label: "The email address", Max: 254}, &f.Email)
+	problems.Clean(input.Spec{Field: "name", Label: "The name", Max: 200}, &f.Name)
 	ctx, now := r.Context(), s.clock.Now()
 	var link string
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		a, err := staff.Create(ctx, tx, page.Form.Email, page.Form.Name, staff.Role(page.Form.Role), now)
-		if err != nil {
-			return err
-		}
-		token, err := staff.IssueToken(ctx, tx, a.ID, staff.SetupToken, now)
-		if err != nil {
-			return err
-		}
-		link = s.setupLink(token)
-		return s.Audit(ctx, tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID, Action: "staff.created", SubjectType: "staff", SubjectID: web.Itoa(a.ID), Detail: "role=" + string(a.Role)})
-	})
+	err := problems.Err()
+	if err == nil {
+		err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+			a, err := staff.Create(ctx, tx, f.Email, f.Name, staff.Role(f.Role), now)
+			if err != nil {
+				return err
+			}
+			token, err := staff.IssueToken(ctx, tx, a.ID, staff.SetupToken, now)
+			if err != nil {
+				return err
+			}
+			link = s.setupLink(token)
+			return s.Audit(ctx, tx, r, audit.Entry{Action: "staff.created", SubjectType: "staff", SubjectID: web.Itoa(a.ID), Detail: "role=" + string(a.Role)})
+		})
+	}
+	if rf, ok := refuse.As(err); ok {
+		// A refusal says what to change; the form keeps what was typed.
+		page.Error = rf.Msg
+		return s.renderTeam(w, r, http.StatusUnprocessableEntity, page)
+	}
 	if err != nil {
-		if isStaffInputError(err) {
-			page.Error = err.Error()
-			return s.renderTeam(w, r, http.StatusUnprocessableEntity, page)
-		}
 		return err
 	}
 	return s.render(w, r, http.StatusOK, "message.html", "Account created", messagePage{
 		Heading: "Account created",
-		Text:    "Send this one-time link to " + page.Form.Email + " by a channel you trust. It works once, for 72 hours, and lets them choose a password.",
+		Text:    "Send this one-time link to " + f.Email + " by a channel you trust. It works once, for 72 hours, and lets them choose a password.",
 		Copy:    link, Link: "/staff/team", LinkText: "Back to staff"})
-}
-
-// isStaffInputError tells mistakes in the form from failures of ours.
-func isStaffInputError(err error) bool {
-	return errors.Is(err, staff.ErrExists) || errors.Is(err, staff.ErrLastOwner) || errors.Is(err, staff.ErrNotFound) ||
-		strings.Contains(err.Error(), "is not an email address") || strings.Contains(err.Error(), "unknown role") ||
-		strings.Contains(err.Error(), "name is longer")
 }
 
 // staffMemberAction runs one owner action on a colleague's account.
@@ -111,7 +113,7 @@ func (s *handler) staffMemberAction(action string) web.HandlerFunc {
 				err, done, detail = staff.SetRole(ctx, tx, id, role, now), "role", string(target.Role)+" -> "+string(role)
 			case "disable":
 				if id == sess.Account.ID {
-					return &web.Error{Status: http.StatusUnprocessableEntity, Message: "You cannot disable your own account."}
+					return refuse.New(refuse.Invalid, "staff_disable_self", "You cannot disable your own account.")
 				}
 				err, done = staff.Disable(ctx, tx, id, now), "disabled"
 			case "enable":
@@ -126,17 +128,17 @@ func (s *handler) staffMemberAction(action string) web.HandlerFunc {
 			if err != nil {
 				return err
 			}
-			return s.Audit(ctx, tx, r, audit.Entry{ActorType: audit.ActorStaff, ActorID: sess.Account.ID, Action: "staff." + strings.ReplaceAll(action, "-", "_"), SubjectType: "staff", SubjectID: web.Itoa(id), Detail: detail})
+			return s.Audit(ctx, tx, r, audit.Entry{Action: "staff." + strings.ReplaceAll(action, "-", "_"), SubjectType: "staff", SubjectID: web.Itoa(id), Detail: detail}.By(audit.Staff(sess.Account.ID)))
 		})
-		var e *web.Error
-		switch {
-		case errors.As(err, &e):
-			return e
-		case err != nil && errors.Is(err, staff.ErrNotFound):
+		if errors.Is(err, staff.ErrNotFound) {
 			return web.NotFound("There is no such staff account.")
-		case err != nil && isStaffInputError(err):
-			return &web.Error{Status: http.StatusUnprocessableEntity, Message: err.Error()}
-		case err != nil:
+		}
+		if rf, ok := refuse.As(err); ok {
+			// The last owner, an unknown role, oneself: the owner reads
+			// why; anything else is a failure of ours (500).
+			return &web.Error{Status: http.StatusUnprocessableEntity, Message: rf.Msg}
+		}
+		if err != nil {
 			return err
 		}
 		if link != "" {

@@ -55,6 +55,10 @@ type Site struct {
 	Srv   *web.Server
 	H     http.Handler
 	Logs  *SyncBuffer
+
+	// secrets are the second factors SignIn enrolled, by account ID,
+	// shared by every instance of the site.
+	secrets *sync.Map
 }
 
 // Option changes how NewSite builds the site.
@@ -94,12 +98,14 @@ func NewSite(t testing.TB, d *db.DB, opts ...Option) *Site {
 // as a second server behind a load balancer would be.
 func (s *Site) Another(t testing.TB, opts ...Option) *Site {
 	t.Helper()
-	return build(t, s.DB, s.Clock, opts)
+	a := build(t, s.DB, s.Clock, opts)
+	a.secrets = s.secrets
+	return a
 }
 
 func build(t testing.TB, d *db.DB, clk *clock.Fixed, opts []Option) *Site {
 	t.Helper()
-	s := &Site{DB: d, Clock: clk, Logs: &SyncBuffer{}}
+	s := &Site{DB: d, Clock: clk, Logs: &SyncBuffer{}, secrets: &sync.Map{}}
 	o := app.Options{Options: web.Options{
 		DB:      d,
 		Clock:   s.Clock,
