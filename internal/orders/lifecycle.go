@@ -70,12 +70,12 @@ func ExpirePending(ctx context.Context, d *db.DB, e Expiry, now time.Time) (int,
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			rows.Close()
+			_ = rows.Close()
 			return 0, fmt.Errorf("expire orders: %w", err)
 		}
 		ids = append(ids, id)
 	}
-	rows.Close()
+	_ = rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("expire orders: %w", err)
 	}

@@ -464,7 +464,7 @@ func list(ctx context.Context, q db.Querier, tail string, args ...any) ([]Order,
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)
 	}
-	rows.Close()
+	_ = rows.Close()
 	return out, loadListLines(ctx, q, out)
 }
 
