@@ -15,6 +15,7 @@ import (
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/staff"
 )
 
@@ -67,7 +68,11 @@ func staffCreateCommand() *cobra.Command {
 			out := c.OutOrStdout()
 			fmt.Fprintf(out, "Created %s account %s.\n", role, strings.ToLower(email))
 			fmt.Fprintf(out, "Open this link within 72 hours to choose the password (it works once):\n\n  %s\n\n", link)
-			if staff.Role(role).RequiresTwoFactor() {
+			required, err := settings.RequireTwoFactor(ctx, d)
+			if err != nil {
+				return err
+			}
+			if required || staff.Role(role).RequiresTwoFactor() {
 				fmt.Fprintln(out, "The first sign-in sets up two-factor authentication: have an authenticator app ready.")
 			}
 			return nil

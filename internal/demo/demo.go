@@ -114,8 +114,9 @@ func Seed(ctx context.Context, d *db.DB, now time.Time) (bool, error) {
 // when the demo starts; the demo's database is thrown away on exit.
 const StaffPassword = "quillfeather-demo"
 
-// StaffAccounts are the demo's staff, one per role. The owner sets up
-// two-factor authentication at the first sign-in, as a real owner must.
+// StaffAccounts are the demo's staff, one per role. Each sets up
+// two-factor authentication at the first sign-in, as every role must
+// unless an owner turns the requirement off.
 var StaffAccounts = []struct {
 	Email, Name string
 	Role        staff.Role
