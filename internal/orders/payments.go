@@ -337,3 +337,24 @@ func (s Shop) PlaceManual(ctx context.Context, tx *sql.Tx, o Order, now time.Tim
 	}
 	return inv, nil
 }
+
+// NewShop is the order processing of a site named siteName at baseURL,
+// offering providers. instructions are the bank details that mail and
+// pages give buyers paying by transfer; without them, those of the
+// offline provider, and without those, where to ask (supportEmail; ""
+// leaves them empty for a page that says where to ask itself). Every area
+// of the site builds its Shop here, so all say the same.
+func NewShop(d *db.DB, siteName, supportEmail, baseURL string, providers []payments.Provider, instructions string) Shop {
+	if instructions == "" {
+		for _, p := range providers {
+			if o, ok := p.(payments.Offline); ok && o.PaymentInstructions() != "" {
+				instructions = o.PaymentInstructions()
+				break
+			}
+		}
+	}
+	if instructions == "" && supportEmail != "" {
+		instructions = "Write to " + supportEmail + " for the bank details to pay to."
+	}
+	return Shop{DB: d, SiteName: siteName, BaseURL: baseURL, PaymentInstructions: instructions, Providers: providers}
+}

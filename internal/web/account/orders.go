@@ -17,8 +17,9 @@ func (s *handler) shop(r *http.Request) (orders.Shop, error) {
 	if err != nil {
 		return orders.Shop{}, err
 	}
-	// Without configured instructions, Resume gives the provider's own.
-	return orders.Shop{DB: s.db, SiteName: v.Name, BaseURL: s.BaseURL().String(), PaymentInstructions: s.paymentInstructions, Providers: s.payments}, nil
+	// No fallback text: without bank details the order page links to the
+	// support address itself.
+	return orders.NewShop(s.db, v.Name, "", s.BaseURL().String(), s.payments, s.paymentInstructions), nil
 }
 
 // orderPage is the content of order.html.

@@ -21,12 +21,7 @@ func (s *handler) shop(r *http.Request) (orders.Shop, error) {
 	if err != nil {
 		return orders.Shop{}, err
 	}
-	instr := s.paymentInstructions
-	if instr == "" {
-		// The invoice itself carries no bank details: say where they are.
-		instr = "Write to " + v.SupportEmail + " for the bank details to pay to."
-	}
-	return orders.Shop{DB: s.db, SiteName: v.Name, BaseURL: s.BaseURL().String(), PaymentInstructions: instr, Providers: s.payments}, nil
+	return orders.NewShop(s.db, v.Name, v.SupportEmail, s.BaseURL().String(), s.payments, s.paymentInstructions), nil
 }
 
 func (s *handler) provider(name string) payments.Provider {

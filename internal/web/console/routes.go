@@ -172,9 +172,5 @@ func (s *handler) shop(r *http.Request) (orders.Shop, error) {
 	if err != nil {
 		return orders.Shop{}, err
 	}
-	instr := s.paymentInstructions
-	if instr == "" {
-		instr = "Bank details are on the invoice in your account. Write to " + v.SupportEmail + " with any question."
-	}
-	return orders.Shop{DB: s.db, SiteName: v.Name, BaseURL: s.BaseURL().String(), PaymentInstructions: instr, Providers: s.payments}, nil
+	return orders.NewShop(s.db, v.Name, v.SupportEmail, s.BaseURL().String(), s.payments, s.paymentInstructions), nil
 }
