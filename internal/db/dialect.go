@@ -27,6 +27,16 @@ func (d Dialect) ForUpdate() string {
 	return ""
 }
 
+// ForUpdateSkipLocked is ForUpdate for a queue: on PostgreSQL concurrent
+// claimers pass over the rows another holds instead of waiting for them;
+// on SQLite, whose one writer serialises claims, it is empty.
+func (d Dialect) ForUpdateSkipLocked() string {
+	if d == Postgres {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
 // IsUniqueViolation reports whether err is a unique (or primary key)
 // constraint failure on either database: the way to learn that a row
 // exists already when two transactions each checked it did not and then

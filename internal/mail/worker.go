@@ -352,10 +352,7 @@ func (h *heartbeat) stop() {
 // concurrent claims pass each other instead of queueing; SQLite has a
 // single writer, which serialises claims anyway.
 func (w *Worker) claim(ctx context.Context, now, leaseEnd time.Time) ([]claimed, error) {
-	lock := ""
-	if w.DB.Dialect == db.Postgres {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
+	lock := w.DB.Dialect.ForUpdateSkipLocked()
 	q := `UPDATE outbox SET locked_until = $1, locked_by = $2
 		WHERE id IN (SELECT id FROM outbox
 			WHERE sent_at IS NULL AND send_after <= $3 AND attempts < $4 AND (locked_until IS NULL OR locked_until < $3)

@@ -412,10 +412,7 @@ func ByID(ctx context.Context, q db.Querier, id int64) (Order, error) {
 // transaction already holds the database lock; on PostgreSQL FOR UPDATE
 // makes concurrent changes to one order queue.
 func lockOrder(ctx context.Context, tx *sql.Tx, d db.Dialect, where string, arg any) (Order, error) {
-	q := `SELECT ` + orderColumns + ` FROM orders WHERE ` + where
-	if d == db.Postgres {
-		q += ` FOR UPDATE`
-	}
+	q := `SELECT ` + orderColumns + ` FROM orders WHERE ` + where + d.ForUpdate()
 	o, err := scanOrder(tx.QueryRowContext(ctx, q, arg))
 	if err != nil {
 		return o, err
