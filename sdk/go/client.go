@@ -336,7 +336,7 @@ func (c *Client) verify(hresp *http.Response, nonce string) (*Response, error) {
 		}
 	}
 	if hresp.StatusCode != http.StatusOK && (r.Code == CodeValid || r.Code == CodeInGrace) {
-		return unverified(fmt.Sprintf("code %s with HTTP status %d", r.Code, hresp.StatusCode), nil)
+		return nil, newError(CodeUnverifiedResponse, fmt.Sprintf("code %s with HTTP status %d", r.Code, hresp.StatusCode))
 	}
 	return &r, e
 }

@@ -1,6 +1,7 @@
 package license
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -236,7 +237,12 @@ func (s *scanner) uint() (int64, error) {
 	return strconv.ParseInt(string(s.b[start:s.i]), 10, 64)
 }
 
+// strs reads an array of strings; null is read as an empty array (writers write []).
 func (s *scanner) strs() ([]string, error) {
+	if bytes.HasPrefix(s.b[s.i:], []byte("null")) {
+		s.i += 4
+		return []string{}, nil
+	}
 	if !s.eat('[') {
 		return nil, errors.New("not an array")
 	}

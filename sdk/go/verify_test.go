@@ -198,6 +198,7 @@ func TestVerifyKeyTolerant(t *testing.T) {
 		"unknown":   `{"v":1,"kid":"` + kid + `","lic":"lic_X","prd":"p","ed":"std","ent":[],"iat":1796112000,"exp":0,"upd":0,"max":0,"new":{"a":[1,2,{"b":"}"}]},"x":null,"y":true,"z":-1.5e3,"s":"\"\\"}`,
 		"case":      `{"v":1,"kid":"` + kid + `","lic":"lic_X","prd":"p","ed":"std","ent":[],"iat":1796112000,"exp":0,"upd":0,"max":0,"MAX":7,"Exp":5}`,
 		"escapes":   `{"v":1,"kid":"` + kid + `","lic":"lic_X","prd":"p","\u0065d":"std","ent":["a\u00e9"],"iat":1796112000,"exp":0,"upd":0,"max":0}`,
+		"null ent":  `{"v":1,"kid":"` + kid + `","lic":"lic_X","prd":"p","ed":"std","ent":null,"iat":1796112000,"exp":0,"upd":0,"max":0}`,
 		"spaces":    " {\n \"v\" : 1 ,\"kid\":\"" + kid + `","lic":"lic_X","prd":"p","ed":"std","ent":[ ],"iat":1796112000,"exp":0,"upd":0,"max":0 } `,
 	} {
 		l, err := v.VerifyKey(rawSign(k0, "SK1", "storekeep-license-key-v1", []byte(p)))

@@ -146,11 +146,7 @@ func orderedJSON(ms []member, extra map[string]any) []byte {
 }
 
 func keyMembers(s Spec, kid string) []member {
-	ent := s.Entitlements
-	if ent == nil {
-		ent = []string{}
-	}
-	ent = append([]string(nil), ent...)
+	ent := append([]string{}, s.Entitlements...)
 	slices.Sort(ent)
 	return []member{
 		{"v", 1}, {"kid", kid}, {"lic", s.id()}, {"prd", s.Product}, {"ed", s.Edition},

@@ -95,6 +95,7 @@ func (s *Server) Client(now func() time.Time) *license.Client {
 	c := license.NewClient(s.URL, s.Issuer.Verifier())
 	c.HTTPClient = s.Server.Client()
 	c.HTTPClient.Timeout = 10 * time.Second
+	c.HTTPClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.Now = now
 	return c
 }
