@@ -132,9 +132,28 @@ type LicenseState struct {
 
 // Machine is a machine in an answer.
 type Machine struct {
-	ID          string `json:"id"`
-	ActivatedAt Time   `json:"activated_at"`
-	LastCheckIn Time   `json:"last_check_in"`
+	ID          MachineID `json:"id"`
+	ActivatedAt Time      `json:"activated_at"`
+	LastCheckIn Time      `json:"last_check_in"`
+}
+
+// MachineID is the server's opaque id of a machine: it writes a number; a string is read too.
+type MachineID string
+
+// UnmarshalJSON reads a JSON number or string.
+func (m *MachineID) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		err := json.Unmarshal(b, &s)
+		*m = MachineID(s)
+		return err
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	*m = MachineID(n.String())
+	return nil
 }
 
 // Time is a time in an answer: Unix seconds (0 or absent: none). An RFC 3339 string is

@@ -334,3 +334,16 @@ func TestWellKnownFromFake(t *testing.T) {
 	}
 	_ = ed25519.PublicKeySize
 }
+
+func TestAnswerTypesTolerant(t *testing.T) {
+	var m license.Machine
+	if err := json.Unmarshal([]byte(`{"id":42,"activated_at":1796112000,"last_check_in":0}`), &m); err != nil || m.ID != "42" || !m.ActivatedAt.Equal(t0) || !m.LastCheckIn.IsZero() {
+		t.Fatal(m, err)
+	}
+	if err := json.Unmarshal([]byte(`{"id":"mch_1","activated_at":"2026-12-01T08:00:00Z","last_check_in":null}`), &m); err != nil || m.ID != "mch_1" || !m.ActivatedAt.Equal(t0) {
+		t.Fatal(m, err)
+	}
+	if err := json.Unmarshal([]byte(`{"activated_at":1.5}`), &m); err == nil {
+		t.Fatal("a fraction was read as a time")
+	}
+}

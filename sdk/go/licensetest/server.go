@@ -53,7 +53,7 @@ type fakeLicense struct {
 }
 
 type fakeMachine struct {
-	id          string
+	id          int64
 	fingerprint string
 	hostname    string
 	activated   time.Time
@@ -193,9 +193,9 @@ type licenseState struct {
 }
 
 type machineState struct {
-	ID          string `json:"id"`
-	ActivatedAt int64  `json:"activated_at"`
-	LastCheckIn int64  `json:"last_check_in"`
+	ID          int64 `json:"id"`
+	ActivatedAt int64 `json:"activated_at"`
+	LastCheckIn int64 `json:"last_check_in"`
 }
 
 type request struct {
@@ -318,7 +318,7 @@ func (s *Server) answer(r *http.Request, now time.Time) (int, answer) {
 				a.Code, a.Message = license.CodeTooManyMachines, fmt.Sprintf("all %d seats are taken", l.spec.MaxMachines)
 				return http.StatusOK, a
 			}
-			m = &fakeMachine{id: fmt.Sprintf("mch_%d", len(l.order)+1), fingerprint: req.Fingerprint, hostname: req.Hostname, activated: now, checkIn: now}
+			m = &fakeMachine{id: int64(len(l.order) + 1), fingerprint: req.Fingerprint, hostname: req.Hostname, activated: now, checkIn: now}
 			l.machines[req.Fingerprint] = m
 			l.order = append(l.order, req.Fingerprint)
 		}
