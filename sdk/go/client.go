@@ -347,6 +347,10 @@ func (c *Client) verify(hresp *http.Response, nonce string) (*Response, error) {
 	if e.Message == "" {
 		e.Message = "the license API says " + string(r.Code)
 	}
+	if hresp.StatusCode >= 500 {
+		// A server error says nothing about the license: no answer, try again later.
+		e.Code, e.Message = CodeUnavailable, fmt.Sprintf("HTTP %d %s: %s", hresp.StatusCode, r.Code, e.Message)
+	}
 	if ra := hresp.Header.Get("Retry-After"); ra != "" {
 		if n, err := strconv.Atoi(ra); err == nil && n >= 0 {
 			e.RetryAfter = time.Duration(n) * time.Second

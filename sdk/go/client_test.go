@@ -232,6 +232,11 @@ func TestClientRefusesTamperedAnswers(t *testing.T) {
 			*s = 500
 			httpsig.SignResponse(h, *s, *b, h.Get(httpsig.NonceHeader), h.Get("Date"), t0.Unix(), licensetest.PublicKeyOf(licensetest.TestKey(0)).KeyID, licensetest.TestKey(0))
 		}, license.CodeUnverifiedResponse},
+		"signed 500 INTERNAL": {func(s *int, h http.Header, b *[]byte) {
+			*s = 500
+			*b = []byte(`{"code":"INTERNAL","message":"oops","nonce":"` + h.Get(httpsig.NonceHeader) + `"}`)
+			httpsig.SignResponse(h, *s, *b, h.Get(httpsig.NonceHeader), h.Get("Date"), t0.Unix(), licensetest.PublicKeyOf(licensetest.TestKey(0)).KeyID, licensetest.TestKey(0))
+		}, license.CodeUnavailable},
 		"unsigned 502": {func(s *int, h http.Header, b *[]byte) {
 			*s = 502
 			*b = []byte("Bad Gateway")
