@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"unicode/utf8"
 )
 
@@ -83,14 +82,25 @@ func parsePayload(b []byte, need uint32) (*payload, error) {
 	}
 	for {
 		s.ws()
-		name, err := s.str()
+		raw, escaped, err := s.rawStr()
 		if err != nil {
 			return nil, err
 		}
+		var bit uint32
+		var known bool
+		if escaped {
+			var n string
+			if err := json.Unmarshal(raw, &n); err != nil {
+				return nil, err
+			}
+			bit, known = memberBits[n]
+		} else {
+			bit, known = memberBits[string(raw[1:len(raw)-1])] // no allocation
+		}
+		name := memberNames[bit]
 		s.ws()
 		s.eat(':')
 		s.ws()
-		bit, known := memberBits[name]
 		if known && bit&need == 0 {
 			known = false // a file member in a key payload is an unknown member there
 		}
@@ -196,12 +206,13 @@ func (s *scanner) eat(c byte) bool {
 	return false
 }
 
-// str reads a string, unescaping it exactly as JSON does.
-func (s *scanner) str() (string, error) {
+// rawStr reads a string and returns it with its quotes, and whether it has escapes.
+func (s *scanner) rawStr() ([]byte, bool, error) {
+	start := s.i
 	if !s.eat('"') {
-		return "", errors.New("not a string")
+		return nil, false, errors.New("not a string")
 	}
-	start, escaped := s.i, false
+	escaped := false
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case '\\':
@@ -209,20 +220,28 @@ func (s *scanner) str() (string, error) {
 			s.i += 2
 			continue
 		case '"':
-			raw := s.b[start:s.i]
 			s.i++
-			if !escaped {
-				return string(raw), nil
-			}
-			var out string
-			if err := json.Unmarshal(s.b[start-1:s.i], &out); err != nil {
-				return "", err
-			}
-			return out, nil
+			return s.b[start:s.i], escaped, nil
 		}
 		s.i++
 	}
-	return "", errors.New("unterminated string")
+	return nil, false, errors.New("unterminated string")
+}
+
+// str reads a string, unescaping it exactly as JSON does.
+func (s *scanner) str() (string, error) {
+	raw, escaped, err := s.rawStr()
+	if err != nil {
+		return "", err
+	}
+	if !escaped {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var out string
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return "", err
+	}
+	return out, nil
 }
 
 // uint reads a non-negative integer written without fraction or exponent.
@@ -234,7 +253,14 @@ func (s *scanner) uint() (int64, error) {
 	if s.i == start || s.i < len(s.b) && (s.b[s.i] == '.' || s.b[s.i] == 'e' || s.b[s.i] == 'E') {
 		return 0, errors.New("not a non-negative integer")
 	}
-	return strconv.ParseInt(string(s.b[start:s.i]), 10, 64)
+	if s.i-start > 18 {
+		return 0, errors.New("integer too large")
+	}
+	var n int64
+	for _, c := range s.b[start:s.i] {
+		n = n*10 + int64(c-'0')
+	}
+	return n, nil
 }
 
 // strs reads an array of strings; null is read as an empty array (writers write []).
@@ -275,7 +301,7 @@ func (s *scanner) skip() {
 	for s.i < len(s.b) {
 		switch c := s.b[s.i]; c {
 		case '"':
-			_, _ = s.str()
+			_, _, _ = s.rawStr()
 			if depth == 0 {
 				return
 			}
