@@ -220,3 +220,31 @@ func FuzzParseDictionary(f *testing.F) {
 		}
 	})
 }
+
+// FuzzVerifyResponse feeds hostile headers and bodies to VerifyResponse: it must not panic,
+// and whatever it accepts must carry a signature that verifies under the test key.
+func FuzzVerifyResponse(f *testing.F) {
+	seed, _ := base64.RawURLEncoding.DecodeString(rfcSeed)
+	key := ed25519.NewKeyFromSeed(seed)
+	pub := key.Public().(ed25519.PublicKey)
+	body := []byte(`{"code":"VALID","nonce":"0123456789abcdef0123"}`)
+	h := http.Header{}
+	SignResponse(h, 200, body, "0123456789abcdef0123", "Tue, 20 Apr 2021 02:07:56 GMT", 1618884473, "k", key)
+	f.Add(200, h.Get("Content-Digest"), h.Get("Date"), h.Get(NonceHeader), h.Get("Signature-Input"), h.Get("Signature"), body)
+	f.Add(429, "sha-256=:AAAA:", "", "", `sk=("@status");created=1;keyid="k";alg="ed25519"`, "sk=:AAAA:", []byte("{}"))
+	f.Fuzz(func(t *testing.T, status int, digest, date, nonce, input, sig string, body []byte) {
+		h := http.Header{}
+		h.Set("Content-Digest", digest)
+		h.Set("Date", date)
+		h.Set(NonceHeader, nonce)
+		h.Set("Signature-Input", input)
+		h.Set("Signature", sig)
+		got, err := VerifyResponse(status, h, body, func(kid string) (ed25519.PublicKey, bool) { return pub, kid == "k" })
+		if err != nil {
+			return
+		}
+		if got.KeyID != "k" {
+			t.Fatalf("accepted keyid %q", got.KeyID)
+		}
+	})
+}
