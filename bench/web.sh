@@ -34,7 +34,7 @@
 #   WRK_CONNECTIONS=32 wrk -c
 #   STOREKEEP_BIN=...  use this storekeep binary instead of building one
 #
-# Usage: bench/web.sh            (from anywhere; about one minute)
+# Usage: bench/web.sh            (from anywhere; about two minutes)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
