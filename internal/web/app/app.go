@@ -5,10 +5,12 @@ package app
 import (
 	"errors"
 
+	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/account"
+	"github.com/storekeep/storekeep/internal/web/api"
 	"github.com/storekeep/storekeep/internal/web/checkout"
 	"github.com/storekeep/storekeep/internal/web/console"
 	"github.com/storekeep/storekeep/internal/web/devmail"
@@ -31,6 +33,9 @@ type Options struct {
 	// their records of a person, by recipient ID; cmd/storekeep builds
 	// them with the providers (newPayments).
 	Processors privacy.Processors
+	// LicenseKeys are the license signing keys (--license-keys): they
+	// sign license keys, files and every answer of the license API.
+	LicenseKeys *licensing.Keyring
 }
 
 // New builds the site with every area mounted. It fails when an option is
@@ -49,6 +54,7 @@ func New(o Options) (*web.Server, error) {
 		checkout.Mount(s, checkout.Options{Payments: o.Payments, StripeWebhooks: o.StripeWebhooks,
 			PaymentInstructions: o.PaymentInstructions}),
 		console.Mount(s, console.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions, Processors: o.Processors}),
+		api.Mount(s, api.Options{Keys: o.LicenseKeys}),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.

@@ -10,6 +10,7 @@ package webtest
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"io"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/settings"
@@ -61,11 +63,23 @@ type Site struct {
 	secrets *sync.Map
 }
 
+// LicenseKeys is the license keyring of every test site (a fixed seed):
+// tests verify the API's signatures and make keys with it.
+var LicenseKeys = func() *licensing.Keyring {
+	seed := make([]byte, ed25519.SeedSize)
+	copy(seed, "storekeep webtest license key!!!")
+	return licensing.NewKeyring(ed25519.NewKeyFromSeed(seed))
+}()
+
 // Option changes how NewSite builds the site.
 type Option func(*app.Options)
 
 // WithBaseURL serves the site at u (https turns on HSTS and __Host- cookies).
 func WithBaseURL(u string) Option { return func(o *app.Options) { o.BaseURL = u } }
+
+// WithLicenseKeys signs with k instead of LicenseKeys; nil turns the
+// license API off.
+func WithLicenseKeys(k *licensing.Keyring) Option { return func(o *app.Options) { o.LicenseKeys = k } }
 
 // WithDemo builds the demo site (banner, mail viewer).
 func WithDemo() Option { return func(o *app.Options) { o.Demo = true } }
@@ -112,7 +126,7 @@ func build(t testing.TB, d *db.DB, clk *clock.Fixed, opts []Option) *Site {
 		Logger:  slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		BaseURL: BaseURL,
 		Version: "test",
-	}}
+	}, LicenseKeys: LicenseKeys}
 	for _, opt := range opts {
 		opt(&o)
 	}
