@@ -23,6 +23,7 @@ import (
 	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/settings"
@@ -66,6 +67,9 @@ type Option func(*app.Options)
 
 // WithBaseURL serves the site at u (https turns on HSTS and __Host- cookies).
 func WithBaseURL(u string) Option { return func(o *app.Options) { o.BaseURL = u } }
+
+// WithLicenseKeys signs the licenses paid orders issue with k.
+func WithLicenseKeys(k *licensing.Keyring) Option { return func(o *app.Options) { o.LicenseKeys = k } }
 
 // WithDemo builds the demo site (banner, mail viewer).
 func WithDemo() Option { return func(o *app.Options) { o.Demo = true } }
