@@ -21,6 +21,8 @@ const (
 	codeInternal licensing.Code = "INTERNAL_ERROR"
 )
 
+const msgInternal = "Something went wrong on our side and the request could not be answered. Please try again in a few minutes."
+
 // answer is the body of every answer of the five license endpoints.
 type answer struct {
 	Code    licensing.Code `json:"code"`
@@ -163,7 +165,7 @@ func (h *handler) coreError(w http.ResponseWriter, r *http.Request, status int, 
 		code = codeRateLimited
 	case status >= 500:
 		code, status = codeInternal, http.StatusInternalServerError
-		msg = "Something went wrong on our side and the request could not be answered. Please try again in a few minutes."
+		msg = msgInternal
 	default:
 		status = http.StatusBadRequest // 413, 422: the body cannot be read
 	}

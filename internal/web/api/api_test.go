@@ -30,7 +30,7 @@ type obj = map[string]any
 // answer is checked by send (signed, nonce, no-store, OpenAPI).
 func TestLicenseLifecycle(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
-		s := webtest.NewSite(t, d)
+		s := webtest.NewSite(t, d, webtest.WithLicenseKeys(webtest.LicenseKeys))
 		f := newFixture(t, s)
 		l := f.issue(t, licensing.Policy{Kind: licensing.Term, TermMonths: 12, UpdatesMonths: 12, GraceDays: 14,
 			MaxMachines: 2, Entitlements: []string{"dkim", "malware-scan"}})
@@ -115,7 +115,7 @@ func TestLicenseLifecycle(t *testing.T) {
 // request was answered), and changes nothing.
 func TestBadKeys(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
-		s := webtest.NewSite(t, d)
+		s := webtest.NewSite(t, d, webtest.WithLicenseKeys(webtest.LicenseKeys))
 		f := newFixture(t, s)
 		l := f.issue(t, licensing.Policy{Kind: licensing.Perpetual, MaxMachines: 1})
 		parts := strings.Split(l.Key, ".")
@@ -180,7 +180,7 @@ func TestBadKeys(t *testing.T) {
 // with the nonce echoed when it was readable, and changes nothing.
 func TestBadBodies(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
-		s := webtest.NewSite(t, d)
+		s := webtest.NewSite(t, d, webtest.WithLicenseKeys(webtest.LicenseKeys))
 		f := newFixture(t, s)
 		l := f.issue(t, licensing.Policy{Kind: licensing.Perpetual, MaxMachines: 3})
 		good := `{"key":"` + l.Key + `","fingerprint":"host-a","nonce":"nonce-0123456789ab"}`
@@ -243,7 +243,7 @@ func TestBadBodies(t *testing.T) {
 // captured for one request does not pass as the answer to another.
 func TestReplayedNonce(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
-		s := webtest.NewSite(t, d)
+		s := webtest.NewSite(t, d, webtest.WithLicenseKeys(webtest.LicenseKeys))
 		f := newFixture(t, s)
 		l := f.issue(t, licensing.Policy{Kind: licensing.Perpetual, MaxMachines: 3})
 		n := nonce()
@@ -270,7 +270,7 @@ func TestReplayedNonce(t *testing.T) {
 // nothing changes.
 func TestActivationRateLimits(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
-		s := webtest.NewSite(t, d)
+		s := webtest.NewSite(t, d, webtest.WithLicenseKeys(webtest.LicenseKeys))
 		f := newFixture(t, s)
 		s.Clock.Set(webtest.Start.Add(4 * time.Minute)) // 6 minutes left in the 10-minute window
 		l := f.issue(t, licensing.Policy{Kind: licensing.Perpetual, MaxMachines: 0})
@@ -320,7 +320,7 @@ func TestActivationRateLimits(t *testing.T) {
 // network; over the limit they are answered 429, good keys still answer.
 func TestBadKeysRateLimited(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
-		s := webtest.NewSite(t, d)
+		s := webtest.NewSite(t, d, webtest.WithLicenseKeys(webtest.LicenseKeys))
 		f := newFixture(t, s)
 		l := f.issue(t, licensing.Policy{Kind: licensing.Perpetual, MaxMachines: 1})
 		for range 30 {

@@ -23,7 +23,7 @@ import (
 // TestDocumentAndKeys: the OpenAPI document and the public keys are
 // served, signed; the keys are the public ones only.
 func TestDocumentAndKeys(t *testing.T) {
-	s := webtest.NewSite(t, testutil.SQLite(t))
+	s := webtest.NewSite(t, testutil.SQLite(t), webtest.WithLicenseKeys(webtest.LicenseKeys))
 	c := send(t, s, http.MethodGet, "/api/v1/openapi.json", nil, nil, "", "")
 	if c.res.StatusCode != 200 || !bytes.Equal(c.body, api.OpenAPI()) {
 		t.Fatalf("openapi.json: %d", c.res.StatusCode)
@@ -80,7 +80,7 @@ func TestDocumentAndKeys(t *testing.T) {
 // addresses, other methods, requests refused as cross-site) is signed
 // like the API's own answers and matches the document.
 func TestCoreAnswersAreSigned(t *testing.T) {
-	s := webtest.NewSite(t, testutil.SQLite(t))
+	s := webtest.NewSite(t, testutil.SQLite(t), webtest.WithLicenseKeys(webtest.LicenseKeys))
 	c := send(t, s, http.MethodGet, "/api/v1/licenses/validate", nil, nil, "", "")
 	wantAnswer(t, c, 405, "BAD_REQUEST")
 	if c.res.Header.Get("Allow") != "POST" {
@@ -117,7 +117,7 @@ func TestCoreAnswersAreSigned(t *testing.T) {
 // TestNoPageCache: answers are made for each request (a new date and
 // signature as the clock moves), never kept.
 func TestNoPageCache(t *testing.T) {
-	s := webtest.NewSite(t, testutil.SQLite(t))
+	s := webtest.NewSite(t, testutil.SQLite(t), webtest.WithLicenseKeys(webtest.LicenseKeys))
 	a := send(t, s, http.MethodGet, "/api/v1/openapi.json", nil, nil, "", "")
 	s.Clock.Advance(61e9)
 	b := send(t, s, http.MethodGet, "/api/v1/openapi.json", nil, nil, "", "")
@@ -132,12 +132,12 @@ func TestNoPageCache(t *testing.T) {
 func TestParallelActivationsOverHTTP(t *testing.T) {
 	const n, k = 16, 3
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
-		s := webtest.NewSite(t, d)
+		s := webtest.NewSite(t, d, webtest.WithLicenseKeys(webtest.LicenseKeys))
 		f := newFixture(t, s)
 		l := f.issue(t, licensing.Policy{Kind: licensing.Perpetual, MaxMachines: k})
 		servers := []*httptest.Server{httptest.NewServer(s.H)}
 		if d.Dialect == db.Postgres {
-			servers = append(servers, httptest.NewServer(s.Another(t).H))
+			servers = append(servers, httptest.NewServer(s.Another(t, webtest.WithLicenseKeys(webtest.LicenseKeys)).H))
 		}
 		for _, srv := range servers {
 			defer srv.Close()
@@ -178,4 +178,35 @@ func TestParallelActivationsOverHTTP(t *testing.T) {
 			t.Fatalf("%d machines, want exactly %d", m, k)
 		}
 	})
+}
+
+// TestFailureIsSigned: a failure of ours (the database gone) is a signed
+// 500 INTERNAL_ERROR as the document describes, its cause only logged.
+func TestFailureIsSigned(t *testing.T) {
+	d := testutil.SQLite(t)
+	s := webtest.NewSite(t, d, webtest.WithLicenseKeys(webtest.LicenseKeys))
+	f := newFixture(t, s)
+	l := f.issue(t, licensing.Policy{Kind: licensing.Perpetual, MaxMachines: 1})
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c := send(t, s, http.MethodPost, validate, obj{"key": l.Key, "nonce": "nonce-0123456789ab"}, nil, "", "nonce-0123456789ab")
+	wantAnswer(t, c, 500, "INTERNAL_ERROR")
+	if strings.Contains(string(c.body), "closed") || !strings.Contains(s.Logs.String(), "internal error") {
+		t.Fatalf("the cause is shown or not logged: %s", c.body)
+	}
+}
+
+// TestNoKeysNoAPI: a site without license signing keys has no API (it
+// could not sign an answer).
+func TestNoKeysNoAPI(t *testing.T) {
+	s := webtest.NewSite(t, testutil.SQLite(t))
+	res, body := s.Get(t, "/.well-known/storekeep-license-keys.json")
+	if res.StatusCode != 404 {
+		t.Fatalf("keys without a keyring: %d %s", res.StatusCode, body)
+	}
+	res = s.Do(t, http.MethodPost, validate, http.Header{"Content-Type": {"application/json"}}, strings.NewReader(`{}`))
+	if res.StatusCode != 404 || res.Header.Get("Signature") != "" {
+		t.Fatalf("API without a keyring: %d", res.StatusCode)
+	}
 }

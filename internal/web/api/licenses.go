@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
@@ -108,13 +110,20 @@ func (h *handler) refused(w http.ResponseWriter, r *http.Request, err error, non
 }
 
 // domainError answers a refusal of the domain (input no product sends)
-// as 400 BAD_REQUEST with the nonce, and leaves a failure of ours to the
-// core (a logged 500, signed by coreError).
+// as 400 BAD_REQUEST, and a failure of ours as a logged 500
+// INTERNAL_ERROR without its cause, both with the nonce. A client gone
+// away is left to the core.
 func (h *handler) domainError(w http.ResponseWriter, r *http.Request, err error, nonce string) error {
 	if rf, ok := refuse.As(err); ok && rf.Kind == refuse.Invalid {
 		return h.fail(w, r, http.StatusBadRequest, codeBadRequest, rf.Msg, nonce)
 	}
-	return err
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return err
+	}
+	h.Log().LogAttrs(r.Context(), slog.LevelError, "internal error",
+		slog.String("method", r.Method), slog.String("route", r.Pattern),
+		slog.Int("status", http.StatusInternalServerError), slog.String("error", err.Error()))
+	return h.fail(w, r, http.StatusInternalServerError, codeInternal, msgInternal, nonce)
 }
 
 func required(p *[]error, member, v string) {
@@ -134,7 +143,7 @@ func (h *handler) answer(w http.ResponseWriter, r *http.Request, res licensing.R
 	if guessing(res.Code) {
 		ok, err := h.Allow(r, h.Bucket(BadKeysPerNetwork, "api:badkey:net", web.Network(r)))
 		if err != nil {
-			return err
+			return h.domainError(w, r, err, nonce)
 		}
 		if !ok {
 			return h.limited(w, r, BadKeysPerNetwork.Window, nonce)
@@ -188,7 +197,7 @@ func (h *handler) activate(w http.ResponseWriter, r *http.Request) error {
 	}
 	allowed, err := h.Allow(r, checks...)
 	if err != nil {
-		return err
+		return h.domainError(w, r, err, nonce)
 	}
 	if !allowed {
 		return h.limited(w, r, window, nonce)

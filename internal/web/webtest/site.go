@@ -63,8 +63,8 @@ type Site struct {
 	secrets *sync.Map
 }
 
-// LicenseKeys is the license keyring of every test site (a fixed seed):
-// tests verify the API's signatures and make keys with it.
+// LicenseKeys is a license keyring from a fixed seed, for
+// WithLicenseKeys: tests verify the API's signatures and make keys with it.
 var LicenseKeys = func() *licensing.Keyring {
 	seed := make([]byte, ed25519.SeedSize)
 	copy(seed, "storekeep webtest license key!!!")
@@ -77,8 +77,9 @@ type Option func(*app.Options)
 // WithBaseURL serves the site at u (https turns on HSTS and __Host- cookies).
 func WithBaseURL(u string) Option { return func(o *app.Options) { o.BaseURL = u } }
 
-// WithLicenseKeys signs with k instead of LicenseKeys; nil turns the
-// license API off.
+// WithLicenseKeys signs the licenses paid orders issue, their files and
+// the license API's answers with k (LicenseKeys, say); without it the site
+// issues no licenses and has no API.
 func WithLicenseKeys(k *licensing.Keyring) Option { return func(o *app.Options) { o.LicenseKeys = k } }
 
 // WithDemo builds the demo site (banner, mail viewer).
@@ -126,7 +127,7 @@ func build(t testing.TB, d *db.DB, clk *clock.Fixed, opts []Option) *Site {
 		Logger:  slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		BaseURL: BaseURL,
 		Version: "test",
-	}, LicenseKeys: LicenseKeys}
+	}}
 	for _, opt := range opts {
 		opt(&o)
 	}
