@@ -164,6 +164,10 @@ func TestBadKeys(t *testing.T) {
 			}
 		}
 		post(t, s, validate, obj{"key": l.Key, "product": "othermilter", "nonce": nonce()}, 200, "WRONG_PRODUCT")
+		post(t, s, activate, obj{"key": l.Key, "product": "othermilter", "fingerprint": "host-a", "nonce": nonce()}, 400, "BAD_REQUEST")
+		if after := state(t, s); after != before {
+			t.Fatalf("bad keys changed the database: %s -> %s", before, after)
+		}
 		post(t, s, activate, obj{"key": l.Key, "fingerprint": "host-a", "nonce": nonce()}, 200, "VALID")
 		if after := state(t, s); after == before {
 			t.Fatal("the good activation changed nothing")
@@ -194,10 +198,10 @@ func TestBadBodies(t *testing.T) {
 			{"array", `[` + good + `]`, "", "JSON object"},
 			{"two values", good + good, "", "nothing after it"},
 			{"trailing garbage", good + ` x`, "", "nothing after it"},
-			{"unknown member", strings.Replace(good, `"fingerprint"`, `"seats":9,"fingerprint"`, 1), "", `"seats"`},
-			{"member twice", strings.Replace(good, `"fingerprint"`, `"key":"x","fingerprint"`, 1), "", "twice"},
-			{"member in other case", strings.Replace(good, `"key"`, `"Key"`, 1), "", `"Key"`},
-			{"wrong type", strings.Replace(good, `"host-a"`, `42`, 1), "", "must be a string"},
+			{"unknown member", strings.Replace(good, `"fingerprint"`, `"seats":9,"fingerprint"`, 1), "nonce-0123456789ab", `"seats"`},
+			{"member twice", strings.Replace(good, `"fingerprint"`, `"key":"x","fingerprint"`, 1), "nonce-0123456789ab", "twice"},
+			{"member in other case", strings.Replace(good, `"key"`, `"Key"`, 1), "nonce-0123456789ab", `"Key"`},
+			{"wrong type", strings.Replace(good, `"host-a"`, `42`, 1), "nonce-0123456789ab", "must be a string"},
 			{"null", strings.Replace(good, `"host-a"`, `null`, 1), "nonce-0123456789ab", "missing"},
 			{"huge", `{"key":"` + strings.Repeat("A", 17<<10) + `","fingerprint":"a","nonce":"nonce-0123456789ab"}`, "", "larger than 16384 bytes"},
 			{"no nonce", `{"key":"` + l.Key + `","fingerprint":"host-a"}`, "", "nonce"},

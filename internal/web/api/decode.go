@@ -39,12 +39,17 @@ func (e *badRequest) Error() string { return e.msg }
 
 func bad(format string, a ...any) *badRequest { return &badRequest{msg: fmt.Sprintf(format, a...)} }
 
+func withNonce(b *badRequest, nonce string) *badRequest {
+	b.nonce = nonce
+	return b
+}
+
 // decode reads r's body into dst, a pointer to a struct whose members
 // have json tags, strictly: Content-Type application/json, at most
 // MaxBody bytes, one JSON object and nothing after it, only the members
-// dst declares, each once, spelt exactly, of its type. nonce is then
-// checked, and the request's nonce is returned with any refusal so that
-// it is echoed.
+// dst declares, each once, spelt exactly, of its type. A refusal is a
+// *badRequest carrying the request's nonce when one of the right shape
+// could be read, so that the answer echoes it.
 func decode(r *http.Request, dst any) error {
 	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
 		return bad("Send the request body as JSON with the header Content-Type: application/json.")
@@ -67,29 +72,41 @@ func decode(r *http.Request, dst any) error {
 		return bad("The request body must be a JSON object.")
 	}
 	seen := map[string]bool{}
+	var problem *badRequest // the first, reported once the nonce is known
+	nonce := ""
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return bad("The request body is not JSON: %s.", jsonProblem(err))
+			return withNonce(bad("The request body is not JSON: %s.", jsonProblem(err)), nonce)
 		}
 		name, _ := tok.(string)
-		if !known[name] {
-			return bad("The member %q is not one this endpoint takes (it takes %s).", clip(name), list(known))
-		}
-		if seen[name] {
-			return bad("The member %q is given twice.", name)
-		}
-		seen[name] = true
 		var v json.RawMessage
 		if err := dec.Decode(&v); err != nil {
-			return bad("The request body is not JSON: %s.", jsonProblem(err))
+			return withNonce(bad("The request body is not JSON: %s.", jsonProblem(err)), nonce)
 		}
+		switch {
+		case problem != nil:
+		case !known[name]:
+			problem = bad("The member %q is not one this endpoint takes (it takes %s).", clip(name), list(known))
+		case seen[name]:
+			problem = bad("The member %q is given twice.", name)
+		}
+		if name == "nonce" && !seen[name] {
+			var n string
+			if json.Unmarshal(v, &n) == nil && checkNonce(n) == nil {
+				nonce = n
+			}
+		}
+		seen[name] = true
 	}
 	if _, err := dec.Token(); err != nil {
-		return bad("The request body is not JSON: %s.", jsonProblem(err))
+		return withNonce(bad("The request body is not JSON: %s.", jsonProblem(err)), nonce)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return bad("The request body must hold one JSON object and nothing after it.")
+	}
+	if problem != nil {
+		return withNonce(problem, nonce)
 	}
 	// Then the values, each of its type.
 	dec = json.NewDecoder(bytes.NewReader(raw))
@@ -97,9 +114,9 @@ func decode(r *http.Request, dst any) error {
 	if err := dec.Decode(dst); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return bad("The member %q must be %s.", te.Field, typeName(te.Type))
+			return withNonce(bad("The member %q must be %s.", te.Field, typeName(te.Type)), nonce)
 		}
-		return bad("The request body is not JSON: %s.", jsonProblem(err))
+		return withNonce(bad("The request body is not JSON: %s.", jsonProblem(err)), nonce)
 	}
 	return nil
 }

@@ -210,3 +210,24 @@ func TestNoKeysNoAPI(t *testing.T) {
 		t.Fatalf("API without a keyring: %d", res.StatusCode)
 	}
 }
+
+// TestEmptyNonceOverTheWire: an answer without a nonce (the request had
+// none readable) keeps its empty Storekeep-Nonce through a real
+// connection, and verifies there.
+func TestEmptyNonceOverTheWire(t *testing.T) {
+	s := webtest.NewSite(t, testutil.SQLite(t), webtest.WithLicenseKeys(webtest.LicenseKeys))
+	srv := httptest.NewServer(s.H)
+	defer srv.Close()
+	res, err := http.Post(srv.URL+"/api/v1/licenses/validate", "application/json", strings.NewReader(`{"key":`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if vs, ok := res.Header["Storekeep-Nonce"]; !ok || len(vs) != 1 || vs[0] != "" {
+		t.Fatalf("Storekeep-Nonce %q", vs)
+	}
+	if v, err := httpsig.Verify(res.StatusCode, res.Header, body, webtest.LicenseKeys.PublicKey); err != nil || res.StatusCode != 400 || v.Nonce != "" {
+		t.Fatalf("%d %+v %v", res.StatusCode, v, err)
+	}
+}

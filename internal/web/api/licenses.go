@@ -64,7 +64,9 @@ const (
 // readable) and then returns ok false.
 func (h *handler) read(w http.ResponseWriter, r *http.Request, dst any, check func(p *[]error)) (nonce string, ok bool, err error) {
 	if err := decode(r, dst); err != nil {
-		return "", false, h.refused(w, r, err, "")
+		var b *badRequest
+		errors.As(err, &b)
+		return "", false, h.refused(w, r, err, b.nonce)
 	}
 	v := reflect.ValueOf(dst).Elem()
 	nonce = v.FieldByName("Nonce").String()
