@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -219,6 +220,17 @@ func TestBadBodies(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
+				// The document refuses what it can express: everything
+				// but a member given twice (a JSON parser keeps the last),
+				// the size cap and the rules of typed text.
+				if !map[string]bool{"member twice": true, "huge": true, "control character": true, "line break": true,
+					"direction override": true, "invalid UTF-8": true}[c.name] {
+					req := httptest.NewRequest(http.MethodPost, activate, strings.NewReader(c.body))
+					req.Header.Set("Content-Type", "application/json")
+					if ok, _ := openAPI(t).ValidateHttpRequest(req); ok {
+						t.Errorf("the OpenAPI document takes the body the server refuses: %.200s", c.body)
+					}
+				}
 				cl := send(t, s, http.MethodPost, activate, c.body, nil, "", c.nonce)
 				wantAnswer(t, cl, 400, "BAD_REQUEST")
 				if !strings.Contains(cl.ans.Message, c.says) {

@@ -122,6 +122,20 @@ func send(t testing.TB, s *webtest.Site, method, path string, body any, hdr http
 	rec := httptest.NewRecorder()
 	s.H.ServeHTTP(rec, req)
 	c := call{res: rec.Result()}
+	if method == http.MethodPost && rec.Code == http.StatusOK {
+		// What the server took, the document describes.
+		again := req.Clone(req.Context())
+		again.Body = io.NopCloser(bytes.NewReader(raw))
+		if ok, errs := openAPI(t).ValidateHttpRequest(again); !ok {
+			for _, e := range errs {
+				t.Errorf("%s %s: the request taken does not match the OpenAPI document: %s: %s", method, path, e.Message, e.Reason)
+				for _, se := range e.SchemaValidationErrors {
+					t.Errorf("  %s: %s", se.FieldPath, se.Reason)
+				}
+			}
+			t.FailNow()
+		}
+	}
 	c.body, _ = io.ReadAll(c.res.Body)
 	checkAnswer(t, s, req, c.res, c.body, wantNonce)
 	if c.res.Header.Get("Content-Type") == "application/json; charset=utf-8" && !(path == "/api/v1/openapi.json" && c.res.StatusCode == http.StatusOK) {
