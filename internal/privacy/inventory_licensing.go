@@ -26,7 +26,7 @@ var licensingPart = Inventory{
 				Retention: Retention{Years: 3, From: FromAccountClosed, Why: "the limitation period for claims arising from our contract"},
 				Erasure:   EraseAnonymise, Blank: BlankNull, Source: Automatically,
 				Note: "erasure clears the link to the customer; the license and its key keep working"},
-			{Name: "order_id", Note: "points to the purchase record"},
+			{Name: "order_id", Note: "points to the purchase record; cleared when the purge deletes the record, the license stays"},
 			{Name: "order_line_id", Note: "points to the purchase record"},
 			{Name: "edition_id", Note: "points into the catalog"},
 			{Name: "product", Export: "product"},
