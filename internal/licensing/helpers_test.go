@@ -3,8 +3,8 @@ package licensing_test
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/base64"
 	"database/sql"
+	"encoding/base64"
 	"testing"
 	"time"
 

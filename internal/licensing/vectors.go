@@ -29,7 +29,7 @@ type VectorSet struct {
 
 // KeyVector is a valid key with what goes into it.
 type KeyVector struct {
-	PayloadJSON      string  `json:"payload_json"`      // the exact bytes signed, as text
+	PayloadJSON      string  `json:"payload_json"`       // the exact bytes signed, as text
 	SignedMessageHex string  `json:"signed_message_hex"` // context || 0x00 || payload
 	SignatureHex     string  `json:"signature_hex"`
 	Key              string  `json:"key"`
