@@ -20,7 +20,7 @@ var licensingPart = Inventory{
 		{Name: "licenses", Description: "Licenses: the signed key, what it covers, its state, and whose it is.", Subject: Customer, Link: Link{Column: "customer_id"}, Columns: []Column{
 			{Name: "id"},
 			{Name: "lic", Export: "license_id"},
-			{Name: "license_key", Export: "license_key", Note: "signed license id, product, edition, dates and machine limit; no personal data"},
+			{Name: "license_key", Note: "signed license id, product, edition, dates and machine limit; no personal data, and not exported: whoever holds it can activate machines (the confirmation mail carries it, the account will show it)"},
 			{Name: "kid"},
 			{Name: "customer_id", Personal: true, Category: "user.license.record", Purposes: []string{"fulfilment", "customer_account"},
 				Retention: Retention{Years: 3, From: FromAccountClosed, Why: "the limitation period for claims arising from our contract"},
