@@ -55,9 +55,6 @@ type Policy struct {
 // grace (for term licenses bought at a yearly price), no check-in.
 var DefaultPolicy = Policy{Kind: Perpetual, UpdatesMonths: 12, GraceDays: 14, MaxMachines: 3, Entitlements: []string{}}
 
-// ErrPolicy refuses a policy that does not make sense.
-var ErrPolicy = refuse.New(refuse.Invalid, "license_policy", "The license policy is not valid.")
-
 var entitlementName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
 // normaliseEntitlements sorts, deduplicates and checks feature names.
