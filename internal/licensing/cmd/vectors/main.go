@@ -19,7 +19,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "vectors:", err)
 		os.Exit(1)
 	}
-	if err := os.WriteFile(*out, b, 0o644); err != nil { // #nosec G306 -- public documentation
+	if err := os.WriteFile(*out, b, 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "vectors:", err, "(run it from the repository root, or pass -out)")
 		os.Exit(1)
 	}
