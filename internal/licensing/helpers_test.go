@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"encoding/base64"
 	"testing"
 	"time"
 
@@ -129,4 +130,13 @@ func wantCode(t testing.TB, what string, r licensing.Result, err error, want lic
 		t.Fatalf("%s: code %s (%s), want %s", what, r.Code, r.Message, want)
 	}
 	return r
+}
+
+func mustDecode(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -62,7 +62,7 @@ func LoadKeyring(dir string) (*Keyring, error) {
 		if info.Mode().Perm()&0o077 != 0 {
 			return nil, fmt.Errorf("license key %s can be read by other users (mode %v): run chmod 600 %s", path, info.Mode().Perm(), path)
 		}
-		raw, err := os.ReadFile(path) // #nosec G304 -- a file of the configured key directory
+		raw, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("license keys: %w", err)
 		}
@@ -81,7 +81,7 @@ func LoadKeyring(dir string) (*Keyring, error) {
 		return nil, fmt.Errorf("license keys: no <kid>.key file in %s (create one with: storekeep license keygen --dir %s)", dir, dir)
 	}
 	slices.Sort(k.kids)
-	active, err := os.ReadFile(filepath.Join(dir, "active")) // #nosec G304 -- the configured key directory
+	active, err := os.ReadFile(filepath.Join(dir, "active"))
 	if err != nil {
 		return nil, fmt.Errorf("license keys: %w (write the signing key's id into %s)", err, filepath.Join(dir, "active"))
 	}
@@ -125,7 +125,7 @@ func GenerateKey(dir string, rand io.Reader) (string, error) {
 	}
 	kid := KeyID(pub)
 	path := filepath.Join(dir, kid+".key")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) // #nosec G304 -- the directory the operator named
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("write license key: %w", err)
 	}

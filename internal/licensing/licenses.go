@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
@@ -270,5 +269,3 @@ func editionSlugs(ctx context.Context, q db.Querier, editionID int64) (product, 
 	}
 	return product, edition, nil
 }
-
-func trimmed(s string) string { return strings.TrimSpace(s) }

@@ -55,9 +55,6 @@ type Policy struct {
 // grace (for term licenses bought at a yearly price), no check-in.
 var DefaultPolicy = Policy{Kind: Perpetual, UpdatesMonths: 12, GraceDays: 14, MaxMachines: 3, Entitlements: []string{}}
 
-// ErrPolicy refuses a policy that does not make sense.
-var ErrPolicy = refuse.New(refuse.Invalid, "license_policy", "The license policy is not valid.")
-
 var entitlementName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
 // normaliseEntitlements sorts, deduplicates and checks feature names.
@@ -169,14 +166,8 @@ func SavePolicy(ctx context.Context, d *db.DB, staffID int64, p Policy, now time
 		if err != nil {
 			return fmt.Errorf("save license policy: %w", err)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO license_policies (edition_id, kind, term_months, updates_months, grace_days, max_machines, entitlements, check_in_days, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-			ON CONFLICT (edition_id) DO UPDATE SET kind = excluded.kind, term_months = excluded.term_months,
-				updates_months = excluded.updates_months, grace_days = excluded.grace_days, max_machines = excluded.max_machines,
-				entitlements = excluded.entitlements, check_in_days = excluded.check_in_days, updated_at = excluded.updated_at`,
-			p.EditionID, string(p.Kind), p.TermMonths, p.UpdatesMonths, p.GraceDays, p.MaxMachines, joinEnt(p.Entitlements), p.CheckInDays, now)
-		if err != nil {
-			return fmt.Errorf("save license policy: %w", err)
+		if err := StorePolicy(ctx, tx, p, now); err != nil {
+			return err
 		}
 		_, err = audit.Append(ctx, tx, audit.Entry{At: now, Action: "license.policy_saved", SubjectType: "edition",
 			SubjectID: strconv.FormatInt(p.EditionID, 10), Detail: p.describe()}.By(audit.Staff(staffID)))
@@ -192,4 +183,22 @@ func (p Policy) describe() string {
 	}
 	return fmt.Sprintf("%s; updates %d months; grace %d days; machines %d; entitlements [%s]; check-in %d days",
 		s, p.UpdatesMonths, p.GraceDays, p.MaxMachines, joinEnt(p.Entitlements), p.CheckInDays)
+}
+
+// StorePolicy writes the checked policy p in tx without an audit entry:
+// for SavePolicy, and for seeding (the demo), where no one acts.
+func StorePolicy(ctx context.Context, tx *sql.Tx, p Policy, now time.Time) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO license_policies (edition_id, kind, term_months, updates_months, grace_days, max_machines, entitlements, check_in_days, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (edition_id) DO UPDATE SET kind = excluded.kind, term_months = excluded.term_months,
+			updates_months = excluded.updates_months, grace_days = excluded.grace_days, max_machines = excluded.max_machines,
+			entitlements = excluded.entitlements, check_in_days = excluded.check_in_days, updated_at = excluded.updated_at`,
+		p.EditionID, string(p.Kind), p.TermMonths, p.UpdatesMonths, p.GraceDays, p.MaxMachines, joinEnt(p.Entitlements), p.CheckInDays, now)
+	if err != nil {
+		return fmt.Errorf("save license policy: %w", err)
+	}
+	return nil
 }

@@ -13,11 +13,9 @@ import (
 	"github.com/storekeep/storekeep/internal/refuse"
 )
 
-// Refusals of staff actions, told apart with errors.Is.
-var (
-	ErrState = refuse.New(refuse.Conflict, "license_state", "The license's state does not allow this.")
-	ErrInput = refuse.New(refuse.Invalid, "license_input", "The request is not valid.")
-)
+// ErrState refuses a staff action the license's state does not allow;
+// tell it apart with errors.Is.
+var ErrState = refuse.New(refuse.Conflict, "license_state", "The license's state does not allow this.")
 
 // reason checks the reason every staff action gives.
 func reason(why string) (string, error) {
