@@ -67,6 +67,7 @@ func fingerprintHash(fp string, required bool) (string, error) {
 // none and every seat is taken), else IN_GRACE or VALID. It changes nothing
 // but, at most hourly, the time a machine was last seen.
 func Validate(ctx context.Context, d *db.DB, keys PublicKeys, c Check, now time.Time) (Result, error) {
+	now = now.UTC() // times are compared in SQL: one zone
 	fp, err := fingerprintHash(c.Fingerprint, false)
 	if err != nil {
 		return Result{}, err
@@ -158,6 +159,7 @@ func freeLapsed(ctx context.Context, tx *sql.Tx, l License, now time.Time) error
 // state and activates nothing. The machine limit holds under concurrency
 // on both databases, also across instances: the license row is locked.
 func Activate(ctx context.Context, d *db.DB, keys PublicKeys, key string, mi MachineInfo, now time.Time) (Result, error) {
+	now = now.UTC() // times are compared in SQL: one zone
 	fp, err := fingerprintHash(mi.Fingerprint, true)
 	if err != nil {
 		return Result{}, err
@@ -231,6 +233,7 @@ func Activate(ctx context.Context, d *db.DB, keys PublicKeys, key string, mi Mac
 // Code is then the license's state. NOT_ACTIVATED when the machine holds
 // no seat.
 func Deactivate(ctx context.Context, d *db.DB, keys PublicKeys, key, fingerprint string, now time.Time) (Result, error) {
+	now = now.UTC() // times are compared in SQL: one zone
 	fp, err := fingerprintHash(fingerprint, true)
 	if err != nil {
 		return Result{}, err
@@ -272,6 +275,7 @@ func Deactivate(ctx context.Context, d *db.DB, keys PublicKeys, key, fingerprint
 // license that is not VALID or IN_GRACE answers its state and records
 // nothing.
 func CheckIn(ctx context.Context, d *db.DB, keys PublicKeys, key, fingerprint, version string, now time.Time) (Result, error) {
+	now = now.UTC() // times are compared in SQL: one zone
 	fp, err := fingerprintHash(fingerprint, true)
 	if err != nil {
 		return Result{}, err
@@ -329,6 +333,7 @@ func CheckIn(ctx context.Context, d *db.DB, keys PublicKeys, key, fingerprint, v
 // expires after FileLifetime, sooner when the term (and grace) ends or
 // when machines must check in more often.
 func File(ctx context.Context, d *db.DB, keys *Keyring, key, fingerprint string, now time.Time) ([]byte, Result, error) {
+	now = now.UTC() // times are compared in SQL: one zone
 	fp, err := fingerprintHash(fingerprint, false)
 	if err != nil {
 		return nil, Result{}, err

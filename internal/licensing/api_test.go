@@ -111,6 +111,10 @@ func TestMachines(t *testing.T) {
 			t.Fatalf("c after 7 days without a check-in: %s, want NOT_ACTIVATED", r.Code)
 		}
 		wantCode(t, "c's check-in after its seat lapsed", must(t)(licensing.CheckIn(ctx, d, f.keys, l.Key, "c", "", day7)), nil, licensing.CodeNotActivated)
+		// The same moment in another time zone gives the same answers.
+		east := day7.In(time.FixedZone("UTC+5", 5*3600))
+		wantCode(t, "a, clock in another zone", must(t)(licensing.Validate(ctx, d, f.keys, licensing.Check{Key: l.Key, Fingerprint: "a"}, east)), nil, licensing.CodeValid)
+		wantCode(t, "c, clock in another zone", must(t)(licensing.Validate(ctx, d, f.keys, licensing.Check{Key: l.Key, Fingerprint: "c"}, east)), nil, licensing.CodeNotActivated)
 		wantCode(t, "d takes the lapsed seat", act("d", day7), nil, licensing.CodeValid)
 		wantCode(t, "a still holds its seat", must(t)(licensing.Validate(ctx, d, f.keys, licensing.Check{Key: l.Key, Fingerprint: "a"}, day7)), nil, licensing.CodeValid)
 		ms, err := licensing.Machines(ctx, d, l.ID)

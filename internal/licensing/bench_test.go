@@ -1,11 +1,13 @@
 package licensing_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"strings"
 	"testing"
 
 	"github.com/storekeep/storekeep/internal/licensing"
+	"github.com/storekeep/storekeep/internal/testutil"
 )
 
 func benchPayload() licensing.Payload {
@@ -50,4 +52,25 @@ func BenchmarkEd25519Verify(b *testing.B) {
 			b.Fatal("does not verify")
 		}
 	}
+}
+
+// BenchmarkValidate: Validate of one key with a machine, on SQLite, in
+// parallel (the domain's share of the API's validate).
+func BenchmarkValidate(b *testing.B) {
+	d := testutil.SQLite(b)
+	f := newFixture(b, d)
+	l := f.issue(b, f.pro, false, 1)
+	ctx := context.Background()
+	if _, err := licensing.Activate(ctx, d, f.keys, l.Key, licensing.MachineInfo{Fingerprint: "m"}, t0); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r, err := licensing.Validate(ctx, d, f.keys, licensing.Check{Key: l.Key, Fingerprint: "m", Product: "milter"}, t0)
+			if err != nil || r.Code != licensing.CodeValid {
+				b.Fatal(r.Code, err)
+			}
+		}
+	})
 }

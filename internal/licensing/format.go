@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -28,7 +29,9 @@ const (
 	fileEnd       = "-----END STOREKEEP LICENSE FILE-----"
 )
 
-var b64 = base64.RawURLEncoding
+// b64 decodes strictly: non-zero trailing bits are refused, so each
+// payload has one encoding.
+var b64 = base64.RawURLEncoding.Strict()
 
 // Payload is the signed content of a license key, members in the order the
 // format lists them.
@@ -162,6 +165,9 @@ func verify(keys PublicKeys, tok, prefix, ctxText string) ([]byte, error) {
 	if parts[0] != prefix {
 		return nil, invalid("prefix %.8q is not %s", parts[0], prefix)
 	}
+	if !isB64URL(parts[1]) || !isB64URL(parts[2]) {
+		return nil, invalid("a character outside base64url (padding, white space, +, /)")
+	}
 	payload, err := b64.DecodeString(parts[1])
 	if err != nil {
 		return nil, invalid("payload is not base64url: %v", err)
@@ -193,6 +199,7 @@ func verify(keys PublicKeys, tok, prefix, ctxText string) ([]byte, error) {
 // refusal is a *FormatError with the code INVALID_KEY (malformed,
 // truncated, tampered, not ours) or UNKNOWN_KEY_ID.
 func ParseKey(keys PublicKeys, key string) (Payload, error) {
+	key = strings.TrimSpace(key) // around a pasted key
 	if len(key) > MaxKeyLength {
 		return Payload{}, invalid("longer than %d bytes", MaxKeyLength)
 	}
@@ -200,9 +207,15 @@ func ParseKey(keys PublicKeys, key string) (Payload, error) {
 	if err != nil {
 		return Payload{}, err
 	}
+	if err := checkMembers(payload, keyMembers); err != nil {
+		return Payload{}, err
+	}
 	var p Payload
 	if err := json.Unmarshal(payload, &p); err != nil {
 		return Payload{}, invalid("payload: %v", err)
+	}
+	if p.Entitlements == nil {
+		p.Entitlements = []string{}
 	}
 	if p.V != FormatVersion {
 		return Payload{}, invalid("format version %d, want %d", p.V, FormatVersion)
@@ -248,19 +261,30 @@ func ParseFile(keys PublicKeys, file []byte) (FilePayload, error) {
 	if err != nil {
 		return FilePayload{}, err
 	}
+	if err := checkMembers(payload, fileMembers); err != nil {
+		return FilePayload{}, err
+	}
 	var p FilePayload
 	if err := json.Unmarshal(payload, &p); err != nil {
 		return FilePayload{}, invalid("payload: %v", err)
 	}
-	if p.V != FormatVersion || p.Type != "file" {
+	if p.Entitlements == nil {
+		p.Entitlements = []string{}
+	}
+	switch {
+	case p.V != FormatVersion || p.Type != "file":
 		return FilePayload{}, invalid("format version %d type %q, want %d file", p.V, p.Type, FormatVersion)
+	case p.FileExpires == 0 || p.FileExpires < p.FileIssued:
+		return FilePayload{}, invalid("the file expires (%d) before it was issued (%d)", p.FileExpires, p.FileIssued)
+	case !slices.Contains([]State{StateActive, StateSuspended, StateRevoked, StateExpired, StateInGrace}, p.State):
+		return FilePayload{}, invalid("unknown state %.20q", p.State)
 	}
 	k, err := ParseKey(keys, p.Key)
 	if err != nil {
 		return FilePayload{}, err
 	}
-	if k.License != p.License {
-		return FilePayload{}, invalid("the file's key is of license %s, the file of %s", k.License, p.License)
+	if k.License != p.License || k.Product != p.Product {
+		return FilePayload{}, invalid("the file's key is of license %s (%s), the file of %s (%s)", k.License, k.Product, p.License, p.Product)
 	}
 	return p, nil
 }

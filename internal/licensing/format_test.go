@@ -3,6 +3,7 @@ package licensing_test
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"os"
@@ -155,4 +156,49 @@ func FuzzParseFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStrictMembers: validly signed payloads that break the member rules
+// are refused; unknown members and members in another order are not.
+func TestStrictMembers(t *testing.T) {
+	k := testKeys(4)
+	sign := func(payload string) string { return signRaw(k, payload) }
+	kid := k.ActiveKID()
+	base := `"v":1,"kid":"` + kid + `","lic":"lic_x","prd":"p","ed":"e","ent":[],"iat":1,"exp":0,"upd":0,"max":2`
+	for _, tc := range []struct {
+		payload string
+		ok      bool
+	}{
+		{`{` + base + `}`, true},
+		{`{"zzz":{"nested":[1,2]},` + base + `}`, true},
+		{`{"max":2,"upd":0,"exp":0,"iat":1,"ent":null,"ed":"e","prd":"p","lic":"lic_x","kid":"` + kid + `","v":1}`, true},
+		{`{` + base + `,"max":3}`, false},
+		{`{` + strings.Replace(base, `,"upd":0`, "", 1) + `}`, false},
+		{`{` + strings.Replace(base, `"max":2`, `"max":-2`, 1) + `}`, false},
+		{`{` + strings.Replace(base, `"max":2`, `"max":2e0`, 1) + `}`, false},
+		{`{` + base + `} {}`, false},
+		{`[` + base + `]`, false},
+		{`{` + strings.Replace(base, `"ent":[]`, `"ent":[1]`, 1) + `}`, false},
+		{`{` + strings.Replace(base, `"ed":"e"`, "\"ed\":\"\xff\"", 1) + `}`, false},
+	} {
+		_, err := licensing.ParseKey(k, sign(tc.payload))
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: %v, want ok=%v", tc.payload, err, tc.ok)
+		}
+	}
+	// White space around a pasted key is trimmed; inside it is refused.
+	key, _ := licensing.MakeKey(k.Signer(), licensing.Payload{License: "lic_y"})
+	if _, err := licensing.ParseKey(k, "  "+key+"\n"); err != nil {
+		t.Errorf("a key with white space around it: %v", err)
+	}
+	if _, err := licensing.ParseKey(k, key[:20]+"\n"+key[20:]); err == nil {
+		t.Error("a key with a line break inside was accepted")
+	}
+}
+
+// signRaw signs payload, exactly these bytes, as a key.
+func signRaw(k *licensing.Keyring, payload string) string {
+	s := k.Signer()
+	sig := ed25519.Sign(s.Priv, append([]byte("storekeep-license-key-v1\x00"), payload...))
+	return "SK1." + base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + base64.RawURLEncoding.EncodeToString(sig)
 }

@@ -21,6 +21,7 @@ type orderLicenses struct{ keys *Keyring }
 // price, and the line's quantity multiplying the machine limit. A line
 // issued before gets its license back, not a second one.
 func (ol orderLicenses) IssueForOrder(ctx context.Context, tx *sql.Tx, o orders.Order, now time.Time) ([]orders.IssuedLicense, error) {
+	now = now.UTC()
 	type line struct {
 		id, edition int64
 		billing     string

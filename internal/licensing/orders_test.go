@@ -207,3 +207,45 @@ func TestOrderStateMovesLicenses(t *testing.T) {
 		}
 	})
 }
+
+// TestLineWithoutCatalogPrice: a line whose price left the catalog issues
+// no license, the payment is still recorded, and the order's history says
+// to issue one by hand.
+func TestLineWithoutCatalogPrice(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		shop := f.shop()
+		var o orders.Order
+		err := d.Tx(ctx, func(tx *sql.Tx) error {
+			var err error
+			o, err = orders.Create(ctx, tx, orders.NewOrder{CustomerID: f.customer.ID, PriceID: f.proOnce, Provider: "stripe",
+				Billing: orders.Billing{Email: f.customer.Email, Name: "Buyer", Address: "1 Road", Country: "DE"}}, t0)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE order_lines SET price_id = NULL WHERE order_id = $1`, o.ID); err != nil {
+				return err
+			}
+			return orders.SetSession(ctx, tx, o.ID, "cs_9", t0)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.event(t, shop, payments.CheckoutCompleted, 9, o.TotalMinor)
+		if ls := f.orderLicenses(t, o.ID); len(ls) != 0 {
+			t.Fatalf("%d licenses for a line without a price", len(ls))
+		}
+		evs, err := orders.Events(ctx, d, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, e := range evs {
+			found = found || strings.Contains(e.Detail, "no license issued")
+		}
+		if !found {
+			t.Fatalf("the order's history does not say that no license was issued: %+v", evs)
+		}
+	})
+}

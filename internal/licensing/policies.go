@@ -50,6 +50,10 @@ type Policy struct {
 	UpdatedAt time.Time
 }
 
+// MaxCheckInDays is the longest check-in interval: a machine's record is
+// kept 90 days after it last reported (internal/privacy, license_machines).
+const MaxCheckInDays = 90
+
 // DefaultPolicy applies to an edition without a policy of its own: a
 // perpetual license with a year of updates, three machines, 14 days'
 // grace (for term licenses bought at a yearly price), no check-in.
@@ -102,8 +106,10 @@ func (p *Policy) Validate() error {
 		return refuse.Field("grace_days", "The grace period is 0 to 365 days.")
 	case p.MaxMachines < 0 || p.MaxMachines > 100000:
 		return refuse.Field("max_machines", "The machine limit is 0 (unlimited) to 100000.")
-	case p.CheckInDays < 0 || p.CheckInDays > 3650:
-		return refuse.Field("check_in_days", "Check-ins are required every 1 to 3650 days, or 0 for not at all.")
+	case p.CheckInDays < 0 || p.CheckInDays > MaxCheckInDays:
+		// A machine's record is deleted 90 days after it last reported
+		// (the inventory's retention), so a longer interval could not hold.
+		return refuse.Field("check_in_days", fmt.Sprintf("Check-ins are required every 1 to %d days, or 0 for not at all.", MaxCheckInDays))
 	}
 	return nil
 }

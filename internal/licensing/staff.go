@@ -38,6 +38,7 @@ type ManualIssue struct {
 // outside the shop) under the edition's policy, for the customer, recorded
 // in the audit log as done by staffID with the reason.
 func Issue(ctx context.Context, d *db.DB, keys *Keyring, staffID int64, mi ManualIssue, why string, now time.Time) (License, error) {
+	now = now.UTC()
 	why, err := reason(why)
 	if err != nil {
 		return License{}, err
@@ -89,6 +90,7 @@ func record(ctx context.Context, tx *sql.Tx, staffID int64, action string, l Lic
 // change runs one staff action on the locked license id.
 func change(ctx context.Context, d *db.DB, staffID, id int64, action, why string, now time.Time,
 	fn func(tx *sql.Tx, l *License) (detail string, err error)) (License, error) {
+	now = now.UTC()
 	why, err := reason(why)
 	if err != nil {
 		return License{}, err

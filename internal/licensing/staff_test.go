@@ -137,6 +137,7 @@ func TestPolicies(t *testing.T) {
 			{EditionID: f.pro, Kind: licensing.Perpetual, TermMonths: 3},
 			{EditionID: f.pro, Kind: licensing.Perpetual, MaxMachines: -1},
 			{EditionID: f.pro, Kind: licensing.Perpetual, Entitlements: []string{"Malware Scan"}},
+			{EditionID: f.pro, Kind: licensing.Perpetual, CheckInDays: 91},
 		} {
 			if _, err := licensing.SavePolicy(ctx, d, 3, bad, t0); !isRefusal(err) {
 				t.Errorf("policy %+v: %v", bad, err)

@@ -139,6 +139,17 @@ func Vectors() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Validly signed payloads that break the member rules.
+	signedKey := func(payload string) string { return s.token(keyPrefix, keyContext, []byte(payload)) }
+	dup := strings.Replace(string(payload), `"max":3`, `"max":3,"max":9`, 1)
+	missing := strings.Replace(string(payload), `,"upd":1800005400`, "", 1)
+	negative := strings.Replace(string(payload), `"max":3`, `"max":-3`, 1)
+	fraction := strings.Replace(string(payload), `"max":3`, `"max":3.0`, 1)
+	// The signature with non-zero trailing bits: the same bytes to a
+	// lenient decoder, refused by a strict one.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, parts[2][len(parts[2])-1])
+	trailing := parts[0] + "." + parts[1] + "." + parts[2][:len(parts[2])-1] + string(alphabet[last|1])
 	vs.Negative = []BadVector{
 		{Name: "tampered payload (max 3 changed to 9, signature kept)", Kind: "key", Input: keyPrefix + "." + b64.EncodeToString([]byte(tampered)) + "." + parts[2], Code: CodeInvalidKey},
 		{Name: "wrong prefix", Kind: "key", Input: "SK2." + parts[1] + "." + parts[2], Code: CodeInvalidKey},
@@ -147,6 +158,11 @@ func Vectors() ([]byte, error) {
 		{Name: "truncated (no signature)", Kind: "key", Input: parts[0] + "." + parts[1], Code: CodeInvalidKey},
 		{Name: "padding in base64url", Kind: "key", Input: key + "==", Code: CodeInvalidKey},
 		{Name: "format version 2", Kind: "key", Input: v2key, Code: CodeInvalidKey},
+		{Name: "a member twice (max), validly signed", Kind: "key", Input: signedKey(dup), Code: CodeInvalidKey},
+		{Name: "a member missing (upd), validly signed", Kind: "key", Input: signedKey(missing), Code: CodeInvalidKey},
+		{Name: "a negative number (max -3), validly signed", Kind: "key", Input: signedKey(negative), Code: CodeInvalidKey},
+		{Name: "a number with a fraction (max 3.0), validly signed", Kind: "key", Input: signedKey(fraction), Code: CodeInvalidKey},
+		{Name: "non-zero trailing bits in the signature's base64url", Kind: "key", Input: trailing, Code: CodeInvalidKey},
 		{Name: "a license file's signature presented as a key (other context)", Kind: "key", Input: asKey, Code: CodeInvalidKey},
 		{Name: "tampered file payload", Kind: "file", Input: tamperedFile, Code: CodeInvalidKey},
 		{Name: "file without its end line", Kind: "file", Input: strings.Replace(unbound.File, fileEnd, "", 1), Code: CodeInvalidKey},
