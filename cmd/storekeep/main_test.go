@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -147,7 +148,8 @@ func TestDemoServesAndShutsDown(t *testing.T) {
 	pr, pw := io.Pipe()
 	root := rootCommand()
 	root.SetOut(pw)
-	root.SetArgs([]string{"demo", "--addr", "127.0.0.1:0", "--dir", t.TempDir()})
+	demoDir := t.TempDir()
+	root.SetArgs([]string{"demo", "--addr", "127.0.0.1:0", "--dir", demoDir})
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()
 
@@ -171,6 +173,10 @@ func TestDemoServesAndShutsDown(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
 			t.Errorf("GET /%s = %d, want 200 containing %q", path, resp.StatusCode, want)
 		}
+	}
+	// The demo signs its licenses with a throwaway key of its own.
+	if _, err := os.Stat(filepath.Join(demoDir, "license-keys", "active")); err != nil {
+		t.Errorf("the demo made no license signing key: %v", err)
 	}
 	cancel()
 	select {

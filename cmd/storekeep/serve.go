@@ -71,6 +71,12 @@ temporary directory that is removed on exit; with --dir it is kept and reused.`,
 			}
 			cfg.DataDir = dir
 			cfg.DB = filepath.Join(dir, "demo.db")
+			// A throwaway signing key of the demo's own, so its orders
+			// issue real license keys; kept with a kept --dir.
+			cfg.LicenseKeys = filepath.Join(dir, "license-keys")
+			if err := demoLicenseKeys(cfg.LicenseKeys); err != nil {
+				return err
+			}
 			if err := cfg.Validate(); err != nil {
 				return usageError{err: err}
 			}
@@ -200,6 +206,10 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 	defer startPeriodic(ctx, d, clk, log, wakeMail)()
 	opts := app.Options{Options: web.Options{DB: d, Clock: clk, Logger: log, BaseURL: cfg.BaseURL, Demo: isDemo, Version: version(), MailQueued: wakeMail}}
 	if err := paymentOptions(cfg, isDemo, clk, &opts); err != nil {
+		closeAll()
+		return err
+	}
+	if opts.LicenseKeys, err = loadLicenseKeys(cfg, log); err != nil {
 		closeAll()
 		return err
 	}

@@ -52,6 +52,10 @@ type Config struct {
 	ManualPayments      bool
 	PaymentInstructions string
 
+	// LicenseKeys is the directory of the license signing keys
+	// (`storekeep license keygen`); "" issues no licenses.
+	LicenseKeys string
+
 	// HTTPS: either automatic certificates for TLSDomains, or TLSCert and
 	// TLSKey files. HTTPAddr serves redirects to HTTPS and ACME challenges.
 	TLSDomains     string // comma-separated
@@ -124,6 +128,7 @@ func (c *Config) settings() []setting {
 		{flag: "stripe-api-url", group: Stripe, env: "STOREKEEP_STRIPE_API_URL", def: "", str: &c.StripeAPIURL, help: "Stripe API address; only for testing against stripe-mock"},
 		{flag: "manual-payments", group: Server, env: "STOREKEEP_MANUAL_PAYMENTS", def: "false", boolean: &c.ManualPayments, help: "offer payment by invoice and bank transfer"},
 		{flag: "payment-instructions", group: Server, env: "STOREKEEP_PAYMENT_INSTRUCTIONS", def: "", str: &c.PaymentInstructions, help: "bank details printed on invoices for payment by transfer"},
+		{flag: "license-keys", group: Server, env: "STOREKEEP_LICENSE_KEYS", def: "", str: &c.LicenseKeys, help: "directory of the license signing keys (<kid>.key files and active; create with: storekeep license keygen --dir DIR); empty: paid orders issue no licenses"},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/staff"
 )
@@ -102,12 +103,34 @@ func Seed(ctx context.Context, d *db.DB, now time.Time) (bool, error) {
 				return err
 			}
 		}
-		return nil
+		return seedPolicies(ctx, tx, now)
 	})
 	if err != nil {
 		return false, fmt.Errorf("seed demo data: %w", err)
 	}
 	return true, nil
+}
+
+// Policies are the demo editions' license policies, by edition slug.
+var Policies = map[string]licensing.Policy{
+	"standard": {Kind: licensing.Perpetual, UpdatesMonths: 12, GraceDays: 14, MaxMachines: 1, Entitlements: []string{"greylisting", "spam-scoring"}},
+	"professional": {Kind: licensing.Perpetual, UpdatesMonths: 12, GraceDays: 14, MaxMachines: 5,
+		Entitlements: []string{"dkim", "dmarc", "greylisting", "malware-scan", "spam-scoring"}},
+	"enterprise": {Kind: licensing.Perpetual, UpdatesMonths: 12, GraceDays: 30, MaxMachines: 0, CheckInDays: 30,
+		Entitlements: []string{"dkim", "dmarc", "greylisting", "malware-scan", "priority-support", "spam-scoring"}},
+	"addon": {Kind: licensing.Perpetual, UpdatesMonths: 12, MaxMachines: 0, Entitlements: []string{"reports"}},
+}
+
+func seedPolicies(ctx context.Context, tx *sql.Tx, now time.Time) error {
+	for slug, p := range Policies {
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM editions WHERE slug = $1`, slug).Scan(&p.EditionID); err != nil {
+			return fmt.Errorf("demo policy %s: %w", slug, err)
+		}
+		if err := licensing.StorePolicy(ctx, tx, p, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // StaffPassword is the password of every demo staff account. It is printed

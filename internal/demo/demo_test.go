@@ -8,6 +8,7 @@ import (
 	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/demo"
+	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/testutil"
@@ -22,6 +23,10 @@ func TestSeedOnceWithMilterEditions(t *testing.T) {
 			if err != nil || seeded != want {
 				t.Fatalf("Seed #%d = %v, %v; want %v", i+1, seeded, err, want)
 			}
+		}
+		pols, err := licensing.Policies(ctx, d)
+		if err != nil || len(pols) != len(demo.Policies) {
+			t.Fatalf("demo license policies: %d, %v; want %d", len(pols), err, len(demo.Policies))
 		}
 		ps, err := catalog.Products(ctx, d)
 		if err != nil {

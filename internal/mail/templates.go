@@ -56,6 +56,16 @@ type (
 		Total         string
 		InvoiceNumber string
 		PortalURL     string
+		// Licenses are the license keys the order issued, with how to
+		// activate them.
+		Licenses []LicenseKey
+	}
+	// LicenseKey is one license key in "order_confirmation".
+	LicenseKey struct {
+		Name     string // what was bought (the order line)
+		Key      string
+		Machines string // "up to 3 machines", "any number of machines"
+		Term     string // "perpetual", "until 1 March 2027"
 	}
 	// ManualInvoiceData is for "manual_invoice": an invoice to pay by bank
 	// transfer. PaymentInstructions may span several lines.

@@ -313,8 +313,10 @@ func (s Shop) Refund(ctx context.Context, orderID int64, cause, note string, now
 		if err := move(ctx, tx, &o, Refunded, cause, detail, now); err != nil {
 			return err
 		}
-		_, err := issue(ctx, tx, o, KindCreditNote, now)
-		return err
+		if _, err := issue(ctx, tx, o, KindCreditNote, now); err != nil {
+			return err
+		}
+		return s.licensesFollow(ctx, tx, &o, Paid, now)
 	})
 	if err != nil {
 		return "", err

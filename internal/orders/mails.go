@@ -1,6 +1,8 @@
 package orders
 
 import (
+	"fmt"
+
 	"github.com/storekeep/storekeep/internal/mail"
 )
 
@@ -15,10 +17,10 @@ func mailLines(o Order) []mail.OrderLine {
 }
 
 // confirmation is the purchase confirmation.
-func (s Shop) confirmation(o Order, inv Invoice) (mail.Message, error) {
+func (s Shop) confirmation(o Order, inv Invoice, lics []IssuedLicense) (mail.Message, error) {
 	m, err := mail.Compose("order_confirmation", o.Billing.Email, mail.OrderConfirmationData{
 		SiteName: s.SiteName, OrderNumber: o.Number, Lines: mailLines(o), Total: o.Total(),
-		InvoiceNumber: inv.Number, PortalURL: s.portalURL(o)})
+		InvoiceNumber: inv.Number, PortalURL: s.portalURL(o), Licenses: mailLicenses(lics)})
 	m.CustomerID, m.Purpose = o.CustomerID, "delivery"
 	return m, err
 }
@@ -32,4 +34,26 @@ func (s Shop) manualInvoice(o Order, inv Invoice) (mail.Message, error) {
 	// not stop it.
 	m.CustomerID, m.Purpose = o.CustomerID, "legal"
 	return m, err
+}
+
+// mailLicenses says the issued licenses as the confirmation shows them.
+func mailLicenses(lics []IssuedLicense) []mail.LicenseKey {
+	var out []mail.LicenseKey
+	for _, l := range lics {
+		if l.Key == "" {
+			continue
+		}
+		k := mail.LicenseKey{Name: l.Description, Key: l.Key, Machines: "any number of machines", Term: "perpetual"}
+		switch {
+		case l.MaxMachines == 1:
+			k.Machines = "1 machine"
+		case l.MaxMachines > 1:
+			k.Machines = fmt.Sprintf("up to %d machines", l.MaxMachines)
+		}
+		if !l.Expires.IsZero() {
+			k.Term = "until " + l.Expires.UTC().Format("2 January 2006")
+		}
+		out = append(out, k)
+	}
+	return out
 }

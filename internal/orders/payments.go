@@ -26,6 +26,8 @@ type Shop struct {
 	// provider can do (refund through the processor, be marked paid by
 	// hand) is asked of it through the abilities in package payments.
 	Providers []payments.Provider
+	// Licenses issues the licenses of paid orders; nil issues none.
+	Licenses Licenser
 }
 
 // provider returns the configured provider of that name, or nil.
@@ -187,11 +189,14 @@ func (s Shop) applyTo(ctx context.Context, tx *sql.Tx, o *Order, t payments.Even
 		if o.Status != Paid && o.Status != Disputed {
 			return Ignored, "order is " + string(o.Status), nil
 		}
+		from := o.Status
 		if err := move(ctx, tx, o, Refunded, cause, string(t), now); err != nil {
 			return "", "", err
 		}
-		_, err := issue(ctx, tx, *o, KindCreditNote, now)
-		return Applied, "", err
+		if _, err := issue(ctx, tx, *o, KindCreditNote, now); err != nil {
+			return "", "", err
+		}
+		return Applied, "", s.licensesFollow(ctx, tx, o, from, now)
 	case payments.DisputeOpened:
 		if o.Status == Pending {
 			return Deferred, "order not paid yet", nil
@@ -199,12 +204,18 @@ func (s Shop) applyTo(ctx context.Context, tx *sql.Tx, o *Order, t payments.Even
 		if o.Status != Paid {
 			return Ignored, "order is " + string(o.Status), nil
 		}
-		return Applied, "", move(ctx, tx, o, Disputed, cause, "dispute opened", now)
+		if err := move(ctx, tx, o, Disputed, cause, "dispute opened", now); err != nil {
+			return "", "", err
+		}
+		return Applied, "", s.licensesFollow(ctx, tx, o, Paid, now)
 	case payments.DisputeWon:
 		if o.Status != Disputed {
 			return Ignored, "order is " + string(o.Status), nil
 		}
-		return Applied, "", move(ctx, tx, o, Paid, cause, "dispute won", now)
+		if err := move(ctx, tx, o, Paid, cause, "dispute won", now); err != nil {
+			return "", "", err
+		}
+		return Applied, "", s.licensesFollow(ctx, tx, o, Disputed, now)
 	}
 	return Ignored, "event type " + string(t), nil
 }
@@ -248,7 +259,20 @@ func (s Shop) fulfil(ctx context.Context, tx *sql.Tx, o *Order, cause, detail st
 	if err != nil {
 		return err
 	}
-	return s.confirm(ctx, tx, o, inv, cause, now)
+	var lics []IssuedLicense
+	if s.Licenses != nil {
+		if lics, err = s.Licenses.IssueForOrder(ctx, tx, *o, now); err != nil {
+			return err
+		}
+		for _, l := range lics {
+			if l.Key == "" {
+				if err := recordEvent(ctx, tx, o.ID, o.Status, o.Status, cause, "no license issued for "+l.Description+": its price is no longer in the catalog; issue one by hand", now); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return s.confirm(ctx, tx, o, inv, lics, cause, now)
 }
 
 // confirm queues the purchase confirmation of a paid order. A payment is
@@ -257,11 +281,11 @@ func (s Shop) fulfil(ctx context.Context, tx *sql.Tx, o *Order, cause, detail st
 // to send it to, and a restricted customer gets no confirmation (the
 // portal shows the order). Either skip is recorded in the order's history,
 // so staff can see why the buyer heard nothing.
-func (s Shop) confirm(ctx context.Context, tx *sql.Tx, o *Order, inv Invoice, cause string, now time.Time) error {
+func (s Shop) confirm(ctx context.Context, tx *sql.Tx, o *Order, inv Invoice, lics []IssuedLicense, cause string, now time.Time) error {
 	if strings.TrimSpace(o.Billing.Email) == "" {
 		return recordEvent(ctx, tx, o.ID, o.Status, o.Status, cause, "confirmation not sent: the buyer's address was erased", now)
 	}
-	m, err := s.confirmation(*o, inv)
+	m, err := s.confirmation(*o, inv, lics)
 	if err != nil {
 		return err
 	}
@@ -344,7 +368,7 @@ func (s Shop) PlaceManual(ctx context.Context, tx *sql.Tx, o Order, now time.Tim
 // offline provider, and without those, where to ask (supportEmail; ""
 // leaves them empty for a page that says where to ask itself). Every area
 // of the site builds its Shop here, so all say the same.
-func NewShop(d *db.DB, siteName, supportEmail, baseURL string, providers []payments.Provider, instructions string) Shop {
+func NewShop(d *db.DB, siteName, supportEmail, baseURL string, providers []payments.Provider, instructions string, licenses Licenser) Shop {
 	if instructions == "" {
 		for _, p := range providers {
 			if o, ok := p.(payments.Offline); ok && o.PaymentInstructions() != "" {
@@ -356,5 +380,45 @@ func NewShop(d *db.DB, siteName, supportEmail, baseURL string, providers []payme
 	if instructions == "" && supportEmail != "" {
 		instructions = "Write to " + supportEmail + " for the bank details to pay to."
 	}
-	return Shop{DB: d, SiteName: siteName, BaseURL: baseURL, PaymentInstructions: instructions, Providers: providers}
+	return Shop{DB: d, SiteName: siteName, BaseURL: baseURL, PaymentInstructions: instructions, Providers: providers, Licenses: licenses}
+}
+
+// Licenser issues the licenses of a paid order's lines and suspends and
+// reinstates them as the order's state changes, always in the order's
+// transaction. Package licensing implements it (licensing.ForOrders); a
+// Shop without one issues no licenses.
+type Licenser interface {
+	// IssueForOrder issues one license per line of the paid order (again:
+	// the ones issued before) and returns them for the confirmation.
+	IssueForOrder(ctx context.Context, tx *sql.Tx, o Order, now time.Time) ([]IssuedLicense, error)
+	// SuspendForOrder suspends the order's active licenses (a refund, a
+	// dispute).
+	SuspendForOrder(ctx context.Context, tx *sql.Tx, o Order, now time.Time) error
+	// ReinstateForOrder reinstates the licenses SuspendForOrder suspended
+	// (a dispute won), not those staff suspended.
+	ReinstateForOrder(ctx context.Context, tx *sql.Tx, o Order, now time.Time) error
+}
+
+// IssuedLicense is a license a paid order line issued, as the confirmation
+// mail tells it.
+type IssuedLicense struct {
+	Description string // the order line
+	Key         string // "" when none could be issued (the line's price left the catalog)
+	MaxMachines int    // 0 = unlimited
+	Expires     time.Time
+}
+
+// licensesFollow suspends or reinstates the order's licenses after its
+// move from one state to the next, in tx.
+func (s Shop) licensesFollow(ctx context.Context, tx *sql.Tx, o *Order, from Status, now time.Time) error {
+	if s.Licenses == nil {
+		return nil
+	}
+	switch {
+	case o.Status == Refunded || o.Status == Disputed:
+		return s.Licenses.SuspendForOrder(ctx, tx, *o, now)
+	case from == Disputed && o.Status == Paid:
+		return s.Licenses.ReinstateForOrder(ctx, tx, *o, now)
+	}
+	return nil
 }

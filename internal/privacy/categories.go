@@ -27,6 +27,7 @@ var categories = map[Category]struct{ group, label string }{
 	"user.usage.pages":            {"usage", "Pages visited, time and date of visit, time spent"},
 	"user.usage.referrer":         {"usage", "Referring page"},
 	"user.license.activation":     {"license", "License activations (server names you chose)"},
+	"user.license.record":         {"license", "Your licenses and whose they are"},
 	"user.staff.activity":         {"staff", "Staff actions and views of personal data"},
 }
 

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
@@ -29,6 +31,7 @@ var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 type person struct {
 	customers.Customer
 	Name, City, OrderNumber string
+	LicenseKey              string
 }
 
 func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
@@ -68,7 +71,7 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shop := orders.Shop{DB: d, SiteName: "M", BaseURL: "https://x"}
+	shop := orders.Shop{DB: d, SiteName: "M", BaseURL: "https://x", Licenses: licensing.ForOrders(testLicenseKeys)}
 	if _, err := shop.Apply(ctx, payments.Event{ID: fmt.Sprintf("evt_%d", n), Provider: "stripe", Type: payments.CheckoutCompleted,
 		SessionRef: fmt.Sprintf("cs_%d", n), PaymentRef: fmt.Sprintf("pi_%d", n), AmountMinor: 49000, Currency: "EUR"}, t0); err != nil {
 		t.Fatal(err)
@@ -85,8 +88,21 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The order issued a license; a machine of the person's holds a seat.
+	ls, err := licensing.ForCustomer(ctx, d, p.Customer.ID, t0)
+	if err != nil || len(ls) != 1 {
+		t.Fatalf("licenses of the fixture: %d, %v", len(ls), err)
+	}
+	p.LicenseKey = ls[0].Key
+	if r, err := licensing.Activate(ctx, d, testLicenseKeys, ls[0].Key, licensing.MachineInfo{Fingerprint: fmt.Sprintf("fp-%d", n),
+		Hostname: fmt.Sprintf("mx%d.uniquehost%d.example", n, n), Platform: "linux/amd64"}, t0); err != nil || r.Code != licensing.CodeValid {
+		t.Fatalf("activate the fixture's machine: %+v, %v", r, err)
+	}
 	return p
 }
+
+// testLicenseKeys sign the fixture's licenses.
+var testLicenseKeys = licensing.NewKeyring(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)))
 
 func seedPrice(t *testing.T, d *db.DB) int64 {
 	t.Helper()

@@ -54,6 +54,7 @@ const (
 	PermOrdersManage    Permission = "orders.manage"    // mark paid, refund
 	PermSupportTickets  Permission = "support.tickets"  // the support desk
 	PermLicensesView    Permission = "licenses.view"    // licenses and activations
+	PermLicensesManage  Permission = "licenses.manage"  // issue, extend, suspend, reinstate, revoke, transfer licenses; policies
 	PermPrivacyRequests Permission = "privacy.requests" // data-subject requests
 	PermStatsView       Permission = "stats.view"       // aggregated statistics
 	PermCatalogManage   Permission = "catalog.manage"   // products, editions and prices
@@ -62,14 +63,14 @@ const (
 // Permissions lists every permission. Code names a permission by its
 // constant, never by its text (TestPermissionsAreConstants).
 var Permissions = []Permission{PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView,
-	PermCustomersView, PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermPrivacyRequests,
+	PermCustomersView, PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermLicensesManage, PermPrivacyRequests,
 	PermStatsView, PermCatalogManage}
 
 // grants is the one table of who may do what. Deny by default: a
 // permission not listed for a role is refused.
 var grants = map[Role][]Permission{
 	Owner: {PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView, PermCustomersView,
-		PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermPrivacyRequests, PermStatsView, PermCatalogManage},
+		PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermLicensesManage, PermPrivacyRequests, PermStatsView, PermCatalogManage},
 	Support: {PermDashboard, PermOwnAccount, PermCustomersView, PermSupportTickets, PermLicensesView, PermPrivacyRequests, PermStatsView},
 	Finance: {PermDashboard, PermOwnAccount, PermBillingView, PermOrdersManage, PermLicensesView, PermStatsView},
 	Analyst: {PermDashboard, PermOwnAccount, PermStatsView},

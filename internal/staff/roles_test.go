@@ -17,6 +17,10 @@ func TestRoleGrants(t *testing.T) {
 		{Analyst, PermCustomersView, false},
 		{Analyst, PermAuditView, false},
 		{Role("intruder"), PermDashboard, false},
+		{Owner, PermLicensesManage, true},
+		{Support, PermLicensesView, true},
+		{Support, PermLicensesManage, false},
+		{Finance, PermLicensesManage, false},
 		{Owner, Permission("made.up"), false},
 	} {
 		if got := tc.role.Can(tc.perm); got != tc.want {

@@ -136,12 +136,39 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	h.Del("Content-Disposition")
 	h.Set("Cache-Control", "no-store")
 	if isAPI(r) {
+		for _, a := range s.apiErrors {
+			if strings.HasPrefix(r.URL.Path, a.prefix) {
+				a.write(w, r, e.Status, e.Message)
+				return
+			}
+		}
 		h.Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(e.Status)
 		_ = json.NewEncoder(w).Encode(map[string]string{"error": e.Message})
 		return
 	}
 	s.renderErrorPage(w, r, e)
+}
+
+// APIErrorWriter writes an error answer of an API whose answers have a
+// shape of their own (the license API signs every answer): status and
+// message are the core's, as for any other error.
+type APIErrorWriter func(w http.ResponseWriter, r *http.Request, status int, msg string)
+
+type apiErrors struct {
+	prefix string
+	write  APIErrorWriter
+}
+
+// SetAPIErrors makes write answer every error of a request under prefix
+// (such as "/api/v1/"), whoever found it: the router's 404 and 405, a
+// refused cross-site request, an unreadable form, a panic, and errors
+// handlers return. The prefix must lie under /api/.
+func (s *Server) SetAPIErrors(prefix string, write APIErrorWriter) {
+	if !strings.HasPrefix(prefix, "/api/") {
+		panic("web: API errors outside /api/: " + prefix)
+	}
+	s.apiErrors = append(s.apiErrors, apiErrors{prefix, write})
 }
 
 func isAPI(r *http.Request) bool {

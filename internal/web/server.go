@@ -79,6 +79,7 @@ type Server struct {
 	limiter    *ratelimit.Limiter
 	staffRules []staffRule
 	staffNav   []NavItem
+	apiErrors  []apiErrors
 	patterns   []string // every registered route pattern
 
 	assets  *assets

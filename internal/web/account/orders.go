@@ -19,7 +19,7 @@ func (s *handler) shop(r *http.Request) (orders.Shop, error) {
 	}
 	// No fallback text: without bank details the order page links to the
 	// support address itself.
-	return orders.NewShop(s.db, v.Name, "", s.BaseURL().String(), s.payments, s.paymentInstructions), nil
+	return orders.NewShop(s.db, v.Name, "", s.BaseURL().String(), s.payments, s.paymentInstructions, s.licenses), nil
 }
 
 // orderPage is the content of order.html.

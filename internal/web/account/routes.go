@@ -6,6 +6,7 @@ package account
 
 import (
 	"embed"
+	"github.com/storekeep/storekeep/internal/orders"
 	"log/slog"
 	"net/http"
 	"time"
@@ -47,6 +48,7 @@ type handler struct {
 	// bank details, for the buyer's pending orders (pay again, cancel).
 	payments            []payments.Provider
 	paymentInstructions string
+	licenses            orders.Licenser
 }
 
 // Options are what the account area needs besides the core.
@@ -60,6 +62,9 @@ type Options struct {
 	// PaymentInstructions are the bank details shown for an order paid by
 	// transfer when the buyer asks how to pay it.
 	PaymentInstructions string
+	// Licenses issues the licenses of paid orders; nil when no license
+	// signing keys are configured.
+	Licenses orders.Licenser
 }
 
 // Mount registers the customer account's routes on s. Pages that need a
@@ -74,7 +79,7 @@ func Mount(s *web.Server, o Options) error {
 		return err
 	}
 	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), log: s.Log(), pages: pages, invoices: inv,
-		processors: o.Processors, payments: o.Payments, paymentInstructions: o.PaymentInstructions}
+		processors: o.Processors, payments: o.Payments, paymentInstructions: o.PaymentInstructions, licenses: o.Licenses}
 
 	s.Handle("GET /account/login", h.accountLoginForm)
 	s.Handle("POST /account/login", h.accountLogin)

@@ -5,10 +5,13 @@ package app
 import (
 	"errors"
 
+	"github.com/storekeep/storekeep/internal/licensing"
+	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/account"
+	"github.com/storekeep/storekeep/internal/web/api"
 	"github.com/storekeep/storekeep/internal/web/checkout"
 	"github.com/storekeep/storekeep/internal/web/console"
 	"github.com/storekeep/storekeep/internal/web/devmail"
@@ -31,6 +34,10 @@ type Options struct {
 	// their records of a person, by recipient ID; cmd/storekeep builds
 	// them with the providers (newPayments).
 	Processors privacy.Processors
+	// LicenseKeys sign the licenses paid orders issue (--license-keys),
+	// their files and every answer of the license API; nil issues none
+	// and mounts no API.
+	LicenseKeys *licensing.Keyring
 }
 
 // New builds the site with every area mounted. It fails when an option is
@@ -41,14 +48,19 @@ func New(o Options) (*web.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var lic orders.Licenser
+	if o.LicenseKeys != nil {
+		lic = licensing.ForOrders(o.LicenseKeys)
+	}
 	// One line per area. Each Mount parses its own templates and registers
 	// its routes (staff routes with their permissions, console navigation).
 	err = errors.Join(
 		site.Mount(s),
-		account.Mount(s, account.Options{Payments: o.Payments, Processors: o.Processors, PaymentInstructions: o.PaymentInstructions}),
+		account.Mount(s, account.Options{Payments: o.Payments, Processors: o.Processors, PaymentInstructions: o.PaymentInstructions, Licenses: lic}),
 		checkout.Mount(s, checkout.Options{Payments: o.Payments, StripeWebhooks: o.StripeWebhooks,
-			PaymentInstructions: o.PaymentInstructions}),
-		console.Mount(s, console.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions, Processors: o.Processors}),
+			PaymentInstructions: o.PaymentInstructions, Licenses: lic}),
+		console.Mount(s, console.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions, Processors: o.Processors, Licenses: lic}),
+		api.Mount(s, api.Options{Keys: o.LicenseKeys}),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.

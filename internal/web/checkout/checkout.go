@@ -21,7 +21,7 @@ func (s *handler) shop(r *http.Request) (orders.Shop, error) {
 	if err != nil {
 		return orders.Shop{}, err
 	}
-	return orders.NewShop(s.db, v.Name, v.SupportEmail, s.BaseURL().String(), s.payments, s.paymentInstructions), nil
+	return orders.NewShop(s.db, v.Name, v.SupportEmail, s.BaseURL().String(), s.payments, s.paymentInstructions, s.licenses), nil
 }
 
 func (s *handler) provider(name string) payments.Provider {

@@ -6,6 +6,7 @@ package checkout
 import (
 	"embed"
 	"errors"
+	"github.com/storekeep/storekeep/internal/orders"
 	"log/slog"
 	"net/http"
 
@@ -35,6 +36,9 @@ type Options struct {
 	// PaymentInstructions tell buyers paying by invoice how to pay (bank
 	// details).
 	PaymentInstructions string
+	// Licenses issues the licenses of paid orders; nil when no license
+	// signing keys are configured.
+	Licenses orders.Licenser
 }
 
 // handler serves checkout.
@@ -48,6 +52,7 @@ type handler struct {
 	payments            []payments.Provider
 	stripeWebhooks      WebhookVerifier
 	paymentInstructions string
+	licenses            orders.Licenser
 }
 
 // Mount registers checkout's routes on s.
@@ -62,7 +67,7 @@ func Mount(s *web.Server, o Options) error {
 		return err
 	}
 	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), log: s.Log(), pages: pages,
-		payments: o.Payments, stripeWebhooks: o.StripeWebhooks, paymentInstructions: o.PaymentInstructions}
+		payments: o.Payments, stripeWebhooks: o.StripeWebhooks, paymentInstructions: o.PaymentInstructions, licenses: o.Licenses}
 	s.Handle("GET /checkout", h.checkoutForm)
 	s.Handle("POST /checkout", h.checkout)
 	s.Handle("POST /webhooks/stripe", h.stripeWebhook)

@@ -34,6 +34,9 @@ type Options struct {
 	// Processors are the configured processors an erasure request's
 	// erasure asks to delete their records, by recipient ID.
 	Processors privacy.Processors
+	// Licenses issues the licenses of paid orders; nil when no license
+	// signing keys are configured.
+	Licenses orders.Licenser
 }
 
 // handler serves the console.
@@ -48,6 +51,7 @@ type handler struct {
 	payments            []payments.Provider
 	paymentInstructions string
 	processors          privacy.Processors
+	licenses            orders.Licenser
 }
 
 // Mount registers the console's routes and navigation on s.
@@ -61,7 +65,7 @@ func Mount(s *web.Server, o Options) error {
 		return err
 	}
 	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), log: s.Log(), pages: pages, invoices: inv,
-		payments: o.Payments, paymentInstructions: o.PaymentInstructions, processors: o.Processors}
+		payments: o.Payments, paymentInstructions: o.PaymentInstructions, processors: o.Processors, licenses: o.Licenses}
 	pub, part, full := web.AccessPublic, web.AccessPartial, web.AccessFull
 
 	// Signing in (login.go, reset.go).
@@ -172,5 +176,5 @@ func (s *handler) shop(r *http.Request) (orders.Shop, error) {
 	if err != nil {
 		return orders.Shop{}, err
 	}
-	return orders.NewShop(s.db, v.Name, v.SupportEmail, s.BaseURL().String(), s.payments, s.paymentInstructions), nil
+	return orders.NewShop(s.db, v.Name, v.SupportEmail, s.BaseURL().String(), s.payments, s.paymentInstructions, s.licenses), nil
 }

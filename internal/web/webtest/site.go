@@ -10,6 +10,7 @@ package webtest
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"io"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/settings"
@@ -61,11 +63,24 @@ type Site struct {
 	secrets *sync.Map
 }
 
+// LicenseKeys is a license keyring from a fixed seed, for
+// WithLicenseKeys: tests verify the API's signatures and make keys with it.
+var LicenseKeys = func() *licensing.Keyring {
+	seed := make([]byte, ed25519.SeedSize)
+	copy(seed, "storekeep webtest license key!!!")
+	return licensing.NewKeyring(ed25519.NewKeyFromSeed(seed))
+}()
+
 // Option changes how NewSite builds the site.
 type Option func(*app.Options)
 
 // WithBaseURL serves the site at u (https turns on HSTS and __Host- cookies).
 func WithBaseURL(u string) Option { return func(o *app.Options) { o.BaseURL = u } }
+
+// WithLicenseKeys signs the licenses paid orders issue, their files and
+// the license API's answers with k (LicenseKeys, say); without it the site
+// issues no licenses and has no API.
+func WithLicenseKeys(k *licensing.Keyring) Option { return func(o *app.Options) { o.LicenseKeys = k } }
 
 // WithDemo builds the demo site (banner, mail viewer).
 func WithDemo() Option { return func(o *app.Options) { o.Demo = true } }

@@ -1,0 +1,90 @@
+// Package api is the license API under /api/v1: JSON requests, answers
+// signed as RFC 9421 says with an RFC 9530 Content-Digest (every answer,
+// errors too), the OpenAPI 3.1 document that describes it, and the public
+// keys at /.well-known/storekeep-license-keys.json. The contract is
+// docs/license-format.md; the checks themselves are internal/licensing's.
+//
+// One file per concern: api.go mounts the routes and holds the limits,
+// answer.go writes signed answers, decode.go reads request bodies,
+// licenses.go has the five endpoints, openapi.go the document and the
+// keys.
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/licensing"
+	"github.com/storekeep/storekeep/internal/ratelimit"
+	"github.com/storekeep/storekeep/internal/web"
+)
+
+// Prefix is where the API lives; every answer under it is signed.
+const Prefix = "/api/v1/"
+
+// Options are what the API needs besides the core.
+type Options struct {
+	// Keys are the license signing keys: the active one signs answers,
+	// every one verifies license keys and is published.
+	Keys *licensing.Keyring
+}
+
+// The rate limits. Activations count per license and per network, always;
+// the other endpoints count per network only the answers that say a key
+// is not ours or not known (INVALID_KEY, UNKNOWN_KEY_ID, NOT_FOUND), so a
+// product checking a good key costs no write, and someone trying keys is
+// answered 429 once over the limit.
+var (
+	ActivationsPerLicense = ratelimit.Limit{Max: 20, Window: 10 * time.Minute}
+	ActivationsPerNetwork = ratelimit.Limit{Max: 60, Window: 10 * time.Minute}
+	BadKeysPerNetwork     = ratelimit.Limit{Max: 30, Window: 10 * time.Minute}
+)
+
+type handler struct {
+	*web.Server
+	keys *licensing.Keyring
+}
+
+// Mount registers the API's routes on s. Without signing keys there is no
+// API (it cannot sign an answer): nothing is mounted and /api/v1 answers
+// 404 like any unknown address.
+func Mount(s *web.Server, o Options) error {
+	if o.Keys == nil {
+		return nil
+	}
+	h := &handler{Server: s, keys: o.Keys}
+	s.SetAPIErrors(Prefix, h.coreError)
+	s.Handle("POST /api/v1/licenses/validate", h.validate)
+	s.Handle("POST /api/v1/machines/activate", h.activate)
+	s.Handle("POST /api/v1/machines/deactivate", h.deactivate)
+	s.Handle("POST /api/v1/machines/check-in", h.checkIn)
+	s.Handle("POST /api/v1/licenses/file", h.file)
+	s.Handle("GET /api/v1/openapi.json", h.openAPI)
+	// Everything else under the prefix: a signed 404, or 405 with Allow
+	// for a known address asked with another method.
+	s.Handle("/api/v1/", h.unknown)
+	s.Handle("GET /.well-known/storekeep-license-keys.json", h.publicKeys)
+	return nil
+}
+
+// routes lists the API's addresses with their method, for 405 answers.
+var routes = map[string]string{
+	"/api/v1/licenses/validate":   http.MethodPost,
+	"/api/v1/machines/activate":   http.MethodPost,
+	"/api/v1/machines/deactivate": http.MethodPost,
+	"/api/v1/machines/check-in":   http.MethodPost,
+	"/api/v1/licenses/file":       http.MethodPost,
+	"/api/v1/openapi.json":        http.MethodGet,
+}
+
+func (h *handler) unknown(w http.ResponseWriter, r *http.Request) error {
+	if m, ok := routes[r.URL.Path]; ok {
+		allow := m
+		if m == http.MethodGet {
+			allow = "GET, HEAD"
+		}
+		w.Header().Set("Allow", allow)
+		return h.fail(w, r, http.StatusMethodNotAllowed, codeBadRequest, "This address answers "+m+" requests only.", "")
+	}
+	return h.fail(w, r, http.StatusNotFound, codeBadRequest, "There is no API endpoint at this address: see /api/v1/openapi.json.", "")
+}
