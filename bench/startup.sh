@@ -50,6 +50,7 @@ db=$tmp/bench.db
 
 cpu=$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^[^:]*: *//')
 echo "== $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($cpu); $(go version | cut -d' ' -f3-)"
+echo "== load before: $(uptime | sed 's/.*load average/load average/')"
 echo "== $RUNS starts of: storekeep serve --db $db --addr 127.0.0.1:PORT"
 
 # Alternate storekeep and baseline starts, so that a noisy moment of the
@@ -94,3 +95,4 @@ echo "storekeep logged (\"listening\" startup=):       $(stats storekeep logged_
 echo "storekeep stop   (SIGTERM -> exit):             $(stats storekeep stop_ms)"
 echo "baseline  ready  (start -> first 200 /healthz): $(stats baseline ready_ms)"
 echo "ratio of medians, storekeep ready / baseline ready: $(awk -v a="$(median storekeep ready_ms)" -v b="$(median baseline ready_ms)" 'BEGIN { printf "%.1f", a / b }')"
+echo "== load after: $(uptime | sed 's/.*load average/load average/')"

@@ -12,6 +12,9 @@
 #   storekeep /pricing              (price comparison)
 #   storekeep /privacy              (privacy policy, derived from the inventory)
 #   storekeep /products/quillguard  with Accept-Encoding: gzip, as browsers send
+#   baseline /sized/N               twice: bench/baseline padded to the bytes of
+#                                   the product page and of the privacy page
+#                                   (size-matched rows; not the issue's baseline)
 #   baseline /                      (again, to see how much the machine drifted)
 #
 # Public pages come from storekeep's page cache after the warm-up (see
@@ -20,7 +23,8 @@
 # cached page.
 #
 # and prints req/s, latency p50/p99 and each page's req/s as a ratio of the
-# mean of the two baseline runs. Shared machines are noisy: compare ratios
+# mean of the two baseline / runs (the reference of the issue's target), and
+# for the product and privacy pages also as a ratio of the size-matched row. Shared machines are noisy: compare ratios
 # between runs, not absolute numbers. See docs/benchmarks.md.
 #
 # Settings (environment):
@@ -30,7 +34,7 @@
 #   WRK_CONNECTIONS=32 wrk -c
 #   STOREKEEP_BIN=...  use this storekeep binary instead of building one
 #
-# Usage: bench/web.sh            (from anywhere; about one minute)
+# Usage: bench/web.sh            (from anywhere; about two minutes)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -84,16 +88,23 @@ base=http://127.0.0.1:$base_port
 
 "$storekeep" demo --addr "127.0.0.1:$sk_port" --dir "$tmp/demo" >"$tmp/demo.out" 2>"$tmp/storekeep.log" &
 pids+=($!)
-"$tmp/baseline" -addr "127.0.0.1:$base_port" >"$tmp/baseline.out" 2>&1 &
-pids+=($!)
+sk_pid=$!
+pids+=($sk_pid)
 wait_ok "$sk/healthz"
+product_bytes=$(curl -fsS "$sk/products/quillguard" | wc -c)
+privacy_bytes=$(curl -fsS "$sk/privacy" | wc -c)
+"$tmp/baseline" -addr "127.0.0.1:$base_port" -sizes "$product_bytes,$privacy_bytes" >"$tmp/baseline.out" 2>&1 &
+pids+=($!)
 wait_ok "$base/"
 
 cpu=$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^[^:]*: *//')
 echo "== $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($cpu); $(go version | cut -d' ' -f3-)"
+echo "== load before: $(uptime | sed 's/.*load average/load average/')"
+echo "== storekeep: $storekeep (pid $sk_pid)"
 echo "== wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$DURATION (after a $WARMUP warm-up), loopback; server and wrk share the cores"
-printf '   page sizes: baseline / %s bytes, storekeep / %s bytes, storekeep /products/quillguard %s bytes\n' \
-	"$(curl -fsS "$base/" | wc -c)" "$(curl -fsS "$sk/" | wc -c)" "$(curl -fsS "$sk/products/quillguard" | wc -c)"
+printf '   page sizes: baseline / %s bytes, storekeep / %s, /products/quillguard %s, /pricing %s, /privacy %s bytes\n' \
+	"$(curl -fsS "$base/" | wc -c)" "$(curl -fsS "$sk/" | wc -c)" "$product_bytes" \
+	"$(curl -fsS "$sk/pricing" | wc -c)" "$privacy_bytes"
 
 # measure NAME URL: warm up, run wrk, keep its RESULT line in results[NAME].
 declare -A results
@@ -121,6 +132,8 @@ measure product "$sk/products/quillguard"
 measure pricing "$sk/pricing"
 measure privacy "$sk/privacy"
 measure product-gzip "$sk/products/quillguard" -H "Accept-Encoding: gzip"
+measure sized-product "$base/sized/$product_bytes"
+measure sized-privacy "$base/sized/$privacy_bytes"
 measure baseline-2 "$base/"
 
 base_rps=$(awk -v a="$(field baseline-1 rps)" -v b="$(field baseline-2 rps)" 'BEGIN { printf "%.1f", (a + b) / 2 }')
@@ -128,10 +141,10 @@ drift=$(awk -v a="$(field baseline-1 rps)" -v b="$(field baseline-2 rps)" 'BEGIN
 
 echo
 echo "== results (ratio = req/s / mean baseline req/s = $base_rps; baseline drift during the run: $drift)"
-printf '%-34s %10s %9s %9s %7s %7s\n' target req/s p50_ms p99_ms errors ratio
+printf '%-40s %10s %9s %9s %7s %7s\n' target req/s p50_ms p99_ms errors ratio
 row() {
 	local name=$1 label=$2
-	printf '%-34s %10s %9s %9s %7s %7s\n' "$label" "$(field "$name" rps)" "$(field "$name" p50_ms)" \
+	printf '%-40s %10s %9s %9s %7s %7s\n' "$label" "$(field "$name" rps)" "$(field "$name" p50_ms)" \
 		"$(field "$name" p99_ms)" "$(field "$name" errors)" \
 		"$(awk -v r="$(field "$name" rps)" -v b="$base_rps" 'BEGIN { printf "%.2f", r / b }')"
 }
@@ -141,10 +154,18 @@ row product "storekeep /products/quillguard"
 row pricing "storekeep /pricing"
 row privacy "storekeep /privacy"
 row product-gzip "storekeep /products/quillguard gzip"
+row sized-product "baseline /sized/$product_bytes (size-matched)"
+row sized-privacy "baseline /sized/$privacy_bytes (size-matched)"
 row baseline-2 "baseline / (after)"
+echo
+echo "== size-matched ratios (page req/s / baseline req/s for as many bytes; not the issue's target)"
+ratio() { awk -v a="$(field "$1" rps)" -v b="$(field "$2" rps)" 'BEGIN { printf "%.2f", a / b }'; }
+echo "storekeep /products/quillguard / baseline /sized/$product_bytes: $(ratio product sized-product)"
+echo "storekeep /privacy / baseline /sized/$privacy_bytes: $(ratio privacy sized-privacy)"
+echo "== load after: $(uptime | sed 's/.*load average/load average/')"
 
 errors=0
-for name in baseline-1 home product pricing privacy product-gzip baseline-2; do
+for name in baseline-1 home product pricing privacy product-gzip sized-product sized-privacy baseline-2; do
 	errors=$((errors + $(field "$name" errors)))
 done
 if ((errors > 0)); then

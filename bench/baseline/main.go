@@ -3,12 +3,18 @@
 // demo home page, with no template, database, middleware or logging (and
 // GET /healthz with "ok", for bench/startup.sh).
 //
+// With -sizes it also serves size-matched pages: -sizes 5182,28713 answers
+// GET /sized/5182 and GET /sized/28713 with the same page padded (inside an
+// HTML comment) to exactly that many bytes, so that a page larger than the
+// home page can be compared with a bare handler sending as many bytes.
+// GET / stays the reference page of the issue's target.
+//
 // Benchmark machines are noisy and shared, so web.sh measures this server in
 // the same run as Storekeep and reports Storekeep's figures as a ratio of
 // it: the ratio shows what our stack costs over the bare minimum that Go's
 // HTTP server can do on the same machine at the same moment.
 //
-//	baseline -addr 127.0.0.1:8081
+//	baseline -addr 127.0.0.1:8081 [-sizes 5182,28713]
 package main
 
 import (
@@ -21,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -84,6 +91,7 @@ const page = `<!doctype html>
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8081", "address to listen on (host:port)")
+	sizes := flag.String("sizes", "", "comma-separated page sizes in bytes to serve at /sized/N as well (each at least the size of /)")
 	flag.Parse()
 
 	body := []byte(page)
@@ -95,6 +103,23 @@ func main() {
 		h.Set("Content-Length", length)
 		w.Write(body)
 	})
+	for _, f := range strings.Split(*sizes, ",") {
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < len(body) {
+			log.Fatalf("-sizes: %q is not a number of bytes of at least %d", f, len(body))
+		}
+		sized := padded(n)
+		sizedLength := strconv.Itoa(len(sized))
+		mux.HandleFunc("GET /sized/"+f, func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			h.Set("Content-Length", sizedLength)
+			w.Write(sized)
+		})
+	}
 	// For bench/startup.sh, which polls /healthz.
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
@@ -123,4 +148,20 @@ func main() {
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// padded returns the page grown to exactly n bytes (n >= len(page)) by an
+// HTML comment before </body>.
+func padded(n int) []byte {
+	const opening, closing = "<!--", "-->\n"
+	i := strings.LastIndex(page, "</body>")
+	fill := n - len(page)
+	if fill == 0 {
+		return []byte(page)
+	}
+	if fill < len(opening)+len(closing) {
+		return []byte(page[:i] + strings.Repeat("\n", fill) + page[i:])
+	}
+	filler := strings.Repeat("x", fill-len(opening)-len(closing))
+	return []byte(page[:i] + opening + filler + closing + page[i:])
 }

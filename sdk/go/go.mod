@@ -1,0 +1,3 @@
+module github.com/storekeep/storekeep/sdk/go
+
+go 1.26
