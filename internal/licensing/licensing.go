@@ -33,13 +33,15 @@ const (
 	CodeEntitlementsMissed Code = "ENTITLEMENTS_MISSING"
 	CodeRateLimited        Code = "RATE_LIMITED"
 	CodeBadRequest         Code = "BAD_REQUEST"
-	CodeClockSkew          Code = "CLOCK_SKEW"
+	// Verifiers' own codes; the API never sends them.
+	CodeClockSkew   Code = "CLOCK_SKEW"
+	CodeFileExpired Code = "FILE_EXPIRED"
 )
 
-// Codes lists every code (the OpenAPI document's enum).
+// Codes lists every code the API answers (the OpenAPI document's enum).
 var Codes = []Code{CodeValid, CodeInGrace, CodeNotFound, CodeInvalidKey, CodeUnknownKeyID, CodeWrongProduct,
 	CodeSuspended, CodeRevoked, CodeExpired, CodeTooManyMachines, CodeNotActivated, CodeFingerprintScope,
-	CodeEntitlementsMissed, CodeRateLimited, CodeBadRequest, CodeClockSkew}
+	CodeEntitlementsMissed, CodeRateLimited, CodeBadRequest}
 
 // OK reports whether the code lets the product run: VALID or IN_GRACE.
 func (c Code) OK() bool { return c == CodeValid || c == CodeInGrace }
