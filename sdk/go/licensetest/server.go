@@ -222,7 +222,7 @@ var endpoints = map[string][]string{
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/.well-known/storekeep-license-keys.json" {
 		w.Header().Set("Content-Type", "application/json")
-		w.Write(s.Issuer.KeySetJSON())
+		_, _ = w.Write(s.Issuer.KeySetJSON())
 		return
 	}
 	s.mu.Lock()
@@ -242,7 +242,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.Tamper(&status, h, &body)
 	}
 	w.WriteHeader(status)
-	w.Write(body)
+	_, _ = w.Write(body)
 }
 
 func bad(msg string) (int, answer) {

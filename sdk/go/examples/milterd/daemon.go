@@ -171,7 +171,7 @@ func (d *Daemon) Serve(ctx context.Context, l net.Listener) error {
 		for {
 			select {
 			case <-ctx.Done():
-				l.Close()
+				_ = l.Close()
 				return
 			case <-d.Ticks:
 				d.recheck(ctx)
