@@ -30,14 +30,6 @@ type licensePage struct {
 	Action, Error string
 }
 
-// Refused is the refusal of the form of action name, or "".
-func (p licensePage) Refused(name string) string {
-	if p.Action == name {
-		return p.Error
-	}
-	return ""
-}
-
 // notices are the confirmations of the license page's actions.
 var notices = web.Notices{
 	"extend":        "The license's expiry is changed.",

@@ -27,7 +27,7 @@ type listPage struct {
 // list shows the newest licenses, or those a search finds by license id,
 // key, or the customer's email address or name.
 func (s *handler) list(w http.ResponseWriter, r *http.Request) error {
-	q, err := input.Line("q", "The search", 254, r.URL.Query().Get("q"))
+	q, err := input.Line("q", "The search", 1000, r.URL.Query().Get("q"))
 	if err != nil {
 		return err
 	}
