@@ -12,6 +12,7 @@ import (
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/licensing"
+	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/testutil"
 	"github.com/storekeep/storekeep/internal/web/webtest"
@@ -30,7 +31,7 @@ type world struct {
 
 func newWorld(t *testing.T, d *db.DB) world {
 	t.Helper()
-	w := world{s: webtest.NewSite(t, d, webtest.WithLicenseKeys(webtest.LicenseKeys))}
+	w := world{s: webtest.NewSite(t, d, webtest.WithLicenseKeys(webtest.LicenseKeys), webtest.WithPayments(payments.Manual{}))}
 	om := webtest.AddStaff(t, w.s, "owner@milterworks.example", staff.Owner, true)
 	sm := webtest.AddStaff(t, w.s, "support@milterworks.example", staff.Support, true)
 	w.ownerID = om.ID
@@ -94,6 +95,35 @@ func TestListSearchAndDetail(t *testing.T) {
 
 		res2, body = w.owner.Get(t, "/staff/licenses/999999")
 		webtest.WantStatus(t, res2, body, http.StatusNotFound)
+	})
+}
+
+func TestBoughtLicenseShowsItsOrderAndTheMenuLeadsThere(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		w := newWorld(t, d)
+		buyer, _ := webtest.SignedInCustomer(t, w.s, "dora@example.com")
+		res, _ := buyer.Post(t, "/checkout", webtest.WithForm(webtest.BillingForm, "price", webtest.PriceID(t, d), "method", "manual"))
+		webtest.WantRedirect(t, res, "/account/orders/")
+		number := strings.TrimPrefix(strings.Split(res.Header.Get("Location"), "?")[0], "/account/orders/")
+		res, body := w.owner.Post(t, "/staff/orders/"+number+"/mark-paid", nil)
+		webtest.WantRedirect(t, res, "/staff/orders/")
+
+		_, body = w.support.Get(t, "/staff")
+		webtest.MustContain(t, body, `href="/staff/licenses"`)
+		_, body = w.support.Get(t, "/staff/licenses?q=dora")
+		webtest.MustContain(t, body, "dora@example.com")
+		webtest.MustNotContain(t, body, w.lic.LicenseID)
+		var id int64
+		if err := d.QueryRowContext(context.Background(), `SELECT id FROM licenses WHERE order_id IS NOT NULL`).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		_, body = w.support.Get(t, "/staff/licenses/"+webtest.Itoa(id))
+		webtest.MustContain(t, body, `href="/staff/orders/`+number+`"`, "No machine is activated.")
+
+		analyst := webtest.NewBrowser(w.s)
+		analyst.SignIn(t, webtest.AddStaff(t, w.s, "analyst@milterworks.example", staff.Analyst, true))
+		res, body = analyst.Get(t, "/staff/licenses")
+		webtest.WantStatus(t, res, body, http.StatusForbidden)
 	})
 }
 

@@ -60,9 +60,16 @@ func (s *handler) list(w http.ResponseWriter, r *http.Request) error {
 		}
 		page.Rows = append(page.Rows, rw)
 	}
-	// The list shows customers' addresses and names: a view of personal data.
-	if err := s.RecordView(r, "licenses", "search", "search "+web.Itoa(int64(len(q)))+" characters matched "+web.Itoa(int64(len(ls)))); err != nil {
-		return err
+	// The list shows customers' addresses and names: a view of personal
+	// data, recorded when it shows any.
+	if len(people) > 0 {
+		what, id := "newest licenses: ", "list"
+		if q != "" {
+			what, id = "search matched ", "search"
+		}
+		if err := s.RecordView(r, "licenses", id, what+web.Itoa(int64(len(ls)))); err != nil {
+			return err
+		}
 	}
 	return s.render(w, r, http.StatusOK, "list.html", "Licenses", page)
 }
