@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
@@ -268,4 +270,46 @@ func editionSlugs(ctx context.Context, q db.Querier, editionID int64) (product, 
 		return "", "", fmt.Errorf("read edition: %w", err)
 	}
 	return product, edition, nil
+}
+
+// Search finds licenses for staff: by license id or key (exact, the id
+// case-insensitive) or by the customer's email address or name containing
+// text (case-insensitive, db.FoldCase); an empty text lists the newest. At
+// most limit, newest first.
+func Search(ctx context.Context, q db.Querier, text string, limit int, now time.Time) ([]License, error) {
+	lim := ` ORDER BY issued_at DESC, id DESC LIMIT ` + strconv.Itoa(limit)
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return list(ctx, q, lim, now)
+	}
+	return list(ctx, q, `WHERE lic = $1 OR license_key = $2 OR customer_id IN (SELECT id FROM customers
+		WHERE email LIKE $3 ESCAPE '\' OR fold_case(name) LIKE $3 ESCAPE '\')`+lim, now,
+		db.FoldCase(text), text, db.ContainsPattern(text))
+}
+
+// SeatsUsed counts the machines holding seats of each license id.
+func SeatsUsed(ctx context.Context, q db.Querier, ids []int64) (map[int64]int, error) {
+	out := map[int64]int{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ph := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		ph[i], args[i] = "$"+strconv.Itoa(i+1), id
+	}
+	rows, err := q.QueryContext(ctx, `SELECT license_id, count(*) FROM license_machines WHERE license_id IN (`+strings.Join(ph, ", ")+`) GROUP BY license_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("count seats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("count seats: %w", err)
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
 }

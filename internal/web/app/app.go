@@ -15,6 +15,7 @@ import (
 	"github.com/storekeep/storekeep/internal/web/checkout"
 	"github.com/storekeep/storekeep/internal/web/console"
 	"github.com/storekeep/storekeep/internal/web/devmail"
+	"github.com/storekeep/storekeep/internal/web/licenses"
 	"github.com/storekeep/storekeep/internal/web/site"
 )
 
@@ -60,6 +61,7 @@ func New(o Options) (*web.Server, error) {
 		checkout.Mount(s, checkout.Options{Payments: o.Payments, StripeWebhooks: o.StripeWebhooks,
 			PaymentInstructions: o.PaymentInstructions, Licenses: lic}),
 		console.Mount(s, console.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions, Processors: o.Processors, Licenses: lic}),
+		licenses.Mount(s),
 		api.Mount(s, api.Options{Keys: o.LicenseKeys}),
 	)
 	if err == nil && o.Demo {

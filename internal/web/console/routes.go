@@ -128,9 +128,8 @@ func Mount(s *web.Server, o Options) error {
 
 	// Sections whose screens come with later capabilities; their
 	// permissions and navigation are settled now. Each such area replaces
-	// its line here with a package of its own that mounts the same path.
-	s.HandleStaff("GET /staff/licenses", full, staff.PermLicensesView,
-		h.staffArea("Licenses", "License keys and activations arrive with licensing."))
+	// its line here with a package of its own that mounts the same path
+	// (as internal/web/licenses did for /staff/licenses).
 	s.HandleStaff("GET /staff/support", full, staff.PermSupportTickets,
 		h.staffArea("Support", "The support desk arrives with its own capability."))
 	s.HandleStaff("GET /staff/stats", full, staff.PermStatsView,
@@ -141,7 +140,6 @@ func Mount(s *web.Server, o Options) error {
 		{Label: "Customers", Href: "/staff/customers", Perm: staff.PermCustomersView, Order: 20},
 		{Label: "Orders", Href: "/staff/orders", Perm: staff.PermBillingView, Order: 30},
 		{Label: "Catalog", Href: "/staff/catalog", Perm: staff.PermCatalogManage, Order: 40},
-		{Label: "Licenses", Href: "/staff/licenses", Perm: staff.PermLicensesView, Order: 50},
 		{Label: "Support", Href: "/staff/support", Perm: staff.PermSupportTickets, Order: 60},
 		{Label: "Privacy requests", Href: "/staff/requests", Perm: staff.PermPrivacyRequests, Order: 70},
 		{Label: "Outbox", Href: "/staff/outbox", Perm: staff.PermCustomersView, Order: 80},

@@ -171,7 +171,7 @@ func TestSignInFailuresRevealNothingAndAreLimited(t *testing.T) {
 // or a 500 for a permitted role fails the test as surely as a 403 does.
 func TestStaffRoutePermissions(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
-		s := webtest.NewSite(t, d, webtest.WithPayments(payments.Manual{}))
+		s := webtest.NewSite(t, d, webtest.WithPayments(payments.Manual{}), webtest.WithLicenseKeys(webtest.LicenseKeys))
 		members := map[staff.Role]webtest.Member{}
 		browsers := map[staff.Role]*webtest.Browser{}
 		for _, r := range staff.Roles {
@@ -208,6 +208,8 @@ func TestStaffRoutePermissions(t *testing.T) {
 				id = webtest.Itoa(fx.request)
 			case strings.HasPrefix(path, "/staff/outbox/"):
 				id = webtest.Itoa(fx.message)
+			case strings.HasPrefix(path, "/staff/licenses/"):
+				id = webtest.Itoa(fx.license)
 			case strings.HasPrefix(path, "/staff/account/sessions/"):
 				id = webtest.Itoa(spare[role])
 			}
@@ -277,13 +279,13 @@ func granted(res *http.Response) bool {
 
 // fixtures are records every console path can name.
 type fixtures struct {
-	customer, request, message int64
-	order, invoice, correction string
+	customer, request, message, license int64
+	order, invoice, correction          string
 }
 
 // permissionFixtures makes, through the site as its people would, a paid
-// order by bank transfer with its invoice and a correction, and a privacy
-// request.
+// order by bank transfer with its invoice, a correction and the license it
+// issued, and a privacy request.
 func permissionFixtures(t *testing.T, s *webtest.Site, owner *webtest.Browser) fixtures {
 	t.Helper()
 	var fx fixtures
@@ -299,6 +301,9 @@ func permissionFixtures(t *testing.T, s *webtest.Site, owner *webtest.Browser) f
 		"address": {"Neue Str. 1\r\n10115 Berlin"}, "country": {"de"}, "reason": {"moved"}})
 	webtest.WantRedirect(t, res, "/staff/orders/")
 	fx.correction = "2026-000002"
+	if err := s.DB.QueryRowContext(context.Background(), `SELECT max(id) FROM licenses`).Scan(&fx.license); err != nil {
+		t.Fatal(err)
+	}
 	page := newRequest(t, owner, url.Values{"kind": {"access"}, "email": {"bea@example.com"}, "channel": {"email"},
 		"received": {webtest.Start.Format(time.DateOnly)}}, "created")
 	id, err := strconv.ParseInt(strings.TrimPrefix(page, "/staff/requests/"), 10, 64)
