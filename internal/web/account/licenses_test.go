@@ -227,6 +227,13 @@ func TestLicenseFileDownloads(t *testing.T) {
 		webtest.MustContain(t, body, `id="fingerprint-error"`, "holds a seat", `value="fp-elsewhere"`)
 		res, body = b.Get(t, "/account/licenses/"+l.LicenseID+"/file?fingerprint="+strings.Repeat("x", licensing.MaxFingerprint+1))
 		webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
+		// Text no product shows as a fingerprint is refused, and no file is made.
+		for _, fp := range []string{"a%01b", "%E2%80%AEfp", "%FF"} {
+			res, body = b.Get(t, "/account/licenses/"+l.LicenseID+"/file?fingerprint="+fp)
+			if res.StatusCode < 400 || res.StatusCode >= 500 || strings.Contains(body, "STOREKEEP LICENSE FILE") {
+				t.Errorf("fingerprint %s: %d\n%s", fp, res.StatusCode, body)
+			}
+		}
 	})
 }
 
