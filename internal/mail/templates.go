@@ -67,6 +67,14 @@ type (
 		Machines string // "up to 3 machines", "any number of machines"
 		Term     string // "perpetual", "until 1 March 2027"
 	}
+	// LicenseKeyData is for "license_key": a license key sent again at the
+	// holder's request from their account.
+	LicenseKeyData struct {
+		SiteName string
+		License  LicenseKey
+		// PortalURL is the license's page in the account.
+		PortalURL string
+	}
 	// ManualInvoiceData is for "manual_invoice": an invoice to pay by bank
 	// transfer. PaymentInstructions may span several lines.
 	ManualInvoiceData struct {

@@ -21,6 +21,8 @@ var samples = map[string]any{
 		Lines: []mail.OrderLine{{Name: "Mailguard Standard", Amount: "EUR 290.00"}, {Name: "Mailguard <Professional>", Amount: "EUR 490.00"}},
 		Total: "EUR 780.00", InvoiceNumber: "INV-2026-0042", PortalURL: "https://shop.example.com/account/orders/2026-0042",
 		Licenses: []mail.LicenseKey{{Name: "Mailguard Standard", Key: "SK1.eyJ2IjoxfQ.c2ln", Machines: "up to 3 machines", Term: "perpetual"}}},
+	"license_key": mail.LicenseKeyData{SiteName: "Milterworks", PortalURL: "https://shop.example.com/account/licenses/lic_abc",
+		License: mail.LicenseKey{Name: "Mailguard Standard", Key: "SK1.eyJ2IjoxfQ.c2ln", Machines: "up to 3 machines", Term: "perpetual"}},
 	"manual_invoice": mail.ManualInvoiceData{SiteName: "Milterworks", OrderNumber: "2026-0043", Total: "EUR 290.00",
 		InvoiceNumber: "INV-2026-0043", PaymentInstructions: "Bank: Example Bank\nIBAN: DE00 0000 0000 0000 0000 00\nBIC: EXAMPLEXXX",
 		PortalURL: "https://shop.example.com/account/orders/2026-0043"},
@@ -108,6 +110,8 @@ func sampleLink(data any) string {
 	case mail.OrderConfirmationData:
 		return d.PortalURL
 	case mail.ManualInvoiceData:
+		return d.PortalURL
+	case mail.LicenseKeyData:
 		return d.PortalURL
 	}
 	return ""

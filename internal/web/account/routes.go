@@ -1,6 +1,6 @@
 // Package account is the customer's side of the site: sign-in by emailed
-// link, the account page with orders and documents, the profile and email
-// change, and the privacy center (what is held and why, the download,
+// link, the account page with orders and documents, the licenses (keys,
+// machines, files), the profile and email change, and the privacy center (what is held and why, the download,
 // choices, erasure) with the one-click unsubscribe of bulk mail.
 package account
 
@@ -13,6 +13,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/ratelimit"
@@ -31,6 +32,8 @@ var (
 	limitCustomerLinkNetwork = ratelimit.Limit{Max: 30, Window: 15 * time.Minute}
 	limitCustomerEmailChange = ratelimit.Limit{Max: 5, Window: time.Hour}
 	limitTokenNetwork        = ratelimit.Limit{Max: 20, Window: 15 * time.Minute}
+	// limitLicenseKeyMail is how often one license's key is mailed again.
+	limitLicenseKeyMail = ratelimit.Limit{Max: 3, Window: time.Hour}
 )
 
 // handler serves the customer's pages.
@@ -49,6 +52,7 @@ type handler struct {
 	payments            []payments.Provider
 	paymentInstructions string
 	licenses            orders.Licenser
+	licenseKeys         *licensing.Keyring
 }
 
 // Options are what the account area needs besides the core.
@@ -65,6 +69,9 @@ type Options struct {
 	// Licenses issues the licenses of paid orders; nil when no license
 	// signing keys are configured.
 	Licenses orders.Licenser
+	// LicenseKeys sign the license files customers download; nil when no
+	// license signing keys are configured.
+	LicenseKeys *licensing.Keyring
 }
 
 // Mount registers the customer account's routes on s. Pages that need a
@@ -79,7 +86,8 @@ func Mount(s *web.Server, o Options) error {
 		return err
 	}
 	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), log: s.Log(), pages: pages, invoices: inv,
-		processors: o.Processors, payments: o.Payments, paymentInstructions: o.PaymentInstructions, licenses: o.Licenses}
+		processors: o.Processors, payments: o.Payments, paymentInstructions: o.PaymentInstructions, licenses: o.Licenses,
+		licenseKeys: o.LicenseKeys}
 
 	s.Handle("GET /account/login", h.accountLoginForm)
 	s.Handle("POST /account/login", h.accountLogin)
@@ -98,6 +106,14 @@ func Mount(s *web.Server, o Options) error {
 	s.Handle("POST /account/orders/{number}/cancel", h.accountOrderCancel)
 	s.Handle("GET /account/invoices/{number}", h.accountInvoice)
 	s.Handle("GET /account/corrections/{number}", h.accountCorrection)
+
+	// The customer's licenses: keys, machines (free a seat), the key sent
+	// again, the license file.
+	s.Handle("GET /account/licenses", h.accountLicenses)
+	s.Handle("GET /account/licenses/{id}", h.accountLicense)
+	s.Handle("POST /account/licenses/{id}/machines/{mid}/free", h.accountLicenseFree)
+	s.Handle("POST /account/licenses/{id}/send-key", h.accountLicenseSendKey)
+	s.Handle("GET /account/licenses/{id}/file", h.accountLicenseFile)
 
 	// The privacy center: what we hold and why (Art. 15), the download
 	// (Art. 20), the choices (Art. 18, 21, 7(3)) and erasure (Art. 17).

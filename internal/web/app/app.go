@@ -57,7 +57,8 @@ func New(o Options) (*web.Server, error) {
 	// its routes (staff routes with their permissions, console navigation).
 	err = errors.Join(
 		site.Mount(s),
-		account.Mount(s, account.Options{Payments: o.Payments, Processors: o.Processors, PaymentInstructions: o.PaymentInstructions, Licenses: lic}),
+		account.Mount(s, account.Options{Payments: o.Payments, Processors: o.Processors, PaymentInstructions: o.PaymentInstructions, Licenses: lic,
+			LicenseKeys: o.LicenseKeys}),
 		checkout.Mount(s, checkout.Options{Payments: o.Payments, StripeWebhooks: o.StripeWebhooks,
 			PaymentInstructions: o.PaymentInstructions, Licenses: lic}),
 		console.Mount(s, console.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions, Processors: o.Processors, Licenses: lic}),
