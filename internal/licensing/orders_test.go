@@ -93,6 +93,10 @@ func TestPaidOrderIssuesLicenses(t *testing.T) {
 			if !strings.Contains(body, l.Key) || !strings.Contains(body, "To activate") || !strings.Contains(body, "up to 2 machines") {
 				t.Errorf("the confirmation lacks the key or how to activate it:\n%s", body)
 			}
+			// Servers offline get their file from the account, which offers it.
+			if !strings.Contains(body, "page in your account") || strings.Contains(body, "we will send you one") {
+				t.Errorf("the confirmation does not point to the account's license file:\n%s", body)
+			}
 		}
 		// The same event again (another instance, a redelivery) issues nothing.
 		if out, err := shop.Apply(ctx, payments.Event{ID: "evt_checkout.completed_1", Provider: "stripe", Type: payments.CheckoutCompleted,
