@@ -2,14 +2,16 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
-	"github.com/storekeep/storekeep/internal/httpsig"
 	"github.com/storekeep/storekeep/internal/licensing"
+	"github.com/storekeep/storekeep/sdk/go/httpsig"
 )
 
 // Codes of answers that are not a license's: the request could not be
@@ -141,8 +143,13 @@ func (h *handler) write(w http.ResponseWriter, r *http.Request, status int, body
 	hd.Del("Content-Disposition")
 	hd.Set("Content-Type", "application/json; charset=utf-8")
 	hd.Set("Cache-Control", "no-store")
-	s := h.keys.Signer()
-	if err := httpsig.Sign(hd, status, body, nonce, h.Clock().Now(), httpsig.Key{ID: s.KID, Private: s.Priv}); err != nil {
+	s, now := h.keys.Signer(), h.Clock().Now()
+	if strings.ContainsAny(nonce, "\r\n") {
+		return errors.New("api: the nonce holds a line break")
+	}
+	// The SDK's implementation of RFC 9421 signs here too: one code for
+	// both ends of the signature.
+	if err := httpsig.SignResponse(hd, status, body, nonce, now.UTC().Format(http.TimeFormat), now.Unix(), s.KID, s.Priv); err != nil {
 		return err
 	}
 	hd.Set("Content-Length", strconv.Itoa(len(body)))

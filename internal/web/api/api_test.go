@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
-	"github.com/storekeep/storekeep/internal/httpsig"
 	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/testutil"
 	"github.com/storekeep/storekeep/internal/web/webtest"
@@ -356,6 +355,6 @@ func netAddr(i int) string {
 	return "10." + strconv.Itoa(i/250) + "." + strconv.Itoa(i%250) + ".1:5000"
 }
 
-func httpsigVerify(c call) (httpsig.Verified, error) {
-	return httpsig.Verify(c.res.StatusCode, c.res.Header, c.body, webtest.LicenseKeys.PublicKey)
+func httpsigVerify(c call) (verified, error) {
+	return verifyAnswer(c.res.StatusCode, c.res.Header, c.body, webtest.LicenseKeys.PublicKey)
 }

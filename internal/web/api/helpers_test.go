@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -12,16 +13,17 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 
 	"github.com/storekeep/storekeep/internal/customers"
-	"github.com/storekeep/storekeep/internal/httpsig"
 	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/web/api"
 	"github.com/storekeep/storekeep/internal/web/webtest"
+	"github.com/storekeep/storekeep/sdk/go/httpsig"
 )
 
 func TestMain(m *testing.M) { webtest.Main(m) }
@@ -153,7 +155,7 @@ func send(t testing.TB, s *webtest.Site, method, path string, body any, hdr http
 func checkAnswer(t testing.TB, s *webtest.Site, req *http.Request, res *http.Response, body []byte, wantNonce string) {
 	t.Helper()
 	what := req.Method + " " + req.URL.Path
-	v, err := httpsig.Verify(res.StatusCode, res.Header, body, webtest.LicenseKeys.PublicKey)
+	v, err := verifyAnswer(res.StatusCode, res.Header, body, webtest.LicenseKeys.PublicKey)
 	if err != nil {
 		t.Fatalf("%s: %d answer not verified: %v\n%s", what, res.StatusCode, err, body)
 	}
@@ -281,4 +283,21 @@ func state(t testing.TB, s *webtest.Site) string {
 		fmt.Fprintf(&b, "%d ", webtest.Count(t, s.DB, q))
 	}
 	return b.String()
+}
+
+// verified is what an answer's signature says.
+type verified struct {
+	KeyID   string
+	Created time.Time
+	Nonce   string // the answer's Storekeep-Nonce
+}
+
+// verifyAnswer checks an answer's digest and signature with the SDK's
+// httpsig, the code the product runs.
+func verifyAnswer(status int, h http.Header, body []byte, key func(kid string) (ed25519.PublicKey, bool)) (verified, error) {
+	sig, err := httpsig.VerifyResponse(status, h, body, key)
+	if err != nil {
+		return verified{}, err
+	}
+	return verified{KeyID: sig.KeyID, Created: time.Unix(sig.Created, 0).UTC(), Nonce: h.Get(httpsig.NonceHeader)}, nil
 }

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/storekeep/storekeep/internal/db"
-	"github.com/storekeep/storekeep/internal/httpsig"
 	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/testutil"
 	"github.com/storekeep/storekeep/internal/web/api"
@@ -97,7 +96,7 @@ func TestCoreAnswersAreSigned(t *testing.T) {
 	if rec.Code != 404 || !strings.Contains(string(body), `"code":"BAD_REQUEST"`) {
 		t.Fatalf("unknown address: %d %s", rec.Code, body)
 	}
-	if _, err := httpsig.Verify(404, rec.Result().Header, body, webtest.LicenseKeys.PublicKey); err != nil {
+	if _, err := verifyAnswer(404, rec.Result().Header, body, webtest.LicenseKeys.PublicKey); err != nil {
 		t.Fatalf("404 not signed: %v", err)
 	}
 
@@ -157,7 +156,7 @@ func TestParallelActivationsOverHTTP(t *testing.T) {
 				}
 				defer res.Body.Close()
 				b, _ := io.ReadAll(res.Body)
-				v, err := httpsig.Verify(res.StatusCode, res.Header, b, webtest.LicenseKeys.PublicKey)
+				v, err := verifyAnswer(res.StatusCode, res.Header, b, webtest.LicenseKeys.PublicKey)
 				if err != nil || v.Nonce != nonce {
 					t.Errorf("answer %d not verified: %v %+v", i, err, v)
 				}
@@ -227,7 +226,7 @@ func TestEmptyNonceOverTheWire(t *testing.T) {
 	if vs, ok := res.Header["Storekeep-Nonce"]; !ok || len(vs) != 1 || vs[0] != "" {
 		t.Fatalf("Storekeep-Nonce %q", vs)
 	}
-	if v, err := httpsig.Verify(res.StatusCode, res.Header, body, webtest.LicenseKeys.PublicKey); err != nil || res.StatusCode != 400 || v.Nonce != "" {
+	if v, err := verifyAnswer(res.StatusCode, res.Header, body, webtest.LicenseKeys.PublicKey); err != nil || res.StatusCode != 400 || v.Nonce != "" {
 		t.Fatalf("%d %+v %v", res.StatusCode, v, err)
 	}
 }
