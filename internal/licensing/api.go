@@ -176,19 +176,11 @@ func Activate(ctx context.Context, d *db.DB, keys PublicKeys, key string, mi Mac
 	}
 	var res Result
 	err = d.Tx(ctx, func(tx *sql.Tx) error {
-		l, err := lockLicense(ctx, tx, d.Dialect, "lic = $1", pl.License, now)
-		if errors.Is(err, ErrNotFound) {
-			res = result(CodeNotFound, nil, nil)
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if c := stateCode(l.State); !c.OK() {
-			res = result(c, &l, nil)
-			return nil
-		}
-		if err := freeLapsed(ctx, tx, l, now); err != nil {
+		l, answered, err := lockUsable(ctx, tx, d.Dialect, pl, now)
+		if err != nil || answered != nil {
+			if answered != nil {
+				res = *answered
+			}
 			return err
 		}
 		m, err := scanMachine(tx.QueryRowContext(ctx, `SELECT `+machineColumns+` FROM license_machines WHERE license_id = $1 AND fingerprint = $2`, l.ID, fp))
@@ -289,19 +281,11 @@ func CheckIn(ctx context.Context, d *db.DB, keys PublicKeys, key, fingerprint, v
 	}
 	var res Result
 	err = d.Tx(ctx, func(tx *sql.Tx) error {
-		l, err := lockLicense(ctx, tx, d.Dialect, "lic = $1", pl.License, now)
-		if errors.Is(err, ErrNotFound) {
-			res = result(CodeNotFound, nil, nil)
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if c := stateCode(l.State); !c.OK() {
-			res = result(c, &l, nil)
-			return nil
-		}
-		if err := freeLapsed(ctx, tx, l, now); err != nil {
+		l, answered, err := lockUsable(ctx, tx, d.Dialect, pl, now)
+		if err != nil || answered != nil {
+			if answered != nil {
+				res = *answered
+			}
 			return err
 		}
 		m, err := scanMachine(tx.QueryRowContext(ctx, `SELECT `+machineColumns+` FROM license_machines WHERE license_id = $1 AND fingerprint = $2`, l.ID, fp))
@@ -385,4 +369,24 @@ func File(ctx context.Context, d *db.DB, keys *Keyring, key, fingerprint string,
 		return nil, Result{}, err
 	}
 	return file, result(stateCode(l.State), &l, mp), nil
+}
+
+// lockUsable locks the license a parsed key names for a change to its
+// machines, inside tx, and frees its lapsed seats. When the license does
+// not exist or its state allows no machine change, answered is the Result
+// to give instead.
+func lockUsable(ctx context.Context, tx *sql.Tx, d db.Dialect, pl Payload, now time.Time) (l License, answered *Result, err error) {
+	l, err = lockLicense(ctx, tx, d, "lic = $1", pl.License, now)
+	if errors.Is(err, ErrNotFound) {
+		r := result(CodeNotFound, nil, nil)
+		return l, &r, nil
+	}
+	if err != nil {
+		return l, nil, err
+	}
+	if c := stateCode(l.State); !c.OK() {
+		r := result(c, &l, nil)
+		return l, &r, nil
+	}
+	return l, nil, freeLapsed(ctx, tx, l, now)
 }
