@@ -98,6 +98,21 @@ func TestBuyerPaysWithTheDemoProvider(t *testing.T) {
 	if h1 := visibleText(t, b, "h1"); !strings.HasPrefix(h1, "Invoice ") {
 		t.Fatalf("invoice page h1 = %q", h1)
 	}
+	// The license the payment issued is in the account, with the key the
+	// confirmation carried.
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(site+"/account")); err != nil {
+		t.Fatal(err)
+	}
+	click(t, b, "#licenses-link")
+	click(t, b, `main table a[href^="/account/licenses/lic_"]`)
+	key, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS("#license-key")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(key, "SK1.") || !strings.Contains(msgs[1].Text, key) {
+		t.Fatalf("license page key %q is not the one the confirmation carried", key)
+	}
+	shoot(t, b, "license.png")
 	b.checkStayedOnSite(t, site)
 }
 
