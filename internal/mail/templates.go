@@ -66,6 +66,9 @@ type (
 		Key      string
 		Machines string // "up to 3 machines", "any number of machines"
 		Term     string // "perpetual", "until 1 March 2027"
+		// Renewed: the order renewed this license (the key the customer
+		// has keeps working, now to Term) rather than issuing it.
+		Renewed bool
 	}
 	// LicenseKeyData is for "license_key": a license key sent again at the
 	// holder's request from their account.
@@ -84,6 +87,29 @@ type (
 		InvoiceNumber       string
 		PaymentInstructions string
 		PortalURL           string
+	}
+	// RenewalLicense is one license in the renewal mails.
+	RenewalLicense struct {
+		Name      string // product and edition, e.g. "QuillGuard Milter Professional"
+		License   string // lic_..., as the account shows it
+		Expires   string // "1 March 2027"
+		GraceEnds string // "" when the license has no grace period
+	}
+	// RenewalFailedData is for "renewal_failed": the automatic renewal's
+	// payment failed.
+	RenewalFailedData struct {
+		SiteName    string
+		OrderNumber string // the order that started the subscription
+		Licenses    []RenewalLicense
+		AccountURL  string // the account's licenses page
+	}
+	// RenewalReminderData is for "renewal_reminder": a term license not
+	// renewed automatically expires soon.
+	RenewalReminderData struct {
+		SiteName string
+		License  RenewalLicense
+		Days     int    // days until it expires
+		RenewURL string // the page that places the renewal order
 	}
 	// StaffResetData is for "staff_reset": a password link for a staff
 	// account.

@@ -26,6 +26,10 @@ var samples = map[string]any{
 	"manual_invoice": mail.ManualInvoiceData{SiteName: "Milterworks", OrderNumber: "2026-0043", Total: "EUR 290.00",
 		InvoiceNumber: "INV-2026-0043", PaymentInstructions: "Bank: Example Bank\nIBAN: DE00 0000 0000 0000 0000 00\nBIC: EXAMPLEXXX",
 		PortalURL: "https://shop.example.com/account/orders/2026-0043"},
+	"renewal_failed": mail.RenewalFailedData{SiteName: "Milterworks", OrderNumber: "Q7K2-M9PX", AccountURL: "https://shop.example.com/account/licenses",
+		Licenses: []mail.RenewalLicense{{Name: "Mailguard <Professional>", License: "lic_abc", Expires: "1 March 2027", GraceEnds: "15 March 2027"}}},
+	"renewal_reminder": mail.RenewalReminderData{SiteName: "Milterworks", Days: 7, RenewURL: "https://shop.example.com/account/licenses/lic_abc/renew",
+		License: mail.RenewalLicense{Name: "Mailguard Professional", License: "lic_abc", Expires: "1 March 2027", GraceEnds: "15 March 2027"}},
 	"staff_reset": mail.StaffResetData{SiteName: "Milterworks", Link: "https://shop.example.com/staff/setup?token=t0k"},
 }
 
@@ -113,6 +117,10 @@ func sampleLink(data any) string {
 		return d.PortalURL
 	case mail.LicenseKeyData:
 		return d.PortalURL
+	case mail.RenewalFailedData:
+		return d.AccountURL
+	case mail.RenewalReminderData:
+		return d.RenewURL
 	}
 	return ""
 }

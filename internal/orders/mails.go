@@ -43,7 +43,7 @@ func mailLicenses(lics []IssuedLicense) []mail.LicenseKey {
 		if l.Key == "" {
 			continue
 		}
-		k := mail.LicenseKey{Name: l.Description, Key: l.Key, Machines: "any number of machines", Term: "perpetual"}
+		k := mail.LicenseKey{Name: l.Description, Key: l.Key, Machines: "any number of machines", Term: "perpetual", Renewed: l.Renewed}
 		switch {
 		case l.MaxMachines == 1:
 			k.Machines = "1 machine"

@@ -134,6 +134,12 @@ type Line struct {
 	Billing          catalog.Billing
 	UnitMinor        int64
 	Quantity         int
+	// RenewsLicenseID is the license (row id) a renewal line extends
+	// instead of issuing one; 0 for a line that buys a new license.
+	RenewsLicenseID int64
+	// PeriodStart and PeriodEnd are the service period a renewal line
+	// paid for (set when it is paid); zero otherwise.
+	PeriodStart, PeriodEnd time.Time
 }
 
 // Order is a purchase.
@@ -150,11 +156,14 @@ type Order struct {
 	ProcessorSession  string
 	ProcessorPayment  string
 	ProcessorCustomer string
-	Billing           Billing
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
-	PaidAt            time.Time
-	Lines             []Line
+	// ProcessorInvoice is the processor's invoice a renewal order records
+	// (one order per paid invoice); "" otherwise.
+	ProcessorInvoice string
+	Billing          Billing
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	PaidAt           time.Time
+	Lines            []Line
 }
 
 // Total formats the order's total.
@@ -207,27 +216,7 @@ func Create(ctx context.Context, tx *sql.Tx, n NewOrder, now time.Time) (Order, 
 		SubtotalMinor: l.UnitMinor, TotalMinor: l.UnitMinor, Billing: n.Billing, CreatedAt: now, UpdatedAt: now,
 		Lines: []Line{l},
 	}
-	var customer any
-	if n.CustomerID != 0 {
-		customer = n.CustomerID
-	}
-	b := n.Billing
-	err = tx.QueryRowContext(ctx, `INSERT INTO orders (number, customer_id, status, provider, currency, subtotal_minor, tax_minor, total_minor,
-		billing_email, billing_name, billing_company, billing_address, billing_country, billing_vat_id, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id`,
-		o.Number, customer, string(o.Status), o.Provider, o.Currency, o.SubtotalMinor, o.TotalMinor,
-		b.Email, b.Name, b.Company, b.Address, b.Country, b.VATID, now).Scan(&o.ID)
-	if err != nil {
-		return Order{}, fmt.Errorf("create order: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, price_id, description, billing, unit_minor, quantity)
-		VALUES ($1, $2, $3, $4, $5, $6)`, o.ID, l.PriceID, l.Description, string(l.Billing), l.UnitMinor, l.Quantity); err != nil {
-		return Order{}, fmt.Errorf("create order line: %w", err)
-	}
-	if err := recordEvent(ctx, tx, o.ID, "", Pending, "customer", "placed with "+n.Provider, now); err != nil {
-		return Order{}, err
-	}
-	return o, nil
+	return insertOrder(ctx, tx, o, "customer", "placed with "+n.Provider)
 }
 
 // numberAlphabet avoids characters people confuse when reading a number
@@ -296,7 +285,7 @@ func move(ctx context.Context, tx *sql.Tx, o *Order, to Status, cause, detail st
 }
 
 const orderColumns = `id, number, COALESCE(customer_id, 0), status, provider, currency, subtotal_minor, tax_minor, total_minor,
-	COALESCE(processor_session, ''), processor_payment, processor_customer,
+	COALESCE(processor_session, ''), processor_payment, processor_customer, processor_invoice,
 	billing_email, billing_name, billing_company, billing_address, billing_country, billing_vat_id, created_at, updated_at, paid_at`
 
 func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
@@ -304,7 +293,7 @@ func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 	var paid sql.NullTime
 	b := &o.Billing
 	err := row.Scan(&o.ID, &o.Number, &o.CustomerID, &o.Status, &o.Provider, &o.Currency, &o.SubtotalMinor, &o.TaxMinor, &o.TotalMinor,
-		&o.ProcessorSession, &o.ProcessorPayment, &o.ProcessorCustomer,
+		&o.ProcessorSession, &o.ProcessorPayment, &o.ProcessorCustomer, &o.ProcessorInvoice,
 		&b.Email, &b.Name, &b.Company, &b.Address, &b.Country, &b.VATID, &o.CreatedAt, &o.UpdatedAt, &paid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, ErrNotFound
@@ -319,7 +308,7 @@ func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 }
 
 const lineColumns = `l.order_id, COALESCE(l.price_id, 0), l.description, l.billing, l.unit_minor, l.quantity,
-	COALESCE(p.name, ''), COALESCE(e.name, '')`
+	COALESCE(p.name, ''), COALESCE(e.name, ''), COALESCE(l.renews_license_id, 0), l.period_start, l.period_end`
 
 const lineJoins = `order_lines l LEFT JOIN prices pr ON pr.id = l.price_id LEFT JOIN editions e ON e.id = pr.edition_id
 	LEFT JOIN products p ON p.id = e.product_id`
@@ -327,9 +316,17 @@ const lineJoins = `order_lines l LEFT JOIN prices pr ON pr.id = l.price_id LEFT 
 func scanLine(rows *sql.Rows) (int64, Line, error) {
 	var l Line
 	var orderID int64
-	err := rows.Scan(&orderID, &l.PriceID, &l.Description, &l.Billing, &l.UnitMinor, &l.Quantity, &l.Product, &l.Edition)
+	var start, end sql.NullTime
+	err := rows.Scan(&orderID, &l.PriceID, &l.Description, &l.Billing, &l.UnitMinor, &l.Quantity, &l.Product, &l.Edition,
+		&l.RenewsLicenseID, &start, &end)
 	if err != nil {
 		return 0, l, fmt.Errorf("read order lines: %w", err)
+	}
+	if start.Valid {
+		l.PeriodStart = start.Time.UTC()
+	}
+	if end.Valid {
+		l.PeriodEnd = end.Time.UTC()
 	}
 	return orderID, l, nil
 }

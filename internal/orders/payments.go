@@ -3,6 +3,7 @@ package orders
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -60,8 +61,12 @@ const (
 func (s Shop) Apply(ctx context.Context, ev payments.Event, now time.Time) (Outcome, error) {
 	var out Outcome
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO payment_events (provider, event_id, type, received_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (provider, event_id) DO NOTHING`, ev.Provider, ev.ID, string(ev.Type), now)
+		data, err := json.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("record payment event: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO payment_events (provider, event_id, type, received_at, data) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (provider, event_id) DO NOTHING`, ev.Provider, ev.ID, string(ev.Type), now, string(data))
 		if err != nil {
 			return fmt.Errorf("record payment event: %w", err)
 		}
@@ -114,6 +119,13 @@ func (s Shop) setOutcome(ctx context.Context, tx *sql.Tx, ev payments.Event, ord
 // payment, and otherwise by the order number the processor echoes back
 // (our client reference), for an order placed with that processor.
 func (s Shop) findForEvent(ctx context.Context, tx *sql.Tx, ev payments.Event) (Order, error) {
+	if ev.SubscriptionRef != "" && ev.SessionRef == "" {
+		// A subscription's event is about the order that started it.
+		o, err := lockOrder(ctx, tx, s.DB.Dialect, "id = (SELECT order_id FROM subscriptions WHERE processor_ref = $1)", ev.SubscriptionRef)
+		if !errors.Is(err, ErrNotFound) {
+			return o, err
+		}
+	}
 	if ev.SessionRef != "" {
 		o, err := lockOrder(ctx, tx, s.DB.Dialect, "processor_session = $1", ev.SessionRef)
 		if !errors.Is(err, ErrNotFound) {
@@ -140,6 +152,8 @@ func (s Shop) findForEvent(ctx context.Context, tx *sql.Tx, ev payments.Event) (
 func (s Shop) applyTo(ctx context.Context, tx *sql.Tx, o *Order, t payments.EventType, ev payments.Event, now time.Time) (Outcome, string, error) {
 	cause := ev.Provider + ":" + ev.ID
 	switch t {
+	case payments.SubscriptionChanged, payments.SubscriptionEnded, payments.RenewalPaid, payments.RenewalFailed:
+		return s.applySubscription(ctx, tx, o, ev, now)
 	case payments.CheckoutCompleted:
 		detail := "payment received"
 		if o.Status == Cancelled {
@@ -176,6 +190,14 @@ func (s Shop) applyTo(ctx context.Context, tx *sql.Tx, o *Order, t payments.Even
 			return "", "", fmt.Errorf("store payment reference: %w", err)
 		}
 		o.ProcessorPayment, o.ProcessorCustomer = ev.PaymentRef, ev.CustomerRef
+		if ev.SubscriptionRef != "" {
+			// Paid by subscription (a yearly price by card): its later
+			// invoices renew this order's licenses.
+			if _, err := recordSubscription(ctx, tx, s.DB.Dialect, *o, ev.Provider, ev.SubscriptionRef,
+				subscriptionState{status: payments.SubscriptionActive, at: time.Time{}}, now); err != nil {
+				return "", "", err
+			}
+		}
 		return Applied, "", s.fulfil(ctx, tx, o, cause, detail, now)
 	case payments.CheckoutExpired:
 		if o.Status != Pending {
@@ -223,16 +245,25 @@ func (s Shop) applyTo(ctx context.Context, tx *sql.Tx, o *Order, t payments.Even
 // replayDeferred applies events that arrived before the payment they refer
 // to (processors do not promise order), now that the order is paid.
 func (s Shop) replayDeferred(ctx context.Context, tx *sql.Tx, o *Order, now time.Time) error {
-	rows, err := tx.QueryContext(ctx, `SELECT provider, event_id, type FROM payment_events WHERE order_id = $1 AND outcome LIKE 'deferred%' ORDER BY received_at`, o.ID)
+	rows, err := tx.QueryContext(ctx, `SELECT provider, event_id, type, data FROM payment_events WHERE order_id = $1 AND outcome LIKE 'deferred%' ORDER BY received_at`, o.ID)
 	if err != nil {
 		return fmt.Errorf("deferred payment events: %w", err)
 	}
 	var evs []payments.Event
 	for rows.Next() {
 		var ev payments.Event
-		if err := rows.Scan(&ev.Provider, &ev.ID, &ev.Type); err != nil {
+		var data string
+		if err := rows.Scan(&ev.Provider, &ev.ID, &ev.Type, &data); err != nil {
 			rows.Close()
 			return err
+		}
+		if data != "" {
+			// The event as it arrived (those recorded before it was
+			// kept have their identity and type only).
+			if err := json.Unmarshal([]byte(data), &ev); err != nil {
+				rows.Close()
+				return fmt.Errorf("deferred payment event %s: %w", ev.ID, err)
+			}
 		}
 		evs = append(evs, ev)
 	}
@@ -397,6 +428,9 @@ type Licenser interface {
 	// ReinstateForOrder reinstates the licenses SuspendForOrder suspended
 	// (a dispute won), not those staff suspended.
 	ReinstateForOrder(ctx context.Context, tx *sql.Tx, o Order, now time.Time) error
+	// Renewable lists the term licenses the order bought at a yearly
+	// price: those its subscription renews.
+	Renewable(ctx context.Context, tx *sql.Tx, orderID int64, now time.Time) ([]Renewable, error)
 }
 
 // IssuedLicense is a license a paid order line issued, as the confirmation
@@ -406,6 +440,9 @@ type IssuedLicense struct {
 	Key         string // "" when none could be issued (the line's price left the catalog)
 	MaxMachines int    // 0 = unlimited
 	Expires     time.Time
+	// Renewed says the line renewed a license the customer holds (Key is
+	// that license's key) rather than issuing a new one.
+	Renewed bool
 }
 
 // licensesFollow suspends or reinstates the order's licenses after its

@@ -61,6 +61,16 @@ type CheckoutCloser interface {
 	CloseCheckout(ctx context.Context, sessionRef string) error
 }
 
+// Subscriber renews yearly prices by itself: a checkout with a yearly line
+// starts a subscription at the processor, whose paid invoices renew the
+// licenses (RenewalPaid events), and the customer can turn the renewal
+// off before the period ends, and on again.
+type Subscriber interface {
+	// SetRenewal asks the processor to renew subscriptionRef at the end
+	// of its period (renew) or to end it then (!renew). It is idempotent.
+	SetRenewal(ctx context.Context, subscriptionRef string, renew bool) error
+}
+
 // Errors of Resumer and CheckoutCloser.
 var (
 	ErrCheckoutEnded = errors.New("payments: the checkout has ended")
@@ -77,6 +87,7 @@ var (
 	_ Resumer         = (*Stripe)(nil)
 	_ CheckoutCloser  = (*Stripe)(nil)
 	_ Resumer         = (*Demo)(nil)
+	_ Subscriber      = (*Stripe)(nil)
 )
 
 // PaymentInstructions returns the bank details printed on the invoice.

@@ -17,6 +17,9 @@ type Line struct {
 	AmountMinor int64
 	Currency    string // ISO 4217, upper case
 	Quantity    int
+	// Yearly marks a yearly price: a Subscriber charges it every year
+	// until the subscription ends; other providers charge it once.
+	Yearly bool
 }
 
 // Checkout asks a provider to collect payment for an order.
@@ -61,6 +64,25 @@ const (
 	DisputeOpened     EventType = "dispute.opened"
 	DisputeWon        EventType = "dispute.won"
 	DisputeLost       EventType = "dispute.lost"
+	// A subscription's renewal was paid (Stripe's invoice.paid for a
+	// billing cycle): the licenses it renews run to PeriodEnd.
+	RenewalPaid EventType = "renewal.paid"
+	// A renewal's payment failed (invoice.payment_failed): the licenses
+	// run out at the end of the paid period and their grace period begins.
+	RenewalFailed EventType = "renewal.failed"
+	// The subscription's state changed (customer.subscription.updated):
+	// SubscriptionStatus, CancelAtPeriodEnd and PeriodEnd say it.
+	SubscriptionChanged EventType = "subscription.changed"
+	// The subscription ended (customer.subscription.deleted): nothing
+	// renews any more; the licenses run to the end of the paid period.
+	SubscriptionEnded EventType = "subscription.ended"
+)
+
+// Subscription states, as SubscriptionChanged reports them.
+const (
+	SubscriptionActive    = "active"
+	SubscriptionPastDue   = "past_due"
+	SubscriptionCancelled = "cancelled"
 )
 
 // Event is a verified processor event.
@@ -75,6 +97,15 @@ type Event struct {
 	OrderNumber string // our reference, echoed back by the processor
 	AmountMinor int64
 	Currency    string
+
+	// Subscriptions (yearly prices paid by card).
+	SubscriptionRef string // the processor's subscription (sub_...)
+	InvoiceRef      string // the processor's invoice of a renewal (in_...)
+	// PeriodStart and PeriodEnd are the service period a renewal pays
+	// for, or the subscription's current period.
+	PeriodStart, PeriodEnd time.Time
+	SubscriptionStatus     string // SubscriptionActive, ...; SubscriptionChanged only
+	CancelAtPeriodEnd      bool   // SubscriptionChanged only
 }
 
 // Errors a webhook handler tells apart.

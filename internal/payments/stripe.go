@@ -85,7 +85,8 @@ func (*Stripe) Label() string { return "Card and other methods (Stripe)" }
 // stop the redirect to the hosted payment page.
 func (*Stripe) FormOrigins() []string { return []string{"https://checkout.stripe.com"} }
 
-// StartCheckout creates a Checkout Session in payment mode for the order
+// StartCheckout creates a Checkout Session for the order, in payment mode,
+// or in subscription mode when a line is a yearly price (Line.Yearly),
 // and returns the URL of Stripe's page. The session expires after
 // Stripe's default of 24 hours (checkout.session.expired follows).
 //
@@ -117,22 +118,34 @@ func (s *Stripe) StartCheckout(ctx context.Context, c Checkout) (Started, error)
 		SuccessURL:        stripe.String(c.SuccessURL),
 		CancelURL:         stripe.String(c.CancelURL),
 		Metadata:          meta,
+	}
+	subscription := false
+	for _, l := range c.Lines {
+		pd := &stripe.CheckoutSessionCreateLineItemPriceDataParams{
+			Currency:    stripe.String(strings.ToLower(currency)),
+			UnitAmount:  stripe.Int64(l.AmountMinor),
+			ProductData: &stripe.CheckoutSessionCreateLineItemPriceDataProductDataParams{Name: stripe.String(l.Name)},
+		}
+		if l.Yearly {
+			pd.Recurring = &stripe.CheckoutSessionCreateLineItemPriceDataRecurringParams{Interval: stripe.String("year")}
+			subscription = true
+		}
+		p.LineItems = append(p.LineItems, &stripe.CheckoutSessionCreateLineItemParams{PriceData: pd, Quantity: stripe.Int64(int64(l.Quantity))})
+	}
+	if subscription {
+		// A yearly price renews itself: Stripe charges it every year and
+		// each paid invoice renews the licenses (invoice.paid). The
+		// subscription names the order, so its events find it.
+		p.Mode = stripe.String(string(stripe.CheckoutSessionModeSubscription))
+		p.SubscriptionData = &stripe.CheckoutSessionCreateSubscriptionDataParams{
+			Metadata: meta, Description: stripe.String("Order " + c.OrderNumber)}
+	} else {
 		// The payment, and so its charge, refunds and disputes in
 		// Stripe's dashboard, names the order too.
-		PaymentIntentData: &stripe.CheckoutSessionCreatePaymentIntentDataParams{
+		p.PaymentIntentData = &stripe.CheckoutSessionCreatePaymentIntentDataParams{
 			Metadata:    meta,
 			Description: stripe.String("Order " + c.OrderNumber),
-		},
-	}
-	for _, l := range c.Lines {
-		p.LineItems = append(p.LineItems, &stripe.CheckoutSessionCreateLineItemParams{
-			PriceData: &stripe.CheckoutSessionCreateLineItemPriceDataParams{
-				Currency:    stripe.String(strings.ToLower(currency)),
-				UnitAmount:  stripe.Int64(l.AmountMinor),
-				ProductData: &stripe.CheckoutSessionCreateLineItemPriceDataProductDataParams{Name: stripe.String(l.Name)},
-			},
-			Quantity: stripe.Int64(int64(l.Quantity)),
-		})
+		}
 	}
 	if c.CustomerRef != "" {
 		// Stripe takes either a customer or an email, not both; the
@@ -142,7 +155,11 @@ func (s *Stripe) StartCheckout(ctx context.Context, c Checkout) (Started, error)
 		if c.CustomerEmail != "" {
 			p.CustomerEmail = stripe.String(c.CustomerEmail)
 		}
-		p.CustomerCreation = stripe.String(string(stripe.CheckoutSessionCustomerCreationAlways))
+		if !subscription {
+			// A subscription always creates its customer; Stripe
+			// refuses customer_creation in subscription mode.
+			p.CustomerCreation = stripe.String(string(stripe.CheckoutSessionCustomerCreationAlways))
+		}
 	}
 	p.SetIdempotencyKey(checkoutIdempotencyKey(c))
 
@@ -241,6 +258,20 @@ func (s *Stripe) Refund(ctx context.Context, paymentRef string) error {
 	}
 	if err != nil {
 		return stripeError("refund "+paymentRef, err)
+	}
+	return nil
+}
+
+// SetRenewal sets the subscription to renew at the end of its period
+// (renew) or to end then (cancel_at_period_end). Setting what is set
+// already succeeds, so a retry is safe.
+func (s *Stripe) SetRenewal(ctx context.Context, subscriptionRef string, renew bool) error {
+	if subscriptionRef == "" {
+		return errors.New("payments: stripe: set renewal: no subscription reference")
+	}
+	p := &stripe.SubscriptionUpdateParams{CancelAtPeriodEnd: stripe.Bool(!renew)}
+	if _, err := s.api.V1Subscriptions.Update(ctx, subscriptionRef, p); err != nil {
+		return stripeError("set renewal of "+subscriptionRef, err)
 	}
 	return nil
 }

@@ -41,6 +41,12 @@ var ErrAPIVersion = errors.New("payments: stripe webhook: event API version diff
 //	charge.dispute.created                                   DisputeOpened
 //	charge.dispute.closed, won / lost                        DisputeWon / DisputeLost
 //	charge.dispute.closed, other status (warning_closed)     ErrIgnored
+//	invoice.paid, billing reason subscription_cycle          RenewalPaid
+//	invoice.payment_failed, subscription_cycle               RenewalFailed
+//	invoice.*, other billing reasons                         ErrIgnored (the first invoice is the checkout's)
+//	customer.subscription.updated                            SubscriptionChanged
+//	customer.subscription.updated, incomplete or paused      ErrIgnored
+//	customer.subscription.deleted                            SubscriptionEnded
 //	anything else                                            ErrIgnored
 func (s *Stripe) ParseWebhook(payload []byte, signature string) (Event, error) {
 	return parseStripeWebhook(payload, signature, s.webhookSecret)
@@ -140,10 +146,111 @@ func parseStripeWebhook(payload []byte, signature, secret string) (Event, error)
 		}
 		ev.AmountMinor = d.Amount
 		ev.Currency = strings.ToUpper(string(d.Currency))
+	case stripe.EventTypeInvoicePaid, stripe.EventTypeInvoicePaymentFailed:
+		var inv stripe.Invoice
+		if err := obj(&inv); err != nil {
+			return Event{}, err
+		}
+		if inv.BillingReason != stripe.InvoiceBillingReasonSubscriptionCycle {
+			// The subscription's first invoice is paid in the checkout,
+			// whose completion records it; other invoices (a change of
+			// plan, one made by hand) renew nothing.
+			return Event{}, fmt.Errorf("%w: invoice with billing reason %q", ErrIgnored, inv.BillingReason)
+		}
+		if err := fromInvoice(&ev, &inv); err != nil {
+			return Event{}, err
+		}
+		ev.Type = RenewalPaid
+		if se.Type == stripe.EventTypeInvoicePaymentFailed {
+			ev.Type = RenewalFailed
+		}
+	case stripe.EventTypeCustomerSubscriptionUpdated, stripe.EventTypeCustomerSubscriptionDeleted:
+		var sub stripe.Subscription
+		if err := obj(&sub); err != nil {
+			return Event{}, err
+		}
+		if sub.ID == "" {
+			return Event{}, fmt.Errorf("%w: event %s names no subscription", ErrBadSignature, se.ID)
+		}
+		ev.Type = SubscriptionChanged
+		switch sub.Status {
+		case stripe.SubscriptionStatusActive, stripe.SubscriptionStatusTrialing:
+			ev.SubscriptionStatus = SubscriptionActive
+		case stripe.SubscriptionStatusPastDue, stripe.SubscriptionStatusUnpaid:
+			ev.SubscriptionStatus = SubscriptionPastDue
+		case stripe.SubscriptionStatusCanceled, stripe.SubscriptionStatusIncompleteExpired:
+			ev.SubscriptionStatus = SubscriptionCancelled
+		default:
+			// incomplete (the first payment is under way: the checkout
+			// decides) or paused (not offered by our checkout).
+			return Event{}, fmt.Errorf("%w: subscription status %q", ErrIgnored, sub.Status)
+		}
+		if se.Type == stripe.EventTypeCustomerSubscriptionDeleted {
+			ev.Type, ev.SubscriptionStatus = SubscriptionEnded, SubscriptionCancelled
+		}
+		ev.SubscriptionRef = sub.ID
+		ev.CancelAtPeriodEnd = sub.CancelAtPeriodEnd
+		ev.OrderNumber = sub.Metadata["order_number"]
+		if sub.Customer != nil {
+			ev.CustomerRef = sub.Customer.ID
+		}
+		if sub.Items != nil {
+			for _, it := range sub.Items.Data {
+				if it != nil && it.CurrentPeriodEnd > 0 && time.Unix(it.CurrentPeriodEnd, 0).After(ev.PeriodEnd) {
+					ev.PeriodEnd = time.Unix(it.CurrentPeriodEnd, 0).UTC()
+				}
+			}
+		}
 	default:
 		return Event{}, ErrIgnored
 	}
 	return ev, nil
+}
+
+// fromInvoice reads a subscription invoice: the subscription and the order
+// it names, the amount, and the service period its lines bill (the
+// earliest start and the latest end).
+func fromInvoice(ev *Event, inv *stripe.Invoice) error {
+	if inv.Parent == nil || inv.Parent.SubscriptionDetails == nil || inv.Parent.SubscriptionDetails.Subscription == nil ||
+		inv.Parent.SubscriptionDetails.Subscription.ID == "" {
+		return fmt.Errorf("%w: invoice %s of a billing cycle names no subscription", ErrIgnored, inv.ID)
+	}
+	sd := inv.Parent.SubscriptionDetails
+	ev.SubscriptionRef, ev.InvoiceRef = sd.Subscription.ID, inv.ID
+	ev.OrderNumber = sd.Metadata["order_number"]
+	if inv.Customer != nil {
+		ev.CustomerRef = inv.Customer.ID
+	}
+	ev.AmountMinor = inv.AmountPaid
+	if ev.AmountMinor == 0 {
+		ev.AmountMinor = inv.Total // a failed payment has paid nothing
+	}
+	ev.Currency = strings.ToUpper(string(inv.Currency))
+	if inv.Lines != nil {
+		for _, l := range inv.Lines.Data {
+			if l == nil || l.Period == nil || l.Period.End == 0 {
+				continue
+			}
+			start, end := time.Unix(l.Period.Start, 0).UTC(), time.Unix(l.Period.End, 0).UTC()
+			if ev.PeriodStart.IsZero() || start.Before(ev.PeriodStart) {
+				ev.PeriodStart = start
+			}
+			if end.After(ev.PeriodEnd) {
+				ev.PeriodEnd = end
+			}
+		}
+	}
+	if inv.Payments != nil {
+		// Present when Stripe includes the invoice's payments: the
+		// payment intent lets a refund of the renewal find its order.
+		for _, ip := range inv.Payments.Data {
+			if ip != nil && ip.Payment != nil && ip.Payment.PaymentIntent != nil && ip.Payment.PaymentIntent.ID != "" {
+				ev.PaymentRef = ip.Payment.PaymentIntent.ID
+				break
+			}
+		}
+	}
+	return nil
 }
 
 func fromSession(ev *Event, cs *stripe.CheckoutSession) {
@@ -151,6 +258,9 @@ func fromSession(ev *Event, cs *stripe.CheckoutSession) {
 	ev.PaymentRef = paymentIntentID(cs.PaymentIntent)
 	if cs.Customer != nil {
 		ev.CustomerRef = cs.Customer.ID
+	}
+	if cs.Subscription != nil {
+		ev.SubscriptionRef = cs.Subscription.ID
 	}
 	ev.OrderNumber = cs.ClientReferenceID
 	if ev.OrderNumber == "" {

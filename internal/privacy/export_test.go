@@ -73,7 +73,7 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 	}
 	shop := orders.Shop{DB: d, SiteName: "M", BaseURL: "https://x", Licenses: licensing.ForOrders(testLicenseKeys)}
 	if _, err := shop.Apply(ctx, payments.Event{ID: fmt.Sprintf("evt_%d", n), Provider: "stripe", Type: payments.CheckoutCompleted,
-		SessionRef: fmt.Sprintf("cs_%d", n), PaymentRef: fmt.Sprintf("pi_%d", n), AmountMinor: 49000, Currency: "EUR"}, t0); err != nil {
+		SessionRef: fmt.Sprintf("cs_%d", n), PaymentRef: fmt.Sprintf("pi_%d", n), SubscriptionRef: fmt.Sprintf("sub_%d", n), AmountMinor: 49000, Currency: "EUR"}, t0); err != nil {
 		t.Fatal(err)
 	}
 	err = d.Tx(ctx, func(tx *sql.Tx) error {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/refuse"
@@ -197,7 +198,8 @@ func (s *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 	}
 	lines := make([]payments.Line, len(order.Lines))
 	for i, l := range order.Lines {
-		lines[i] = payments.Line{Name: l.Description, AmountMinor: l.UnitMinor, Currency: order.Currency, Quantity: l.Quantity}
+		lines[i] = payments.Line{Name: l.Description, AmountMinor: l.UnitMinor, Currency: order.Currency, Quantity: l.Quantity,
+			Yearly: l.Billing == catalog.Yearly}
 	}
 	started, err := p.StartCheckout(ctx, payments.Checkout{OrderID: order.ID, OrderNumber: order.Number, CustomerEmail: c.Email,
 		Lines: lines, SuccessURL: portal + "?paid=1", CancelURL: portal})
