@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -321,5 +322,52 @@ func TestStripeResumeAndCloseCheckout(t *testing.T) {
 	}
 	if r := rec.last(t); r.method != http.MethodPost || r.path != "/v1/checkout/sessions/cs_test_resume/expire" {
 		t.Fatalf("close sent %s %s, want the expire call", r.method, r.path)
+	}
+}
+
+// TestStripeSubscriptionCheckoutAndRenewal: a checkout with a yearly line
+// is a Checkout Session in subscription mode that stripe-mock (Stripe's
+// own API description) accepts, with the order on the subscription, no
+// payment-mode parameters, and the one-time line charged once with the
+// first invoice; SetRenewal turns the renewal off and on.
+func TestStripeSubscriptionCheckoutAndRenewal(t *testing.T) {
+	s, rec := newStripe(t, testutil.StartStripeMock(t))
+	ctx := context.Background()
+	c := testCheckout()
+	c.Lines[1] = payments.Line{Name: "QuillGuard Milter Professional (yearly)", AmountMinor: 19000, Currency: "EUR", Quantity: 1, Yearly: true}
+	if _, err := s.StartCheckout(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	r := rec.last(t)
+	want := map[string]string{
+		"mode": "subscription",
+		"subscription_data[metadata][order_number]":      "SK-2026-000042",
+		"metadata[order_number]":                         "SK-2026-000042",
+		"line_items[1][price_data][recurring][interval]": "year",
+		"line_items[1][price_data][unit_amount]":         "19000",
+		"customer_email":                                 "alice@example.com",
+	}
+	for k, v := range want {
+		if got := r.form.Get(k); got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+	for _, k := range []string{"line_items[0][price_data][recurring][interval]", "payment_intent_data[metadata][order_number]", "customer_creation"} {
+		if r.form.Has(k) {
+			t.Errorf("%s sent (%q); a subscription checkout must not", k, r.form.Get(k))
+		}
+	}
+
+	for _, renew := range []bool{false, true} {
+		if err := s.SetRenewal(ctx, "sub_1Renews", renew); err != nil {
+			t.Fatalf("SetRenewal(%v): %v", renew, err)
+		}
+		r := rec.last(t)
+		if r.method != http.MethodPost || r.path != "/v1/subscriptions/sub_1Renews" || r.form.Get("cancel_at_period_end") != strconv.FormatBool(!renew) {
+			t.Errorf("SetRenewal(%v) sent %s %s %v", renew, r.method, r.path, r.form)
+		}
+	}
+	if err := s.SetRenewal(ctx, "", false); err == nil {
+		t.Error("SetRenewal without a reference succeeded")
 	}
 }

@@ -30,6 +30,17 @@ var paidSession = testutil.StripeSession{
 	OrderNumber: "SK-2026-000042", AmountTotal: 69700, Currency: "eur",
 }
 
+var (
+	period0    = time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC)
+	period1    = period0.AddDate(1, 0, 0)
+	subSession = testutil.StripeSession{ID: "cs_test_sub1", Subscription: "sub_1", Customer: "cus_paid1",
+		OrderNumber: "SK-2026-000043", AmountTotal: 19000, Currency: "eur"}
+	cycleInvoice = testutil.StripeInvoice{ID: "in_cycle1", Subscription: "sub_1", OrderNumber: "SK-2026-000043", Customer: "cus_paid1",
+		AmountPaid: 19000, Total: 19000, Currency: "eur", PeriodStart: period0, PeriodEnd: period1, PaymentIntent: "pi_cycle1"}
+	failedInvoice = testutil.StripeInvoice{ID: "in_cycle1", Subscription: "sub_1", OrderNumber: "SK-2026-000043", Customer: "cus_paid1",
+		Total: 19000, Currency: "eur", PeriodStart: period0, PeriodEnd: period1}
+)
+
 func TestParseWebhookEvents(t *testing.T) {
 	s := webhookStripe(t)
 	unpaid := paidSession
@@ -59,6 +70,27 @@ func TestParseWebhookEvents(t *testing.T) {
 			ID: "evt_dp2", Type: payments.DisputeWon, PaymentRef: "pi_paid1", AmountMinor: 69700, Currency: "EUR"}},
 		{"dispute lost", testutil.StripeDispute("evt_dp3", "charge.dispute.closed", "pi_paid1", 69700, "eur", "lost"), payments.Event{
 			ID: "evt_dp3", Type: payments.DisputeLost, PaymentRef: "pi_paid1", AmountMinor: 69700, Currency: "EUR"}},
+		{"subscription checkout completed", testutil.StripeCheckoutCompleted("evt_sub_completed", subSession), payments.Event{
+			ID: "evt_sub_completed", Type: payments.CheckoutCompleted, SessionRef: "cs_test_sub1", SubscriptionRef: "sub_1",
+			CustomerRef: "cus_paid1", OrderNumber: "SK-2026-000043", AmountMinor: 19000, Currency: "EUR"}},
+		{"renewal paid", testutil.StripeInvoiceEvent("evt_inv_paid", "invoice.paid", cycleInvoice), payments.Event{
+			ID: "evt_inv_paid", Type: payments.RenewalPaid, SubscriptionRef: "sub_1", InvoiceRef: "in_cycle1", PaymentRef: "pi_cycle1",
+			CustomerRef: "cus_paid1", OrderNumber: "SK-2026-000043", AmountMinor: 19000, Currency: "EUR", PeriodStart: period0, PeriodEnd: period1}},
+		{"renewal failed", testutil.StripeInvoiceEvent("evt_inv_failed", "invoice.payment_failed", failedInvoice), payments.Event{
+			ID: "evt_inv_failed", Type: payments.RenewalFailed, SubscriptionRef: "sub_1", InvoiceRef: "in_cycle1",
+			CustomerRef: "cus_paid1", OrderNumber: "SK-2026-000043", AmountMinor: 19000, Currency: "EUR", PeriodStart: period0, PeriodEnd: period1}},
+		{"renewal turned off", testutil.StripeSubscriptionEvent("evt_sub_upd", "customer.subscription.updated", testutil.StripeSubscription{
+			ID: "sub_1", Status: "active", CancelAtPeriodEnd: true, OrderNumber: "SK-2026-000043", Customer: "cus_paid1", PeriodEnd: period0}), payments.Event{
+			ID: "evt_sub_upd", Type: payments.SubscriptionChanged, SubscriptionRef: "sub_1", SubscriptionStatus: payments.SubscriptionActive,
+			CancelAtPeriodEnd: true, CustomerRef: "cus_paid1", OrderNumber: "SK-2026-000043", PeriodEnd: period0}},
+		{"subscription unpaid", testutil.StripeSubscriptionEvent("evt_sub_unpaid", "customer.subscription.updated", testutil.StripeSubscription{
+			ID: "sub_1", Status: "unpaid", OrderNumber: "SK-2026-000043", PeriodEnd: period0}), payments.Event{
+			ID: "evt_sub_unpaid", Type: payments.SubscriptionChanged, SubscriptionRef: "sub_1", SubscriptionStatus: payments.SubscriptionPastDue,
+			OrderNumber: "SK-2026-000043", PeriodEnd: period0}},
+		{"subscription deleted", testutil.StripeSubscriptionEvent("evt_sub_del", "customer.subscription.deleted", testutil.StripeSubscription{
+			ID: "sub_1", Status: "canceled", OrderNumber: "SK-2026-000043", PeriodEnd: period0}), payments.Event{
+			ID: "evt_sub_del", Type: payments.SubscriptionEnded, SubscriptionRef: "sub_1", SubscriptionStatus: payments.SubscriptionCancelled,
+			OrderNumber: "SK-2026-000043", PeriodEnd: period0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,6 +121,18 @@ func TestParseWebhookIgnores(t *testing.T) {
 		"partial refund":          testutil.StripeChargeRefunded("", "pi_paid1", 69700, 10000, "eur"),
 		"dispute warning closed":  testutil.StripeDispute("", "charge.dispute.closed", "pi_paid1", 69700, "eur", "warning_closed"),
 		"dispute funds withdrawn": testutil.StripeEventJSON("", "charge.dispute.funds_withdrawn", map[string]any{"id": "dp_1", "object": "dispute"}),
+		// The first invoice is paid in the checkout, whose completion
+		// records it.
+		"first invoice":        testutil.StripeInvoiceEvent("", "invoice.paid", withReason(cycleInvoice, "subscription_create")),
+		"invoice of a change":  testutil.StripeInvoiceEvent("", "invoice.paid", withReason(cycleInvoice, "subscription_update")),
+		"invoice made by hand": testutil.StripeInvoiceEvent("", "invoice.payment_failed", withReason(cycleInvoice, "manual")),
+		"cycle without subscription": testutil.StripeInvoiceEvent("", "invoice.paid", func() testutil.StripeInvoice {
+			i := cycleInvoice
+			i.Subscription = ""
+			return i
+		}()),
+		"subscription incomplete": testutil.StripeSubscriptionEvent("", "customer.subscription.updated", testutil.StripeSubscription{ID: "sub_1", Status: "incomplete"}),
+		"subscription paused":     testutil.StripeSubscriptionEvent("", "customer.subscription.updated", testutil.StripeSubscription{ID: "sub_1", Status: "paused"}),
 	} {
 		t.Run(name, func(t *testing.T) {
 			payload, header := testutil.SignedStripeEvent(t, testSecret, event)
@@ -182,9 +226,16 @@ func TestParseWebhookAPIVersion(t *testing.T) {
 // FuzzParseWebhook feeds arbitrary payloads and headers, signed with the
 // endpoint's secret or not. ParseWebhook must never panic, and must accept
 // only payloads whose header carries a valid, fresh signature.
+func withReason(i testutil.StripeInvoice, reason string) testutil.StripeInvoice {
+	i.BillingReason = reason
+	return i
+}
+
 func FuzzParseWebhook(f *testing.F) {
 	s := webhookStripe(f)
 	for _, e := range [][]byte{
+		testutil.StripeInvoiceEvent("evt_5", "invoice.paid", cycleInvoice),
+		testutil.StripeSubscriptionEvent("evt_6", "customer.subscription.deleted", testutil.StripeSubscription{ID: "sub_1", Status: "canceled", PeriodEnd: period0}),
 		testutil.StripeCheckoutCompleted("evt_1", paidSession),
 		testutil.StripeCheckoutExpired("evt_2", paidSession),
 		testutil.StripeChargeRefunded("evt_3", "pi_1", 100, 100, "eur"),
