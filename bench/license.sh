@@ -123,7 +123,8 @@ fi
 
 cpu=$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^[^:]*: *//')
 echo "== $(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) cores ($cpu); $(go version | cut -d' ' -f3-); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
-echo "== database: ${DB:+PostgreSQL (schema $schema)}${DB:-SQLite}; instances: $INSTANCES"
+if [[ -n $DB ]]; then dbname="PostgreSQL (schema $schema)"; else dbname=SQLite; fi
+echo "== database: $dbname; instances: $INSTANCES"
 echo "== seeding $LICENSES licenses (+$((ACT_ROUNDS * ACT_LICENSES)) for the activation bursts)"
 "$tmp/licenses" seed -db "$dsn" -keys "$tmp/keys" -n "$LICENSES" -out "$tmp/keys.txt" \
 	-contended "$((ACT_ROUNDS * ACT_LICENSES))" -k "$ACT_K" -contended-out "$tmp/contended.txt"

@@ -142,7 +142,7 @@ func seedCmd(args []string) error {
 			return err
 		}
 	}
-	fmt.Printf("seeded %d licenses (+%d with %d machines) on %s in %v\n", *n, *contended, *k, d, time.Since(began).Round(time.Millisecond))
+	fmt.Printf("seeded %d licenses (+%d with %d machines) on %s in %v\n", *n, *contended, *k, d.Dialect, time.Since(began).Round(time.Millisecond))
 	return nil
 }
 
