@@ -9,18 +9,29 @@
 // home page can be compared with a bare handler sending as many bytes.
 // GET / stays the reference page of the issue's target.
 //
+// With -signed-size it also answers POST /api/v1/licenses/validate, the
+// yardstick of bench/license.sh: it reads the request body, and answers a
+// fixed JSON body of exactly that many bytes signed as the license API
+// signs (sdk/go/httpsig.SignResponse: RFC 9530 Content-Digest, Date, the
+// nonce header and an RFC 9421 Ed25519 signature, with a key made at
+// start), and nothing else: no parsing, no key check, no database, no
+// middleware, no logging.
+//
 // Benchmark machines are noisy and shared, so web.sh measures this server in
 // the same run as Storekeep and reports Storekeep's figures as a ratio of
 // it: the ratio shows what our stack costs over the bare minimum that Go's
 // HTTP server can do on the same machine at the same moment.
 //
-//	baseline -addr 127.0.0.1:8081 [-sizes 5182,28713]
+//	baseline -addr 127.0.0.1:8081 [-sizes 5182,28713] [-signed-size 306]
 package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -30,6 +41,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/storekeep/storekeep/sdk/go/httpsig"
 )
 
 // page mirrors the demo home page: the same layout (banner, header, two
@@ -92,6 +105,7 @@ const page = `<!doctype html>
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8081", "address to listen on (host:port)")
 	sizes := flag.String("sizes", "", "comma-separated page sizes in bytes to serve at /sized/N as well (each at least the size of /)")
+	signedSize := flag.Int("signed-size", 0, "answer POST /api/v1/licenses/validate with a signed JSON body of this many bytes (bench/license.sh); 0: not")
 	flag.Parse()
 
 	body := []byte(page)
@@ -119,6 +133,9 @@ func main() {
 			h.Set("Content-Length", sizedLength)
 			w.Write(sized)
 		})
+	}
+	if *signedSize > 0 {
+		mux.HandleFunc("POST /api/v1/licenses/validate", signedHandler(*signedSize))
 	}
 	// For bench/startup.sh, which polls /healthz.
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -164,4 +181,34 @@ func padded(n int) []byte {
 	}
 	filler := strings.Repeat("x", fill-len(opening)-len(closing))
 	return []byte(page[:i] + opening + filler + closing + page[i:])
+}
+
+// signedHandler answers with a JSON body of n bytes, signed per request as
+// the license API signs its answers.
+func signedHandler(n int) http.HandlerFunc {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		log.Fatal(err)
+	}
+	const kid = "0123456789abcdef"
+	const nonce = "bench-nonce-0123456789ab"
+	head := `{"code":"VALID","message":"The license is valid.","nonce":"` + nonce + `","pad":"`
+	if n < len(head)+2 {
+		log.Fatalf("-signed-size: at least %d bytes", len(head)+2)
+	}
+	body := []byte(head + strings.Repeat("x", n-len(head)-2) + `"}`)
+	length := strconv.Itoa(len(body))
+	return func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		h := w.Header()
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		h.Set("Cache-Control", "no-store")
+		now := time.Now()
+		if err := httpsig.SignResponse(h, http.StatusOK, body, nonce, now.UTC().Format(http.TimeFormat), now.Unix(), kid, priv); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		h.Set("Content-Length", length)
+		w.Write(body)
+	}
 }

@@ -192,10 +192,12 @@ func (h *handler) activate(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Every activation counts, per network and, for a key that is ours,
 	// per license.
+	// The key is verified once, here, for both.
 	checks := []web.LimitCheck{h.Bucket(ActivationsPerNetwork, "api:activate:net", web.Network(r))}
 	window := ActivationsPerNetwork.Window
-	if p, err := licensing.ParseKey(h.keys, req.Key); err == nil {
-		checks = append(checks, h.Bucket(ActivationsPerLicense, "api:activate:lic", p.License))
+	key := licensing.ReadKey(h.keys, req.Key)
+	if lic, ok := key.License(); ok {
+		checks = append(checks, h.Bucket(ActivationsPerLicense, "api:activate:lic", lic))
 	}
 	allowed, err := h.Allow(r, checks...)
 	if err != nil {
@@ -204,7 +206,7 @@ func (h *handler) activate(w http.ResponseWriter, r *http.Request) error {
 	if !allowed {
 		return h.limited(w, r, window, nonce)
 	}
-	res, err := licensing.Activate(r.Context(), h.DB(), h.keys, req.Key,
+	res, err := licensing.ActivateKey(r.Context(), h.DB(), key,
 		licensing.MachineInfo{Fingerprint: req.Fingerprint, Hostname: req.Hostname, Platform: req.Platform}, h.Clock().Now())
 	if err != nil {
 		return h.domainError(w, r, err, nonce)
