@@ -71,6 +71,13 @@ type Subscriber interface {
 	SetRenewal(ctx context.Context, subscriptionRef string, renew bool) error
 }
 
+// PaymentFinder names the payment that settled a processor invoice, for
+// a renewal whose event did not carry it: a refund of the renewal finds
+// its order by that payment.
+type PaymentFinder interface {
+	InvoicePayment(ctx context.Context, invoiceRef string) (paymentRef string, err error)
+}
+
 // Errors of Resumer and CheckoutCloser.
 var (
 	ErrCheckoutEnded = errors.New("payments: the checkout has ended")
@@ -88,6 +95,7 @@ var (
 	_ CheckoutCloser  = (*Stripe)(nil)
 	_ Resumer         = (*Demo)(nil)
 	_ Subscriber      = (*Stripe)(nil)
+	_ PaymentFinder   = (*Stripe)(nil)
 )
 
 // PaymentInstructions returns the bank details printed on the invoice.

@@ -276,6 +276,25 @@ func (s *Stripe) SetRenewal(ctx context.Context, subscriptionRef string, renew b
 	return nil
 }
 
+// InvoicePayment returns the payment intent that paid the invoice, ""
+// when none did (or the invoice was paid otherwise, out of band).
+func (s *Stripe) InvoicePayment(ctx context.Context, invoiceRef string) (string, error) {
+	if invoiceRef == "" {
+		return "", errors.New("payments: stripe: invoice payment: no invoice reference")
+	}
+	p := &stripe.InvoicePaymentListParams{Invoice: stripe.String(invoiceRef), Status: stripe.String("paid")}
+	p.Limit = stripe.Int64(10)
+	for ip, err := range s.api.V1InvoicePayments.List(ctx, p) {
+		if err != nil {
+			return "", stripeError("list payments of invoice "+invoiceRef, err)
+		}
+		if ip.Payment != nil && ip.Payment.PaymentIntent != nil && ip.Payment.PaymentIntent.ID != "" {
+			return ip.Payment.PaymentIntent.ID, nil
+		}
+	}
+	return "", nil
+}
+
 // DeleteCustomer deletes the customer at Stripe, with the personal data
 // Stripe holds on them (name, email, address, saved payment methods), for
 // erasure. Stripe keeps its records of past payments as the law requires.

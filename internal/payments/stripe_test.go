@@ -370,4 +370,33 @@ func TestStripeSubscriptionCheckoutAndRenewal(t *testing.T) {
 	if err := s.SetRenewal(ctx, "", false); err == nil {
 		t.Error("SetRenewal without a reference succeeded")
 	}
+
+	// The payment of a renewal's invoice, asked of the API: stripe-mock
+	// accepts the request (its fixture names no payment intent: "").
+	if pi, err := s.InvoicePayment(ctx, "in_1Renewal"); err != nil || pi != "" {
+		t.Errorf("InvoicePayment from stripe-mock = %q, %v", pi, err)
+	}
+	if r := rec.last(t); r.method != http.MethodGet || r.path != "/v1/invoice_payments" {
+		t.Errorf("InvoicePayment sent %s %s", r.method, r.path)
+	}
+	if _, err := s.InvoicePayment(ctx, ""); err == nil {
+		t.Error("InvoicePayment without a reference succeeded")
+	}
+	// An answer as Stripe gives it for a paid invoice.
+	var query url.Values
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		query = r.URL.Query()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"object":"list","url":"/v1/invoice_payments","has_more":false,"data":[
+			{"id":"inpay_1","object":"invoice_payment","invoice":"in_1Renewal","status":"paid",
+			 "payment":{"type":"payment_intent","payment_intent":"pi_3Renewal"}}]}`)
+	}))
+	t.Cleanup(api.Close)
+	real, _ := newStripe(t, api.URL)
+	if pi, err := real.InvoicePayment(ctx, "in_1Renewal"); err != nil || pi != "pi_3Renewal" {
+		t.Errorf("InvoicePayment = %q, %v; want pi_3Renewal", pi, err)
+	}
+	if query.Get("invoice") != "in_1Renewal" || query.Get("status") != "paid" {
+		t.Errorf("InvoicePayment asked %v", query)
+	}
 }

@@ -264,6 +264,14 @@ func (s *handler) stripeWebhook(w http.ResponseWriter, r *http.Request) error {
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "stripe webhook refused", slog.String("reason", "signature invalid or too old"))
 		return web.BadRequest("The webhook signature is invalid or too old.")
 	}
+	if pf, ok := s.stripeWebhooks.(payments.PaymentFinder); ok && ev.Type == payments.RenewalPaid && ev.PaymentRef == "" && ev.InvoiceRef != "" {
+		// Stripe leaves an invoice's payments out of the event: ask, so a
+		// refund of the renewal finds its order. Without the answer the
+		// renewal is still applied (finance matches such a refund by hand).
+		if ev.PaymentRef, err = pf.InvoicePayment(r.Context(), ev.InvoiceRef); err != nil {
+			s.log.LogAttrs(r.Context(), slog.LevelWarn, "renewal's payment not found", slog.String("event", ev.ID), slog.String("error", err.Error()))
+		}
+	}
 	shop, err := s.shop(r)
 	if err != nil {
 		return err
