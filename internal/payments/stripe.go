@@ -18,7 +18,8 @@ import (
 // StripeConfig configures the Stripe provider.
 type StripeConfig struct {
 	// SecretKey is the API key (sk_live_... or sk_test_...; a restricted
-	// key needs write access to Checkout Sessions, Refunds and Customers).
+	// key needs write access to Checkout Sessions, Refunds, Customers and
+	// Subscriptions, and read access to Invoices).
 	SecretKey string
 	// WebhookSecret is the signing secret of the webhook endpoint
 	// (whsec_...), which ParseWebhook checks every delivery against.
