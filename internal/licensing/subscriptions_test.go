@@ -328,3 +328,32 @@ func TestCustomerTurnsRenewalOff(t *testing.T) {
 		}
 	})
 }
+
+// TestErasedSubscriptionStaysErased: erasure blanks the subscription's
+// reference; Stripe's events about it (the customer's deletion there ends
+// the subscription) find the order by its number and must not write the
+// reference back.
+func TestErasedSubscriptionStaysErased(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		shop := f.shop()
+		o, paid := f.subscribed(t, 4)
+		apply(t, shop, paid, t0, orders.Applied)
+		if _, err := d.ExecContext(context.Background(), `UPDATE subscriptions SET processor_ref = '' WHERE order_id = $1`, o.ID); err != nil {
+			t.Fatal(err) // what erasure does (inventory: minimised)
+		}
+		at := t0.AddDate(0, 1, 0)
+		for _, ev := range []payments.Event{
+			{ID: "evt_del_4", Provider: "stripe", Type: payments.SubscriptionEnded, Created: at, SubscriptionRef: "sub_4",
+				OrderNumber: o.Number, SubscriptionStatus: payments.SubscriptionCancelled},
+			renewal(payments.RenewalFailed, "evt_fail_4", 4, o.Number, at),
+		} {
+			if _, err := shop.Apply(context.Background(), ev, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := countOf(t, d, `SELECT count(*) FROM subscriptions WHERE processor_ref <> ''`); n != 0 {
+			t.Errorf("an erased subscription's reference came back (%d rows)", n)
+		}
+	})
+}

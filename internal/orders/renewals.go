@@ -104,6 +104,16 @@ func recordSubscription(ctx context.Context, tx *sql.Tx, d db.Dialect, o Order, 
 	cur, err := scanSubscription(tx.QueryRowContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
 		WHERE provider = $1 AND processor_ref = $2`+d.ForUpdate(), provider, ref))
 	if errors.Is(err, ErrNotFound) {
+		// The order's subscription whose reference erasure blanked: an
+		// event naming it (found by the order number it carries) must not
+		// write the reference back.
+		var erased int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM subscriptions WHERE order_id = $1 AND processor_ref = ''`, o.ID).Scan(&erased); err != nil {
+			return false, fmt.Errorf("record subscription: %w", err)
+		}
+		if erased > 0 {
+			return false, nil
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO subscriptions (order_id, provider, processor_ref, status, cancel_at_period_end,
 			current_period_end, state_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
 			o.ID, provider, ref, st.status, st.cancelAtPeriodEnd, nullTime(st.periodEnd), st.at.UTC(), now)
@@ -182,8 +192,16 @@ func (s Shop) subscriptionOf(ctx context.Context, tx *sql.Tx, o *Order, ev payme
 		subscriptionState{status: payments.SubscriptionActive, at: time.Time{}}, now); err != nil {
 		return sub, err
 	}
-	return scanSubscription(tx.QueryRowContext(ctx, q, ev.Provider, ev.SubscriptionRef))
+	sub, err = scanSubscription(tx.QueryRowContext(ctx, q, ev.Provider, ev.SubscriptionRef))
+	if errors.Is(err, ErrNotFound) {
+		return sub, errSubscriptionErased // recordSubscription refused to write an erased reference back
+	}
+	return sub, err
 }
+
+// errSubscriptionErased: the event names a subscription whose reference
+// erasure blanked.
+var errSubscriptionErased = errors.New("the subscription's reference was erased")
 
 // renewalPaid records a paid renewal as an order of its own, paid, with
 // our invoice, whose lines renew the subscription's licenses to the end of
@@ -200,7 +218,9 @@ func (s Shop) renewalPaid(ctx context.Context, tx *sql.Tx, o *Order, ev payments
 	} else if !errors.Is(err, ErrNotFound) {
 		return "", "", err
 	}
-	if _, err := s.subscriptionOf(ctx, tx, o, ev, now); err != nil {
+	if _, err := s.subscriptionOf(ctx, tx, o, ev, now); errors.Is(err, errSubscriptionErased) {
+		return Ignored, err.Error(), nil
+	} else if err != nil {
 		return "", "", err
 	}
 	if s.Licenses == nil {
@@ -266,6 +286,9 @@ func (s Shop) renewalFailed(ctx context.Context, tx *sql.Tx, o *Order, ev paymen
 		}
 	}
 	sub, err := s.subscriptionOf(ctx, tx, o, ev, now)
+	if errors.Is(err, errSubscriptionErased) {
+		return Ignored, err.Error(), nil
+	}
 	if err != nil {
 		return "", "", err
 	}
