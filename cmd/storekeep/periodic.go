@@ -8,6 +8,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/requests"
@@ -36,6 +37,12 @@ var periodicJobs = []periodicJob{
 	}},
 	{name: "expire unpaid orders", every: time.Hour, run: func(ctx context.Context, d *db.DB, now time.Time) error {
 		_, err := orders.ExpirePending(ctx, d, orders.DefaultExpiry, now)
+		return err
+	}},
+	{name: "free lapsed seats", every: time.Hour, run: func(ctx context.Context, d *db.DB, now time.Time) error {
+		// Seats of machines that stopped checking in; Activate and CheckIn
+		// also free them on the way, so an hour late is never a seat short.
+		_, err := licensing.FreeLapsedSeats(ctx, d, now)
 		return err
 	}},
 }

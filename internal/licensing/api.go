@@ -217,19 +217,6 @@ func liveSeats(ctx context.Context, q db.Querier, l License, now time.Time) (int
 	return n, nil
 }
 
-// freeLapsed deletes the seats of l that lapsed for want of a check-in.
-func freeLapsed(ctx context.Context, tx *sql.Tx, l License, now time.Time) error {
-	if l.CheckInDays <= 0 {
-		return nil
-	}
-	_, err := tx.ExecContext(ctx, `DELETE FROM license_machines WHERE license_id = $1 AND COALESCE(last_check_in_at, activated_at) <= $2`,
-		l.ID, now.AddDate(0, 0, -l.CheckInDays))
-	if err != nil {
-		return fmt.Errorf("free lapsed seats: %w", err)
-	}
-	return nil
-}
-
 // Activate gives the machine a seat of the license: the machine again when
 // it holds one (idempotent; host name and platform are updated), a new
 // seat while the license has one free (lapsed seats are freed first), else

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/storekeep/storekeep/internal/refuse"
@@ -135,13 +136,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	h.Del("Content-Length")
 	h.Del("Content-Disposition")
 	h.Set("Cache-Control", "no-store")
+	if a := s.apiErrorsFor(r); a != nil {
+		a.write(w, r, e.Status, e.Message)
+		return
+	}
 	if isAPI(r) {
-		for _, a := range s.apiErrors {
-			if strings.HasPrefix(r.URL.Path, a.prefix) {
-				a.write(w, r, e.Status, e.Message)
-				return
-			}
-		}
 		h.Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(e.Status)
 		_ = json.NewEncoder(w).Encode(map[string]string{"error": e.Message})
@@ -163,12 +162,40 @@ type apiErrors struct {
 // SetAPIErrors makes write answer every error of a request under prefix
 // (such as "/api/v1/"), whoever found it: the router's 404 and 405, a
 // refused cross-site request, an unreadable form, a panic, and errors
-// handlers return. The prefix must lie under /api/.
+// handlers return. The router's redirects too: an address under prefix
+// that is not in its clean form ("//", "." or ".." segments) is answered
+// 404 by write, not redirected, so a client never gets an answer of
+// another shape. The prefix must lie under /api/ or /.well-known/ (a
+// document served to programs, such as published keys).
 func (s *Server) SetAPIErrors(prefix string, write APIErrorWriter) {
-	if !strings.HasPrefix(prefix, "/api/") {
-		panic("web: API errors outside /api/: " + prefix)
+	if !strings.HasPrefix(prefix, "/api/") && !strings.HasPrefix(prefix, "/.well-known/") {
+		panic("web: API errors outside /api/ and /.well-known/: " + prefix)
 	}
 	s.apiErrors = append(s.apiErrors, apiErrors{prefix, write})
+}
+
+// apiErrorsFor returns the API error writer for r's address, or nil.
+func (s *Server) apiErrorsFor(r *http.Request) *apiErrors {
+	for i, a := range s.apiErrors {
+		if strings.HasPrefix(r.URL.Path, a.prefix) {
+			return &s.apiErrors[i]
+		}
+	}
+	return nil
+}
+
+// uncleanPath reports whether the router would redirect r to a cleaned
+// address: an empty, "." or ".." segment (the router's own rule).
+func uncleanPath(r *http.Request) bool {
+	p := r.URL.EscapedPath()
+	if r.Method == http.MethodConnect || p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c != p
 }
 
 func isAPI(r *http.Request) bool {
@@ -198,8 +225,14 @@ func errorTitle(status int) string {
 // serveMux runs the router and replaces the plain-text 404 and 405 answers
 // it gives for addresses no route matches with our own pages (or JSON under
 // /api/). Redirects the router makes (such as cleaning "//" in paths) pass
-// through untouched.
+// through untouched, but for addresses whose errors an API answers (see
+// SetAPIErrors).
 func (s *Server) serveMux(w http.ResponseWriter, r *http.Request) {
+	if uncleanPath(r) && s.apiErrorsFor(r) != nil {
+		s.writeError(w, r, &Error{Status: http.StatusNotFound,
+			Message: "This address has an empty, \".\" or \"..\" segment: ask for the address as the API's document spells it."})
+		return
+	}
 	fw := &fallbackWriter{ResponseWriter: w, r: r}
 	s.mux.ServeHTTP(fw, r)
 	switch fw.caught {

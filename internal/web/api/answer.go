@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/storekeep/storekeep/internal/licensing"
+	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/sdk/go/httpsig"
 )
 
@@ -22,6 +23,9 @@ const (
 	// codeInternal is a failure of ours (500).
 	codeInternal licensing.Code = "INTERNAL_ERROR"
 )
+
+// msgNoEndpoint answers an address where the API has nothing.
+const msgNoEndpoint = "There is no API endpoint at this address: see /api/v1/openapi.json."
 
 const msgInternal = "Something went wrong on our side and the request could not be answered. Please try again in a few minutes."
 
@@ -167,6 +171,8 @@ func (h *handler) write(w http.ResponseWriter, r *http.Request, status int, body
 func (h *handler) coreError(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	code := codeBadRequest
 	switch {
+	case status == http.StatusNotFound && msg == web.MsgNotFound:
+		msg = msgNoEndpoint // the site's words speak of pages
 	case status == http.StatusNotFound, status == http.StatusMethodNotAllowed, status == http.StatusForbidden:
 	case status == http.StatusTooManyRequests:
 		code = codeRateLimited

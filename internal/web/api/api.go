@@ -12,6 +12,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/licensing"
@@ -54,6 +55,7 @@ func Mount(s *web.Server, o Options) error {
 	}
 	h := &handler{Server: s, keys: o.Keys}
 	s.SetAPIErrors(Prefix, h.coreError)
+	s.SetAPIErrors(KeysPath, h.coreError)
 	s.Handle("POST /api/v1/licenses/validate", h.validate)
 	s.Handle("POST /api/v1/machines/activate", h.activate)
 	s.Handle("POST /api/v1/machines/deactivate", h.deactivate)
@@ -63,9 +65,18 @@ func Mount(s *web.Server, o Options) error {
 	// Everything else under the prefix: a signed 404, or 405 with Allow
 	// for a known address asked with another method.
 	s.Handle("/api/v1/", h.unknown)
-	s.Handle("GET /.well-known/storekeep-license-keys.json", h.publicKeys)
+	// The prefix without its slash: the router would redirect it (an
+	// unsigned answer of another shape); a signed 404 says where to look.
+	s.Handle(strings.TrimSuffix(Prefix, "/"), h.unknown)
+	s.Handle("GET "+KeysPath, h.publicKeys)
+	// Other methods on the keys: a signed 405, not the site's page.
+	s.Handle(KeysPath, h.unknown)
 	return nil
 }
+
+// KeysPath is where the public keys are published, outside the prefix;
+// its answers are signed too, errors included.
+const KeysPath = "/.well-known/storekeep-license-keys.json"
 
 // routes lists the API's addresses with their method, for 405 answers.
 var routes = map[string]string{
@@ -75,6 +86,7 @@ var routes = map[string]string{
 	"/api/v1/machines/check-in":   http.MethodPost,
 	"/api/v1/licenses/file":       http.MethodPost,
 	"/api/v1/openapi.json":        http.MethodGet,
+	KeysPath:                      http.MethodGet,
 }
 
 func (h *handler) unknown(w http.ResponseWriter, r *http.Request) error {
@@ -86,5 +98,5 @@ func (h *handler) unknown(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Allow", allow)
 		return h.fail(w, r, http.StatusMethodNotAllowed, codeBadRequest, "This address answers "+m+" requests only.", "")
 	}
-	return h.fail(w, r, http.StatusNotFound, codeBadRequest, "There is no API endpoint at this address: see /api/v1/openapi.json.", "")
+	return h.fail(w, r, http.StatusNotFound, codeBadRequest, msgNoEndpoint, "")
 }

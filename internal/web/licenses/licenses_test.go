@@ -213,12 +213,12 @@ func TestPolicyEditsTakeEffectOnTheNextLicense(t *testing.T) {
 			"grace_days": {"5"}, "max_machines": {"9"}, "entitlements": {"malware-scan, dkim"}, "check_in_days": {"30"}}
 		res, body = w.owner.Post(t, "/staff/licenses/policies", form)
 		webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
-		webtest.MustContain(t, body, "A term license runs for 1 to 120 months.", `value="malware-scan, dkim"`)
+		webtest.MustContain(t, body, "A term license runs for 1 to 120 months.", `rows="2">malware-scan, dkim</textarea>`)
 		form.Set("term_months", "6")
 		res, _ = w.owner.Post(t, "/staff/licenses/policies", form)
 		webtest.WantRedirect(t, res, "/staff/licenses/policies?done=saved")
 		_, body = w.owner.Get(t, "/staff/licenses/policies?done=saved")
-		webtest.MustContain(t, body, "applies to licenses issued from now on", `value="dkim, malware-scan"`)
+		webtest.MustContain(t, body, "applies to licenses issued from now on", `rows="2">dkim, malware-scan</textarea>`)
 		if n := len(webtest.AuditActions(t, d, "license.policy_saved")); n != 1 {
 			t.Fatalf("%d policy audit entries, want 1", n)
 		}
