@@ -171,11 +171,18 @@ func (m Message) ComponentValue(name string) (string, error) {
 	// multiple lines with a comma and a space; obsolete line folding becomes a space.
 	parts := make([]string, len(vals))
 	for i, v := range vals {
-		v = strings.NewReplacer("\r\n ", " ", "\r\n\t", " ").Replace(v)
+		if strings.Contains(v, "\r\n") {
+			v = unfold.Replace(v)
+		}
 		parts[i] = strings.Trim(v, " \t")
 	}
 	return strings.Join(parts, ", "), nil
 }
+
+// unfold turns obsolete line folding into a space. Built once: a Replacer
+// compiles its table on first use, which cost more than the rest of a
+// component's value.
+var unfold = strings.NewReplacer("\r\n ", " ", "\r\n\t", " ")
 
 // Base builds the signature base of RFC 9421 §2.5: one line per covered component,
 // `"name": value`, then the `"@signature-params"` line, lines separated by a single LF and no

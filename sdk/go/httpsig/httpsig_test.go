@@ -248,3 +248,14 @@ func FuzzVerifyResponse(f *testing.F) {
 		}
 	})
 }
+
+// TestFieldValuesCanonical: RFC 9421 §2.1 for a header field: each line
+// trimmed, several lines joined with ", ", obsolete folding a space.
+func TestFieldValuesCanonical(t *testing.T) {
+	h := http.Header{}
+	h["X-Folded"] = []string{"  one\r\n two\r\n\tthree ", "\tsecond line "}
+	got, err := Message{Header: h}.ComponentValue("x-folded")
+	if want := "one two three, second line"; err != nil || got != want {
+		t.Fatalf("ComponentValue = %q, %v; want %q", got, err, want)
+	}
+}
