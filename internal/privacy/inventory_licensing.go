@@ -14,6 +14,18 @@ var licensingPart = Inventory{
 			Basis:       LegitimateInterest, Interest: "making sure a license is used on no more machines than were bought",
 			Overriding: "a license's machine limit is part of what was sold; without it every key could run everywhere"},
 	},
+	// The license API reads the network address of each call to answer it
+	// and to count activations per network against abuse; only a keyed
+	// hash of the network, expiring with its rate-limit window, is kept
+	// (rate_limits), never the address.
+	Activities: []Activity{
+		{ID: "license_api_requests", Name: "Answering the license API", Subject: Customer,
+			Categories: []Category{"user.network.ip"},
+			Purposes:   []string{"license_enforcement", "security"},
+			Retention:  Retention{From: NotStored},
+			Source:     Automatically,
+			Recipients: []string{"hosting"}},
+	},
 	Tables: []Table{
 		{Name: "license_policies", Description: "How each edition is licensed: perpetual or term, updates window, grace period, machine limit, entitlements, check-ins.",
 			Columns: plain("edition_id", "kind", "term_months", "updates_months", "grace_days", "max_machines", "entitlements", "check_in_days", "updated_at")},
