@@ -148,6 +148,9 @@ type StripeSession struct {
 	// PaymentStatus is "paid" when empty; "unpaid" for a delayed payment
 	// method.
 	PaymentStatus string
+	// Subscription ("sub_...") makes it a session in subscription mode,
+	// which started that subscription (a yearly price by card).
+	Subscription string
 }
 
 // StripeCheckoutCompleted returns the JSON of a checkout.session.completed
@@ -247,10 +250,15 @@ func sessionObject(s StripeSession, status string) map[string]any {
 		}
 		return v
 	}
+	mode := "payment"
+	if s.Subscription != "" {
+		mode = "subscription"
+	}
 	return map[string]any{
 		"id":                  s.ID,
 		"object":              "checkout.session",
-		"mode":                "payment",
+		"mode":                mode,
+		"subscription":        nullable(s.Subscription),
 		"status":              status,
 		"payment_status":      s.PaymentStatus,
 		"client_reference_id": nullable(s.OrderNumber),
