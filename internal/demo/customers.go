@@ -32,7 +32,7 @@ type SampleCustomer struct {
 var SampleCustomers = []SampleCustomer{
 	{Email: "ada@example.com", Name: "Ada Autorenew", Address: "Lindenweg 3\n20095 Hamburg", Country: "DE",
 		Edition: "professional", BoughtDaysAgo: 90, AutoRenew: true},
-	{Email: "eli@example.com", Name: "Eli Expiring", Address: "4 Harbour Road\nDublin 2", Country: "IE",
+	{Email: "eli@example.com", Name: "Eli Expiring", Address: "Rue de la Loi 16\n1000 Bruxelles", Country: "BE",
 		Edition: "standard", BoughtDaysAgo: 345},
 }
 
