@@ -95,9 +95,10 @@ func startDemo(t *testing.T, extra ...string) string {
 // SQLite file, for tests that read the outbox.
 var demoDatabases sync.Map
 
-// outboxMessageIDs returns the Message-ID of every message in the outbox
-// of the demo at site (started by startDemo), whether sent or not.
-func outboxMessageIDs(t *testing.T, site string) []string {
+// outboxMessageIDs returns the Message-ID of every message to the address
+// in the outbox of the demo at site (started by startDemo), whether sent
+// or not.
+func outboxMessageIDs(t *testing.T, site, to string) []string {
 	t.Helper()
 	path, ok := demoDatabases.Load(site)
 	if !ok {
@@ -109,7 +110,7 @@ func outboxMessageIDs(t *testing.T, site string) []string {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	rows, err := d.QueryContext(ctx, `SELECT message_id FROM outbox ORDER BY id`)
+	rows, err := d.QueryContext(ctx, `SELECT message_id FROM outbox WHERE to_addr = $1 ORDER BY id`, to)
 	if err != nil {
 		t.Fatal(err)
 	}

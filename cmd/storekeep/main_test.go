@@ -351,8 +351,8 @@ func TestPeriodicJobsRunAndStop(t *testing.T) {
 	var jobs []periodicJob
 	for _, j := range saved {
 		run := j.run
-		j.run = func(ctx context.Context, d *db.DB, now time.Time) error {
-			err := run(ctx, d, now)
+		j.run = func(ctx context.Context, d *db.DB, env jobEnv, now time.Time) error {
+			err := run(ctx, d, env, now)
 			ran <- j.name
 			return err
 		}
@@ -360,7 +360,7 @@ func TestPeriodicJobsRunAndStop(t *testing.T) {
 	}
 	periodicJobs = jobs
 	woken := make(chan struct{}, len(jobs))
-	stop := startPeriodic(context.Background(), d, clock.System{}, slog.New(slog.DiscardHandler), func() { woken <- struct{}{} })
+	stop := startPeriodic(context.Background(), d, clock.System{}, slog.New(slog.DiscardHandler), jobEnv{BaseURL: "http://127.0.0.1:8080"}, func() { woken <- struct{}{} })
 	for range jobs {
 		select {
 		case <-ran:

@@ -12,6 +12,7 @@ import (
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/requests"
+	"github.com/storekeep/storekeep/internal/settings"
 )
 
 // periodicJob is work each instance runs on a schedule. Jobs must be safe
@@ -20,29 +21,46 @@ import (
 type periodicJob struct {
 	name  string
 	every time.Duration
-	run   func(ctx context.Context, d *db.DB, now time.Time) error
+	run   func(ctx context.Context, d *db.DB, env jobEnv, now time.Time) error
+}
+
+// jobEnv is what jobs know of the site besides its database.
+type jobEnv struct {
+	// BaseURL is the site's address as links in mail carry it, without a
+	// trailing slash.
+	BaseURL string
 }
 
 // periodicJobs is the one table of periodic work.
 var periodicJobs = []periodicJob{
-	{name: "retention purge", every: time.Hour, run: func(ctx context.Context, d *db.DB, now time.Time) error {
+	{name: "retention purge", every: time.Hour, run: func(ctx context.Context, d *db.DB, _ jobEnv, now time.Time) error {
 		_, err := privacy.Purge(ctx, d, privacy.Declared, now)
 		return err
 	}},
-	{name: "privacy request digest", every: time.Hour, run: func(ctx context.Context, d *db.DB, now time.Time) error {
+	{name: "privacy request digest", every: time.Hour, run: func(ctx context.Context, d *db.DB, _ jobEnv, now time.Time) error {
 		// Sends at most once a day per owner (a dedup key per day); hourly
 		// runs make it go out soon after a new day starts.
 		_, err := requests.SendDigest(ctx, d, now)
 		return err
 	}},
-	{name: "expire unpaid orders", every: time.Hour, run: func(ctx context.Context, d *db.DB, now time.Time) error {
+	{name: "expire unpaid orders", every: time.Hour, run: func(ctx context.Context, d *db.DB, _ jobEnv, now time.Time) error {
 		_, err := orders.ExpirePending(ctx, d, orders.DefaultExpiry, now)
 		return err
 	}},
-	{name: "free lapsed seats", every: time.Hour, run: func(ctx context.Context, d *db.DB, now time.Time) error {
+	{name: "free lapsed seats", every: time.Hour, run: func(ctx context.Context, d *db.DB, _ jobEnv, now time.Time) error {
 		// Seats of machines that stopped checking in; Activate and CheckIn
 		// also free them on the way, so an hour late is never a seat short.
 		_, err := licensing.FreeLapsedSeats(ctx, d, now)
+		return err
+	}},
+	{name: "renewal reminders", every: time.Hour, run: func(ctx context.Context, d *db.DB, env jobEnv, now time.Time) error {
+		// Keyed by license, expiry and step: hourly runs on every
+		// instance send each reminder once.
+		v, err := settings.Load(ctx, d)
+		if err != nil {
+			return err
+		}
+		_, err = licensing.SendRenewalReminders(ctx, d, licensing.ReminderSite{Name: v.Name, BaseURL: env.BaseURL}, now)
 		return err
 	}},
 }
@@ -51,7 +69,7 @@ var periodicJobs = []periodicJob{
 // called; stop waits for runs in progress, so the database can close
 // after it. wake is called after each run so that mail a job queued leaves
 // at once. Failures are logged and retried at the next tick.
-func startPeriodic(ctx context.Context, d *db.DB, clk clock.Clock, log *slog.Logger, wake func()) (stop func()) {
+func startPeriodic(ctx context.Context, d *db.DB, clk clock.Clock, log *slog.Logger, env jobEnv, wake func()) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for _, j := range periodicJobs {
@@ -59,7 +77,7 @@ func startPeriodic(ctx context.Context, d *db.DB, clk clock.Clock, log *slog.Log
 			t := time.NewTicker(j.every)
 			defer t.Stop()
 			for {
-				if err := j.run(ctx, d, clk.Now()); err != nil && ctx.Err() == nil {
+				if err := j.run(ctx, d, env, clk.Now()); err != nil && ctx.Err() == nil {
 					log.Error("periodic job failed", "job", j.name, "error", err.Error())
 				} else if wake != nil {
 					wake()

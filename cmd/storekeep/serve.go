@@ -203,7 +203,6 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		return err
 	}
 	defer stopInbound()
-	defer startPeriodic(ctx, d, clk, log, wakeMail)()
 	opts := app.Options{Options: web.Options{DB: d, Clock: clk, Logger: log, BaseURL: cfg.BaseURL, Demo: isDemo, Version: version(), MailQueued: wakeMail}}
 	if err := paymentOptions(cfg, isDemo, clk, &opts); err != nil {
 		closeAll()
@@ -213,6 +212,15 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		closeAll()
 		return err
 	}
+	if isDemo {
+		// Sample customers with licenses, signed by the demo's key: the
+		// periodic jobs below find the one expiring soon at once.
+		if _, err := demo.SeedCustomers(ctx, d, opts.LicenseKeys, clk.Now()); err != nil {
+			closeAll()
+			return err
+		}
+	}
+	defer startPeriodic(ctx, d, clk, log, jobEnv{BaseURL: strings.TrimSuffix(cfg.BaseURL, "/")}, wakeMail)()
 	srv, err := app.New(opts)
 	if err != nil {
 		closeAll()

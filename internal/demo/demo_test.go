@@ -2,13 +2,16 @@ package demo_test
 
 import (
 	"context"
+	"crypto/rand"
 	"testing"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/catalog"
+	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/demo"
 	"github.com/storekeep/storekeep/internal/licensing"
+	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/testutil"
@@ -49,6 +52,68 @@ func TestSeedOnceWithMilterEditions(t *testing.T) {
 		v, err := settings.Load(ctx, d)
 		if err != nil || v != demo.Vendor {
 			t.Fatalf("demo vendor = %+v, %v", v, err)
+		}
+	})
+}
+
+// TestSeedCustomersWithRenewals: the demo's sample customers hold a
+// yearly license that renews automatically and one that expires within
+// 30 days, seeded once, with no stale mail queued; the reminder job finds
+// exactly the second.
+func TestSeedCustomersWithRenewals(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+		if _, err := demo.Seed(ctx, d, now); err != nil {
+			t.Fatal(err)
+		}
+		if seeded, err := demo.SeedCustomers(ctx, d, nil, now); err != nil || seeded {
+			t.Fatalf("without keys SeedCustomers = %v, %v; want nothing seeded", seeded, err)
+		}
+		dir := t.TempDir()
+		if _, err := licensing.GenerateKey(dir, rand.Reader); err != nil {
+			t.Fatal(err)
+		}
+		keys, err := licensing.LoadKeyring(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []bool{true, false} {
+			seeded, err := demo.SeedCustomers(ctx, d, keys, now)
+			if err != nil || seeded != want {
+				t.Fatalf("SeedCustomers #%d = %v, %v; want %v", i+1, seeded, err, want)
+			}
+		}
+		var queued int
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM outbox`).Scan(&queued); err != nil || queued != 0 {
+			t.Fatalf("%d mails queued by seeding (%v), want none", queued, err)
+		}
+		for _, sc := range demo.SampleCustomers {
+			c, err := customers.ByEmail(ctx, d, sc.Email)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ls, err := licensing.ForCustomer(ctx, d, c.ID, now)
+			if err != nil || len(ls) != 1 || ls[0].Perpetual() {
+				t.Fatalf("%s holds %d licenses (%v), want one yearly", sc.Email, len(ls), err)
+			}
+			left := ls[0].ExpiresAt.Sub(now)
+			subs, err := orders.SubscriptionsForOrders(ctx, d, []int64{ls[0].OrderID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sub, ok := subs[ls[0].OrderID]
+			if sc.AutoRenew {
+				if !ok || !sub.Renews() {
+					t.Errorf("%s: subscription %+v (found %v), want one that renews", sc.Email, sub, ok)
+				}
+			} else if ok || left <= 0 || left > 30*24*time.Hour {
+				t.Errorf("%s: expires in %s, subscription found %v; want within 30 days and none", sc.Email, left, ok)
+			}
+		}
+		n, err := licensing.SendRenewalReminders(ctx, d, licensing.ReminderSite{Name: demo.Vendor.Name, BaseURL: "http://127.0.0.1:8080"}, now)
+		if err != nil || n != 1 {
+			t.Fatalf("reminders for the demo customers: %d (%v), want 1", n, err)
 		}
 	})
 }

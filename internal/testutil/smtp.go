@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"net/textproto"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -141,6 +142,36 @@ func (s *SMTPSink) WaitFor(n int, timeout time.Duration) []Received {
 		case <-changed:
 		case <-deadline.C:
 			s.t.Fatalf("smtp sink: %d messages after %v, want %d", have, timeout, n)
+			return nil
+		}
+	}
+}
+
+// WaitForTo waits until the sink has accepted at least n messages for
+// the recipient to and returns those, in order; it fails the test after
+// timeout. Tests of a site that mails others too (the demo's sample
+// customers) read their own recipient's mail this way.
+func (s *SMTPSink) WaitForTo(to string, n int, timeout time.Duration) []Received {
+	s.t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		var out []Received
+		for _, m := range s.msgs {
+			if slices.Contains(m.To, to) {
+				out = append(out, m)
+			}
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		if len(out) >= n {
+			return out
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			s.t.Fatalf("smtp sink: %d messages to %s after %v, want %d", len(out), to, timeout, n)
 			return nil
 		}
 	}

@@ -148,7 +148,8 @@ type StripeSession struct {
 	// PaymentStatus is "paid" when empty; "unpaid" for a delayed payment
 	// method.
 	PaymentStatus string
-	// Subscription ("sub_...") makes it a session in subscription mode.
+	// Subscription ("sub_...") makes it a session in subscription mode,
+	// which started that subscription (a yearly price by card).
 	Subscription string
 }
 

@@ -31,6 +31,8 @@ type licenseView struct {
 	Limit     string // "3 machines", "Unlimited"
 	SeatsUsed int
 	Machines  []machineView
+	// Renewal says how a term license renews.
+	Renewal renewalView
 }
 
 // machineView is one machine holding (or having held) a seat.
@@ -60,8 +62,10 @@ type licensePage struct {
 
 // licenseNotices are the confirmations of the license page's forms.
 var licenseNotices = web.Notices{
-	"freed":    "The machine's seat is free. The product on that machine stops working with this license at its next check; another machine can now activate.",
-	"key-sent": "The license key is on its way to your email address.",
+	"freed":          "The machine's seat is free. The product on that machine stops working with this license at its next check; another machine can now activate.",
+	"key-sent":       "The license key is on its way to your email address.",
+	"auto-renew-off": "Automatic renewal is off. The license runs to the end of the period paid for and is not charged again.",
+	"auto-renew-on":  "Automatic renewal is on again: the license renews at the end of its period.",
 }
 
 const longDate = "2 January 2006"
@@ -124,6 +128,10 @@ func (s *handler) view(r *http.Request, l licensing.License, names map[int64]str
 		v.Limit = "1 machine"
 	default:
 		v.Limit = fmt.Sprintf("%d machines", l.MaxMachines)
+	}
+	var err error
+	if v.Renewal, err = s.renewal(r.Context(), l, now); err != nil {
+		return v, err
 	}
 	ms, err := licensing.Machines(r.Context(), s.db, l.ID)
 	if err != nil {

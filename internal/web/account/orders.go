@@ -38,7 +38,8 @@ type orderPage struct {
 
 // orderNotices are the confirmations of the order page's forms.
 var orderNotices = web.Notices{
-	"cancelled": "Your order is cancelled. Nothing was charged; if an invoice was issued, a credit note reverses it.",
+	"cancelled":       "Your order is cancelled. Nothing was charged; if an invoice was issued, a credit note reverses it.",
+	"renewal-waiting": "This renewal of your license was placed before and is waiting for payment: pay it here, or cancel it to place another.",
 }
 
 // msgNoOrder answers an order that is not the customer's, or not at all.

@@ -114,6 +114,11 @@ func Mount(s *web.Server, o Options) error {
 	s.Handle("POST /account/licenses/{id}/machines/{mid}/free", h.accountLicenseFree)
 	s.Handle("POST /account/licenses/{id}/send-key", h.accountLicenseSendKey)
 	s.Handle("GET /account/licenses/{id}/file", h.accountLicenseFile)
+	// Renewal: by an order of the customer's, or automatically by a
+	// subscription, which the customer turns off and on.
+	s.Handle("GET /account/licenses/{id}/renew", h.accountRenewForm)
+	s.Handle("POST /account/licenses/{id}/renew", h.accountRenew)
+	s.Handle("POST /account/licenses/{id}/auto-renew", h.accountAutoRenew)
 
 	// The privacy center: what we hold and why (Art. 15), the download
 	// (Art. 20), the choices (Art. 18, 21, 7(3)) and erasure (Art. 17).

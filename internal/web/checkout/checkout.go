@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/refuse"
@@ -196,13 +195,8 @@ func (s *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/account/orders/"+order.Number+"?placed=1", http.StatusSeeOther)
 		return nil
 	}
-	lines := make([]payments.Line, len(order.Lines))
-	for i, l := range order.Lines {
-		lines[i] = payments.Line{Name: l.Description, AmountMinor: l.UnitMinor, Currency: order.Currency, Quantity: l.Quantity,
-			Yearly: l.Billing == catalog.Yearly}
-	}
 	started, err := p.StartCheckout(ctx, payments.Checkout{OrderID: order.ID, OrderNumber: order.Number, CustomerEmail: c.Email,
-		Lines: lines, SuccessURL: portal + "?paid=1", CancelURL: portal})
+		Lines: orders.PaymentLines(order), SuccessURL: portal + "?paid=1", CancelURL: portal})
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "start checkout", slog.String("provider", p.Name()), slog.String("error", err.Error()))
 		if cerr := shop.Cancel(ctx, order.ID, "system", "the payment provider could not be reached", s.clock.Now()); cerr != nil {
