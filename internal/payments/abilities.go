@@ -95,6 +95,7 @@ var (
 	_ CheckoutCloser  = (*Stripe)(nil)
 	_ Resumer         = (*Demo)(nil)
 	_ Subscriber      = (*Stripe)(nil)
+	_ Subscriber      = (*Demo)(nil)
 	_ PaymentFinder   = (*Stripe)(nil)
 )
 

@@ -51,6 +51,16 @@ func (*Demo) Name() string { return "demo" }
 // Label names the demo's way to pay so that nobody takes it for a real one.
 func (*Demo) Label() string { return "Test payment (demo only, no money moves)" }
 
+// SetRenewal accepts turning a demo subscription's renewal off and on (the
+// demo's sample customer has one): the demo charges nothing, so there is
+// nothing to tell; orders records the choice as for Stripe.
+func (*Demo) SetRenewal(_ context.Context, subscriptionRef string, _ bool) error {
+	if subscriptionRef == "" {
+		return errors.New("payments: demo: set renewal: no subscription reference")
+	}
+	return nil
+}
+
 // IsDemo marks the provider as the demo's, for pages to label it.
 func (*Demo) IsDemo() bool { return true }
 
