@@ -199,7 +199,10 @@ func signedHandler(n int) http.HandlerFunc {
 	body := []byte(head + strings.Repeat("x", n-len(head)-2) + `"}`)
 	length := strconv.Itoa(len(body))
 	return func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			http.Error(w, "unreadable body", http.StatusBadRequest)
+			return
+		}
 		h := w.Header()
 		h.Set("Content-Type", "application/json; charset=utf-8")
 		h.Set("Cache-Control", "no-store")

@@ -107,14 +107,18 @@ func seedCmd(args []string) error {
 	contendedOut := fs.String("contended-out", "", "file to write the contended licenses' keys to")
 	batch := fs.Int("batch", 10000, "licenses per transaction")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the seeding to this file")
-	fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		pprof.StartCPUProfile(f)
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
 		defer pprof.StopCPUProfile()
 	}
 	if *dsn == "" || *keysDir == "" || *out == "" || (*contended > 0 && *contendedOut == "") {
@@ -236,7 +240,9 @@ func schemaCmd(args []string) error {
 	dsn := fs.String("db", "", "postgres:// URL (required)")
 	create := fs.String("create", "", "schema to create")
 	drop := fs.String("drop", "", "schema to drop, with everything in it")
-	fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	name := *create + *drop
 	if *dsn == "" || (*create == "") == (*drop == "") || !regexp.MustCompile(`^bench_[a-z0-9_]+$`).MatchString(name) {
 		return errors.New("schema: -db and one of -create or -drop bench_NAME are required")
@@ -271,7 +277,9 @@ func activateCmd(args []string) error {
 	attempts := fs.Int("attempts", 20, "activations of each license, each a new machine (the per-license limit is 20 per 10 minutes)")
 	clients := fs.Int("clients", 64, "concurrent clients, each on its own connection and network (at most 254)")
 	netOctet := fs.Int("net", 11, "second octet of the clients' loopback networks 127.NET.c.1 (each round its own: the per-network limit)")
-	fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	if *urls == "" || *dsn == "" || *keysFile == "" || *clients < 1 || *clients > 254 || *netOctet < 1 || *netOctet > 254 {
 		return errors.New("activate: -urls, -db and -keys-file are required; -clients and -net are 1 to 254")
 	}

@@ -38,7 +38,10 @@ const (
 	Console Layout = "staff_layout.html"
 )
 
-const errorFile = "error.html"
+const (
+	errorFile = "error.html"
+	formsFile = "forms.html"
+)
 
 // onRender, when set, is told "area/file" of every template executed.
 // Tests set it to find template files that no test ever renders.
@@ -85,7 +88,12 @@ type layouts struct {
 func parseLayouts(a *assets) (*layouts, error) {
 	l := &layouts{byName: map[Layout]*template.Template{}}
 	for _, name := range []Layout{Public, Console} {
-		t, err := template.New(string(name)).Funcs(a.funcs()).ParseFS(templateFS, "templates/"+string(name))
+		files := []string{"templates/" + string(name)}
+		if name == Public {
+			// The parts of the forms that place orders (PayForm).
+			files = append(files, "templates/"+formsFile)
+		}
+		t, err := template.New(string(name)).Funcs(a.funcs()).ParseFS(templateFS, files...)
 		if err != nil {
 			return nil, fmt.Errorf("web: parse layout %s: %w", name, err)
 		}

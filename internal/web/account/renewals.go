@@ -106,44 +106,7 @@ type renewPage struct {
 	// Pending is a renewal of this license placed before and not paid yet.
 	Pending *orders.Order
 	Billing orders.Billing
-	Methods []payments.Provider
-	Method  string
-	// Errors are the form's refusals in order, FieldErrors the same by
-	// field.
-	Errors      []string
-	FieldErrors map[string]string
-}
-
-// Field lays out one input of the form.
-func (p renewPage) Field(name, label, autocomplete string, max int, value string) renewField {
-	return renewField{Name: name, Label: label, Autocomplete: autocomplete, Max: max, Value: value, Error: p.FieldErrors[name]}
-}
-
-// renewField is one text input of the renewal form.
-type renewField struct {
-	Name, Label, Autocomplete string
-	Max                       int
-	Value, Error              string
-}
-
-// Offline and Hosted say whether a way to pay is by transfer or on a
-// processor's own page, for the form's wording.
-func (p renewPage) Offline() bool {
-	for _, m := range p.Methods {
-		if _, ok := m.(payments.Offline); ok {
-			return true
-		}
-	}
-	return false
-}
-
-func (p renewPage) Hosted() bool {
-	for _, m := range p.Methods {
-		if _, ok := m.(payments.HostedPage); ok {
-			return true
-		}
-	}
-	return false
+	web.PayForm
 }
 
 // renewable loads the signed-in customer's license of the path with what
@@ -159,7 +122,7 @@ func (s *handler) renewable(w http.ResponseWriter, r *http.Request) (*customers.
 	if err != nil {
 		return nil, renewPage{}, ren, false, err
 	}
-	page := renewPage{Methods: s.payments, FieldErrors: map[string]string{}, Quantity: orders.RenewalQuantity(ren), Until: licensing.RenewedUntil(ren, now)}
+	page := renewPage{PayForm: web.PayForm{Methods: s.payments, FieldErrors: map[string]string{}}, Quantity: orders.RenewalQuantity(ren), Until: licensing.RenewedUntil(ren, now)}
 	if page.Offer, err = orders.RenewalOffer(ctx, s.db, ren); err != nil {
 		return nil, page, ren, false, err
 	}

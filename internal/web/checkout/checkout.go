@@ -35,51 +35,11 @@ func (s *handler) provider(name string) payments.Provider {
 
 // checkoutPage is the content of checkout.html.
 type checkoutPage struct {
+	web.PayForm
 	Offer   orders.Offer
 	Billing orders.Billing
-	Methods []payments.Provider
-	Method  string
 	// SaveProfile is the "save these details to my profile" box.
 	SaveProfile bool
-	// Errors are the refusals of the form, in order; FieldErrors the same
-	// by form field, shown at each field.
-	Errors      []string
-	FieldErrors map[string]string
-}
-
-// formField is one text input of the checkout form with its value and
-// what is wrong with it.
-type formField struct {
-	Name, Label, Autocomplete string
-	Max                       int
-	Value, Error              string
-}
-
-// Field lays out one input of the form.
-func (p checkoutPage) Field(name, label, autocomplete string, max int, value string) formField {
-	return formField{Name: name, Label: label, Autocomplete: autocomplete, Max: max, Value: value, Error: p.FieldErrors[name]}
-}
-
-// Offline reports whether some way to pay on the page is paid outside
-// Storekeep (an invoice by bank transfer), for the page's wording.
-func (p checkoutPage) Offline() bool {
-	for _, m := range p.Methods {
-		if _, ok := m.(payments.Offline); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// Hosted reports whether some way to pay on the page sends the buyer to a
-// processor's own payment page, where card details are entered.
-func (p checkoutPage) Hosted() bool {
-	for _, m := range p.Methods {
-		if _, ok := m.(payments.HostedPage); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // offer reads the price a checkout link or form names: a bad link is a
@@ -102,7 +62,7 @@ func (s *handler) checkoutForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || !ok {
 		return err
 	}
-	page := checkoutPage{Offer: o, Methods: s.payments, Billing: orders.Billing{
+	page := checkoutPage{Offer: o, PayForm: web.PayForm{Methods: s.payments}, Billing: orders.Billing{
 		Email: c.Email, Name: c.Name, Company: c.Company, Address: orders.ProfileAddress(c.Profile), Country: c.Country, VATID: c.VATID}}
 	if len(s.payments) > 0 {
 		page.Method = s.payments[0].Name()
@@ -140,8 +100,8 @@ func (s *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 	// The method and the box are compared with fixed values, so no typed
 	// text of theirs is stored or shown; the billing details go through
 	// package input (orders.Billing.Check).
-	page := checkoutPage{Offer: o, Methods: s.payments, Method: f("method"), SaveProfile: f("save_profile") == "on",
-		FieldErrors: map[string]string{}}
+	page := checkoutPage{Offer: o, PayForm: web.PayForm{Methods: s.payments, Method: f("method"), FieldErrors: map[string]string{}},
+		SaveProfile: f("save_profile") == "on"}
 	var probs []*refuse.Error
 	page.Billing, probs = orders.Billing{Email: c.Email, Name: f("name"), Company: f("company"),
 		Address: f("address"), Country: f("country"), VATID: f("vat_id")}.Check()
