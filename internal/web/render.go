@@ -24,7 +24,9 @@ var templateFS embed.FS
 
 // Layout is the frame a page is rendered in. Every page file defines a
 // "content" template that its layout places in <main>. Markup shared by
-// several pages belongs in the layout or, when it grows, in a Go helper; a
+// several pages belongs in the layout, in the core's forms.html (the
+// parts of the forms that place orders, parsed with the public layout),
+// or, when it grows, in a Go helper; a
 // page file is executed exactly when its page is rendered, which is what
 // lets the tests prove every template file is used.
 type Layout string
