@@ -120,7 +120,8 @@ type Releases struct {
 // DefaultMaxSize is the artifact size limit when none is configured.
 const DefaultMaxSize = 2 << 30
 
-func (rs *Releases) maxSize() int64 {
+// MaxSizeOrDefault is the artifact size limit in force.
+func (rs *Releases) MaxSizeOrDefault() int64 {
 	if rs.MaxSize > 0 {
 		return rs.MaxSize
 	}
@@ -257,9 +258,9 @@ func (rs *Releases) AddArtifact(ctx context.Context, by audit.Actor, id int64, n
 	}
 
 	mr := minisign.NewReader(na.Content) // BLAKE2b of the content, for the signature
-	obj, err := rs.Store.Put(ctx, name, mr, rs.maxSize())
+	obj, err := rs.Store.Put(ctx, name, mr, rs.MaxSizeOrDefault())
 	if errors.Is(err, ErrTooLarge) {
-		return Artifact{}, refuse.Newf(refuse.Invalid, "release_too_large", "%s is larger than the limit of %s: raise --release-max-size, or split the file.", name, FormatSize(rs.maxSize()))
+		return Artifact{}, refuse.Newf(refuse.Invalid, "release_too_large", "%s is larger than the limit of %s: raise --release-max-size, or split the file.", name, FormatSize(rs.MaxSizeOrDefault()))
 	}
 	if err != nil {
 		return Artifact{}, fmt.Errorf("add artifact %s: %w", name, err)
