@@ -61,25 +61,26 @@ replaced: back DIR up, it is not in the database.`,
 	return c
 }
 
-// openReleases builds the release domain from the configuration: the
-// signing key must be configured and readable, the store is made if
-// needed.
+// openReleases builds the release domain from the configuration: with a
+// signing key (required when needKey), the key is loaded and the store
+// directory made if needed. Without a key no store is opened, so a serve
+// that does not publish releases creates no directory.
 func openReleases(cfg *config.Config, d *db.DB, needKey bool) (*releases.Releases, error) {
 	rs := &releases.Releases{DB: d, Clock: clock.System{}, MaxSize: int64(cfg.ReleaseMaxMiB) << 20}
 	if cfg.ReleaseKeys == "" {
 		if needKey {
 			return nil, usageError{err: errors.New("--release-keys is missing: give the directory of the release signing key (create it with: storekeep release keygen --dir DIR)")}
 		}
-	} else {
-		s, err := releases.LoadSigner(cfg.ReleaseKeys)
-		if err != nil {
-			return nil, err
-		}
-		rs.Signer = s
+		return rs, nil
 	}
-	store, err := releases.NewDirStore(cfg.ReleaseStore)
+	s, err := releases.LoadSigner(cfg.ReleaseKeys)
 	if err != nil {
 		return nil, err
+	}
+	rs.Signer = s
+	store, err := releases.NewDirStore(cfg.ReleaseStore)
+	if err != nil {
+		return nil, fmt.Errorf("%w (give a writable directory with --release-store)", err)
 	}
 	rs.Store = store
 	return rs, nil
