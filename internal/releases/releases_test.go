@@ -361,3 +361,47 @@ func TestSignaturesVerifyWithMinisign(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestLoadSignerChecksTheKeyFiles: a key others can read and a public key
+// that is not the secret key's are refused with what to do; a good
+// directory loads the same key.
+func TestLoadSignerChecksTheKeyFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "key")
+	made, err := releases.GenerateSigningKey(dir, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := releases.LoadSigner(dir)
+	if err != nil || loaded.KeyID() != made.KeyID() || !bytes.Equal(loaded.PublicKey(), made.PublicKey()) {
+		t.Fatalf("loaded %v, %v", loaded, err)
+	}
+	other, err := releases.GenerateSigningKey(filepath.Join(t.TempDir(), "other"), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := filepath.Join(dir, releases.PublicKeyFile)
+	if err := os.WriteFile(pub, other.PublicKey(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := releases.LoadSigner(dir); err == nil || !strings.Contains(err.Error(), "is not the public key") {
+		t.Errorf("a foreign public key: %v", err)
+	}
+	if err := os.Remove(pub); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := releases.LoadSigner(dir); err != nil {
+		t.Errorf("without release.pub: %v", err)
+	}
+	if b, err := os.ReadFile(pub); err != nil || !bytes.Equal(b, made.PublicKey()) {
+		t.Errorf("release.pub written anew: %q, %v", b, err)
+	}
+	if err := os.Chmod(filepath.Join(dir, releases.SecretKeyFile), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := releases.LoadSigner(dir); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("a key others can read: %v", err)
+	}
+	if _, err := releases.GenerateSigningKey(dir, rand.Reader); err == nil {
+		t.Error("keygen replaced a key")
+	}
+}
