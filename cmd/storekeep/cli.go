@@ -27,12 +27,21 @@ func cliCommand(use, short string, fn func(ctx context.Context, c *cobra.Command
 // cliCommandWith is cliCommand with the flags of more groups, such as
 // config.Site for commands that print links to the site.
 func cliCommandWith(use, short string, more config.Group, fn func(ctx context.Context, c *cobra.Command, cfg *config.Config, d *db.DB) error) *cobra.Command {
+	return cliCommandArgs(use, short, more, cobra.NoArgs, func(ctx context.Context, c *cobra.Command, cfg *config.Config, d *db.DB, _ []string) error {
+		return fn(ctx, c, cfg, d)
+	})
+}
+
+// cliCommandArgs is cliCommandWith for a command that takes arguments
+// (release publish FILES...).
+func cliCommandArgs(use, short string, more config.Group, args cobra.PositionalArgs,
+	fn func(ctx context.Context, c *cobra.Command, cfg *config.Config, d *db.DB, args []string) error) *cobra.Command {
 	var cfg config.Config
 	c := &cobra.Command{
 		Use:   use,
 		Short: short,
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
+		Args:  args,
+		RunE: func(c *cobra.Command, args []string) error {
 			if err := cfg.Validate(); err != nil {
 				return usageError{err: err}
 			}
@@ -41,7 +50,7 @@ func cliCommandWith(use, short string, more config.Group, fn func(ctx context.Co
 				return err
 			}
 			defer d.Close()
-			return fn(c.Context(), c, &cfg, d)
+			return fn(c.Context(), c, &cfg, d, args)
 		},
 	}
 	cfg.BindGroups(c.Flags(), config.DB|config.Log|more)

@@ -73,7 +73,7 @@ func rootCommand() *cobra.Command {
 		return usageError{err: err}
 	})
 	root.AddCommand(serveCommand(), demoCommand(), migrateCommand(), configCommand(), versionCommand(), privacyCommand(),
-		staffCommand(), auditCommand(), licenseCommand())
+		staffCommand(), auditCommand(), licenseCommand(), releaseCommand())
 	refuseUnknownSubcommands(root)
 	return root
 }

@@ -77,6 +77,10 @@ temporary directory that is removed on exit; with --dir it is kept and reused.`,
 			if err := demoLicenseKeys(cfg.LicenseKeys); err != nil {
 				return err
 			}
+			cfg.ReleaseKeys = filepath.Join(dir, "release-key")
+			if err := demoReleaseKey(cfg.ReleaseKeys); err != nil {
+				return err
+			}
 			if err := cfg.Validate(); err != nil {
 				return usageError{err: err}
 			}
@@ -221,6 +225,11 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		}
 	}
 	defer startPeriodic(ctx, d, clk, log, jobEnv{BaseURL: strings.TrimSuffix(cfg.BaseURL, "/")}, wakeMail)()
+	if opts.Releases, err = loadReleases(cfg, d, log); err != nil {
+		closeAll()
+		return err
+	}
+	opts.Releases.Clock = clk
 	srv, err := app.New(opts)
 	if err != nil {
 		closeAll()

@@ -56,6 +56,13 @@ type Config struct {
 	// (`storekeep license keygen`); "" issues no licenses.
 	LicenseKeys string
 
+	// ReleaseKeys is the directory of the release signing key
+	// (`storekeep release keygen`), ReleaseStore the directory artifacts
+	// are kept in, ReleaseMaxMiB the largest artifact accepted.
+	ReleaseKeys   string
+	ReleaseStore  string
+	ReleaseMaxMiB int
+
 	// HTTPS: either automatic certificates for TLSDomains, or TLSCert and
 	// TLSKey files. HTTPAddr serves redirects to HTTPS and ACME challenges.
 	TLSDomains     string // comma-separated
@@ -84,6 +91,10 @@ type Config struct {
 	domains []string
 	proxies []netip.Prefix
 }
+
+// DefaultReleaseMaxMiB is the artifact size limit without
+// --release-max-size.
+const DefaultReleaseMaxMiB = 2048
 
 // setting describes one configuration entry once, for flags, environment
 // and printing.
@@ -129,6 +140,9 @@ func (c *Config) settings() []setting {
 		{flag: "manual-payments", group: Server, env: "STOREKEEP_MANUAL_PAYMENTS", def: "false", boolean: &c.ManualPayments, help: "offer payment by invoice and bank transfer"},
 		{flag: "payment-instructions", group: Server, env: "STOREKEEP_PAYMENT_INSTRUCTIONS", def: "", str: &c.PaymentInstructions, help: "bank details printed on invoices for payment by transfer"},
 		{flag: "license-keys", group: Server, env: "STOREKEEP_LICENSE_KEYS", def: "", str: &c.LicenseKeys, help: "directory of the license signing keys (<kid>.key files and active; create with: storekeep license keygen --dir DIR); empty: paid orders issue no licenses"},
+		{flag: "release-keys", group: Releases, env: "STOREKEEP_RELEASE_KEYS", def: "", str: &c.ReleaseKeys, help: "directory of the release signing key (release.key, release.pub; create with: storekeep release keygen --dir DIR); empty: releases cannot be signed or published"},
+		{flag: "release-store", group: Releases, env: "STOREKEEP_RELEASE_STORE", def: "", str: &c.ReleaseStore, help: "directory the release artifacts are kept in (default: releases in the data directory)"},
+		{flag: "release-max-size", group: Releases, env: "STOREKEEP_RELEASE_MAX_SIZE", def: "2048", num: &c.ReleaseMaxMiB, help: "largest release artifact accepted, in MiB"},
 	}
 }
 
@@ -148,9 +162,12 @@ const (
 	// Server is everything else serve uses: listeners, TLS, SMTP,
 	// payments, migrations at start-up.
 	Server
+	// Releases is the release signing key, the artifact store and its
+	// size limit: serve and the release commands.
+	Releases
 
 	// All is every group: serve, migrate and config.
-	All = DB | Log | Site | Stripe | Server
+	All = DB | Log | Site | Stripe | Server | Releases
 )
 
 // Bind registers every setting as a flag on fs. Each flag's default is its
@@ -239,6 +256,15 @@ func (c *Config) Validate() error {
 	}
 	if _, err := db.ParseDSN(c.DB); err != nil {
 		return fmt.Errorf("--db: %w", err)
+	}
+	if c.ReleaseStore == "" {
+		c.ReleaseStore = filepath.Join(c.DataDir, "releases")
+	}
+	switch {
+	case c.ReleaseMaxMiB == 0:
+		c.ReleaseMaxMiB = DefaultReleaseMaxMiB
+	case c.ReleaseMaxMiB < 0:
+		return fmt.Errorf("--release-max-size %d: give the largest artifact accepted in MiB, at least 1 (default %d)", c.ReleaseMaxMiB, DefaultReleaseMaxMiB)
 	}
 	if c.BaseURL == "" {
 		switch {

@@ -58,19 +58,21 @@ const (
 	PermPrivacyRequests Permission = "privacy.requests" // data-subject requests
 	PermStatsView       Permission = "stats.view"       // aggregated statistics
 	PermCatalogManage   Permission = "catalog.manage"   // products, editions and prices
+	PermReleasesManage  Permission = "releases.manage"  // create, upload, publish and yank releases
 )
 
 // Permissions lists every permission. Code names a permission by its
 // constant, never by its text (TestPermissionsAreConstants).
 var Permissions = []Permission{PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView,
 	PermCustomersView, PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermLicensesManage, PermPrivacyRequests,
-	PermStatsView, PermCatalogManage}
+	PermStatsView, PermCatalogManage, PermReleasesManage}
 
 // grants is the one table of who may do what. Deny by default: a
 // permission not listed for a role is refused.
 var grants = map[Role][]Permission{
 	Owner: {PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView, PermCustomersView,
-		PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermLicensesManage, PermPrivacyRequests, PermStatsView, PermCatalogManage},
+		PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermLicensesManage, PermPrivacyRequests, PermStatsView, PermCatalogManage,
+		PermReleasesManage},
 	Support: {PermDashboard, PermOwnAccount, PermCustomersView, PermSupportTickets, PermLicensesView, PermPrivacyRequests, PermStatsView},
 	Finance: {PermDashboard, PermOwnAccount, PermBillingView, PermOrdersManage, PermLicensesView, PermStatsView},
 	Analyst: {PermDashboard, PermOwnAccount, PermStatsView},

@@ -58,7 +58,7 @@ func (s *Server) middleware(next http.Handler) (http.Handler, error) {
 		s.writeError(w, r, &Error{Status: http.StatusForbidden, Message: msgCrossSite})
 	}))
 	h := s.readableForms(next)
-	h = limitBody(h)
+	h = s.limitBody(h)
 	h = cop.Handler(h)
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
@@ -213,15 +213,34 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps the request body at maxBodyBytes; reading past the cap
-// fails with *http.MaxBytesError, which serveError turns into a 413 page.
-func limitBody(next http.Handler) http.Handler {
+// limitBody caps the request body at maxBodyBytes, or at the limit the
+// route was given with AllowLargeBody; reading past the cap fails with
+// *http.MaxBytesError, which serveError turns into a 413 page.
+func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+			limit := int64(maxBodyBytes)
+			if len(s.bodyLimits) > 0 {
+				if _, pattern := s.mux.Handler(r); pattern != "" {
+					if n, ok := s.bodyLimits[pattern]; ok {
+						limit = n
+					}
+				}
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// AllowLargeBody lets the route registered as pattern take bodies of up
+// to max bytes instead of maxBodyBytes: an upload, which its handler
+// streams and checks itself. Call it when mounting, before serving.
+func (s *Server) AllowLargeBody(pattern string, max int64) {
+	if s.bodyLimits == nil {
+		s.bodyLimits = map[string]int64{}
+	}
+	s.bodyLimits[pattern] = max
 }
 
 // readableForms reads every url-encoded form submitted and refuses it,

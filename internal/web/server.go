@@ -80,7 +80,8 @@ type Server struct {
 	staffRules []staffRule
 	staffNav   []NavItem
 	apiErrors  []apiErrors
-	patterns   []string // every registered route pattern
+	patterns   []string         // every registered route pattern
+	bodyLimits map[string]int64 // route pattern -> body limit (AllowLargeBody)
 
 	assets  *assets
 	layouts *layouts

@@ -9,6 +9,7 @@ import (
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/releases"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/account"
 	"github.com/storekeep/storekeep/internal/web/api"
@@ -16,6 +17,7 @@ import (
 	"github.com/storekeep/storekeep/internal/web/console"
 	"github.com/storekeep/storekeep/internal/web/devmail"
 	"github.com/storekeep/storekeep/internal/web/licenses"
+	webreleases "github.com/storekeep/storekeep/internal/web/releases"
 	"github.com/storekeep/storekeep/internal/web/site"
 )
 
@@ -39,6 +41,10 @@ type Options struct {
 	// their files and every answer of the license API; nil issues none
 	// and mounts no API.
 	LicenseKeys *licensing.Keyring
+	// Releases is the release domain with its artifact store and signing
+	// key (--release-store, --release-keys); nil shows the console's
+	// releases with what to configure.
+	Releases *releases.Releases
 }
 
 // New builds the site with every area mounted. It fails when an option is
@@ -63,6 +69,7 @@ func New(o Options) (*web.Server, error) {
 			PaymentInstructions: o.PaymentInstructions, Licenses: lic}),
 		console.Mount(s, console.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions, Processors: o.Processors, Licenses: lic}),
 		licenses.Mount(s),
+		webreleases.Mount(s, webreleases.Options{Releases: o.Releases}),
 		api.Mount(s, api.Options{Keys: o.LicenseKeys}),
 	)
 	if err == nil && o.Demo {

@@ -16,6 +16,7 @@ import (
 	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/releases"
 	"github.com/storekeep/storekeep/internal/serving"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/testutil"
@@ -210,6 +211,8 @@ func TestStaffRoutePermissions(t *testing.T) {
 				id = webtest.Itoa(fx.message)
 			case strings.HasPrefix(path, "/staff/licenses/"):
 				id = webtest.Itoa(fx.license)
+			case strings.HasPrefix(path, "/staff/releases/"):
+				id = webtest.Itoa(fx.release)
 			case strings.HasPrefix(path, "/staff/account/sessions/"):
 				id = webtest.Itoa(spare[role])
 			}
@@ -220,7 +223,8 @@ func TestStaffRoutePermissions(t *testing.T) {
 			case strings.HasPrefix(path, "/staff/corrections/"):
 				number = fx.correction
 			}
-			return strings.NewReplacer("{id}", id, "{number}", number, "{what}", "product", "{action}", "cancel").Replace(path)
+			return strings.NewReplacer("{id}", id, "{number}", number, "{what}", "product", "{action}", "cancel",
+				"{artifact}", webtest.Itoa(fx.artifact)).Replace(path)
 		}
 		anon := webtest.NewBrowser(s)
 		for _, rule := range s.Srv.StaffRules() {
@@ -280,6 +284,7 @@ func granted(res *http.Response) bool {
 // fixtures are records every console path can name.
 type fixtures struct {
 	customer, request, message, license int64
+	release, artifact                   int64
 	order, invoice, correction          string
 }
 
@@ -313,6 +318,20 @@ func permissionFixtures(t *testing.T, s *webtest.Site, owner *webtest.Browser) f
 	fx.request = id
 	if err := s.DB.QueryRowContext(context.Background(), `SELECT max(id) FROM outbox`).Scan(&fx.message); err != nil {
 		t.Fatal(err, body)
+	}
+	// A draft release with one file (its row only: this site has no store).
+	rel, err := (&releases.Releases{DB: s.DB, Clock: s.Clock}).Create(context.Background(), audit.System(),
+		releases.NewRelease{Product: "mailguard", Version: "1.0.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.release = rel.ID
+	err = s.DB.Tx(context.Background(), func(tx *sql.Tx) error {
+		return tx.QueryRowContext(context.Background(), `INSERT INTO release_artifacts (release_id, file_name, platform, kind, size, sha256,
+			signature, store_key, created_at) VALUES ($1, 'a.tar', 'any', 'other', 0, '', '', 'fixture', $2) RETURNING id`, rel.ID, s.Clock.Now()).Scan(&fx.artifact)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return fx
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/releases"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/app"
@@ -260,4 +261,13 @@ func Count(t testing.TB, d *db.DB, q string, args ...any) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// WithReleases gives the site a release domain with store and signer
+// (releases.NewDirStore, releases.GenerateSigningKey) and the artifact
+// size limit max, on the site's database and clock.
+func WithReleases(store releases.Store, signer *releases.Signer, max int64) Option {
+	return func(o *app.Options) {
+		o.Releases = &releases.Releases{DB: o.DB, Clock: o.Clock, Store: store, Signer: signer, MaxSize: max}
+	}
 }
