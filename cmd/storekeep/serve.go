@@ -230,6 +230,13 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		return err
 	}
 	opts.Releases.Clock = clk
+	if isDemo {
+		// A published sample release, signed with the demo's key.
+		if _, err := demo.SeedRelease(ctx, opts.Releases); err != nil {
+			closeAll()
+			return err
+		}
+	}
 	srv, err := app.New(opts)
 	if err != nil {
 		closeAll()

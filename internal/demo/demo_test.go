@@ -3,15 +3,18 @@ package demo_test
 import (
 	"context"
 	"crypto/rand"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/catalog"
+	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/demo"
 	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/orders"
+	"github.com/storekeep/storekeep/internal/releases"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/testutil"
@@ -114,6 +117,47 @@ func TestSeedCustomersWithRenewals(t *testing.T) {
 		n, err := licensing.SendRenewalReminders(ctx, d, licensing.ReminderSite{Name: demo.Vendor.Name, BaseURL: "http://127.0.0.1:8080"}, now)
 		if err != nil || n != 1 {
 			t.Fatalf("reminders for the demo customers: %d (%v), want 1", n, err)
+		}
+	})
+}
+
+// TestSeedReleaseOnce: the demo publishes its sample release, signed, with
+// its tarball recognised as one; a second start adds nothing; without a
+// signing key nothing is seeded.
+func TestSeedReleaseOnce(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+		if _, err := demo.Seed(ctx, d, now); err != nil {
+			t.Fatal(err)
+		}
+		store, err := releases.NewDirStore(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		signer, err := releases.GenerateSigningKey(filepath.Join(t.TempDir(), "keys"), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seeded, err := demo.SeedRelease(ctx, &releases.Releases{DB: d, Store: store, Clock: clock.NewFixed(now)}); err != nil || seeded {
+			t.Fatalf("seeded without a signing key: %v, %v", seeded, err)
+		}
+		rs := &releases.Releases{DB: d, Store: store, Signer: signer, Clock: clock.NewFixed(now), MaxSize: 1 << 20}
+		for i, want := range []bool{true, false} {
+			if seeded, err := demo.SeedRelease(ctx, rs); err != nil || seeded != want {
+				t.Fatalf("start %d: seeded %v, %v", i+1, seeded, err)
+			}
+		}
+		var n, published int
+		if err := d.QueryRowContext(ctx, `SELECT count(*), count(published_at) FROM releases WHERE version = '2.4.0'`).Scan(&n, &published); err != nil {
+			t.Fatal(err)
+		}
+		var kind string
+		if err := d.QueryRowContext(ctx, `SELECT kind FROM release_artifacts`).Scan(&kind); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 || published != 1 || kind != "tarball" {
+			t.Fatalf("releases %d, published %d, artifact kind %q", n, published, kind)
 		}
 	})
 }
