@@ -1,6 +1,9 @@
 package web
 
-import "github.com/storekeep/storekeep/internal/payments"
+import (
+	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/refuse"
+)
 
 // PayForm is what every form that places an order shares: the ways to pay
 // offered and the one chosen, and the form's refusals in order and by
@@ -50,4 +53,41 @@ func (p PayForm) Hosted() bool {
 		}
 	}
 	return false
+}
+
+// Provider returns the way to pay named name among methods, or nil.
+func Provider(methods []payments.Provider, name string) payments.Provider {
+	for _, p := range methods {
+		if p != nil && p.Name() == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Refused adds refusals of the form's fields: each to the list, and the
+// first per field to be shown at it.
+func (p *PayForm) Refused(probs []*refuse.Error) {
+	if p.FieldErrors == nil {
+		p.FieldErrors = map[string]string{}
+	}
+	for _, e := range probs {
+		p.Errors = append(p.Errors, e.Msg)
+		if _, seen := p.FieldErrors[e.Field]; !seen {
+			p.FieldErrors[e.Field] = e.Msg
+		}
+	}
+}
+
+// Chosen returns the way to pay the form chose (Method) among Methods;
+// when it names none of them, Method is cleared, the refusal added and
+// Chosen is nil. Method is compared with the offered names only, so no
+// typed text of it is ever shown.
+func (p *PayForm) Chosen() payments.Provider {
+	if m := Provider(p.Methods, p.Method); m != nil {
+		return m
+	}
+	p.Method = ""
+	p.Refused([]*refuse.Error{refuse.Field("method", "Choose a way to pay.")})
+	return nil
 }

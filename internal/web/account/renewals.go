@@ -61,7 +61,7 @@ func (s *handler) renewal(ctx context.Context, l licensing.License, now time.Tim
 			if !sub.PeriodEnd.IsZero() {
 				v.Date = sub.PeriodEnd
 			}
-			_, v.CanToggle = s.provider(sub.Provider).(payments.Subscriber)
+			_, v.CanToggle = web.Provider(s.payments, sub.Provider).(payments.Subscriber)
 			if sub.Renews() {
 				v.Auto, v.PastDue = true, sub.Status == payments.SubscriptionPastDue
 				return v, nil
@@ -83,15 +83,6 @@ func (s *handler) renewal(ctx context.Context, l licensing.License, now time.Tim
 	}
 	v.Renew = true
 	return v, nil
-}
-
-func (s *handler) provider(name string) payments.Provider {
-	for _, p := range s.payments {
-		if p.Name() == name {
-			return p
-		}
-	}
-	return nil
 }
 
 // renewPage is the content of renew.html.
@@ -178,18 +169,8 @@ func (s *handler) accountRenew(w http.ResponseWriter, r *http.Request) error {
 	page.Method = f("method")
 	page.Billing, probs = orders.Billing{Email: c.Email, Name: f("name"), Company: f("company"), Address: f("address"),
 		Country: f("country"), VATID: f("vat_id")}.Check()
-	for _, p := range probs {
-		page.Errors = append(page.Errors, p.Msg)
-		if _, seen := page.FieldErrors[p.Field]; !seen {
-			page.FieldErrors[p.Field] = p.Msg
-		}
-	}
-	p := s.provider(page.Method)
-	if p == nil {
-		page.Method = ""
-		page.Errors = append(page.Errors, "Choose a way to pay.")
-		page.FieldErrors["method"] = "Choose a way to pay."
-	}
+	page.Refused(probs)
+	p := page.Chosen()
 	if len(page.Errors) > 0 {
 		return s.render(w, r, http.StatusUnprocessableEntity, "renew.html", "Renew "+page.License.Name, page)
 	}

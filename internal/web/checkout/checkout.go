@@ -24,15 +24,6 @@ func (s *handler) shop(r *http.Request) (orders.Shop, error) {
 	return orders.NewShop(s.db, v.Name, v.SupportEmail, s.BaseURL().String(), s.payments, s.paymentInstructions, s.licenses), nil
 }
 
-func (s *handler) provider(name string) payments.Provider {
-	for _, p := range s.payments {
-		if p.Name() == name {
-			return p
-		}
-	}
-	return nil
-}
-
 // checkoutPage is the content of checkout.html.
 type checkoutPage struct {
 	web.PayForm
@@ -105,18 +96,8 @@ func (s *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 	var probs []*refuse.Error
 	page.Billing, probs = orders.Billing{Email: c.Email, Name: f("name"), Company: f("company"),
 		Address: f("address"), Country: f("country"), VATID: f("vat_id")}.Check()
-	for _, p := range probs {
-		page.Errors = append(page.Errors, p.Msg)
-		if _, seen := page.FieldErrors[p.Field]; !seen {
-			page.FieldErrors[p.Field] = p.Msg
-		}
-	}
-	p := s.provider(page.Method)
-	if p == nil {
-		page.Method = ""
-		page.Errors = append(page.Errors, "Choose a way to pay.")
-		page.FieldErrors["method"] = "Choose a way to pay."
-	}
+	page.Refused(probs)
+	p := page.Chosen()
 	if len(page.Errors) > 0 {
 		return s.render(w, r, http.StatusUnprocessableEntity, "checkout.html", "Checkout", page)
 	}
