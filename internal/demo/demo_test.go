@@ -101,11 +101,10 @@ func TestSeedCustomersWithRenewals(t *testing.T) {
 				t.Fatalf("%s holds %d licenses (%v), want one yearly", sc.Email, len(ls), err)
 			}
 			left := ls[0].ExpiresAt.Sub(now)
-			subs, err := orders.SubscriptionsForOrders(ctx, d, []int64{ls[0].OrderID})
+			sub, ok, err := orders.SubscriptionForOrder(ctx, d, ls[0].OrderID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sub, ok := subs[ls[0].OrderID]
 			if sc.AutoRenew {
 				if !ok || !sub.Renews() {
 					t.Errorf("%s: subscription %+v (found %v), want one that renews", sc.Email, sub, ok)

@@ -11,31 +11,34 @@ package licensing
 
 import (
 	"time"
+
+	sdk "github.com/storekeep/storekeep/sdk/go"
 )
 
 // Code is the machine-readable answer of the license API.
 type Code string
 
-// The codes of docs/license-format.md.
+// The codes of docs/license-format.md, spelt once, by the SDK the product
+// verifies with (sdk/go), so server and client cannot drift apart.
 const (
-	CodeValid              Code = "VALID"
-	CodeInGrace            Code = "IN_GRACE"
-	CodeNotFound           Code = "NOT_FOUND"
-	CodeInvalidKey         Code = "INVALID_KEY"
-	CodeUnknownKeyID       Code = "UNKNOWN_KEY_ID"
-	CodeWrongProduct       Code = "WRONG_PRODUCT"
-	CodeSuspended          Code = "SUSPENDED"
-	CodeRevoked            Code = "REVOKED"
-	CodeExpired            Code = "EXPIRED"
-	CodeTooManyMachines    Code = "TOO_MANY_MACHINES"
-	CodeNotActivated       Code = "NOT_ACTIVATED"
-	CodeFingerprintScope   Code = "FINGERPRINT_SCOPE_MISMATCH"
-	CodeEntitlementsMissed Code = "ENTITLEMENTS_MISSING"
-	CodeRateLimited        Code = "RATE_LIMITED"
-	CodeBadRequest         Code = "BAD_REQUEST"
+	CodeValid              = Code(sdk.CodeValid)
+	CodeInGrace            = Code(sdk.CodeInGrace)
+	CodeNotFound           = Code(sdk.CodeNotFound)
+	CodeInvalidKey         = Code(sdk.CodeInvalidKey)
+	CodeUnknownKeyID       = Code(sdk.CodeUnknownKeyID)
+	CodeWrongProduct       = Code(sdk.CodeWrongProduct)
+	CodeSuspended          = Code(sdk.CodeSuspended)
+	CodeRevoked            = Code(sdk.CodeRevoked)
+	CodeExpired            = Code(sdk.CodeExpired)
+	CodeTooManyMachines    = Code(sdk.CodeTooManyMachines)
+	CodeNotActivated       = Code(sdk.CodeNotActivated)
+	CodeFingerprintScope   = Code(sdk.CodeFingerprintScopeMismatch)
+	CodeEntitlementsMissed = Code(sdk.CodeEntitlementsMissing)
+	CodeRateLimited        = Code(sdk.CodeRateLimited)
+	CodeBadRequest         = Code(sdk.CodeBadRequest)
 	// Verifiers' own codes; the API never sends them.
-	CodeClockSkew   Code = "CLOCK_SKEW"
-	CodeFileExpired Code = "FILE_EXPIRED"
+	CodeClockSkew   = Code(sdk.CodeClockSkew)
+	CodeFileExpired = Code(sdk.CodeFileExpired)
 )
 
 // Codes lists every code the API answers (the OpenAPI document's enum).

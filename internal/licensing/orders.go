@@ -114,39 +114,35 @@ func (orderLicenses) ReinstateForOrder(ctx context.Context, tx *sql.Tx, o orders
 // Renewable lists the term licenses the order bought at a yearly price,
 // oldest line first: what the order's subscription renews.
 func (orderLicenses) Renewable(ctx context.Context, tx *sql.Tx, orderID int64, now time.Time) ([]orders.Renewable, error) {
-	type found struct {
-		id            int64
-		product, name string
-		quantity      int
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT li.id, COALESCE(p.name, li.product), COALESCE(e.name, li.edition), l.quantity
-		FROM licenses li JOIN order_lines l ON l.id = li.order_line_id
-		LEFT JOIN editions e ON e.id = li.edition_id LEFT JOIN products p ON p.id = e.product_id
+	rows, err := tx.QueryContext(ctx, `SELECT li.id FROM licenses li JOIN order_lines l ON l.id = li.order_line_id
 		WHERE li.order_id = $1 AND l.billing = 'yearly' AND li.expires_at IS NOT NULL ORDER BY l.id`, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("licenses to renew: %w", err)
 	}
-	var fs []found
+	var ids []int64
 	for rows.Next() {
-		var f found
-		if err := rows.Scan(&f.id, &f.product, &f.name, &f.quantity); err != nil {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
 			_ = rows.Close()
 			return nil, fmt.Errorf("licenses to renew: %w", err)
 		}
-		fs = append(fs, f)
+		ids = append(ids, id)
 	}
 	_ = rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("licenses to renew: %w", err)
 	}
 	var out []orders.Renewable
-	for _, f := range fs {
-		lic, err := getLicense(ctx, tx, "id = $1", f.id, now)
+	for _, id := range ids {
+		lic, err := getLicense(ctx, tx, "id = $1", id, now)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, orders.Renewable{LicenseID: lic.ID, Lic: lic.LicenseID, Name: f.product + " " + f.name, OrderLineID: lic.OrderLineID,
-			EditionID: lic.EditionID, Quantity: f.quantity, Expires: lic.ExpiresAt, GraceEnds: lic.GraceEndsAt})
+		r, err := renewableOf(ctx, tx, lic)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }
@@ -171,10 +167,7 @@ func renewLine(ctx context.Context, tx *sql.Tx, lineID, licenseID int64, start, 
 		return l, nil // nothing runs out
 	}
 	if end.IsZero() {
-		start = l.ExpiresAt
-		if l.State == StateExpired {
-			start = now.UTC().Truncate(time.Second)
-		}
+		start = renewalStart(l.ExpiresAt, l.GraceEndsAt, now)
 		end = start.AddDate(1, 0, 0)
 	}
 	end = end.UTC().Truncate(time.Second)

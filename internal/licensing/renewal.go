@@ -48,10 +48,17 @@ func RenewableLicense(ctx context.Context, q db.Querier, licenseRowID, customerI
 	case l.Status == Suspended:
 		return orders.Renewable{}, ErrSuspendedRenewal
 	}
+	return renewableOf(ctx, q, l)
+}
+
+// renewableOf says l as a renewal order needs it: the edition's names as
+// the catalog has them (the license's slugs when it has left it) and the
+// quantity its order line bought (1 without one).
+func renewableOf(ctx context.Context, q db.Querier, l License) (orders.Renewable, error) {
 	r := orders.Renewable{LicenseID: l.ID, Lic: l.LicenseID, OrderLineID: l.OrderLineID, EditionID: l.EditionID,
 		Quantity: 1, Expires: l.ExpiresAt, GraceEnds: l.GraceEndsAt}
 	var product, edition string
-	err = q.QueryRowContext(ctx, `SELECT COALESCE(p.name, ''), COALESCE(e.name, '') FROM editions e JOIN products p ON p.id = e.product_id
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(p.name, ''), COALESCE(e.name, '') FROM editions e JOIN products p ON p.id = e.product_id
 		WHERE e.id = $1`, l.EditionID).Scan(&product, &edition)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return orders.Renewable{}, fmt.Errorf("license to renew: %w", err)
@@ -74,15 +81,23 @@ func RenewableLicense(ctx context.Context, q db.Querier, licenseRowID, customerI
 // extends it, as IssueForOrder does: a year from its expiry, or a year
 // from now when it has expired and its grace period is over.
 func RenewedUntil(r orders.Renewable, now time.Time) time.Time {
-	start := r.Expires
-	end := r.GraceEnds
+	return renewalStart(r.Expires, r.GraceEnds, now).AddDate(1, 0, 0)
+}
+
+// renewalStart is when a year's renewal paid at now begins: at the
+// license's expiry, or at now once the license has expired and its grace
+// period (graceEnds, zero for none) is over. IssueForOrder and the
+// renewal page both count from it, so the date the page promises is the
+// one the payment gives.
+func renewalStart(expires, graceEnds, now time.Time) time.Time {
+	end := graceEnds
 	if end.IsZero() {
-		end = r.Expires
+		end = expires
 	}
 	if !now.Before(end) {
-		start = now.UTC().Truncate(time.Second)
+		return now.UTC().Truncate(time.Second)
 	}
-	return start.AddDate(1, 0, 0)
+	return expires
 }
 
 // Reminder steps: a reminder goes out this many days before a license

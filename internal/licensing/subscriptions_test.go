@@ -67,11 +67,10 @@ func countOf(t *testing.T, d *db.DB, q string, args ...any) int {
 
 func subscriptionOf(t *testing.T, d *db.DB, orderID int64) orders.Subscription {
 	t.Helper()
-	subs, err := orders.SubscriptionsForOrders(context.Background(), d, []int64{orderID})
+	s, ok, err := orders.SubscriptionForOrder(context.Background(), d, orderID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, ok := subs[orderID]
 	if !ok {
 		t.Fatalf("order %d has no subscription", orderID)
 	}

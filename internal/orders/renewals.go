@@ -69,24 +69,14 @@ func scanSubscription(row interface{ Scan(...any) error }) (Subscription, error)
 	return s, nil
 }
 
-// SubscriptionsForOrders returns the subscriptions started by the orders,
-// by order id.
-func SubscriptionsForOrders(ctx context.Context, q db.Querier, orderIDs []int64) (map[int64]Subscription, error) {
-	out := map[int64]Subscription{}
-	for _, id := range orderIDs {
-		if _, seen := out[id]; seen || id == 0 {
-			continue
-		}
-		s, err := scanSubscription(q.QueryRowContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE order_id = $1 ORDER BY id DESC LIMIT 1`, id))
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out[id] = s
+// SubscriptionForOrder returns the subscription the order started; ok is
+// false when it started none.
+func SubscriptionForOrder(ctx context.Context, q db.Querier, orderID int64) (sub Subscription, ok bool, err error) {
+	sub, err = scanSubscription(q.QueryRowContext(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions WHERE order_id = $1 ORDER BY id DESC LIMIT 1`, orderID))
+	if errors.Is(err, ErrNotFound) {
+		return Subscription{}, false, nil
 	}
-	return out, nil
+	return sub, err == nil, err
 }
 
 // subscriptionState is what an event says of a subscription.
@@ -432,11 +422,10 @@ func (s Shop) SetAutoRenew(ctx context.Context, customerID, orderID int64, renew
 	if customerID == 0 || o.CustomerID != customerID {
 		return Subscription{}, ErrNotFound
 	}
-	subs, err := SubscriptionsForOrders(ctx, s.DB, []int64{o.ID})
+	sub, ok, err := SubscriptionForOrder(ctx, s.DB, o.ID)
 	if err != nil {
 		return Subscription{}, err
 	}
-	sub, ok := subs[o.ID]
 	switch {
 	case !ok || sub.Ref == "":
 		return Subscription{}, ErrNoSubscription

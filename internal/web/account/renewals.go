@@ -53,11 +53,11 @@ func (s *handler) renewal(ctx context.Context, l licensing.License, now time.Tim
 	}
 	v.Date = l.ExpiresAt
 	if l.OrderID != 0 {
-		subs, err := orders.SubscriptionsForOrders(ctx, s.db, []int64{l.OrderID})
+		sub, ok, err := orders.SubscriptionForOrder(ctx, s.db, l.OrderID)
 		if err != nil {
 			return v, err
 		}
-		if sub, ok := subs[l.OrderID]; ok && sub.Status != payments.SubscriptionCancelled {
+		if ok && sub.Status != payments.SubscriptionCancelled {
 			if !sub.PeriodEnd.IsZero() {
 				v.Date = sub.PeriodEnd
 			}
