@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -276,17 +275,7 @@ func TestAutomaticRenewalOffAndOn(t *testing.T) {
 		if err := d.QueryRowContext(ctx, `SELECT number, processor_session FROM orders WHERE customer_id = $1`, c.ID).Scan(&number, &session); err != nil {
 			t.Fatal(err)
 		}
-		post := func(ev []byte) {
-			t.Helper()
-			payload, sig := testutil.SignedStripeEvent(t, secret, ev)
-			req := httptest.NewRequest(http.MethodPost, "/webhooks/stripe", bytes.NewReader(payload))
-			req.Header.Set("Stripe-Signature", sig)
-			rec := httptest.NewRecorder()
-			s.H.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK {
-				t.Fatalf("webhook: %d %s", rec.Code, rec.Body)
-			}
-		}
+		post := func(ev []byte) { t.Helper(); s.StripeEvent(t, secret, ev) }
 		post(testutil.StripeCheckoutCompleted("evt_sub_paid", testutil.StripeSession{ID: session, PaymentIntent: "pi_1", Customer: "cus_1",
 			OrderNumber: number, AmountTotal: 9800, Currency: "eur", Subscription: "sub_bea"}))
 		ls, err := licensing.ForCustomer(ctx, d, c.ID, s.Clock.Now())

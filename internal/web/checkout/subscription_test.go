@@ -101,17 +101,7 @@ func TestYearlyPriceRenewsBySubscription(t *testing.T) {
 		if err := d.QueryRowContext(ctx, `SELECT number, processor_session FROM orders WHERE customer_id = $1`, c.ID).Scan(&number, &session); err != nil {
 			t.Fatal(err)
 		}
-		post := func(event []byte) {
-			t.Helper()
-			payload, sig := testutil.SignedStripeEvent(t, secret, event)
-			req := httptest.NewRequest(http.MethodPost, "/webhooks/stripe", bytes.NewReader(payload))
-			req.Header.Set("Stripe-Signature", sig)
-			rec := httptest.NewRecorder()
-			s.H.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK {
-				t.Fatalf("webhook answered %d: %s", rec.Code, rec.Body)
-			}
-		}
+		post := func(event []byte) { t.Helper(); s.StripeEvent(t, secret, event) }
 		post(testutil.StripeCheckoutCompleted("evt_sub_paid", testutil.StripeSession{ID: session, Subscription: "sub_sam", Customer: "cus_sam",
 			OrderNumber: number, AmountTotal: 9800, Currency: "eur"}))
 		o, err := orders.ByNumber(ctx, d, number)

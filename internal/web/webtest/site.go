@@ -29,6 +29,7 @@ import (
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/releases"
 	"github.com/storekeep/storekeep/internal/settings"
+	"github.com/storekeep/storekeep/internal/testutil"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/app"
 )
@@ -269,5 +270,18 @@ func Count(t testing.TB, d *db.DB, q string, args ...any) int {
 func WithReleases(store releases.Store, signer *releases.Signer, max int64) Option {
 	return func(o *app.Options) {
 		o.Releases = &releases.Releases{DB: o.DB, Clock: o.Clock, Store: store, Signer: signer, MaxSize: max}
+	}
+}
+
+// StripeEvent signs eventJSON with the webhook secret as Stripe does and
+// delivers it to /webhooks/stripe, failing the test unless it is taken
+// (200).
+func (s *Site) StripeEvent(t *testing.T, secret string, eventJSON []byte) {
+	t.Helper()
+	payload, sig := testutil.SignedStripeEvent(t, secret, eventJSON)
+	res := s.Do(t, http.MethodPost, "/webhooks/stripe", http.Header{"Stripe-Signature": {sig}}, bytes.NewReader(payload))
+	if res.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(res.Body)
+		t.Fatalf("webhook answered %d: %s", res.StatusCode, body)
 	}
 }
