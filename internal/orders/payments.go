@@ -393,6 +393,31 @@ func (s Shop) PlaceManual(ctx context.Context, tx *sql.Tx, o Order, now time.Tim
 	return inv, nil
 }
 
+// ErrCheckoutNotStarted wraps the provider's error when StartHosted could
+// not open the payment page: the order was cancelled, nothing is charged.
+var ErrCheckoutNotStarted = errors.New("orders: the payment provider did not start the checkout")
+
+// StartHosted opens the provider's payment page for the pending order o
+// (placed for a buyer with address email) and records the checkout
+// session, so the webhook finds the order; the buyer comes back to the
+// order's page. When the provider cannot start it, the order is cancelled
+// at once, with the cause in its history, and the error wraps
+// ErrCheckoutNotStarted. Checkout and the account's renewal both pay
+// through it.
+func (s Shop) StartHosted(ctx context.Context, o Order, p payments.Provider, email string, now func() time.Time) (payments.Started, error) {
+	portal := s.portalURL(o)
+	started, err := p.StartCheckout(ctx, payments.Checkout{OrderID: o.ID, OrderNumber: o.Number, CustomerEmail: email,
+		Lines: PaymentLines(o), SuccessURL: portal + "?paid=1", CancelURL: portal})
+	if err != nil {
+		if cerr := s.Cancel(ctx, o.ID, "system", "the payment provider could not be reached", now()); cerr != nil {
+			return payments.Started{}, cerr
+		}
+		return payments.Started{}, fmt.Errorf("%w: %s: %w", ErrCheckoutNotStarted, p.Name(), err)
+	}
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error { return SetSession(ctx, tx, o.ID, started.SessionRef, now()) })
+	return started, err
+}
+
 // NewShop is the order processing of a site named siteName at baseURL,
 // offering providers. instructions are the bank details that mail and
 // pages give buyers paying by transfer; without them, those of the

@@ -128,7 +128,6 @@ func (s *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 	if page.SaveProfile {
 		problem = s.saveProfile(r, c.ID, page.Billing)
 	}
-	portal := s.BaseURL().String() + "/account/orders/" + order.Number
 	if offline {
 		if problem != "" {
 			return s.render(w, r, http.StatusOK, "placed.html", "Order placed", placedPage{Order: order, Problem: problem})
@@ -136,16 +135,12 @@ func (s *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/account/orders/"+order.Number+"?placed=1", http.StatusSeeOther)
 		return nil
 	}
-	started, err := p.StartCheckout(ctx, payments.Checkout{OrderID: order.ID, OrderNumber: order.Number, CustomerEmail: c.Email,
-		Lines: orders.PaymentLines(order), SuccessURL: portal + "?paid=1", CancelURL: portal})
-	if err != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "start checkout", slog.String("provider", p.Name()), slog.String("error", err.Error()))
-		if cerr := shop.Cancel(ctx, order.ID, "system", "the payment provider could not be reached", s.clock.Now()); cerr != nil {
-			return cerr
-		}
+	started, err := shop.StartHosted(ctx, order, p, c.Email, s.clock.Now)
+	if errors.Is(err, orders.ErrCheckoutNotStarted) {
+		s.log.LogAttrs(ctx, slog.LevelError, "start checkout", slog.String("error", err.Error()))
 		return &web.Error{Status: http.StatusBadGateway, Message: "The payment provider could not be reached, so nothing was charged. Please try again in a few minutes."}
 	}
-	if err := s.db.Tx(ctx, func(tx *sql.Tx) error { return orders.SetSession(ctx, tx, order.ID, started.SessionRef, s.clock.Now()) }); err != nil {
+	if err != nil {
 		return err
 	}
 	if problem != "" {
