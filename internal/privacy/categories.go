@@ -28,6 +28,7 @@ var categories = map[Category]struct{ group, label string }{
 	"user.usage.referrer":         {"usage", "Referring page"},
 	"user.license.activation":     {"license", "License activations (server names you chose)"},
 	"user.license.record":         {"license", "Your licenses and whose they are"},
+	"user.license.download":       {"license", "Downloads of releases (which file, when, how)"},
 	"user.staff.activity":         {"staff", "Staff actions and views of personal data"},
 }
 

@@ -1,6 +1,8 @@
 package privacy_test
 
 import (
+	"net/netip"
+	"github.com/storekeep/storekeep/internal/downloads"
 	"archive/zip"
 	"bytes"
 	"context"
@@ -98,7 +100,39 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 		Hostname: fmt.Sprintf("mx%d.uniquehost%d.example", n, n), Platform: "linux/amd64"}, t0); err != nil || r.Code != licensing.CodeValid {
 		t.Fatalf("activate the fixture's machine: %+v, %v", r, err)
 	}
+	// The person downloaded a file of a release with the license.
+	artifact := fixtureArtifact(t, d)
+	if err := downloads.Record(ctx, d, downloads.Download{ArtifactID: artifact, LicenseID: ls[0].ID, CustomerID: p.Customer.ID,
+		Via: downloads.ViaAccount, Network: netip.MustParseAddr(fmt.Sprintf("198.51.100.%d", n)), At: t0}); err != nil {
+		t.Fatal(err)
+	}
 	return p
+}
+
+// fixtureArtifact is a file of a published release of the fixture's
+// product, made once per database.
+func fixtureArtifact(t *testing.T, d *db.DB) int64 {
+	t.Helper()
+	ctx := context.Background()
+	var id int64
+	err := d.QueryRowContext(ctx, `SELECT id FROM release_artifacts WHERE file_name = 'm-1.0.0.tar.gz'`).Scan(&id)
+	if err == nil {
+		return id
+	}
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		var rel int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO releases (product_id, version, version_core, channel, created_at, updated_at, published_at)
+			VALUES ((SELECT id FROM products WHERE slug = 'm'), '1.0.0', '1.0.0', 'stable', $1, $1, $1) RETURNING id`, t0).Scan(&rel)
+		if err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `INSERT INTO release_artifacts (release_id, file_name, platform, kind, size, sha256, signature, store_key, created_at)
+			VALUES ($1, 'm-1.0.0.tar.gz', 'any', 'tarball', 1, 'aa', 'sig', 'key-1', $2) RETURNING id`, rel, t0).Scan(&id)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 // testLicenseKeys sign the fixture's licenses.

@@ -28,6 +28,10 @@ type Package struct {
 	// Control is a .deb's control paragraph as the package carries it
 	// (the repository's Packages index repeats it); "" for an .rpm.
 	Control string
+	// Meta is what a repository index needs beyond the fields above, as
+	// JSON: for an .rpm, the primary.xml fields its header gives. "" when
+	// the reader records nothing more.
+	Meta string
 }
 
 // Limits of what the readers accept: a control archive or an RPM header

@@ -1,6 +1,9 @@
 package releases
 
 import (
+	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/storekeep/storekeep/internal/refuse"
@@ -63,3 +66,28 @@ const (
 	ChecksumsName   = "SHA256SUMS"
 	SignatureSuffix = ".minisig"
 )
+
+// entitlementName is a feature name as license policies write them.
+var entitlementName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// CleanEntitlements sorts, deduplicates and checks the entitlements a
+// release requires: feature names as license policies have them (at most
+// 16).
+func CleanEntitlements(ent []string) ([]string, error) {
+	out := make([]string, 0, len(ent))
+	for _, e := range ent {
+		if e = strings.TrimSpace(e); e == "" {
+			continue
+		}
+		if !entitlementName.MatchString(e) {
+			return nil, refuse.Field("requires", fmt.Sprintf("The entitlement %.70q is not a feature name: use lower-case letters, digits, dots, dashes and underscores (for example malware-scan), as the license policies do.", e))
+		}
+		out = append(out, e)
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	if len(out) > 16 {
+		return nil, refuse.Field("requires", "A release can require at most 16 entitlements.")
+	}
+	return out, nil
+}

@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
 )
 
 const releaseCols = `r.id, r.product_id, p.slug, p.name, r.version, r.channel, r.notes, r.checksums, r.checksums_signature,
-	r.created_at, r.updated_at, r.published_at, r.yanked_at, r.yank_reason`
+	r.created_at, r.updated_at, r.published_at, r.yanked_at, r.yank_reason, r.requires, r.email_gated`
 
 const releaseFrom = ` FROM releases r JOIN products p ON p.id = r.product_id`
 
@@ -20,8 +21,9 @@ func scanRelease(row interface{ Scan(...any) error }) (Release, error) {
 	var r Release
 	var version, channel string
 	var published, yanked sql.NullTime
+	var requires string
 	err := row.Scan(&r.ID, &r.ProductID, &r.Product, &r.ProductName, &version, &channel, &r.Notes, &r.Checksums, &r.ChecksumsSignature,
-		&r.CreatedAt, &r.UpdatedAt, &published, &yanked, &r.YankReason)
+		&r.CreatedAt, &r.UpdatedAt, &published, &yanked, &r.YankReason, &requires, &r.EmailGated)
 	if err != nil {
 		return Release{}, err
 	}
@@ -29,6 +31,7 @@ func scanRelease(row interface{ Scan(...any) error }) (Release, error) {
 		return Release{}, fmt.Errorf("release %d: stored version %q: %w", r.ID, version, err)
 	}
 	r.Channel = Channel(channel)
+	r.Requires = strings.Fields(requires)
 	r.PublishedAt, r.YankedAt = utc(published), utc(yanked)
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	return r, nil
@@ -86,22 +89,35 @@ func lockRelease(ctx context.Context, tx *sql.Tx, d db.Dialect, id int64) (Relea
 	return ByID(ctx, tx, id)
 }
 
+const artifactCols = `a.id, a.release_id, a.file_name, a.platform, a.kind, a.size, a.sha256, a.signature, a.store_key,
+	a.pkg_name, a.pkg_version, a.pkg_arch, a.pkg_control, a.pkg_meta, a.created_at`
+
+func scanArtifact(row interface{ Scan(...any) error }) (Artifact, error) {
+	var a Artifact
+	var kind string
+	if err := row.Scan(&a.ID, &a.ReleaseID, &a.FileName, &a.Platform, &kind, &a.Size, &a.SHA256, &a.Signature, &a.StoreKey,
+		&a.Package.Name, &a.Package.Version, &a.Package.Arch, &a.Package.Control, &a.Package.Meta, &a.CreatedAt); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return a, err
+		}
+		return a, fmt.Errorf("read artifacts: %w", err)
+	}
+	a.Kind, a.CreatedAt = Kind(kind), a.CreatedAt.UTC()
+	return a, nil
+}
+
 func artifacts(ctx context.Context, q db.Querier, releaseID int64) ([]Artifact, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, release_id, file_name, platform, kind, size, sha256, signature, store_key,
-		pkg_name, pkg_version, pkg_arch, pkg_control, created_at FROM release_artifacts WHERE release_id = $1 ORDER BY file_name`, releaseID)
+	rows, err := q.QueryContext(ctx, `SELECT `+artifactCols+` FROM release_artifacts a WHERE a.release_id = $1 ORDER BY a.file_name`, releaseID)
 	if err != nil {
 		return nil, fmt.Errorf("read artifacts: %w", err)
 	}
 	defer rows.Close()
 	var out []Artifact
 	for rows.Next() {
-		var a Artifact
-		var kind string
-		if err := rows.Scan(&a.ID, &a.ReleaseID, &a.FileName, &a.Platform, &kind, &a.Size, &a.SHA256, &a.Signature, &a.StoreKey,
-			&a.Package.Name, &a.Package.Version, &a.Package.Arch, &a.Package.Control, &a.CreatedAt); err != nil {
-			return nil, fmt.Errorf("read artifacts: %w", err)
+		a, err := scanArtifact(rows)
+		if err != nil {
+			return nil, err
 		}
-		a.Kind, a.CreatedAt = Kind(kind), a.CreatedAt.UTC()
 		out = append(out, a)
 	}
 	return out, rows.Err()
@@ -144,3 +160,68 @@ func List(ctx context.Context, q db.Querier, productID int64) ([]Summary, error)
 type scanFunc func(dest ...any) error
 
 func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// Published reads the published releases of the product (slug) that are
+// not withdrawn, newest first by semver precedence, each with its
+// artifacts: what downloads and the package repositories offer. Two
+// queries whatever the number of releases.
+func Published(ctx context.Context, q db.Querier, product string) ([]Release, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+releaseCols+releaseFrom+`
+		WHERE p.slug = $1 AND r.published_at IS NOT NULL AND r.yanked_at IS NULL`, product)
+	if err != nil {
+		return nil, fmt.Errorf("published releases: %w", err)
+	}
+	defer rows.Close()
+	var out []Release
+	index := map[int64]int{}
+	for rows.Next() {
+		r, err := scanRelease(rows)
+		if err != nil {
+			return nil, fmt.Errorf("published releases: %w", err)
+		}
+		index[r.ID] = len(out)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("published releases: %w", err)
+	}
+	rows.Close()
+	arows, err := q.QueryContext(ctx, `SELECT `+artifactCols+` FROM release_artifacts a JOIN releases r ON r.id = a.release_id
+		JOIN products p ON p.id = r.product_id
+		WHERE p.slug = $1 AND r.published_at IS NOT NULL AND r.yanked_at IS NULL ORDER BY a.file_name`, product)
+	if err != nil {
+		return nil, fmt.Errorf("published artifacts: %w", err)
+	}
+	defer arows.Close()
+	for arows.Next() {
+		a, err := scanArtifact(arows)
+		if err != nil {
+			return nil, err
+		}
+		if i, ok := index[a.ReleaseID]; ok {
+			out[i].Artifacts = append(out[i].Artifacts, a)
+		}
+	}
+	if err := arows.Err(); err != nil {
+		return nil, fmt.Errorf("published artifacts: %w", err)
+	}
+	slices.SortFunc(out, func(a, b Release) int { return b.Version.Compare(a.Version) })
+	return out, nil
+}
+
+// ArtifactByID reads one artifact with its release (the release's own
+// artifacts left empty), or ErrNotFound.
+func ArtifactByID(ctx context.Context, q db.Querier, id int64) (Artifact, Release, error) {
+	a, err := scanArtifact(q.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM release_artifacts a WHERE a.id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Artifact{}, Release{}, ErrNotFound
+	}
+	if err != nil {
+		return Artifact{}, Release{}, err
+	}
+	r, err := scanRelease(q.QueryRowContext(ctx, `SELECT `+releaseCols+releaseFrom+` WHERE r.id = $1`, a.ReleaseID))
+	if err != nil {
+		return Artifact{}, Release{}, fmt.Errorf("read artifact's release: %w", err)
+	}
+	return a, r, nil
+}

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"aead.dev/minisign"
@@ -60,6 +61,11 @@ type Release struct {
 	Version     Version
 	Channel     Channel
 	Notes       string // Markdown, written by staff
+	// Requires are the entitlements a license must hold to download it
+	// (sorted; none: any license of the product); EmailGated, that anyone
+	// may download it after confirming an email address.
+	Requires   []string
+	EmailGated bool
 	// Checksums is the signed checksums file, and ChecksumsSignature its
 	// minisign signature; both are made when the release is published.
 	Checksums          string
@@ -134,6 +140,12 @@ type NewRelease struct {
 	Version string
 	Channel Channel // "" is Stable
 	Notes   string  // Markdown
+	// Requires are the entitlements a license must hold to download the
+	// release (an add-on's build); none means any license of the product.
+	Requires []string
+	// EmailGated lets anyone download the release once they confirm an
+	// email address (a trial or a free download), besides license holders.
+	EmailGated bool
 }
 
 // MaxNotes is the longest release notes, in bytes.
@@ -157,6 +169,10 @@ func (rs *Releases) Create(ctx context.Context, by audit.Actor, nr NewRelease) (
 	if err != nil {
 		return Release{}, err
 	}
+	requires, err := CleanEntitlements(nr.Requires)
+	if err != nil {
+		return Release{}, err
+	}
 	var rel Release
 	err = rs.DB.Tx(ctx, func(tx *sql.Tx) error {
 		var pid int64
@@ -169,15 +185,17 @@ func (rs *Releases) Create(ctx context.Context, by audit.Actor, nr NewRelease) (
 			return fmt.Errorf("create release: %w", err)
 		}
 		var id int64
-		err = tx.QueryRowContext(ctx, `INSERT INTO releases (product_id, version, version_core, channel, notes, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`, pid, v.String(), v.Core(), string(nr.Channel), notes, now).Scan(&id)
+		err = tx.QueryRowContext(ctx, `INSERT INTO releases (product_id, version, version_core, channel, notes, requires, email_gated, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`, pid, v.String(), v.Core(), string(nr.Channel), notes,
+			strings.Join(requires, " "), nr.EmailGated, now).Scan(&id)
 		if db.IsUniqueViolation(err) {
 			return ErrExists.Withf("%s %s exists already: publish a new version number instead.", nr.Product, v.Core())
 		}
 		if err != nil {
 			return fmt.Errorf("create release: %w", err)
 		}
-		rel = Release{ID: id, ProductID: pid, Product: nr.Product, ProductName: name, Version: v, Channel: nr.Channel, Notes: notes, CreatedAt: now, UpdatedAt: now}
+		rel = Release{ID: id, ProductID: pid, Product: nr.Product, ProductName: name, Version: v, Channel: nr.Channel, Notes: notes,
+			Requires: requires, EmailGated: nr.EmailGated, CreatedAt: now, UpdatedAt: now}
 		return rs.record(ctx, tx, by, "release.created", rel, string(nr.Channel))
 	})
 	return rel, err
@@ -292,9 +310,9 @@ func (rs *Releases) AddArtifact(ctx context.Context, by audit.Actor, id int64, n
 			return err
 		}
 		err = tx.QueryRowContext(ctx, `INSERT INTO release_artifacts (release_id, file_name, platform, kind, size, sha256, signature, store_key,
-			pkg_name, pkg_version, pkg_arch, pkg_control, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+			pkg_name, pkg_version, pkg_arch, pkg_control, pkg_meta, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
 			id, a.FileName, a.Platform, string(a.Kind), a.Size, a.SHA256, a.Signature, a.StoreKey,
-			pkg.Name, pkg.Version, pkg.Arch, pkg.Control, now).Scan(&a.ID)
+			pkg.Name, pkg.Version, pkg.Arch, pkg.Control, pkg.Meta, now).Scan(&a.ID)
 		if db.IsUniqueViolation(err) {
 			return duplicateName(name)
 		}

@@ -181,6 +181,10 @@ type fileBlob struct {
 func (b fileBlob) Size() int64        { return b.info.Size() }
 func (b fileBlob) ModTime() time.Time { return b.info.ModTime() }
 
+// OSFile is the open file itself, so a download can be sent by the
+// kernel (sendfile) rather than copied through the process.
+func (b fileBlob) OSFile() *os.File { return b.File }
+
 // ctxReader stops reading once ctx is done, so a cancelled upload ends
 // and leaves nothing.
 type ctxReader struct {
