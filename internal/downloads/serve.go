@@ -106,4 +106,3 @@ func FirstByte(r *http.Request) int64 {
 	}
 	return n
 }
-

@@ -1,8 +1,6 @@
 package privacy_test
 
 import (
-	"net/netip"
-	"github.com/storekeep/storekeep/internal/downloads"
 	"archive/zip"
 	"bytes"
 	"context"
@@ -10,7 +8,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/storekeep/storekeep/internal/downloads"
 	"io"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
