@@ -10,6 +10,7 @@ import (
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/releases"
+	"github.com/storekeep/storekeep/internal/repos"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/account"
 	"github.com/storekeep/storekeep/internal/web/api"
@@ -18,6 +19,7 @@ import (
 	"github.com/storekeep/storekeep/internal/web/devmail"
 	"github.com/storekeep/storekeep/internal/web/licenses"
 	webreleases "github.com/storekeep/storekeep/internal/web/releases"
+	webrepos "github.com/storekeep/storekeep/internal/web/repos"
 	"github.com/storekeep/storekeep/internal/web/site"
 )
 
@@ -45,6 +47,9 @@ type Options struct {
 	// key (--release-store, --release-keys); nil shows the console's
 	// releases with what to configure.
 	Releases *releases.Releases
+	// RepoSigner signs the APT and YUM repositories' metadata (the
+	// repository key in --release-keys); nil mounts no repositories.
+	RepoSigner *repos.Signer
 }
 
 // New builds the site with every area mounted. It fails when an option is
@@ -71,6 +76,7 @@ func New(o Options) (*web.Server, error) {
 		licenses.Mount(s),
 		webreleases.Mount(s, webreleases.Options{Releases: o.Releases}),
 		api.Mount(s, api.Options{Keys: o.LicenseKeys}),
+		webrepos.Mount(s, webrepos.Options{Keys: licenseKeys(o.LicenseKeys), Releases: o.Releases, Signer: o.RepoSigner}),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.
@@ -80,4 +86,13 @@ func New(o Options) (*web.Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// licenseKeys is the keyring as the areas that check keys take it: nil
+// (no interface holding a nil pointer) when there is none.
+func licenseKeys(k *licensing.Keyring) licensing.PublicKeys {
+	if k == nil {
+		return nil
+	}
+	return k
 }
