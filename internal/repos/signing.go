@@ -219,4 +219,3 @@ func (s *Signer) Verify(data, signature []byte) error {
 	_, err := openpgp.CheckArmoredDetachedSignature(openpgp.EntityList{s.entity}, bytes.NewReader(data), bytes.NewReader(signature), config(s.now))
 	return err
 }
-
