@@ -12,7 +12,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -97,7 +96,7 @@ func RenewalPath(l licensing.License, err error) string {
 	if l.Perpetual() {
 		return "/products/" + l.Product
 	}
-	return fmt.Sprintf("/account/licenses/%d/renew", l.ID)
+	return "/account/licenses/" + l.LicenseID + "/renew"
 }
 
 func day(t time.Time) string { return t.UTC().Format("2 January 2006") }

@@ -111,6 +111,7 @@ func Mount(s *web.Server, o Options) error {
 	// again, the license file.
 	s.Handle("GET /account/licenses", h.accountLicenses)
 	s.Handle("GET /account/licenses/{id}", h.accountLicense)
+	s.Handle("GET /account/licenses/{id}/downloads", h.accountDownloads)
 	s.Handle("POST /account/licenses/{id}/machines/{mid}/free", h.accountLicenseFree)
 	s.Handle("POST /account/licenses/{id}/send-key", h.accountLicenseSendKey)
 	s.Handle("GET /account/licenses/{id}/file", h.accountLicenseFile)

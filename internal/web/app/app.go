@@ -17,6 +17,7 @@ import (
 	"github.com/storekeep/storekeep/internal/web/checkout"
 	"github.com/storekeep/storekeep/internal/web/console"
 	"github.com/storekeep/storekeep/internal/web/devmail"
+	webdownloads "github.com/storekeep/storekeep/internal/web/downloads"
 	"github.com/storekeep/storekeep/internal/web/licenses"
 	webreleases "github.com/storekeep/storekeep/internal/web/releases"
 	webrepos "github.com/storekeep/storekeep/internal/web/repos"
@@ -76,6 +77,7 @@ func New(o Options) (*web.Server, error) {
 		licenses.Mount(s),
 		webreleases.Mount(s, webreleases.Options{Releases: o.Releases}),
 		api.Mount(s, api.Options{Keys: o.LicenseKeys}),
+		webdownloads.Mount(s, webdownloads.Options{Releases: o.Releases}),
 		webrepos.Mount(s, webrepos.Options{Keys: licenseKeys(o.LicenseKeys), Releases: o.Releases, Signer: o.RepoSigner}),
 	)
 	if err == nil && o.Demo {
