@@ -98,6 +98,61 @@ type FileRequest struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
+// UpgradeRequest asks which release the product should install (Upgrade).
+type UpgradeRequest struct {
+	Key string `json:"key"`
+	// Channel is "stable" (the default: stable releases only) or "beta"
+	// (beta and stable releases).
+	Channel string `json:"channel,omitempty"`
+	// Version is the version installed now; empty asks for the newest.
+	Version string `json:"version,omitempty"`
+}
+
+// Upgrade is the answer's upgrade member: the newest release the license
+// covers on the channel, and a newer one it does not cover.
+type Upgrade struct {
+	// Available is true when Release is newer than the version sent.
+	Available bool            `json:"available"`
+	Release   *UpgradeRelease `json:"release"`
+	// Beyond is a newer release published after the license's updates
+	// ended: tell the user why and where to renew.
+	Beyond *BeyondRelease `json:"beyond"`
+}
+
+// UpgradeRelease is a release the license may install.
+type UpgradeRelease struct {
+	Version   string        `json:"version"`
+	Channel   string        `json:"channel"`
+	Published Time          `json:"published"`
+	Notes     string        `json:"notes"` // Markdown
+	Files     []UpgradeFile `json:"files"`
+	// Checksums is the release's signed SHA256SUMS, when published.
+	Checksums *struct {
+		Text      string `json:"text"`
+		Signature string `json:"signature"`
+	} `json:"checksums"`
+}
+
+// UpgradeFile is one file of a release. Verify what you download: its
+// SHA-256, and its minisign Signature against the vendor's release key.
+type UpgradeFile struct {
+	Name      string `json:"name"`
+	Platform  string `json:"platform"` // os/arch or "any"
+	Kind      string `json:"kind"`     // tarball, deb, rpm, other
+	Size      int64  `json:"size"`
+	SHA256    string `json:"sha256"`
+	Signature string `json:"signature"`
+	URL       string `json:"url"` // signed, valid for a day; Range requests resume
+}
+
+// BeyondRelease is a release the license does not cover.
+type BeyondRelease struct {
+	Version   string `json:"version"`
+	Published Time   `json:"published"`
+	Reason    string `json:"reason"`
+	RenewURL  string `json:"renew_url"`
+}
+
 // Response is a verified answer.
 type Response struct {
 	Code    Code          `json:"code"`
@@ -107,6 +162,8 @@ type Response struct {
 	Machine *Machine      `json:"machine"`
 	// File is the armoured license file (File only); check it with Verifier.VerifyFile.
 	File string `json:"file"`
+	// Upgrade is what to install (Upgrade only, when the license lets the product run).
+	Upgrade *Upgrade `json:"upgrade"`
 
 	HTTPStatus int       `json:"-"`
 	SignedBy   string    `json:"-"` // the kid of the signature
@@ -220,6 +277,13 @@ func (c *Client) CheckIn(ctx context.Context, r CheckInRequest) (*Response, erro
 // File downloads a license file; Response.File holds it, to check with VerifyFile.
 func (c *Client) File(ctx context.Context, r FileRequest) (*Response, error) {
 	return c.call(ctx, "/licenses/file", r)
+}
+
+// Upgrade asks for the newest release the license may install on the channel. Like every
+// answer it is verified (digest, signature, nonce, time) before it is returned; a license that
+// does not let the product run comes back as an *Error of its code.
+func (c *Client) Upgrade(ctx context.Context, r UpgradeRequest) (*Response, error) {
+	return c.call(ctx, "/releases/upgrade", r)
 }
 
 func (c *Client) now() time.Time {

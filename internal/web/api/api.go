@@ -61,6 +61,7 @@ func Mount(s *web.Server, o Options) error {
 	s.Handle("POST /api/v1/machines/deactivate", h.deactivate)
 	s.Handle("POST /api/v1/machines/check-in", h.checkIn)
 	s.Handle("POST /api/v1/licenses/file", h.file)
+	s.Handle("POST /api/v1/releases/upgrade", h.upgradeCheck)
 	s.Handle("GET /api/v1/openapi.json", h.openAPI)
 	// Everything else under the prefix: a signed 404, or 405 with Allow
 	// for a known address asked with another method.

@@ -45,8 +45,8 @@ func TestDocumentAndKeys(t *testing.T) {
 			t.Errorf("route %s is not in the OpenAPI document", pattern)
 		}
 	}
-	if len(described) != 7 {
-		t.Errorf("the document describes %d paths, want 7: %v", len(described), described)
+	if len(described) != 8 {
+		t.Errorf("the document describes %d paths, want 8: %v", len(described), described)
 	}
 
 	// The keys are served outside /api/v1 and signed too.
