@@ -21,7 +21,8 @@ var releasesPart = Inventory{
 				downloadColumn("customer_id", "", ""),
 				downloadColumn("via", "via", ""),
 				{Name: "network", Personal: true, Category: "user.network.ip", Purposes: []string{"download_records"},
-					Retention: downloadRetention, Erasure: EraseDelete, Source: Automatically, Export: "network"},
+					Retention: downloadRetention, Erasure: EraseDelete, Source: Automatically, Export: "network",
+					TruncateAfter: Retention{Days: 7, From: FromCollection, Why: "the full address helps only with a download that failed or looks abused this week; after that its network is enough"}},
 				downloadColumn("first_byte", "first_byte", "where a resumed download started"),
 				downloadColumn("at", "at", ""),
 			}},
@@ -37,7 +38,7 @@ var releasesPart = Inventory{
 
 // downloadRetention: a year of downloads answers "what did we download
 // last year" and shows sharing; older rows are deleted.
-var downloadRetention = Retention{Years: 1, From: FromCollection, Why: "long enough to answer questions about last year's downloads and to see a key shared over time"}
+var downloadRetention = Retention{Years: 1, From: FromCollection, Why: "long enough to answer questions about last year's downloads and to see a key shared over time; the network address is shortened to its network (the first three parts of an IPv4 address) after 7 days"}
 
 func downloadColumn(name, export, note string) Column {
 	return Column{Name: name, Personal: true, Category: "user.license.download", Purposes: []string{"download_records"},

@@ -180,6 +180,12 @@ type Column struct {
 	// Blank; empty keeps it (it identifies no one once the row's links
 	// are blanked, such as an amount).
 	IfNotHeld Erasure
+	// TruncateAfter, for a network address column of a dated table, is how
+	// long the full address is kept: once it has passed (counted like a
+	// retention, from the table's Dated column) the retention purge
+	// shortens the address to its network (IPv4 /24, IPv6 /48) in place.
+	// The row itself keeps to Retention.
+	TruncateAfter Retention
 }
 
 // Blank is what erasure writes over a column of a row it keeps. It is a
@@ -655,6 +661,7 @@ func (inv Inventory) Validate() error {
 			}
 		}
 		probs = append(probs, t.purgeProblems()...)
+		probs = append(probs, t.truncateProblems()...)
 	}
 	for _, a := range inv.Activities {
 		where := "activity " + a.ID

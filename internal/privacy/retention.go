@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/netip"
 	"slices"
 	"sort"
 	"time"
@@ -16,7 +17,7 @@ import (
 type PurgeStep struct {
 	Table  string
 	Cutoff time.Time
-	Action string // "deleted"
+	Action string // "deleted", or "truncated COLUMN" for addresses shortened to their network
 	Rows   int64
 }
 
@@ -81,6 +82,109 @@ func purgeTable(ctx context.Context, tx *sql.Tx, inv Inventory, t Table, now tim
 	if t.Dated == "" {
 		return nil, nil // follows its parent through ON DELETE CASCADE
 	}
+	truncated, err := truncateTable(ctx, tx, t, now)
+	if err != nil {
+		return nil, err
+	}
+	steps, err := deleteExpired(ctx, tx, inv, t, now)
+	return append(truncated, steps...), err
+}
+
+// truncateBatch is how many addresses one step of truncateTable shortens.
+const truncateBatch = 500
+
+// truncateTable shortens the network addresses of t's columns with a
+// TruncateAfter once it has passed: to the network, computed here (the
+// dialects have no common function for it), in batches so memory stays
+// bounded. A shortened value holds a "/", which marks it done.
+func truncateTable(ctx context.Context, tx *sql.Tx, t Table, now time.Time) ([]PurgeStep, error) {
+	var steps []PurgeStep
+	for _, c := range t.Columns {
+		cut, ok := cutoff(c.TruncateAfter, now)
+		if !ok {
+			continue
+		}
+		var n int64
+		for {
+			rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT id, %[1]s FROM %[2]s WHERE %[3]s < $1 AND %[1]s <> '' AND %[1]s NOT LIKE '%%/%%' ORDER BY id LIMIT %[4]d`,
+				c.Name, t.Name, t.Dated, truncateBatch), cut)
+			if err != nil {
+				return nil, fmt.Errorf("truncate %s.%s: %w", t.Name, c.Name, err)
+			}
+			type change struct {
+				id  int64
+				net string
+			}
+			var batch []change
+			for rows.Next() {
+				var id int64
+				var addr string
+				if err := rows.Scan(&id, &addr); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("truncate %s.%s: %w", t.Name, c.Name, err)
+				}
+				batch = append(batch, change{id, networkOf(addr)})
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, fmt.Errorf("truncate %s.%s: %w", t.Name, c.Name, err)
+			}
+			for _, ch := range batch {
+				if _, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE %s SET %s = $1 WHERE id = $2`, t.Name, c.Name), ch.net, ch.id); err != nil {
+					return nil, fmt.Errorf("truncate %s.%s: %w", t.Name, c.Name, err)
+				}
+			}
+			n += int64(len(batch))
+			if len(batch) < truncateBatch {
+				break
+			}
+		}
+		steps = append(steps, PurgeStep{Table: t.Name, Cutoff: cut, Action: "truncated " + c.Name, Rows: n})
+	}
+	return steps, nil
+}
+
+// networkOf is an address's network as the audit log keeps it (IPv4 /24,
+// IPv6 /48); anything that is not an address becomes "unknown/0", which
+// identifies no one and is not looked at again.
+func networkOf(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if n := audit.Network(ip); err == nil && n != "" {
+		return n
+	}
+	return "unknown/0"
+}
+
+// truncateProblems says what stops the purge from shortening a column's
+// addresses: TruncateAfter is for network addresses of a dated table, and
+// must be shorter than the row's retention.
+func (t Table) truncateProblems() []string {
+	var probs []string
+	ref := time.Date(2001, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range t.Columns {
+		r := c.TruncateAfter
+		if r == (Retention{}) {
+			continue
+		}
+		tcut, ok := cutoff(r, ref)
+		switch {
+		case !ok:
+			probs = append(probs, fmt.Sprintf("%s.%s: TruncateAfter must be a period counted from collection", t.Name, c.Name))
+		case c.Category != "user.network.ip" || !c.Personal:
+			probs = append(probs, fmt.Sprintf("%s.%s: only personal network addresses (user.network.ip) are truncated", t.Name, c.Name))
+		case t.Dated == "":
+			probs = append(probs, fmt.Sprintf("%s.%s: TruncateAfter needs the table's Dated column to count from", t.Name, c.Name))
+		default:
+			if rcut, ok := cutoff(c.Retention, ref); ok && !tcut.After(rcut) {
+				probs = append(probs, fmt.Sprintf("%s.%s: TruncateAfter must be shorter than the retention, or the row goes first", t.Name, c.Name))
+			}
+		}
+	}
+	return probs
+}
+
+// deleteExpired deletes t's rows past their retention.
+func deleteExpired(ctx context.Context, tx *sql.Tx, inv Inventory, t Table, now time.Time) ([]PurgeStep, error) {
 	cut, ok := tableCutoff(t, now)
 	if !ok {
 		return nil, nil // kept until the domain code removes it

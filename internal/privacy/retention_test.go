@@ -105,3 +105,67 @@ func TestReviewFlagsDataPastRetention(t *testing.T) {
 		}
 	})
 }
+
+// TestDownloadAddressesAreShortenedThenDeleted: the download log keeps the
+// full network address for a week, then only its network (both address
+// families, and a value that is no address), and the row for a year.
+func TestDownloadAddressesAreShortenedThenDeleted(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		makePerson(t, d, 1, seedPrice(t, d)) // one download from 198.51.100.1 at t0
+		artifact := fixtureArtifact(t, d)
+		for _, addr := range []string{"2001:db8:1234:5678::9", "not-an-address"} {
+			if _, err := d.ExecContext(ctx, `INSERT INTO downloads (artifact_id, via, network, at) VALUES ($1, 'account', $2, $3)`, artifact, addr, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := d.ExecContext(ctx, `INSERT INTO downloads (artifact_id, via, network, at) VALUES ($1, 'apt', '203.0.113.77', $2)`, artifact, t0.AddDate(0, 0, 6)); err != nil {
+			t.Fatal(err)
+		}
+		networks := func() map[string]bool {
+			rows, err := d.QueryContext(ctx, `SELECT network FROM downloads`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			out := map[string]bool{}
+			for rows.Next() {
+				var n string
+				if err := rows.Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				out[n] = true
+			}
+			return out
+		}
+		if _, err := privacy.Purge(ctx, d, privacy.Declared, t0.AddDate(0, 0, 6)); err != nil {
+			t.Fatal(err)
+		}
+		if got := networks(); !got["198.51.100.1"] || !got["2001:db8:1234:5678::9"] {
+			t.Fatalf("addresses shortened within the week: %v", got)
+		}
+		steps, err := privacy.Purge(ctx, d, privacy.Declared, t0.AddDate(0, 0, 8))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]bool{"198.51.100.0/24": true, "2001:db8:1234::/48": true, "unknown/0": true, "203.0.113.77": true}
+		if got := networks(); len(got) != len(want) || !got["198.51.100.0/24"] || !got["2001:db8:1234::/48"] || !got["unknown/0"] || !got["203.0.113.77"] {
+			t.Fatalf("after a week: %v, want %v", got, want)
+		}
+		var shortened int64
+		for _, st := range steps {
+			if st.Table == "downloads" && st.Action == "truncated network" {
+				shortened = st.Rows
+			}
+		}
+		if shortened != 3 {
+			t.Fatalf("the purge reports %d addresses shortened, want 3: %+v", shortened, steps)
+		}
+		if _, err := privacy.Purge(ctx, d, privacy.Declared, t0.AddDate(1, 0, 1)); err != nil {
+			t.Fatal(err)
+		}
+		if got := networks(); len(got) != 1 || !got["203.0.113.0/24"] {
+			t.Fatalf("after a year only the later row remains, shortened: %v", got)
+		}
+	})
+}
