@@ -10,7 +10,8 @@ var releasesPart = Inventory{
 	Purposes: []Purpose{
 		{ID: "download_records", Name: "Recording downloads",
 			Description: "recording each download of a release (which file, when, how it was fetched, with which license, from which network) so that we can tell you what you downloaded, answer questions about a download and notice a license key used far beyond what it was bought for",
-			Basis:       LegitimateInterest, Interest: "delivering the software that was bought and keeping license keys from being shared"},
+			Basis:       LegitimateInterest, Interest: "delivering the software that was bought and keeping license keys from being shared",
+			Overriding: "the log is how a download that failed or a key shared with strangers is noticed and answered; it holds only the download itself, the address shortened after a week"},
 	},
 	Tables: []Table{
 		{Name: "downloads", Description: "The download log: which file was fetched, when, how, with which license and from which network.",
