@@ -29,10 +29,10 @@ type Download struct {
 	// with (Via ViaEmail); 0 when none. Erasing or purging the request
 	// deletes its log rows (ON DELETE CASCADE).
 	RequestID int64
-	Via        Via
-	Network    netip.Addr // the full address; the purge truncates it later
-	FirstByte  int64      // where the range started; 0 for a whole file
-	At         time.Time
+	Via       Via
+	Network   netip.Addr // the full address; the purge truncates it later
+	FirstByte int64      // where the range started; 0 for a whole file
+	At        time.Time
 }
 
 // Record writes d to the download log.
