@@ -314,3 +314,17 @@ func CheckEmailGrant(ctx context.Context, q db.Querier, id int64, rel releases.R
 	}
 	return nil
 }
+
+// EmailOffer is the email-gated release the product's form offers: the
+// newest stable one, else the newest of any channel; ok is false when the
+// product has none.
+func EmailOffer(ctx context.Context, q db.Querier, product string) (rel releases.Release, ok bool, err error) {
+	gated, err := EmailGated(ctx, q, product)
+	if err != nil {
+		return releases.Release{}, false, err
+	}
+	if rel, ok = Newest(gated, releases.Stable); !ok {
+		rel, ok = Newest(gated, releases.Beta)
+	}
+	return rel, ok, nil
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/storekeep/storekeep/internal/web/licenses"
 	webreleases "github.com/storekeep/storekeep/internal/web/releases"
 	"github.com/storekeep/storekeep/internal/web/site"
+	"github.com/storekeep/storekeep/internal/web/trials"
 )
 
 // Options configure the whole site: the core's, and what the areas need.
@@ -71,6 +72,7 @@ func New(o Options) (*web.Server, error) {
 		licenses.Mount(s),
 		webreleases.Mount(s, webreleases.Options{Releases: o.Releases}),
 		api.Mount(s, api.Options{Keys: o.LicenseKeys}),
+		trials.Mount(s),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.
