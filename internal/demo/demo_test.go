@@ -12,6 +12,7 @@ import (
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/demo"
+	"github.com/storekeep/storekeep/internal/downloads"
 	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/releases"
@@ -150,6 +151,10 @@ func TestSeedReleaseOnce(t *testing.T) {
 		var n, published int
 		if err := d.QueryRowContext(ctx, `SELECT count(*), count(published_at) FROM releases WHERE version = '2.4.0'`).Scan(&n, &published); err != nil {
 			t.Fatal(err)
+		}
+		// The demo shows the trial download: the release is email-gated.
+		if offer, ok, err := downloads.EmailOffer(ctx, d, "quillguard"); err != nil || !ok || offer.Version.String() != "2.4.0" {
+			t.Fatalf("the demo offers no email-gated download: %+v %v %v", offer, ok, err)
 		}
 		var kind string
 		if err := d.QueryRowContext(ctx, `SELECT kind FROM release_artifacts`).Scan(&kind); err != nil {

@@ -15,8 +15,11 @@ import (
 
 // SampleRelease is the demo's published release of QuillGuard Milter: a
 // small tarball, signed with the demo's throwaway release key, so the
-// console's releases area and the published key show something real.
-var SampleRelease = releases.NewRelease{Product: "quillguard", Version: "2.4.0",
+// console's releases area and the published key show something real. It
+// is email-gated, so the product page offers it as a trial download
+// (internal/web/trials) and the demo shows that flow, its mail in the
+// demo's mail viewer.
+var SampleRelease = releases.NewRelease{Product: "quillguard", Version: "2.4.0", EmailGated: true,
 	Notes: "## QuillGuard Milter 2.4.0\n\n- DKIM checks for ed25519 signatures\n- The milter restarts its workers without dropping connections\n"}
 
 // SeedRelease publishes SampleRelease once; a demo restarted with a kept

@@ -25,10 +25,14 @@ type Download struct {
 	ArtifactID int64
 	LicenseID  int64 // 0 when none
 	CustomerID int64 // 0 when none
-	Via        Via
-	Network    netip.Addr // the full address; the purge truncates it later
-	FirstByte  int64      // where the range started; 0 for a whole file
-	At         time.Time
+	// RequestID is the confirmed email-gated request the download was made
+	// with (Via ViaEmail); 0 when none. Erasing or purging the request
+	// deletes its log rows (ON DELETE CASCADE).
+	RequestID int64
+	Via       Via
+	Network   netip.Addr // the full address; the purge truncates it later
+	FirstByte int64      // where the range started; 0 for a whole file
+	At        time.Time
 }
 
 // Record writes d to the download log.
@@ -37,8 +41,9 @@ func Record(ctx context.Context, q db.Querier, d Download) error {
 	if d.Network.IsValid() {
 		addr = d.Network.Unmap().String()
 	}
-	_, err := q.ExecContext(ctx, `INSERT INTO downloads (artifact_id, license_id, customer_id, via, network, first_byte, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, d.ArtifactID, nullID(d.LicenseID), nullID(d.CustomerID), string(d.Via), addr, d.FirstByte, d.At.UTC())
+	_, err := q.ExecContext(ctx, `INSERT INTO downloads (artifact_id, license_id, customer_id, request_id, via, network, first_byte, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, d.ArtifactID, nullID(d.LicenseID), nullID(d.CustomerID), nullID(d.RequestID),
+		string(d.Via), addr, d.FirstByte, d.At.UTC())
 	if err != nil {
 		return fmt.Errorf("record download: %w", err)
 	}

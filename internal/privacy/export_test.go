@@ -106,7 +106,39 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 		Via: downloads.ViaAccount, Network: netip.MustParseAddr(fmt.Sprintf("198.51.100.%d", n)), At: t0}); err != nil {
 		t.Fatal(err)
 	}
+	// The person asked for the release by email (it is email-gated too),
+	// confirmed and downloaded with the request.
+	trialDownload(t, d, email, artifact, netip.MustParseAddr(fmt.Sprintf("198.51.100.%d", 100+n)))
 	return p
+}
+
+// trialDownload asks for the fixture's release by email as the site does,
+// confirms the address and downloads the file with the request; it
+// returns the request.
+func trialDownload(t *testing.T, d *db.DB, email string, artifact int64, from netip.Addr) downloads.EmailRequest {
+	t.Helper()
+	ctx := context.Background()
+	var req downloads.EmailRequest
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		var rel int64
+		if err := tx.QueryRowContext(ctx, `SELECT release_id FROM release_artifacts WHERE id = $1`, artifact).Scan(&rel); err != nil {
+			return err
+		}
+		_, raw, err := downloads.RequestByEmail(ctx, tx, downloads.NewEmailRequest{Email: email, ReleaseID: rel, SiteName: "M", BaseURL: "https://x"}, t0)
+		if err != nil {
+			return err
+		}
+		req, _, err = downloads.ConfirmEmailRequest(ctx, tx, raw, t0)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := downloads.Record(ctx, d, downloads.Download{ArtifactID: artifact, RequestID: req.ID, Via: downloads.ViaEmail,
+		Network: from, At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	return req
 }
 
 // fixtureArtifact is a file of a published release of the fixture's
@@ -121,8 +153,8 @@ func fixtureArtifact(t *testing.T, d *db.DB) int64 {
 	}
 	err = d.Tx(ctx, func(tx *sql.Tx) error {
 		var rel int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO releases (product_id, version, version_core, channel, created_at, updated_at, published_at)
-			VALUES ((SELECT id FROM products WHERE slug = 'm'), '1.0.0', '1.0.0', 'stable', $1, $1, $1) RETURNING id`, t0).Scan(&rel)
+		err := tx.QueryRowContext(ctx, `INSERT INTO releases (product_id, version, version_core, channel, email_gated, created_at, updated_at, published_at)
+			VALUES ((SELECT id FROM products WHERE slug = 'm'), '1.0.0', '1.0.0', 'stable', TRUE, $1, $1, $1) RETURNING id`, t0).Scan(&rel)
 		if err != nil {
 			return err
 		}

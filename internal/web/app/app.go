@@ -22,6 +22,7 @@ import (
 	webreleases "github.com/storekeep/storekeep/internal/web/releases"
 	webrepos "github.com/storekeep/storekeep/internal/web/repos"
 	"github.com/storekeep/storekeep/internal/web/site"
+	"github.com/storekeep/storekeep/internal/web/trials"
 )
 
 // Options configure the whole site: the core's, and what the areas need.
@@ -79,6 +80,7 @@ func New(o Options) (*web.Server, error) {
 		api.Mount(s, api.Options{Keys: o.LicenseKeys}),
 		webdownloads.Mount(s, webdownloads.Options{Releases: o.Releases}),
 		webrepos.Mount(s, webrepos.Options{Keys: licenseKeys(o.LicenseKeys), Releases: o.Releases, Signer: o.RepoSigner}),
+		trials.Mount(s),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.

@@ -15,6 +15,8 @@ import (
 	"github.com/yuin/goldmark"
 
 	"github.com/storekeep/storekeep/internal/catalog"
+	"github.com/storekeep/storekeep/internal/downloads"
+	"github.com/storekeep/storekeep/internal/releases"
 	"github.com/storekeep/storekeep/internal/web"
 )
 
@@ -38,6 +40,9 @@ func (s *handler) home(w http.ResponseWriter, r *http.Request) error {
 type productPage struct {
 	Product     catalog.Product
 	Description template.HTML
+	// Trial is the product's newest email-gated release, if any: the page
+	// links to its download form (internal/web/trials).
+	Trial *releases.Release
 }
 
 // product shows one product with its editions and prices.
@@ -55,7 +60,15 @@ func (s *handler) product(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return rendered{}, false, fmt.Errorf("product page %s: %w", p.Slug, err)
 		}
-		return rendered{name: "product.html", title: p.Name, page: productPage{Product: p, Description: desc}}, true, nil
+		page := productPage{Product: p, Description: desc}
+		trial, ok, err := downloads.EmailOffer(r.Context(), s.db, p.Slug)
+		if err != nil {
+			return rendered{}, false, fmt.Errorf("product page %s: %w", p.Slug, err)
+		}
+		if ok {
+			page.Trial = &trial
+		}
+		return rendered{name: "product.html", title: p.Name, page: page}, true, nil
 	})
 }
 
