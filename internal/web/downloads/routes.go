@@ -111,7 +111,7 @@ func (h *handler) download(w http.ResponseWriter, r *http.Request) error {
 		if err := downloads.CheckEmailGrant(r.Context(), h.db, g.ID, rel, now); err != nil {
 			return h.refused(w, r, err, "/products/"+rel.Product, "Ask for a new link")
 		}
-		d.Via = downloads.ViaEmail
+		d.Via, d.RequestID = downloads.ViaEmail, g.ID
 	default:
 		return h.refused(w, r, downloads.ErrLinkInvalid, "", "")
 	}

@@ -3,6 +3,8 @@ package trials_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"html"
 	"net/http"
 	"net/url"
@@ -198,6 +200,16 @@ func TestEmailGatedDownloadInTheBrowser(t *testing.T) {
 			if err := downloads.CheckEmailGrant(context.Background(), d, reqID, rel, now); err != nil {
 				t.Fatalf("the grant the links carry: %v", err)
 			}
+			// The link downloads the file, from anywhere (no cookies),
+			// logged as an email-gated download of this request.
+			res, got := w.s.Get(t, file)
+			webtest.WantStatus(t, res, got, http.StatusOK)
+			if sum := sha256.Sum256([]byte(got)); hex.EncodeToString(sum[:]) != a.SHA256 {
+				t.Fatalf("%s: the download is not the file", a.FileName)
+			}
+		}
+		if n := webtest.Count(t, d, `SELECT count(*) FROM downloads WHERE via = 'email' AND request_id = $1 AND license_id IS NULL`, reqID); n != len(rel.Artifacts) {
+			t.Fatalf("%d email-gated downloads logged, want %d", n, len(rel.Artifacts))
 		}
 
 		// Used once: confirming again, or opening the link, is refused.
