@@ -133,9 +133,9 @@ func parseUploads(args []string) ([]upload, error) {
 }
 
 func releasePublishCommand() *cobra.Command {
-	var product, version, channel, notesFile string
-	var draft bool
-	c := cliCommandArgs("publish --product P --version V [--channel C] [--notes FILE] FILE[=PLATFORM]...",
+	var product, version, channel, notesFile, requires string
+	var draft, emailGated bool
+	c := cliCommandArgs("publish --product P --version V [--channel C] [--notes FILE] [--requires E,...] [--email-gated] FILE[=PLATFORM]...",
 		"Upload a release's files, sign them and publish it", config.Releases, cobra.MinimumNArgs(1),
 		func(ctx context.Context, c *cobra.Command, cfg *config.Config, d *db.DB, args []string) error {
 			if product == "" || version == "" {
@@ -157,7 +157,9 @@ func releasePublishCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return publish(ctx, c.OutOrStdout(), os.Stderr, rs, product, version, releases.Channel(channel), notes, files, !draft)
+			nr := releases.NewRelease{Product: product, Version: version, Channel: releases.Channel(channel), Notes: notes,
+				Requires: strings.FieldsFunc(requires, func(r rune) bool { return r == ',' || r == ' ' }), EmailGated: emailGated}
+			return publish(ctx, c.OutOrStdout(), os.Stderr, rs, nr, files, !draft)
 		})
 	c.Long = `Creates the release as a draft (or takes the draft of that version a failed
 run left), uploads each FILE into the artifact store, finds out from its
@@ -172,16 +174,18 @@ failure finishes the job.`
 	c.Flags().StringVar(&channel, "channel", "stable", "stable or beta")
 	c.Flags().StringVar(&notesFile, "notes", "", "file of release notes in Markdown")
 	c.Flags().BoolVar(&draft, "draft", false, "upload the files but leave the release a draft (publish it in the console)")
+	c.Flags().StringVar(&requires, "requires", "", "entitlements a license must hold to download it, comma-separated (an add-on's build); none: any license of the product")
+	c.Flags().BoolVar(&emailGated, "email-gated", false, "let anyone download it after confirming an email address (a trial or free download)")
 	return c
 }
 
-func publish(ctx context.Context, out, progress io.Writer, rs *releases.Releases, product, version string, channel releases.Channel,
-	notes string, files []upload, andPublish bool) error {
+func publish(ctx context.Context, out, progress io.Writer, rs *releases.Releases, nr releases.NewRelease, files []upload, andPublish bool) error {
 	by := audit.System()
+	product, version := nr.Product, nr.Version
 	rel, err := releases.ByVersion(ctx, rs.DB, product, version)
 	switch {
 	case errors.Is(err, releases.ErrNotFound):
-		if rel, err = rs.Create(ctx, by, releases.NewRelease{Product: product, Version: version, Channel: channel, Notes: notes}); err != nil {
+		if rel, err = rs.Create(ctx, by, nr); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "created the draft %s %s (%s)\n", product, rel.Version, rel.Channel)

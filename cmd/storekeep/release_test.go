@@ -96,15 +96,27 @@ func TestReleaseCommands(t *testing.T) {
 		}
 	}
 
+	// An add-on's build, also offered to anyone who confirms an address.
+	if out, err := publish("--product", "acme", "--version", "1.1.0", "--requires", "reports,dkim", "--email-gated", "--draft", tgz); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if _, err := publish("--product", "acme", "--version", "1.2.0", "--requires", "Not A Name", tgz); err == nil || !strings.Contains(err.Error(), "is not a feature name") {
+		t.Errorf("--requires with a bad name: %v", err)
+	}
+
 	// What a customer does: minisign -V with the published key.
 	d, err = db.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rel, err := releases.ByVersion(ctx, d, "acme", "1.0.0")
-	d.Close()
 	if err != nil {
 		t.Fatal(err)
+	}
+	addon, err := releases.ByVersion(ctx, d, "acme", "1.1.0")
+	d.Close()
+	if err != nil || !addon.EmailGated || strings.Join(addon.Requires, ",") != "dkim,reports" {
+		t.Fatalf("the add-on's release: %+v, %v", addon, err)
 	}
 	if rel.Notes != "First release." || len(rel.Artifacts) != 2 {
 		t.Errorf("release %+v", rel)

@@ -25,6 +25,8 @@ type productReleases struct {
 // newForm is the new-release form, as typed.
 type newForm struct {
 	Product, Version, Channel, Notes string
+	Requires                         string // entitlements, comma-separated
+	EmailGated                       bool
 }
 
 // listPage is the content of list.html.
@@ -97,9 +99,11 @@ func (s *handler) create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := newForm{Product: r.PostForm.Get("product"), Version: strings.TrimSpace(r.PostForm.Get("version")),
-		Channel: r.PostForm.Get("channel"), Notes: r.PostForm.Get("notes")}
+		Channel: r.PostForm.Get("channel"), Notes: r.PostForm.Get("notes"), Requires: r.PostForm.Get("requires"),
+		EmailGated: r.PostForm.Get("email_gated") == "yes"}
 	rel, err := s.rs.Create(r.Context(), actor(r), releases.NewRelease{Product: f.Product, Version: f.Version,
-		Channel: releases.Channel(f.Channel), Notes: f.Notes})
+		Channel: releases.Channel(f.Channel), Notes: f.Notes, EmailGated: f.EmailGated,
+		Requires: strings.FieldsFunc(f.Requires, func(r rune) bool { return r == ',' || r == ' ' })})
 	if err == nil {
 		http.Redirect(w, r, "/staff/releases/"+web.Itoa(rel.ID)+"?done=created", http.StatusSeeOther)
 		return nil

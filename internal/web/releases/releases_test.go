@@ -105,6 +105,18 @@ func TestConsoleReleaseFlow(t *testing.T) {
 		webtest.WantStatus(t, res, body, http.StatusConflict)
 		webtest.MustContain(t, body, "exists already")
 
+		// Who may download it: entitlements and the email gate, or a
+		// refusal of a name no policy could hold.
+		res, body = w.owner.Post(t, "/staff/releases", url.Values{"product": {"mailguard"}, "version": {"2.2.0"}, "channel": {"stable"},
+			"requires": {"reports, Bad Name"}})
+		webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
+		webtest.MustContain(t, body, `id="create-error"`, "is not a feature name", `value="reports, Bad Name"`)
+		res, _ = w.owner.Post(t, "/staff/releases", url.Values{"product": {"mailguard"}, "version": {"2.2.0"}, "channel": {"stable"},
+			"requires": {"reports,dkim"}, "email_gated": {"yes"}})
+		webtest.WantRedirect(t, res, "/staff/releases/")
+		_, body = w.owner.Get(t, res.Header.Get("Location"))
+		webtest.MustContain(t, body, "Licenses holding dkim, reports whose updates cover it; and anyone who confirms an email address")
+
 		deb := releasetest.Deb(t, "mailguard", "2.1.0", "amd64")
 		res, body = upload(t, w.owner, page+"/artifacts", "", "mailguard_2.1.0_amd64.deb", bytes.NewReader(deb))
 		webtest.WantRedirect(t, res, page+"?done=uploaded")
@@ -136,7 +148,11 @@ func TestConsoleReleaseFlow(t *testing.T) {
 
 		for _, action := range []string{"release.created", "release.artifact_added", "release.published", "release.yanked"} {
 			es := webtest.AuditActions(t, d, action)
-			if len(es) != 1 || es[0].ActorType != "staff" || es[0].SourceNet == "" {
+			want := 1
+			if action == "release.created" {
+				want = 2 // 2.1.0 and 2.2.0
+			}
+			if len(es) != want || es[0].ActorType != "staff" || es[0].SourceNet == "" {
 				t.Errorf("%s: %+v", action, es)
 			}
 		}
