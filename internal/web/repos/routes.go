@@ -42,11 +42,13 @@ type Options struct {
 
 type handler struct {
 	*web.Server
-	db     *db.DB
-	clock  clock.Clock
-	keys   licensing.PublicKeys
-	store  releases.Store
-	signer *repos.Signer
+	db       *db.DB
+	clock    clock.Clock
+	keys     licensing.PublicKeys
+	store    releases.Store
+	signer   *repos.Signer
+	aptCache *metaCache // the APT metadata, by what it is made of
+	pages    *web.Pages // the account's repository page
 }
 
 // Mount registers the repositories' routes on s, when configured.
@@ -59,7 +61,7 @@ func Mount(s *web.Server, o Options) error {
 	s.Handle("GET "+KeyPathBinary, h.publicKey(o.Signer.PublicKeyBinary(), "application/octet-stream"))
 	h.mountAPT()
 	h.mountYUM()
-	return nil
+	return h.mountAccount()
 }
 
 func (h *handler) publicKey(key []byte, typ string) web.HandlerFunc {
