@@ -28,9 +28,11 @@ type repositoryPage struct {
 	License licensing.License
 	Product string // the product's name
 	Closed  string // why the license opens no repository; "" when it does
-	Key     string // the public key's address
-	APT     aptLines
-	DNF     dnfLines
+	// Off says the shop serves no repositories (no repository key).
+	Off bool
+	Key string // the public key's address
+	APT aptLines
+	DNF dnfLines
 }
 
 type aptLines struct {
@@ -78,15 +80,17 @@ func (h *handler) accountRepository(w http.ResponseWriter, r *http.Request) erro
 	if p, err := catalog.ProductBySlug(r.Context(), h.db, l.Product); err == nil {
 		page.Product = p.Name
 	}
-	switch l.State {
-	case licensing.StateSuspended:
+	switch {
+	case h.signer == nil:
+		page.Off = true
+	case l.State == licensing.StateSuspended:
 		page.Closed = downloads.ErrSuspended.Msg
-	case licensing.StateRevoked:
+	case l.State == licensing.StateRevoked:
 		page.Closed = downloads.ErrRevoked.Msg
-	case licensing.StateExpired:
+	case l.State == licensing.StateExpired:
 		page.Closed = downloads.ErrExpired.Msg
 	default:
-		page.APT, page.DNF, page.Key = h.lines(l)
+		page.APT, page.DNF, page.Key = h.lines(l, page.Product)
 	}
 	// The page carries the key: it stays out of caches.
 	web.NoStore(w)
@@ -97,7 +101,7 @@ func (h *handler) accountRepository(w http.ResponseWriter, r *http.Request) erro
 // source and the credentials (apt_auth.conf(5), whose entry names the
 // host and path without a scheme, which apt matches for https only; on a
 // plain-http site, the demo's, it names the scheme, as apt then needs).
-func (h *handler) lines(l licensing.License) (aptLines, dnfLines, string) {
+func (h *handler) lines(l licensing.License, name string) (aptLines, dnfLines, string) {
 	base := h.BaseURL()
 	root := strings.TrimSuffix(base.String(), "/")
 	p := l.Product
@@ -118,7 +122,7 @@ func (h *handler) lines(l licensing.License) (aptLines, dnfLines, string) {
 	var d dnfLines
 	d.Path = "/etc/yum.repos.d/" + p + ".repo"
 	d.Repo = fmt.Sprintf("[%s]\nname=%s\nbaseurl=%s/yum/%s/stable/\nusername=license\npassword=%s\nrepo_gpgcheck=1\ngpgcheck=0\ngpgkey=%s\nenabled=1\n",
-		p, p, root, p, l.Key, key)
+		p, name, root, p, l.Key, key)
 	d.Command = fmt.Sprintf("sudo chmod 600 %s", d.Path)
 	return a, d, key
 }

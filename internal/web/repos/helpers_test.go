@@ -30,7 +30,7 @@ type world struct {
 	browser  *webtest.Browser // the customer's
 }
 
-func newWorld(t testing.TB, d *db.DB) *world {
+func newWorld(t testing.TB, d *db.DB, opts ...webtest.Option) *world {
 	t.Helper()
 	store, err := releases.NewDirStore(t.TempDir())
 	if err != nil {
@@ -52,8 +52,9 @@ func newWorld(t testing.TB, d *db.DB) *world {
 	if w.signer, err = repos.GenerateKey(t.TempDir(), webtest.Vendor.Name, now); err != nil {
 		t.Fatal(err)
 	}
-	w.s = webtest.NewSite(t, d, webtest.WithLicenseKeys(webtest.LicenseKeys), webtest.WithReleases(store, relSigner, 64<<20),
-		webtest.WithRepoSigner(w.signer))
+	opts = append([]webtest.Option{webtest.WithLicenseKeys(webtest.LicenseKeys), webtest.WithReleases(store, relSigner, 64<<20),
+		webtest.WithRepoSigner(w.signer)}, opts...)
+	w.s = webtest.NewSite(t, d, opts...)
 	w.rs = &releases.Releases{DB: d, Store: store, Signer: relSigner, Clock: w.s.Clock, MaxSize: 64 << 20}
 	w.ownerID = webtest.AddStaff(t, w.s, "owner@milterworks.example", staff.Owner, false).Account.ID
 	b, c := webtest.SignedInCustomer(t, w.s, "buyer@example.com")

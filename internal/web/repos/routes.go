@@ -51,10 +51,11 @@ type handler struct {
 	pages    *web.Pages // the account's repository page
 }
 
-// Mount registers the repositories' routes on s, when configured.
+// Mount registers the repositories' routes on s, when configured, and
+// the account's repository page always (it says when there are none).
 func Mount(s *web.Server, o Options) error {
 	if o.Keys == nil || o.Releases == nil || o.Releases.Store == nil || o.Signer == nil {
-		return nil
+		return (&handler{Server: s, db: s.DB(), clock: s.Clock()}).mountAccount()
 	}
 	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), keys: o.Keys, store: o.Releases.Store, signer: o.Signer}
 	s.Handle("GET "+KeyPathArmored, h.publicKey(o.Signer.PublicKey(), "application/pgp-keys"))
