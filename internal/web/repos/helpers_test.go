@@ -28,6 +28,7 @@ type world struct {
 	customer int64
 	edition  int64
 	browser  *webtest.Browser // the customer's
+	opts     []webtest.Option // the site's, for another instance
 }
 
 func newWorld(t testing.TB, d *db.DB, opts ...webtest.Option) *world {
@@ -54,7 +55,7 @@ func newWorld(t testing.TB, d *db.DB, opts ...webtest.Option) *world {
 	}
 	opts = append([]webtest.Option{webtest.WithLicenseKeys(webtest.LicenseKeys), webtest.WithReleases(store, relSigner, 64<<20),
 		webtest.WithRepoSigner(w.signer)}, opts...)
-	w.s = webtest.NewSite(t, d, opts...)
+	w.s, w.opts = webtest.NewSite(t, d, opts...), opts
 	w.rs = &releases.Releases{DB: d, Store: store, Signer: relSigner, Clock: w.s.Clock, MaxSize: 64 << 20}
 	w.ownerID = webtest.AddStaff(t, w.s, "owner@milterworks.example", staff.Owner, false).Account.ID
 	b, c := webtest.SignedInCustomer(t, w.s, "buyer@example.com")
