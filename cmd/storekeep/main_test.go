@@ -163,7 +163,10 @@ func TestDemoServesAndShutsDown(t *testing.T) {
 	if m == "" {
 		t.Fatalf("demo did not print its URL: %q", buf[:n])
 	}
-	for path, want := range map[string]string{"": "QuillGuard", "products/quillguard": "Professional", "healthz": "ok"} {
+	// The repository key, made by the demo and loaded by serve, is
+	// published: the repositories are on.
+	for path, want := range map[string]string{"": "QuillGuard", "products/quillguard": "Professional", "healthz": "ok",
+		".well-known/storekeep-repo-key.asc": "-----BEGIN PGP PUBLIC KEY BLOCK-----"} {
 		resp, err := http.Get(m + path)
 		if err != nil {
 			t.Fatal(err)

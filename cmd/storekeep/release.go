@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/releases"
+	"github.com/storekeep/storekeep/internal/repos"
 )
 
 func releaseCommand() *cobra.Command {
@@ -33,31 +35,60 @@ func releaseCommand() *cobra.Command {
 }
 
 func releaseKeygenCommand() *cobra.Command {
-	var dir string
+	var dir, vendor string
 	c := &cobra.Command{
 		Use:   "keygen --dir DIR",
-		Short: "Create the Ed25519 key that signs release artifacts (minisign format) in DIR",
+		Short: "Create the keys that sign release artifacts (minisign) and the package repositories (OpenPGP) in DIR",
 		Long: `Creates DIR (mode 0700) if needed and writes the release signing key:
 DIR/release.key (mode 0600, unencrypted, since Storekeep signs uploads
 without a person typing a password) and DIR/release.pub, the public key
 customers verify downloads with (minisign -V -p release.pub -m FILE); the
-site publishes it at /.well-known/storekeep-release-key.pub. A key is never
-replaced: back DIR up, it is not in the database.`,
+site publishes it at /.well-known/storekeep-release-key.pub.
+
+It also writes the package repositories' OpenPGP key, which signs the APT
+and YUM metadata: DIR/repo-signing.key (mode 0600) and its public half
+DIR/repo-signing.asc, published at /.well-known/storekeep-repo-key.asc.
+Run it again on a DIR that has only the release key to add the repository
+key. A key is never replaced (customers' minisign, apt and dnf trust the
+public keys): back DIR up, it is not in the database.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if dir == "" {
 				return usageError{err: errors.New("--dir is missing: name the directory to keep the release signing key in, e.g. --dir /etc/storekeep/release-key")}
 			}
-			s, err := releases.GenerateSigningKey(dir, rand.Reader)
-			if err != nil {
-				return err
+			_, relErr := os.Stat(filepath.Join(dir, releases.SecretKeyFile))
+			_, repoErr := os.Stat(filepath.Join(dir, repos.SecretKeyFile))
+			if relErr == nil && repoErr == nil {
+				return fmt.Errorf("%s holds both keys already (%s and %s): a key is never replaced, since customers verify downloads and repositories with its public key (use another --dir to make new ones)",
+					dir, releases.SecretKeyFile, repos.SecretKeyFile)
 			}
-			fmt.Fprintf(c.OutOrStdout(), "created the release signing key %s (minisign key id %s) and its public key %s\nstart serve with --release-keys %s (or STOREKEEP_RELEASE_KEYS)\n",
-				filepath.Join(dir, releases.SecretKeyFile), s.KeyID(), filepath.Join(dir, releases.PublicKeyFile), dir)
+			out := c.OutOrStdout()
+			if relErr == nil {
+				fmt.Fprintf(out, "kept the release signing key %s\n", filepath.Join(dir, releases.SecretKeyFile))
+			} else {
+				s, err := releases.GenerateSigningKey(dir, rand.Reader)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "created the release signing key %s (minisign key id %s) and its public key %s\n",
+					filepath.Join(dir, releases.SecretKeyFile), s.KeyID(), filepath.Join(dir, releases.PublicKeyFile))
+			}
+			if repoErr == nil {
+				fmt.Fprintf(out, "kept the repository key %s\n", filepath.Join(dir, repos.SecretKeyFile))
+			} else {
+				s, err := repos.GenerateKey(dir, vendor, time.Now)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "created the repository key %s (OpenPGP fingerprint %s) and its public key %s\n",
+					filepath.Join(dir, repos.SecretKeyFile), s.Fingerprint(), filepath.Join(dir, repos.PublicKeyFile))
+			}
+			fmt.Fprintf(out, "start serve with --release-keys %s (or STOREKEEP_RELEASE_KEYS)\n", dir)
 			return nil
 		},
 	}
 	c.Flags().StringVar(&dir, "dir", "", "directory of the release signing key")
+	c.Flags().StringVar(&vendor, "vendor", "Storekeep", "name in the repository key's user id (\"NAME package repositories\")")
 	return c
 }
 
@@ -99,6 +130,26 @@ func loadReleases(cfg *config.Config, d *db.DB, log *slog.Logger) (*releases.Rel
 		log.Info("release signing key loaded", "key_id", rs.Signer.KeyID(), "store", cfg.ReleaseStore)
 	}
 	return rs, nil
+}
+
+// loadRepoSigner loads the package repositories' key from the release
+// keys directory for serve: without one the repositories are off (the
+// account's repository page says so), with a warning saying how to add it.
+func loadRepoSigner(cfg *config.Config, now func() time.Time, log *slog.Logger) (*repos.Signer, error) {
+	if cfg.ReleaseKeys == "" {
+		log.Warn("no release keys (--release-keys): the APT and YUM repositories are off; create the keys with `storekeep release keygen --dir DIR`")
+		return nil, nil
+	}
+	s, err := repos.LoadSigner(cfg.ReleaseKeys, now)
+	if errors.Is(err, repos.ErrNoKey) {
+		log.Warn("no repository key in the release keys directory: the APT and YUM repositories are off; add it with `storekeep release keygen --dir DIR` on that directory (the release key is kept)", "dir", cfg.ReleaseKeys)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	log.Info("repository key loaded", "fingerprint", s.Fingerprint())
+	return s, nil
 }
 
 // upload is one FILE[=PLATFORM] argument of release publish.
@@ -317,9 +368,15 @@ func releaseYankCommand() *cobra.Command {
 
 // demoReleaseKey makes the demo's release signing key once.
 func demoReleaseKey(dir string) error {
-	if _, err := os.Stat(filepath.Join(dir, releases.SecretKeyFile)); err == nil {
-		return nil
+	if _, err := os.Stat(filepath.Join(dir, releases.SecretKeyFile)); err != nil {
+		if _, err := releases.GenerateSigningKey(dir, rand.Reader); err != nil {
+			return err
+		}
 	}
-	_, err := releases.GenerateSigningKey(dir, rand.Reader)
-	return err
+	if _, err := os.Stat(filepath.Join(dir, repos.SecretKeyFile)); err != nil {
+		if _, err := repos.GenerateKey(dir, "Storekeep demo", time.Now); err != nil {
+			return err
+		}
+	}
+	return nil
 }

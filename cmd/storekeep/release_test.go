@@ -15,6 +15,7 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/releases"
 	"github.com/storekeep/storekeep/internal/releases/releasetest"
+	"github.com/storekeep/storekeep/internal/repos"
 )
 
 // TestReleaseCommands: keygen writes a 0600 key and refuses to replace
@@ -32,8 +33,28 @@ func TestReleaseCommands(t *testing.T) {
 	if info, err := os.Stat(filepath.Join(keys, releases.SecretKeyFile)); err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("key file %v, %v; want mode 0600", info, err)
 	}
-	if _, err := execute(t, ctx, "release", "keygen", "--dir", keys); err == nil || !strings.Contains(err.Error(), "never replaced") {
+	if info, err := os.Stat(filepath.Join(keys, repos.SecretKeyFile)); err != nil || info.Mode().Perm() != 0o600 || !strings.Contains(out, "created the repository key") {
+		t.Fatalf("repository key file %v, %v; want mode 0600 (%s)", info, err, out)
+	}
+	if _, err := execute(t, ctx, "release", "keygen", "--dir", keys); err == nil || !strings.Contains(err.Error(), "never replaced") ||
+		!strings.Contains(err.Error(), "both keys") {
 		t.Fatalf("a second keygen in the same directory: %v", err)
+	}
+	// A directory with only the release key (made before repositories
+	// existed) gets the repository key, and keeps its release key.
+	pub, _ := os.ReadFile(filepath.Join(keys, releases.PublicKeyFile))
+	if err := os.Remove(filepath.Join(keys, repos.SecretKeyFile)); err != nil {
+		t.Fatal(err)
+	}
+	out, err = execute(t, ctx, "release", "keygen", "--dir", keys)
+	if err != nil || !strings.Contains(out, "kept the release signing key") || !strings.Contains(out, "created the repository key") {
+		t.Fatalf("keygen adding the repository key: %v: %s", err, out)
+	}
+	if again, _ := os.ReadFile(filepath.Join(keys, releases.PublicKeyFile)); string(again) != string(pub) || len(pub) == 0 {
+		t.Fatal("keygen replaced the release key")
+	}
+	if _, err := repos.LoadSigner(keys, time.Now); err != nil {
+		t.Fatalf("the repository key does not load: %v", err)
 	}
 
 	if _, err := execute(t, ctx, "migrate", "--db", dbPath); err != nil {

@@ -230,6 +230,10 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		return err
 	}
 	opts.Releases.Clock = clk
+	if opts.RepoSigner, err = loadRepoSigner(cfg, clk.Now, log); err != nil {
+		closeAll()
+		return err
+	}
 	if isDemo {
 		// A published sample release, signed with the demo's key.
 		if _, err := demo.SeedRelease(ctx, opts.Releases); err != nil {

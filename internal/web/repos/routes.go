@@ -42,24 +42,27 @@ type Options struct {
 
 type handler struct {
 	*web.Server
-	db     *db.DB
-	clock  clock.Clock
-	keys   licensing.PublicKeys
-	store  releases.Store
-	signer *repos.Signer
+	db       *db.DB
+	clock    clock.Clock
+	keys     licensing.PublicKeys
+	store    releases.Store
+	signer   *repos.Signer
+	aptCache *metaCache // the APT metadata, by what it is made of
+	pages    *web.Pages // the account's repository page
 }
 
-// Mount registers the repositories' routes on s, when configured.
+// Mount registers the repositories' routes on s, when configured, and
+// the account's repository page always (it says when there are none).
 func Mount(s *web.Server, o Options) error {
 	if o.Keys == nil || o.Releases == nil || o.Releases.Store == nil || o.Signer == nil {
-		return nil
+		return (&handler{Server: s, db: s.DB(), clock: s.Clock()}).mountAccount()
 	}
 	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), keys: o.Keys, store: o.Releases.Store, signer: o.Signer}
 	s.Handle("GET "+KeyPathArmored, h.publicKey(o.Signer.PublicKey(), "application/pgp-keys"))
 	s.Handle("GET "+KeyPathBinary, h.publicKey(o.Signer.PublicKeyBinary(), "application/octet-stream"))
 	h.mountAPT()
 	h.mountYUM()
-	return nil
+	return h.mountAccount()
 }
 
 func (h *handler) publicKey(key []byte, typ string) web.HandlerFunc {
