@@ -181,8 +181,8 @@ func TestReadRPMRefusesBadMeta(t *testing.T) {
 		edit func(e []byte)
 	}{
 		{1048, "requires", func(e []byte) { binary.BigEndian.PutUint32(e[12:], binary.BigEndian.Uint32(e[12:])-1) }}, // REQUIREFLAGS one short
-		{1116, "file list", func(e []byte) { binary.BigEndian.PutUint32(e[4:], 6) }},                                   // DIRINDEXES not numbers
-		{1117, "file list", func(e []byte) { binary.BigEndian.PutUint32(e[12:], 1<<20) }},                               // BASENAMES count beyond limit
+		{1116, "file list", func(e []byte) { binary.BigEndian.PutUint32(e[4:], 6) }},                                 // DIRINDEXES not numbers
+		{1117, "file list", func(e []byte) { binary.BigEndian.PutUint32(e[12:], 1<<20) }},                            // BASENAMES count beyond limit
 	} {
 		bad := slices.Clone(b)
 		entries := bad[m.HeaderStart+16:]
