@@ -295,4 +295,3 @@ func TestDNFInstallsAndUpgrades(t *testing.T) {
 		t.Errorf("%d package downloads recorded, want 2", n)
 	}
 }
-
