@@ -1,8 +1,10 @@
 package repos_test
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/rand"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -294,4 +296,126 @@ func TestDNFInstallsAndUpgrades(t *testing.T) {
 	if n := webtest.Count(t, w.s.DB, `SELECT count(*) FROM downloads WHERE via = 'yum' AND license_id = $1`, w.lic.ID); n != 2 {
 		t.Errorf("%d package downloads recorded, want 2", n)
 	}
+}
+
+// TestYUMRoutes walks the repository's answers on both databases: who is
+// let in, what each channel lists, which packages are served, and that
+// every package download is recorded.
+func TestYUMRoutes(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		w := newYUMWorld(t, d)
+		stable := w.publish(t, "1.0.0", releases.Stable, rpmFile(t, "1.0.0"))
+		w.s.Clock.Set(w.s.Clock.Now().AddDate(0, 1, 0))
+		beta := w.publish(t, "1.1.0-beta.1", releases.Beta, rpmFile(t, "1.1.0~beta.1"))
+		w.s.Clock.Set(w.lic.UpdatesUntil.AddDate(0, 0, 1))
+		late := w.publish(t, "2.0.0", releases.Stable, rpmFile(t, "2.0.0"))
+		href := func(rel releases.Release) string {
+			return "/yum/mailguard/stable/" + repos.PackageHref(rel.Artifacts[0])
+		}
+		key := w.lic.Key
+
+		primary := func(channel string) string {
+			t.Helper()
+			res, body := w.get(t, "/yum/mailguard/"+channel+"/repodata/repomd.xml", key)
+			webtest.WantStatus(t, res, body, http.StatusOK)
+			i := strings.Index(body, `repodata/`)
+			j := strings.Index(body, `-primary.xml.gz"`)
+			if i < 0 || j < i {
+				t.Fatalf("repomd.xml names no primary.xml.gz:\n%s", body)
+			}
+			res, gz := w.get(t, "/yum/mailguard/"+channel+"/"+body[i:j]+"-primary.xml.gz", key)
+			webtest.WantStatus(t, res, "", http.StatusOK)
+			zr, err := gzip.NewReader(strings.NewReader(gz))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		}
+		p := primary("stable")
+		webtest.MustContain(t, p, `packages="1"`, `ver="1.0.0"`, "Mailguard &lt;milter&gt; &amp; more", `href="`+strings.TrimPrefix(href(stable), "/yum/mailguard/stable/")+`"`)
+		webtest.MustNotContain(t, p, "beta", `ver="2.0.0"`)
+		p = primary("beta")
+		webtest.MustContain(t, p, `packages="2"`, `ver="1.0.0"`, `ver="1.1.0~beta.1"`)
+		webtest.MustNotContain(t, p, `ver="2.0.0"`)
+		res, body := w.get(t, "/yum/mailguard/stable/repodata/repomd.xml.asc", key)
+		webtest.WantStatus(t, res, body, http.StatusOK)
+		_, repomd := w.get(t, "/yum/mailguard/stable/repodata/repomd.xml", key)
+		if err := w.signer.Verify([]byte(repomd), []byte(body)); err != nil {
+			t.Fatalf("repomd.xml.asc: %v", err)
+		}
+
+		for _, c := range []struct {
+			name, path, key string
+			status          int
+			says            string
+		}{
+			{"no key", "/yum/mailguard/stable/repodata/repomd.xml", "", http.StatusUnauthorized, "license key as the password"},
+			{"wrong key", "/yum/mailguard/stable/repodata/repomd.xml", key + "x", http.StatusUnauthorized, "not valid"},
+			{"other product", "/yum/retired/stable/repodata/repomd.xml", key, http.StatusForbidden, "another product"},
+			{"no such channel", "/yum/mailguard/nightly/repodata/repomd.xml", key, http.StatusNotFound, "no such channel"},
+			{"no such file", "/yum/mailguard/stable/repodata/0000-primary.xml.gz", key, http.StatusNotFound, "refresh"},
+			{"beta package on stable", href(beta), key, http.StatusNotFound, "no such download"},
+			{"after the updates window", href(late), key, http.StatusForbidden, "after this license's updates ended"},
+			{"wrong name", strings.TrimSuffix(href(stable), ".rpm") + "-x.rpm", key, http.StatusNotFound, "no such download"},
+			{"no such artifact", "/yum/mailguard/stable/packages/999999/x.rpm", key, http.StatusNotFound, "no such download"},
+			{"not a number", "/yum/mailguard/stable/packages/x/x.rpm", key, http.StatusNotFound, "no such download"},
+			{"other product's path", strings.Replace(href(stable), "/mailguard/", "/retired/", 1), key, http.StatusForbidden, "another product"},
+		} {
+			res, body := w.get(t, c.path, c.key)
+			if res.StatusCode != c.status || !strings.Contains(strings.ToLower(body), strings.ToLower(c.says)) {
+				t.Errorf("%s: %d %q, want %d saying %q", c.name, res.StatusCode, body, c.status, c.says)
+			}
+		}
+		if n := webtest.Count(t, d, `SELECT count(*) FROM downloads`); n != 0 {
+			t.Fatalf("%d downloads recorded for refused requests", n)
+		}
+
+		// A package: served with its checksum, resumable, each request
+		// recorded with where it started.
+		res, body = w.get(t, href(stable), key)
+		webtest.WantStatus(t, res, body, http.StatusOK)
+		if res.Header.Get("Content-Type") != "application/x-rpm" || res.Header.Get("X-Checksum-Sha256") != stable.Artifacts[0].SHA256 ||
+			int64(len(body)) != stable.Artifacts[0].Size {
+			t.Errorf("package served as %v, %d bytes", res.Header, len(body))
+		}
+		req := httptest.NewRequest(http.MethodGet, href(stable), nil)
+		req.SetBasicAuth("license", key)
+		req.Header.Set("Range", "bytes=100-")
+		rec := httptest.NewRecorder()
+		w.s.H.ServeHTTP(rec, req)
+		if rec.Code != http.StatusPartialContent || rec.Body.String() != body[100:] {
+			t.Errorf("range: %d, %d bytes", rec.Code, rec.Body.Len())
+		}
+		res, _ = w.get(t, "/yum/mailguard/beta/"+repos.PackageHref(beta.Artifacts[0]), key)
+		webtest.WantStatus(t, res, "", http.StatusOK)
+		if n := webtest.Count(t, d, `SELECT count(*) FROM downloads WHERE via = 'yum' AND license_id = $1 AND customer_id = $2`, w.lic.ID, w.lic.CustomerID); n != 3 {
+			t.Errorf("%d yum downloads recorded, want 3", n)
+		}
+		if n := webtest.Count(t, d, `SELECT count(*) FROM downloads WHERE first_byte = 100`); n != 1 {
+			t.Errorf("%d resumed downloads recorded, want 1", n)
+		}
+
+		// An artifact recorded before its metadata was kept is left out,
+		// and the log says which one needs uploading again.
+		if _, err := d.ExecContext(context.Background(), `UPDATE release_artifacts SET pkg_meta = '' WHERE id = $1`, stable.Artifacts[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		webtest.MustContain(t, primary("beta"), `packages="1"`, `ver="1.1.0~beta.1"`)
+		webtest.MustContain(t, w.s.Logs.String(), "yum: packages left out", "upload it again")
+
+		// Suspended: the metadata and the packages close at once.
+		if _, err := licensing.Suspend(context.Background(), d, w.ownerID, w.lic.ID, "chargeback", w.s.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/yum/mailguard/stable/repodata/repomd.xml", href(stable)} {
+			res, body := w.get(t, path, key)
+			if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "suspended") {
+				t.Errorf("suspended: %s: %d %q", path, res.StatusCode, body)
+			}
+		}
+	})
 }
