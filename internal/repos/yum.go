@@ -26,33 +26,42 @@ type YUMPackage struct {
 	Href     string
 }
 
-// YUMPackages picks the RPM packages of rels (the releases a license
+// YUMArtifacts picks the RPM packages of rels (the releases a license
 // covers) for the channel's repository: the stable repository lists
 // stable releases only, the beta one beta and stable. Artifacts recorded
 // before the reader kept the repository's metadata (an empty
 // Package.Meta) are left out and returned in stale, so the caller can
-// say which ones need uploading again.
-func YUMPackages(rels []releases.Release, channel releases.Channel) (pkgs []YUMPackage, stale []releases.Artifact, err error) {
+// say which ones need uploading again. It reads no metadata: the list is
+// what a cache of built metadata is keyed by.
+func YUMArtifacts(rels []releases.Release, channel releases.Channel) (arts, stale []releases.Artifact) {
 	for _, rel := range rels {
 		if channel == releases.Stable && rel.Channel != releases.Stable {
 			continue
 		}
 		for _, a := range rel.Artifacts {
-			if a.Kind != releases.RPM {
-				continue
-			}
-			m, err := releases.ParseRPMMeta(a.Package.Meta)
-			if err == releases.ErrNoRPMMeta {
+			switch {
+			case a.Kind != releases.RPM:
+			case a.Package.Meta == "":
 				stale = append(stale, a)
-				continue
+			default:
+				arts = append(arts, a)
 			}
-			if err != nil {
-				return nil, nil, fmt.Errorf("artifact %d: %w", a.ID, err)
-			}
-			pkgs = append(pkgs, YUMPackage{Artifact: a, Meta: m, Href: PackageHref(a)})
 		}
 	}
-	return pkgs, stale, nil
+	return arts, stale
+}
+
+// YUMPackages reads the metadata the RPM artifacts arts kept at upload.
+func YUMPackages(arts []releases.Artifact) ([]YUMPackage, error) {
+	pkgs := make([]YUMPackage, 0, len(arts))
+	for _, a := range arts {
+		m, err := releases.ParseRPMMeta(a.Package.Meta)
+		if err != nil {
+			return nil, fmt.Errorf("artifact %d: %w", a.ID, err)
+		}
+		pkgs = append(pkgs, YUMPackage{Artifact: a, Meta: m, Href: PackageHref(a)})
+	}
+	return pkgs, nil
 }
 
 // PackageHref is where a YUM repository serves artifact a, relative to its

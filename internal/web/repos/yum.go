@@ -73,10 +73,7 @@ func (h *handler) yumRepodata(c *yumCache) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		pkgs, stale, err := repos.YUMPackages(rels, channel)
-		if err != nil {
-			return err
-		}
+		arts, stale := repos.YUMArtifacts(rels, channel)
 		if len(stale) > 0 {
 			ids := make([]int64, len(stale))
 			for i, a := range stale {
@@ -84,10 +81,14 @@ func (h *handler) yumRepodata(c *yumCache) web.HandlerFunc {
 			}
 			h.Log().Warn("yum: packages left out of the repository", "product", product, "artifacts", ids, "why", releases.ErrNoRPMMeta.Error())
 		}
-		at := newestRelease(rels, pkgs)
-		key := yumKey(channel, at, pkgs)
+		at := newestRelease(rels, arts)
+		key := yumKey(channel, at, arts)
 		md, ok := c.get(key)
 		if !ok {
+			pkgs, err := repos.YUMPackages(arts)
+			if err != nil {
+				return err
+			}
 			if md, err = repos.BuildYUM(pkgs, at, h.signer); err != nil {
 				return err
 			}
@@ -123,10 +124,10 @@ func (h *handler) yumRepodata(c *yumCache) web.HandlerFunc {
 // newestRelease is the publication time of the newest release with a
 // listed package: the metadata's time, which changes when what is listed
 // grows. Nothing listed: the Unix epoch.
-func newestRelease(rels []releases.Release, pkgs []repos.YUMPackage) time.Time {
+func newestRelease(rels []releases.Release, arts []releases.Artifact) time.Time {
 	listed := map[int64]bool{}
-	for _, p := range pkgs {
-		listed[p.Artifact.ReleaseID] = true
+	for _, a := range arts {
+		listed[a.ReleaseID] = true
 	}
 	at := time.Unix(0, 0).UTC()
 	for _, r := range rels {
@@ -139,16 +140,16 @@ func newestRelease(rels []releases.Release, pkgs []repos.YUMPackage) time.Time {
 
 // yumKey identifies a view of the repository: the channel, the time and
 // each listed artifact (artifacts never change once uploaded).
-func yumKey(channel releases.Channel, at time.Time, pkgs []repos.YUMPackage) [32]byte {
+func yumKey(channel releases.Channel, at time.Time, arts []releases.Artifact) [32]byte {
 	h := sha256.New()
 	h.Write([]byte(channel))
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(at.Unix()))
 	h.Write(b[:])
-	for _, p := range pkgs {
-		binary.BigEndian.PutUint64(b[:], uint64(p.Artifact.ID))
+	for _, a := range arts {
+		binary.BigEndian.PutUint64(b[:], uint64(a.ID))
 		h.Write(b[:])
-		h.Write([]byte(p.Artifact.SHA256))
+		h.Write([]byte(a.SHA256))
 	}
 	var k [32]byte
 	h.Sum(k[:0])

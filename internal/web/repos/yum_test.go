@@ -37,7 +37,7 @@ type yumWorld struct {
 	ownerID int64
 }
 
-func newYUMWorld(t *testing.T, d *db.DB) *yumWorld {
+func newYUMWorld(t testing.TB, d *db.DB) *yumWorld {
 	t.Helper()
 	store, err := releases.NewDirStore(t.TempDir())
 	if err != nil {
@@ -78,7 +78,7 @@ func newYUMWorld(t *testing.T, d *db.DB) *yumWorld {
 }
 
 // publish publishes version of Mailguard on channel with the given files.
-func (w *yumWorld) publish(t *testing.T, version string, channel releases.Channel, files map[string][]byte) releases.Release {
+func (w *yumWorld) publish(t testing.TB, version string, channel releases.Channel, files map[string][]byte) releases.Release {
 	t.Helper()
 	ctx := context.Background()
 	rel, err := w.rs.Create(ctx, audit.System(), releases.NewRelease{Product: "mailguard", Version: version, Channel: channel})
@@ -98,7 +98,7 @@ func (w *yumWorld) publish(t *testing.T, version string, channel releases.Channe
 }
 
 // rpmFile publishes the package mailguard at version as a release's file.
-func rpmFile(t *testing.T, version string) map[string][]byte {
+func rpmFile(t testing.TB, version string) map[string][]byte {
 	return map[string][]byte{"mailguard-" + version + "-1.x86_64.rpm": releasetest.RPMOf(t, releasetest.RPMSpec{
 		Name: "mailguard", Version: version, Arch: "amd64", Summary: "Mailguard <milter> & more",
 		Files: map[string]string{"/etc/mailguard/mailguard.conf": "version = " + version + "\n"},
@@ -106,7 +106,7 @@ func rpmFile(t *testing.T, version string) map[string][]byte {
 }
 
 // get fetches a repository path with the license key as the password.
-func (w *yumWorld) get(t *testing.T, path, key string) (*http.Response, string) {
+func (w *yumWorld) get(t testing.TB, path, key string) (*http.Response, string) {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	if key != "" {
