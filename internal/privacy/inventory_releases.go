@@ -56,8 +56,9 @@ var releasesPart = Inventory{
 				"created_at", "updated_at", "published_at", "yanked_at", "yank_reason", "requires", "email_gated")},
 		{Name: "release_artifacts", Description: "The files of each release: name, platform, kind, size, SHA-256, minisign signature, where the store keeps it, and a package's name, version, architecture and control data.",
 			Columns: append(plain("id", "release_id", "file_name", "platform", "kind", "size", "sha256", "signature", "store_key",
-				"pkg_name", "pkg_version", "pkg_arch", "pkg_meta", "created_at"),
-				Column{Name: "pkg_control", Note: "a .deb's control paragraph as the vendor built it; its Maintainer field names whoever the vendor chose to publish in every copy of the package, so it is the package's public metadata, not data we collect about a person"})},
+				"pkg_name", "pkg_version", "pkg_arch", "created_at"),
+				Column{Name: "pkg_control", Note: "a .deb's control paragraph as the vendor built it; its Maintainer field names whoever the vendor chose to publish in every copy of the package, so it is the package's public metadata, not data we collect about a person"},
+				Column{Name: "pkg_meta", Note: "an .rpm's header fields the YUM index repeats, as the vendor built them; its Packager field names whoever the vendor chose to publish in every copy of the package, so it is the package's public metadata, not data we collect about a person"})},
 	},
 }
 

@@ -32,10 +32,21 @@ func FuzzReadRPM(f *testing.F) {
 	f.Add(rpm)
 	f.Add(rpm[:len(rpm)/2])
 	f.Add(releasetest.RPM(f, "a0", "2:0.0.1", "noarch"))
+	// Dependencies of every kind, config, directory and ghost files, text
+	// that needs escaping: the tags the YUM index reads.
+	rich := richRPM(f)
+	f.Add(rich)
+	f.Add(rich[:len(rich)*3/4])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := releases.ReadRPM(bytes.NewReader(b))
 		if err == nil && (p.Name == "" || p.Version == "" || p.Arch == "") {
 			t.Fatalf("accepted %+v", p)
+		}
+		if err == nil {
+			m, err := releases.ParseRPMMeta(p.Meta)
+			if err != nil || m.Version == "" || m.HeaderEnd <= m.HeaderStart || m.HeaderEnd > int64(len(b)) {
+				t.Fatalf("accepted %+v with metadata %+v (%v)", p, m, err)
+			}
 		}
 		_, _, _ = releases.Inspect(bytes.NewReader(b), "x.rpm")
 	})

@@ -34,8 +34,13 @@ func TestInspectRealPackages(t *testing.T) {
 			t.Errorf("%s: %v", c.name, err)
 			continue
 		}
-		ctl := pkg.Control
-		pkg.Control = ""
+		ctl, meta := pkg.Control, pkg.Meta
+		pkg.Control, pkg.Meta = "", ""
+		if kind == releases.RPM {
+			if m, err := releases.ParseRPMMeta(meta); err != nil || m.Version != "1.2.3" || len(m.Files) != 1 {
+				t.Errorf("%s: metadata %q: %v", c.name, meta, err)
+			}
+		}
 		if kind != c.kind || pkg != c.pkg {
 			t.Errorf("%s: %s %+v, want %s %+v", c.name, kind, pkg, c.kind, c.pkg)
 		}
