@@ -468,3 +468,30 @@ func FormatSize(n int64) string {
 	}
 	return strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64) + " " + []string{"KiB", "MiB", "GiB", "TiB", "PiB"}[exp]
 }
+
+// SetNotes replaces a release's notes, in any state: notes are not part of
+// the signed files, and a typo or a missing upgrade warning is fixed where
+// customers read it. The change is audited with the new length.
+func (rs *Releases) SetNotes(ctx context.Context, by audit.Actor, id int64, notes string) (Release, error) {
+	notes, err := input.Spec{Field: "notes", Label: "The release notes", Max: MaxNotes, Multiline: true}.Clean(notes)
+	if err != nil {
+		return Release{}, err
+	}
+	var rel Release
+	err = rs.DB.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if rel, err = lockRelease(ctx, tx, rs.DB.Dialect, id); err != nil {
+			return err
+		}
+		if rel.Notes == notes {
+			return nil
+		}
+		now := rs.Clock.Now().UTC()
+		rel.Notes, rel.UpdatedAt = notes, now
+		if _, err := tx.ExecContext(ctx, `UPDATE releases SET notes = $1, updated_at = $2 WHERE id = $3`, notes, now, id); err != nil {
+			return fmt.Errorf("release notes: %w", err)
+		}
+		return rs.record(ctx, tx, by, "release.notes_changed", rel, fmt.Sprintf("%d bytes", len(notes)))
+	})
+	return rel, err
+}

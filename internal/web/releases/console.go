@@ -55,6 +55,7 @@ var notices = web.Notices{
 	"removed":   "The file is removed from the draft.",
 	"published": "The release is published with its signed checksums file.",
 	"yanked":    "The release is withdrawn.",
+	"notes":     "The release notes are saved.",
 }
 
 // missing says what the operator has to configure before releases can
@@ -251,6 +252,20 @@ func (s *handler) publish(w http.ResponseWriter, r *http.Request) error {
 		return s.refused(w, r, rel.ID, "publish", err)
 	}
 	return s.done(w, r, rel.ID, "published")
+}
+
+func (s *handler) notes(w http.ResponseWriter, r *http.Request) error {
+	if err := web.ParseForm(r); err != nil {
+		return err
+	}
+	rel, err := s.byPath(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.rs.SetNotes(r.Context(), actor(r), rel.ID, r.PostForm.Get("notes")); err != nil {
+		return s.refused(w, r, rel.ID, "notes", err)
+	}
+	return s.done(w, r, rel.ID, "notes")
 }
 
 func (s *handler) yank(w http.ResponseWriter, r *http.Request) error {

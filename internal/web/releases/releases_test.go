@@ -146,7 +146,20 @@ func TestConsoleReleaseFlow(t *testing.T) {
 		_, body = w.owner.Get(t, page)
 		webtest.MustContain(t, body, "yanked", "breaks upgrades from 1.x")
 
-		for _, action := range []string{"release.created", "release.artifact_added", "release.published", "release.yanked"} {
+		// Notes can be corrected at any time; hostile Markdown stays inert.
+		res, _ = w.owner.Post(t, page+"/notes", url.Values{"notes": {"## Upgrade warning\n\nStop the milter first. <script>alert(2)</script>"}})
+		webtest.WantRedirect(t, res, page+"?done=notes")
+		_, body = w.owner.Get(t, page+"?done=notes")
+		webtest.MustContain(t, body, "<h2>Upgrade warning</h2>", "The release notes are saved.")
+		webtest.MustNotContain(t, body, "<script>alert(2)")
+		res, body = w.owner.Post(t, page+"/notes", url.Values{"notes": {strings.Repeat("x", releases.MaxNotes+1)}})
+		webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)
+		res, body = w.support.Post(t, page+"/notes", url.Values{"notes": {"defaced"}})
+		if res.StatusCode != http.StatusForbidden {
+			t.Fatalf("support changed the notes: %d", res.StatusCode)
+		}
+
+		for _, action := range []string{"release.created", "release.artifact_added", "release.published", "release.yanked", "release.notes_changed"} {
 			es := webtest.AuditActions(t, d, action)
 			want := 1
 			if action == "release.created" {

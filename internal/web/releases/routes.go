@@ -63,6 +63,7 @@ func Mount(s *web.Server, o Options) error {
 	s.HandleStaff("POST /staff/releases/{id}/artifacts/{artifact}/remove", full, perm, h.remove)
 	s.HandleStaff("POST /staff/releases/{id}/publish", full, perm, h.publish)
 	s.HandleStaff("POST /staff/releases/{id}/yank", full, perm, h.yank)
+	s.HandleStaff("POST /staff/releases/{id}/notes", full, perm, h.notes)
 	// The form's fields and multipart framing come on top of the file.
 	s.AllowLargeBody(uploadPattern, h.rs.MaxSizeOrDefault()+1<<20)
 	s.AddStaffNav(web.NavItem{Label: "Releases", Href: "/staff/releases", Perm: perm, Order: 55})
