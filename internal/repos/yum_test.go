@@ -282,7 +282,9 @@ func FuzzYUMText(f *testing.F) {
 		want, wantAttr := yumClean(text), yumClean(attr)
 		// In text, a parser turns \r\n and a lone \r into \n only when they
 		// were literal; ours are references, so they come back as they were.
-		if got.Summary != want || got.Description != want+want || got.Format.License != want || got.Location.Href != "packages/1/"+wantAttr {
+		// The description is text twice: its halves can join into one
+		// valid character, so it is cleaned as a whole.
+		if got.Summary != want || got.Description != yumClean(text+text) || got.Format.License != want || got.Location.Href != "packages/1/"+wantAttr {
 			t.Errorf("text %q came back as %q / %q / %q / %q", text, got.Summary, got.Description, got.Format.License, got.Location.Href)
 		}
 		if len(got.Format.Files) != 1 || got.Format.Files[0].Path != "/etc/"+want {
