@@ -57,10 +57,10 @@ public keys): back DIR up, it is not in the database.`,
 				return usageError{err: errors.New("--dir is missing: name the directory to keep the release signing key in, e.g. --dir /etc/storekeep/release-key")}
 			}
 			_, relErr := os.Stat(filepath.Join(dir, releases.SecretKeyFile))
-			_, repoErr := os.Stat(filepath.Join(dir, repos.SecretKeyFile))
+			_, repoErr := os.Stat(filepath.Join(dir, repos.KeyFile))
 			if relErr == nil && repoErr == nil {
 				return fmt.Errorf("%s holds both keys already (%s and %s): a key is never replaced, since customers verify downloads and repositories with its public key (use another --dir to make new ones)",
-					dir, releases.SecretKeyFile, repos.SecretKeyFile)
+					dir, releases.SecretKeyFile, repos.KeyFile)
 			}
 			out := c.OutOrStdout()
 			if relErr == nil {
@@ -74,14 +74,14 @@ public keys): back DIR up, it is not in the database.`,
 					filepath.Join(dir, releases.SecretKeyFile), s.KeyID(), filepath.Join(dir, releases.PublicKeyFile))
 			}
 			if repoErr == nil {
-				fmt.Fprintf(out, "kept the repository key %s\n", filepath.Join(dir, repos.SecretKeyFile))
+				fmt.Fprintf(out, "kept the repository key %s\n", filepath.Join(dir, repos.KeyFile))
 			} else {
 				s, err := repos.GenerateKey(dir, vendor, time.Now)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(out, "created the repository key %s (OpenPGP fingerprint %s) and its public key %s\n",
-					filepath.Join(dir, repos.SecretKeyFile), s.Fingerprint(), filepath.Join(dir, repos.PublicKeyFile))
+					filepath.Join(dir, repos.KeyFile), s.Fingerprint(), filepath.Join(dir, repos.PublicKeyFile))
 			}
 			fmt.Fprintf(out, "start serve with --release-keys %s (or STOREKEEP_RELEASE_KEYS)\n", dir)
 			return nil
@@ -373,7 +373,7 @@ func demoReleaseKey(dir string) error {
 			return err
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, repos.SecretKeyFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, repos.KeyFile)); err != nil {
 		if _, err := repos.GenerateKey(dir, "Storekeep demo", time.Now); err != nil {
 			return err
 		}

@@ -33,7 +33,7 @@ func TestReleaseCommands(t *testing.T) {
 	if info, err := os.Stat(filepath.Join(keys, releases.SecretKeyFile)); err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("key file %v, %v; want mode 0600", info, err)
 	}
-	if info, err := os.Stat(filepath.Join(keys, repos.SecretKeyFile)); err != nil || info.Mode().Perm() != 0o600 || !strings.Contains(out, "created the repository key") {
+	if info, err := os.Stat(filepath.Join(keys, repos.KeyFile)); err != nil || info.Mode().Perm() != 0o600 || !strings.Contains(out, "created the repository key") {
 		t.Fatalf("repository key file %v, %v; want mode 0600 (%s)", info, err, out)
 	}
 	if _, err := execute(t, ctx, "release", "keygen", "--dir", keys); err == nil || !strings.Contains(err.Error(), "never replaced") ||
@@ -43,7 +43,7 @@ func TestReleaseCommands(t *testing.T) {
 	// A directory with only the release key (made before repositories
 	// existed) gets the repository key, and keeps its release key.
 	pub, _ := os.ReadFile(filepath.Join(keys, releases.PublicKeyFile))
-	if err := os.Remove(filepath.Join(keys, repos.SecretKeyFile)); err != nil {
+	if err := os.Remove(filepath.Join(keys, repos.KeyFile)); err != nil {
 		t.Fatal(err)
 	}
 	out, err = execute(t, ctx, "release", "keygen", "--dir", keys)

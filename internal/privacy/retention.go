@@ -120,12 +120,12 @@ func truncateTable(ctx context.Context, tx *sql.Tx, t Table, now time.Time) ([]P
 				var id int64
 				var addr string
 				if err := rows.Scan(&id, &addr); err != nil {
-					rows.Close()
+					_ = rows.Close()
 					return nil, fmt.Errorf("truncate %s.%s: %w", t.Name, c.Name, err)
 				}
 				batch = append(batch, change{id, networkOf(addr)})
 			}
-			rows.Close()
+			_ = rows.Close()
 			if err := rows.Err(); err != nil {
 				return nil, fmt.Errorf("truncate %s.%s: %w", t.Name, c.Name, err)
 			}

@@ -185,7 +185,7 @@ func Published(ctx context.Context, q db.Querier, product string) ([]Release, er
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("published releases: %w", err)
 	}
-	rows.Close()
+	_ = rows.Close()
 	arows, err := q.QueryContext(ctx, `SELECT `+artifactCols+` FROM release_artifacts a JOIN releases r ON r.id = a.release_id
 		JOIN products p ON p.id = r.product_id
 		WHERE p.slug = $1 AND r.published_at IS NOT NULL AND r.yanked_at IS NULL ORDER BY a.file_name`, product)

@@ -433,7 +433,7 @@ func (h rpmIndex) strs(tag uint32, max int) ([]string, error) {
 	if e.typ != rpmTypeStringArray {
 		return nil, fmt.Errorf("the header's tag %d is not a list of strings", tag)
 	}
-	if e.count > uint32(max) {
+	if int64(e.count) > int64(max) {
 		return nil, fmt.Errorf("the header's tag %d has %d entries, more than %d", tag, e.count, max)
 	}
 	out := make([]string, 0, min(e.count, 1024))
@@ -460,7 +460,7 @@ func (h rpmIndex) int32s(tag uint32, typ uint32, max int) ([]uint32, error) {
 	if typ == rpmTypeInt16 {
 		width = 2
 	}
-	if e.typ != typ || e.count > uint32(max) || uint64(e.off)%width != 0 || uint64(e.off)+width*uint64(e.count) > uint64(len(h.store)) {
+	if e.typ != typ || int64(e.count) > int64(max) || uint64(e.off)%width != 0 || uint64(e.off)+width*uint64(e.count) > uint64(len(h.store)) {
 		return nil, fmt.Errorf("the header's tag %d is not a list of numbers", tag)
 	}
 	out := make([]uint32, e.count)

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"crypto"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,7 +25,7 @@ import (
 // minisign key: the secret key (mode 0600) and its public half, both
 // ASCII-armored.
 const (
-	SecretKeyFile = "repo-signing.key"
+	KeyFile       = "repo-signing.key"
 	PublicKeyFile = "repo-signing.asc"
 )
 
@@ -46,8 +47,8 @@ func config(now func() time.Time) *packet.Config {
 // after the vendor, and returns its signer. It never replaces a key:
 // every customer's apt and dnf trust the public key it has now.
 func GenerateKey(dir, vendor string, now func() time.Time) (*Signer, error) {
-	if _, err := os.Stat(filepath.Join(dir, SecretKeyFile)); err == nil {
-		return nil, fmt.Errorf("%s exists already: a repository key is never replaced, because every customer's package manager trusts it", filepath.Join(dir, SecretKeyFile))
+	if _, err := os.Stat(filepath.Join(dir, KeyFile)); err == nil {
+		return nil, fmt.Errorf("%s exists already: a repository key is never replaced, because every customer's package manager trusts it", filepath.Join(dir, KeyFile))
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("repository key: %w", err)
@@ -71,10 +72,23 @@ func GenerateKey(dir, vendor string, now func() time.Time) (*Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, PublicKeyFile), s.public, 0o644); err != nil { //nolint:gosec // a public key
+	// The secret key is created exclusively: two keygens at once cannot
+	// both write one.
+	keyPath := filepath.Join(dir, KeyFile)
+	f, err := os.OpenFile(keyPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
 		return nil, fmt.Errorf("repository key: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, SecretKeyFile), sec.Bytes(), 0o600); err != nil {
+	if _, err := f.Write(sec.Bytes()); err != nil {
+		_ = f.Close()
+		_ = os.Remove(keyPath)
+		return nil, fmt.Errorf("repository key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		_ = os.Remove(keyPath)
+		return nil, fmt.Errorf("repository key: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, PublicKeyFile), s.public, 0o644); err != nil {
 		return nil, fmt.Errorf("repository key: %w", err)
 	}
 	return s, nil
@@ -86,7 +100,7 @@ var ErrNoKey = errors.New("no repository key")
 // LoadSigner reads the repository key from dir: ErrNoKey when there is
 // none; a secret key others can read is refused with what to do.
 func LoadSigner(dir string, now func() time.Time) (*Signer, error) {
-	p := filepath.Join(dir, SecretKeyFile)
+	p := filepath.Join(dir, KeyFile)
 	info, err := os.Stat(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w in %s: run `storekeep release keygen --dir %s` to add one", ErrNoKey, dir, dir)
@@ -97,7 +111,7 @@ func LoadSigner(dir string, now func() time.Time) (*Signer, error) {
 	if info.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("%s can be read by other users: run chmod 600 %s", p, p)
 	}
-	f, err := os.Open(p) //nolint:gosec // the operator's key directory
+	f, err := os.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("repository key: %w", err)
 	}
@@ -179,8 +193,9 @@ func withChecksum(signed []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clear-sign: %w", err)
 	}
-	crc := crc24(raw)
-	sum := base64.StdEncoding.EncodeToString([]byte{byte(crc >> 16), byte(crc >> 8), byte(crc)})
+	var crc [4]byte
+	binary.BigEndian.PutUint32(crc[:], crc24(raw))
+	sum := base64.StdEncoding.EncodeToString(crc[1:])
 	var out bytes.Buffer
 	out.Write(signed[:j])
 	out.WriteString("\n=" + sum + end + "\n")

@@ -42,7 +42,7 @@ func TestRepositoryKeyRoundTrip(t *testing.T) {
 	if err := s.Verify([]byte("Origin: y\n"), sig); err == nil {
 		t.Fatal("a changed text verified")
 	}
-	if err := os.Chmod(filepath.Join(dir, SecretKeyFile), 0o644); err != nil {
+	if err := os.Chmod(filepath.Join(dir, KeyFile), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := LoadSigner(dir, clockAt(t0)); err == nil || !strings.Contains(err.Error(), "chmod 600") {

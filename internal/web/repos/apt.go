@@ -2,7 +2,6 @@ package repos
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"net/http"
 	"strconv"
@@ -75,15 +74,14 @@ func aptKey(suite, origin, label string, rels []releases.Release) string {
 		hash.Write([]byte(s))
 		hash.Write([]byte{0})
 	}
-	var b [8]byte
+	var b [24]byte
 	for _, r := range rels {
 		if in, _ := repos.SuiteIncludes(suite, r.Channel); !in {
 			continue
 		}
 		for _, a := range r.Artifacts {
 			if a.Kind == releases.Deb {
-				binary.BigEndian.PutUint64(b[:], uint64(a.ID)) //nolint:gosec // ids are positive
-				hash.Write(b[:])
+				hash.Write(append(strconv.AppendInt(b[:0], a.ID, 10), 0))
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package repos
 import (
 	"container/list"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"net/http"
 	"strconv"
@@ -143,12 +142,10 @@ func newestRelease(rels []releases.Release, arts []releases.Artifact) time.Time 
 func yumKey(channel releases.Channel, at time.Time, arts []releases.Artifact) [32]byte {
 	h := sha256.New()
 	h.Write([]byte(channel))
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(at.Unix()))
-	h.Write(b[:])
+	var b [24]byte
+	h.Write(append(strconv.AppendInt(b[:0], at.Unix(), 10), 0))
 	for _, a := range arts {
-		binary.BigEndian.PutUint64(b[:], uint64(a.ID))
-		h.Write(b[:])
+		h.Write(append(strconv.AppendInt(b[:0], a.ID, 10), 0))
 		h.Write([]byte(a.SHA256))
 	}
 	var k [32]byte
