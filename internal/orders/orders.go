@@ -124,6 +124,7 @@ func (b Billing) Clean() (Billing, []string) {
 
 // Line is one item of an order.
 type Line struct {
+	ID      int64 // the order line's row id (refunds name lines by it)
 	PriceID int64
 	// Description is what was bought, as the invoice says it (product,
 	// edition and billing period when the order was placed).
@@ -140,6 +141,41 @@ type Line struct {
 	// PeriodStart and PeriodEnd are the service period a renewal line
 	// paid for (set when it is paid); zero otherwise.
 	PeriodStart, PeriodEnd time.Time
+	// NetMinor, TaxMinor and TaxRateBP are the line's amount before tax,
+	// its tax and the rate in basis points (1900 = 19 %), as computed
+	// when the order was placed; the gross is their sum (GrossMinor).
+	NetMinor, TaxMinor int64
+	TaxRateBP          int
+}
+
+// GrossMinor is the line's amount with tax.
+func (l Line) GrossMinor() int64 { return l.NetMinor + l.TaxMinor }
+
+// TaxTreatment is how an order was taxed.
+type TaxTreatment string
+
+// The treatments (see migration 00022).
+const (
+	TaxUnset         TaxTreatment = ""               // placed before tax was computed
+	TaxDomestic      TaxTreatment = "domestic"       // the seller's country's rate
+	TaxReverseCharge TaxTreatment = "reverse_charge" // EU business buyer, valid VAT number: no tax, the statement
+	TaxEUConsumer    TaxTreatment = "eu_consumer"    // the buyer's EU country's rate
+	TaxExport        TaxTreatment = "export"         // buyer outside the EU: no tax
+	TaxProcessor     TaxTreatment = "processor"      // computed by the payment processor (Stripe Tax)
+)
+
+// Taxation is what an order was taxed under, as stored with it.
+type Taxation struct {
+	Treatment TaxTreatment
+	// Country is the country whose rate applied ("" when none did).
+	Country string
+	// SellerVATID and PricesIncludeTax are the vendor's settings when the
+	// order was placed.
+	SellerVATID      string
+	PricesIncludeTax bool
+	// VATCheck is the check of the buyer's VAT number as JSON ("" when
+	// none was given).
+	VATCheck string
 }
 
 // Order is a purchase.
@@ -164,13 +200,15 @@ type Order struct {
 	UpdatedAt        time.Time
 	PaidAt           time.Time
 	Lines            []Line
+	// Tax is how the order was taxed.
+	Tax Taxation
 }
 
 // Total formats the order's total.
 func (o Order) Total() string { return catalog.FormatMoney(o.TotalMinor, o.Currency) }
 
-// Tax formats the tax the processor charged on top of the catalog price.
-func (o Order) Tax() string { return catalog.FormatMoney(o.TaxMinor, o.Currency) }
+// TaxText formats the order's tax.
+func (o Order) TaxText() string { return catalog.FormatMoney(o.TaxMinor, o.Currency) }
 
 // Amount formats a line's amount.
 func (l Line) Amount(currency string) string {
@@ -286,7 +324,8 @@ func move(ctx context.Context, tx *sql.Tx, o *Order, to Status, cause, detail st
 
 const orderColumns = `id, number, COALESCE(customer_id, 0), status, provider, currency, subtotal_minor, tax_minor, total_minor,
 	COALESCE(processor_session, ''), processor_payment, processor_customer, processor_invoice,
-	billing_email, billing_name, billing_company, billing_address, billing_country, billing_vat_id, created_at, updated_at, paid_at`
+	billing_email, billing_name, billing_company, billing_address, billing_country, billing_vat_id, created_at, updated_at, paid_at,
+	tax_treatment, tax_country, seller_vat_id, prices_include_tax, vat_check`
 
 func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 	var o Order
@@ -294,7 +333,8 @@ func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 	b := &o.Billing
 	err := row.Scan(&o.ID, &o.Number, &o.CustomerID, &o.Status, &o.Provider, &o.Currency, &o.SubtotalMinor, &o.TaxMinor, &o.TotalMinor,
 		&o.ProcessorSession, &o.ProcessorPayment, &o.ProcessorCustomer, &o.ProcessorInvoice,
-		&b.Email, &b.Name, &b.Company, &b.Address, &b.Country, &b.VATID, &o.CreatedAt, &o.UpdatedAt, &paid)
+		&b.Email, &b.Name, &b.Company, &b.Address, &b.Country, &b.VATID, &o.CreatedAt, &o.UpdatedAt, &paid,
+		&o.Tax.Treatment, &o.Tax.Country, &o.Tax.SellerVATID, &o.Tax.PricesIncludeTax, &o.Tax.VATCheck)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, ErrNotFound
 	}
@@ -307,8 +347,9 @@ func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 	return o, nil
 }
 
-const lineColumns = `l.order_id, COALESCE(l.price_id, 0), l.description, l.billing, l.unit_minor, l.quantity,
-	COALESCE(p.name, ''), COALESCE(e.name, ''), COALESCE(l.renews_license_id, 0), l.period_start, l.period_end`
+const lineColumns = `l.order_id, l.id, COALESCE(l.price_id, 0), l.description, l.billing, l.unit_minor, l.quantity,
+	COALESCE(p.name, ''), COALESCE(e.name, ''), COALESCE(l.renews_license_id, 0), l.period_start, l.period_end,
+	l.net_minor, l.tax_minor, l.tax_rate_bp`
 
 const lineJoins = `order_lines l LEFT JOIN prices pr ON pr.id = l.price_id LEFT JOIN editions e ON e.id = pr.edition_id
 	LEFT JOIN products p ON p.id = e.product_id`
@@ -317,8 +358,8 @@ func scanLine(rows *sql.Rows) (int64, Line, error) {
 	var l Line
 	var orderID int64
 	var start, end sql.NullTime
-	err := rows.Scan(&orderID, &l.PriceID, &l.Description, &l.Billing, &l.UnitMinor, &l.Quantity, &l.Product, &l.Edition,
-		&l.RenewsLicenseID, &start, &end)
+	err := rows.Scan(&orderID, &l.ID, &l.PriceID, &l.Description, &l.Billing, &l.UnitMinor, &l.Quantity, &l.Product, &l.Edition,
+		&l.RenewsLicenseID, &start, &end, &l.NetMinor, &l.TaxMinor, &l.TaxRateBP)
 	if err != nil {
 		return 0, l, fmt.Errorf("read order lines: %w", err)
 	}

@@ -368,7 +368,7 @@ func TestTaxAddedByTheProcessorIsRecorded(t *testing.T) {
 			t.Fatalf("payment with tax = %v", out)
 		}
 		got, _ := orders.ByNumber(ctx, d, o.Number)
-		if got.Status != orders.Paid || got.TaxMinor != 9310 || got.TotalMinor != 58310 || got.Tax() != "€93.10" {
+		if got.Status != orders.Paid || got.TaxMinor != 9310 || got.TotalMinor != 58310 || got.TaxText() != "€93.10" {
 			t.Fatalf("order with tax = %+v", got)
 		}
 		if invs, _ := orders.Invoices(ctx, d, o.ID); invs[0].TotalMinor != 58310 {

@@ -375,14 +375,21 @@ func insertOrder(ctx context.Context, tx *sql.Tx, o Order, cause, placed string)
 	b := o.Billing
 	err := tx.QueryRowContext(ctx, `INSERT INTO orders (number, customer_id, status, provider, currency, subtotal_minor, tax_minor, total_minor,
 		billing_email, billing_name, billing_company, billing_address, billing_country, billing_vat_id, created_at, updated_at,
-		processor_payment, processor_customer, processor_invoice)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18) RETURNING id`,
+		processor_payment, processor_customer, processor_invoice, tax_treatment, tax_country, seller_vat_id, prices_include_tax, vat_check)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id`,
 		o.Number, customer, string(o.Status), o.Provider, o.Currency, o.SubtotalMinor, o.TaxMinor, o.TotalMinor,
-		b.Email, b.Name, b.Company, b.Address, b.Country, b.VATID, o.CreatedAt, o.ProcessorPayment, o.ProcessorCustomer, o.ProcessorInvoice).Scan(&o.ID)
+		b.Email, b.Name, b.Company, b.Address, b.Country, b.VATID, o.CreatedAt, o.ProcessorPayment, o.ProcessorCustomer, o.ProcessorInvoice,
+		string(o.Tax.Treatment), o.Tax.Country, o.Tax.SellerVATID, o.Tax.PricesIncludeTax, o.Tax.VATCheck).Scan(&o.ID)
 	if err != nil {
 		return Order{}, fmt.Errorf("create order: %w", err)
 	}
-	for _, l := range o.Lines {
+	for i, l := range o.Lines {
+		// A line without computed tax costs its unit price times the
+		// quantity, before tax.
+		if l.NetMinor == 0 && l.TaxMinor == 0 {
+			l.NetMinor = l.UnitMinor * int64(l.Quantity)
+			o.Lines[i].NetMinor = l.NetMinor
+		}
 		var price, renews any
 		if l.PriceID != 0 {
 			price = l.PriceID
@@ -390,9 +397,12 @@ func insertOrder(ctx context.Context, tx *sql.Tx, o Order, cause, placed string)
 		if l.RenewsLicenseID != 0 {
 			renews = l.RenewsLicenseID
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO order_lines (order_id, price_id, description, billing, unit_minor, quantity,
-			renews_license_id, period_start, period_end) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			o.ID, price, l.Description, string(l.Billing), l.UnitMinor, l.Quantity, renews, nullTime(l.PeriodStart), nullTime(l.PeriodEnd)); err != nil {
+		err := tx.QueryRowContext(ctx, `INSERT INTO order_lines (order_id, price_id, description, billing, unit_minor, quantity,
+			renews_license_id, period_start, period_end, net_minor, tax_minor, tax_rate_bp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			RETURNING id`,
+			o.ID, price, l.Description, string(l.Billing), l.UnitMinor, l.Quantity, renews, nullTime(l.PeriodStart), nullTime(l.PeriodEnd),
+			l.NetMinor, l.TaxMinor, l.TaxRateBP).Scan(&o.Lines[i].ID)
+		if err != nil {
 			return Order{}, fmt.Errorf("create order line: %w", err)
 		}
 	}

@@ -36,6 +36,11 @@ var ordersPart = Inventory{
 				purchaseColumn("created_at", "user.financial.purchase", "placed_at"),
 				purchaseColumn("updated_at", "user.financial.purchase", "updated_at"),
 				purchaseColumn("paid_at", "user.financial.purchase", "paid_at"),
+				purchaseColumn("tax_treatment", "user.financial.purchase", "tax_treatment"),
+				purchaseColumn("tax_country", "user.financial.purchase", "tax_country"),
+				{Name: "seller_vat_id", Note: "the vendor's own VAT number when the order was placed"},
+				{Name: "prices_include_tax", Note: "the vendor's setting when the order was placed"},
+				unlessInvoiced(purchaseColumn("vat_check", "user.financial.vat_id", "vat_check")),
 			}},
 		{Name: "order_lines", Description: "The items of each order.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id", ParentExport: "order_number"}, Columns: []Column{
 			{Name: "id"}, {Name: "order_id"}, {Name: "price_id", Note: "points into the catalog"},
@@ -46,6 +51,9 @@ var ordersPart = Inventory{
 			{Name: "renews_license_id", Note: "the license a renewal line extends"},
 			purchaseColumn("period_start", "user.financial.purchase", "period_start"),
 			purchaseColumn("period_end", "user.financial.purchase", "period_end"),
+			purchaseColumn("net_minor", "user.financial.purchase", "net_minor"),
+			purchaseColumn("tax_minor", "user.financial.purchase", "tax_minor"),
+			purchaseColumn("tax_rate_bp", "user.financial.purchase", "tax_rate_bp"),
 		}},
 		{Name: "order_events", Description: "The history of each order's state and why it changed.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id", ParentExport: "order_number"}, Dated: "at", Columns: []Column{
 			{Name: "id"}, {Name: "order_id"},
