@@ -119,12 +119,25 @@ func (h *handler) download(w http.ResponseWriter, r *http.Request) error {
 		downloads.ServeSignature(w, a)
 		return nil
 	}
-	if r.Method == http.MethodGet && !strings.EqualFold(r.Header.Get("Purpose"), "prefetch") {
+	if r.Method == http.MethodGet && !prefetch(r) {
 		if err := downloads.Record(r.Context(), h.db, d); err != nil {
 			return err
 		}
 	}
 	return downloads.Serve(w, r, h.store, a)
+}
+
+// prefetch reports a browser's speculative fetch: Sec-Purpose (the
+// Fetch standard's, "prefetch" or "prefetch;prerender") or the older
+// Purpose header.
+func prefetch(r *http.Request) bool {
+	for _, h := range []string{"Sec-Purpose", "Purpose"} {
+		v, _, _ := strings.Cut(r.Header.Get(h), ";")
+		if strings.EqualFold(strings.TrimSpace(v), "prefetch") {
+			return true
+		}
+	}
+	return false
 }
 
 // refused answers a link that does not lead to a file with the reason and

@@ -1,0 +1,46 @@
+package downloads_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/downloads"
+	"github.com/storekeep/storekeep/internal/releases"
+	"github.com/storekeep/storekeep/internal/testutil"
+	"github.com/storekeep/storekeep/internal/web/webtest"
+)
+
+// TestPrefetchIsNotADownload: browsers mark a speculative fetch with
+// Sec-Purpose (Chrome's and Firefox's prefetch and prerender today) or
+// the older Purpose; neither is a download the customer made, so neither
+// writes a row of the download log. The file is still sent.
+func TestPrefetchIsNotADownload(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s, rs := webtest.ReleaseSite(t, d)
+		_, c := webtest.SignedInCustomer(t, s, "gil@example.com")
+		l := webtest.IssueLicense(t, s, c.ID, "standard", false)
+		rel := webtest.PublishRelease(t, rs, releases.NewRelease{Product: "mailguard", Version: "1.2.0"},
+			map[string][]byte{"mailguard-1.2.0.bin": []byte("binary")})
+		link := downloads.NewLinks(s.Srv.Secret()).Path(rel.Artifacts[0], downloads.Grant{Kind: downloads.ByLicense, ID: l.ID}, s.Clock.Now().Add(time.Hour))
+		for _, h := range []http.Header{
+			{"Purpose": {"prefetch"}},
+			{"Sec-Purpose": {"prefetch"}},
+			{"Sec-Purpose": {"prefetch;prerender"}},
+		} {
+			res := s.Do(t, http.MethodGet, link, h, nil)
+			if body := webtest.ReadAll(t, res); res.StatusCode != http.StatusOK || body != "binary" {
+				t.Fatalf("%v: %d %q", h, res.StatusCode, body)
+			}
+			if n := webtest.Count(t, d, `SELECT count(*) FROM downloads`); n != 0 {
+				t.Fatalf("%v: %d downloads recorded for a prefetch", h, n)
+			}
+		}
+		res := s.Do(t, http.MethodGet, link, nil, nil)
+		webtest.ReadAll(t, res)
+		if n := webtest.Count(t, d, `SELECT count(*) FROM downloads`); n != 1 {
+			t.Fatalf("%d downloads recorded for one GET", n)
+		}
+	})
+}
