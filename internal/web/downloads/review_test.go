@@ -44,3 +44,42 @@ func TestPrefetchIsNotADownload(t *testing.T) {
 		}
 	})
 }
+
+// TestNothingSentIsNotADownload: a GET answered without the file's bytes
+// (a resumption of a file already complete, 416; a conditional GET for
+// the copy the client has, 304) writes no row of the download log; a
+// range the file has, or one ignored because If-Range names another
+// version (the whole file is sent), does.
+func TestNothingSentIsNotADownload(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s, rs := webtest.ReleaseSite(t, d)
+		_, c := webtest.SignedInCustomer(t, s, "gil@example.com")
+		l := webtest.IssueLicense(t, s, c.ID, "standard", false)
+		rel := webtest.PublishRelease(t, rs, releases.NewRelease{Product: "mailguard", Version: "1.2.0"},
+			map[string][]byte{"mailguard-1.2.0.bin": []byte("binary")})
+		a := rel.Artifacts[0]
+		link := downloads.NewLinks(s.Srv.Secret()).Path(a, downloads.Grant{Kind: downloads.ByLicense, ID: l.ID}, s.Clock.Now().Add(time.Hour))
+		etag := `"` + a.SHA256 + `"`
+		for _, c := range []struct {
+			name   string
+			h      http.Header
+			status int
+			logged int
+		}{
+			{"complete already", http.Header{"Range": {"bytes=6-"}}, http.StatusRequestedRangeNotSatisfiable, 0},
+			{"beyond the end", http.Header{"Range": {"bytes=600-700"}, "If-Range": {etag}}, http.StatusRequestedRangeNotSatisfiable, 0},
+			{"not modified", http.Header{"If-None-Match": {`"x", W/` + etag}}, http.StatusNotModified, 0},
+			{"another version's range", http.Header{"Range": {"bytes=6-"}, "If-Range": {`"0000"`}}, http.StatusOK, 1},
+			{"a range", http.Header{"Range": {"bytes=2-"}}, http.StatusPartialContent, 2},
+		} {
+			res := s.Do(t, http.MethodGet, link, c.h, nil)
+			webtest.ReadAll(t, res)
+			if res.StatusCode != c.status {
+				t.Fatalf("%s: %d, want %d", c.name, res.StatusCode, c.status)
+			}
+			if n := webtest.Count(t, d, `SELECT count(*) FROM downloads`); n != c.logged {
+				t.Fatalf("%s: %d downloads recorded, want %d", c.name, n, c.logged)
+			}
+		}
+	})
+}

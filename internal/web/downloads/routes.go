@@ -119,7 +119,7 @@ func (h *handler) download(w http.ResponseWriter, r *http.Request) error {
 		downloads.ServeSignature(w, a)
 		return nil
 	}
-	if r.Method == http.MethodGet && !prefetch(r) {
+	if r.Method == http.MethodGet && !prefetch(r) && !downloads.SendsNothing(r, a) {
 		if err := downloads.Record(r.Context(), h.db, d); err != nil {
 			return err
 		}

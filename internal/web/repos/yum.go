@@ -197,7 +197,7 @@ func (h *handler) yumPackage(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	// A HEAD downloads nothing: only a GET is a row of the log.
-	if r.Method == http.MethodGet {
+	if r.Method == http.MethodGet && !downloads.SendsNothing(r, a) {
 		err = downloads.Record(r.Context(), h.db, downloads.Download{ArtifactID: a.ID, LicenseID: l.ID, CustomerID: l.CustomerID,
 			Via: downloads.ViaYUM, Network: web.ClientIP(r), FirstByte: downloads.FirstByte(r), At: h.clock.Now()})
 		if err != nil {
