@@ -83,3 +83,24 @@ func TestNothingSentIsNotADownload(t *testing.T) {
 		}
 	})
 }
+
+// TestExpiredEmailLinkPointsToTheForm: an email-gated download's link that
+// has expired sends the visitor, who has no account and whose mailed link
+// confirms only once, to the product's form to ask again; a license's
+// expired link still points to the account.
+func TestExpiredEmailLinkPointsToTheForm(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		s, rs := webtest.ReleaseSite(t, d)
+		rel := webtest.PublishRelease(t, rs, releases.NewRelease{Product: "mailguard", Version: "1.2.0", EmailGated: true},
+			map[string][]byte{"mailguard-1.2.0.bin": []byte("binary")})
+		links := downloads.NewLinks(s.Srv.Secret())
+		past := s.Clock.Now().Add(-time.Minute)
+		res, body := s.Get(t, links.Path(rel.Artifacts[0], downloads.Grant{Kind: downloads.ByEmail, ID: 1}, past))
+		webtest.WantStatus(t, res, body, http.StatusGone)
+		webtest.MustContain(t, body, `href="/products/mailguard"`, "Ask for a new link", "asking again")
+		webtest.MustNotContain(t, body, "your account")
+		res, body = s.Get(t, links.Path(rel.Artifacts[0], downloads.Grant{Kind: downloads.ByLicense, ID: 1}, past))
+		webtest.WantStatus(t, res, body, http.StatusGone)
+		webtest.MustContain(t, body, `href="/account"`)
+	})
+}

@@ -71,6 +71,13 @@ func (h *handler) download(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := h.clock.Now()
 	g, err := h.links.Check(id, r.URL.Query(), now)
+	if errors.Is(err, downloads.ErrLinkExpired) && strings.HasPrefix(r.URL.Query().Get("g"), string(downloads.ByEmail)) {
+		// Expired, so signed: the grant is an email-gated request, whose
+		// visitor has no account and asks again on the product's page.
+		if _, rel, err := releases.ArtifactByID(r.Context(), h.db, id); err == nil {
+			return h.refused(w, r, downloads.ErrEmailLinkExpired, "/products/"+rel.Product, "Ask for a new link")
+		}
+	}
 	if err != nil {
 		return h.refused(w, r, err, "/account", "Go to your account")
 	}
