@@ -49,6 +49,10 @@ var (
 		"This download link is not valid. Open the download again from your account or the mail we sent.")
 	ErrLinkExpired = refuse.New(refuse.Gone, "download_link_expired",
 		"This download link has expired. Open the download again from your account or the mail we sent for a new one.")
+	// ErrEmailLinkExpired is ErrLinkExpired for an email-gated download:
+	// its mailed link confirmed once, so the way on is asking again.
+	ErrEmailLinkExpired = refuse.New(refuse.Gone, "download_link_expired",
+		"This download link has expired. Get a new one by asking again with your email address.")
 )
 
 // LinkTTL is how long a download link works: long enough to copy it to a

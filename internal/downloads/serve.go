@@ -106,3 +106,24 @@ func FirstByte(r *http.Request) int64 {
 	}
 	return n
 }
+
+// SendsNothing reports a request that Serve answers without sending any
+// of a's bytes, so that it is not logged as a download: a range that
+// starts at or beyond the file's end (416: "curl -C -" of a file already
+// complete) or a conditional GET for the copy the client has (304).
+// What it cannot tell for sure it leaves to be logged.
+func SendsNothing(r *http.Request, a releases.Artifact) bool {
+	// With an If-Range of another version the range is ignored and the
+	// whole file sent; a date is not compared here, so it counts.
+	ifRange := r.Header.Get("If-Range")
+	if r.Header.Get("Range") != "" && FirstByte(r) >= a.Size && (ifRange == "" || ifRange == `"`+a.SHA256+`"`) {
+		return true
+	}
+	for t := range strings.SplitSeq(r.Header.Get("If-None-Match"), ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == `"`+a.SHA256+`"` {
+			return true
+		}
+	}
+	return false
+}

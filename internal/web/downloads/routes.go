@@ -71,6 +71,13 @@ func (h *handler) download(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := h.clock.Now()
 	g, err := h.links.Check(id, r.URL.Query(), now)
+	if errors.Is(err, downloads.ErrLinkExpired) && strings.HasPrefix(r.URL.Query().Get("g"), string(downloads.ByEmail)) {
+		// Expired, so signed: the grant is an email-gated request, whose
+		// visitor has no account and asks again on the product's page.
+		if _, rel, err := releases.ArtifactByID(r.Context(), h.db, id); err == nil {
+			return h.refused(w, r, downloads.ErrEmailLinkExpired, "/products/"+rel.Product, "Ask for a new link")
+		}
+	}
 	if err != nil {
 		return h.refused(w, r, err, "/account", "Go to your account")
 	}
@@ -119,12 +126,25 @@ func (h *handler) download(w http.ResponseWriter, r *http.Request) error {
 		downloads.ServeSignature(w, a)
 		return nil
 	}
-	if r.Method == http.MethodGet && !strings.EqualFold(r.Header.Get("Purpose"), "prefetch") {
+	if r.Method == http.MethodGet && !prefetch(r) && !downloads.SendsNothing(r, a) {
 		if err := downloads.Record(r.Context(), h.db, d); err != nil {
 			return err
 		}
 	}
 	return downloads.Serve(w, r, h.store, a)
+}
+
+// prefetch reports a browser's speculative fetch: Sec-Purpose (the
+// Fetch standard's, "prefetch" or "prefetch;prerender") or the older
+// Purpose header.
+func prefetch(r *http.Request) bool {
+	for _, h := range []string{"Sec-Purpose", "Purpose"} {
+		v, _, _ := strings.Cut(r.Header.Get(h), ";")
+		if strings.EqualFold(strings.TrimSpace(v), "prefetch") {
+			return true
+		}
+	}
+	return false
 }
 
 // refused answers a link that does not lead to a file with the reason and

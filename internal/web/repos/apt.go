@@ -177,7 +177,7 @@ func (h *handler) aptPool(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	if r.Method == http.MethodGet {
+	if r.Method == http.MethodGet && !downloads.SendsNothing(r, a) {
 		err := downloads.Record(r.Context(), h.db, downloads.Download{ArtifactID: a.ID, LicenseID: l.ID, CustomerID: l.CustomerID,
 			Via: downloads.ViaAPT, Network: web.ClientIP(r), FirstByte: downloads.FirstByte(r), At: h.clock.Now()})
 		if err != nil {

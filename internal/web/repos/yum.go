@@ -193,10 +193,13 @@ func (h *handler) yumPackage(w http.ResponseWriter, r *http.Request) error {
 		http.Error(w, e.Msg, web.StatusOf(e))
 		return nil
 	}
-	err = downloads.Record(r.Context(), h.db, downloads.Download{ArtifactID: a.ID, LicenseID: l.ID, CustomerID: l.CustomerID,
-		Via: downloads.ViaYUM, Network: web.ClientIP(r), FirstByte: downloads.FirstByte(r), At: h.clock.Now()})
-	if err != nil {
-		return err
+	// A HEAD downloads nothing: only a GET is a row of the log.
+	if r.Method == http.MethodGet && !downloads.SendsNothing(r, a) {
+		err = downloads.Record(r.Context(), h.db, downloads.Download{ArtifactID: a.ID, LicenseID: l.ID, CustomerID: l.CustomerID,
+			Via: downloads.ViaYUM, Network: web.ClientIP(r), FirstByte: downloads.FirstByte(r), At: h.clock.Now()})
+		if err != nil {
+			return err
+		}
 	}
 	return downloads.Serve(w, r, h.store, a)
 }
