@@ -279,6 +279,10 @@ func payment(in Inputs, o orders.Order, inv orders.Invoice) Payment {
 	paidByIssue := !o.PaidAt.IsZero() && !o.PaidAt.After(inv.IssuedAt)
 	if o.Provider == "manual" {
 		p.Instructions = splitLines(in.PaymentInstructions)
+		if len(p.Instructions) == 0 && in.Vendor.SupportEmail != "" {
+			// As the shop's mail says when no bank details are configured.
+			p.Instructions = []string{"Write to " + in.Vendor.SupportEmail + " for the bank details to pay to."}
+		}
 		p.Reference = inv.Number
 	}
 	switch {
