@@ -43,7 +43,7 @@ type fixture struct {
 	yearl int64 // the yearly price: EUR 190.00
 }
 
-func newFixture(t *testing.T, d *db.DB) *fixture {
+func newFixture(t testing.TB, d *db.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{d: d, src: documents.Source{DB: d, PaymentInstructions: bank},
@@ -89,7 +89,7 @@ var (
 
 // place places a pending order and stores its taxation as the tax
 // computation does (net = price, tax = net × rate).
-func (f *fixture) place(t *testing.T, price int64, provider string, b orders.Billing, tx taxation) orders.Order {
+func (f *fixture) place(t testing.TB, price int64, provider string, b orders.Billing, tx taxation) orders.Order {
 	t.Helper()
 	ctx := context.Background()
 	var o orders.Order
@@ -123,7 +123,7 @@ func (f *fixture) place(t *testing.T, price int64, provider string, b orders.Bil
 
 // paidByCard places an order and pays it by Stripe's webhook, which issues
 // the invoice; it returns the order and its invoice.
-func (f *fixture) paidByCard(t *testing.T, price int64, b orders.Billing, tx taxation) (orders.Order, orders.Invoice) {
+func (f *fixture) paidByCard(t testing.TB, price int64, b orders.Billing, tx taxation) (orders.Order, orders.Invoice) {
 	t.Helper()
 	ctx := context.Background()
 	o := f.place(t, price, "stripe", b, tx)
@@ -134,7 +134,7 @@ func (f *fixture) paidByCard(t *testing.T, price int64, b orders.Billing, tx tax
 }
 
 // byTransfer places an order paid by bank transfer: invoiced at once.
-func (f *fixture) byTransfer(t *testing.T, price int64, b orders.Billing, tx taxation) (orders.Order, orders.Invoice) {
+func (f *fixture) byTransfer(t testing.TB, price int64, b orders.Billing, tx taxation) (orders.Order, orders.Invoice) {
 	t.Helper()
 	ctx := context.Background()
 	o := f.place(t, price, "manual", b, tx)
@@ -149,7 +149,7 @@ func (f *fixture) byTransfer(t *testing.T, price int64, b orders.Billing, tx tax
 	return o, inv
 }
 
-func (f *fixture) reload(t *testing.T, o orders.Order) orders.Order {
+func (f *fixture) reload(t testing.TB, o orders.Order) orders.Order {
 	t.Helper()
 	o, err := orders.ByID(context.Background(), f.d, o.ID)
 	if err != nil {
@@ -158,7 +158,7 @@ func (f *fixture) reload(t *testing.T, o orders.Order) orders.Order {
 	return o
 }
 
-func (f *fixture) invoice(t *testing.T, o orders.Order, kind orders.InvoiceKind) orders.Invoice {
+func (f *fixture) invoice(t testing.TB, o orders.Order, kind orders.InvoiceKind) orders.Invoice {
 	t.Helper()
 	invs, err := orders.Invoices(context.Background(), f.d, o.ID)
 	if err != nil {
