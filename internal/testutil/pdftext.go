@@ -32,7 +32,7 @@ func PDFText(t testing.TB, pdf []byte) string {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
-	cmd := exec.Command(bin, "-layout", "-enc", "UTF-8", file, "-") // #nosec G204 -- the test's own temporary file
+	cmd := exec.Command(bin, "-layout", "-enc", "UTF-8", file, "-")
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil || stderr.Len() > 0 {

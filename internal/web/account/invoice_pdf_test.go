@@ -23,7 +23,7 @@ func TestCustomerDownloadsInvoicePDF(t *testing.T) {
 		res, page := b.Get(t, "/account/invoices/2026-000001")
 		webtest.WantStatus(t, res, page, http.StatusOK)
 		webtest.MustContain(t, page, `href="2026-000001/pdf"`, "Unit price", "Rate", "Gross", "Total net", "Total tax", "Total (gross)",
-			"VAT number: DE123456789", "IBAN: DE89 3704 0044 0532 0130 00", "Payment reference: 2026-000001")
+			"VAT number DE123456789", "IBAN: DE89 3704 0044 0532 0130 00", "Payment reference: 2026-000001")
 		webtest.MustNotContain(t, page, "as charged by the payment provider")
 
 		res, pdf := b.Get(t, "/account/invoices/2026-000001/pdf")
