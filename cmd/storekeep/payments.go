@@ -35,19 +35,28 @@ func newPayments(cfg *config.Config, isDemo bool, clk clock.Clock) (configuredPa
 	}
 	if cfg.ManualPayments || isDemo {
 		out.Providers = append(out.Providers, payments.Manual{})
-		out.Instructions = cfg.PaymentInstructions
 	}
+	out.Instructions = invoiceInstructions(cfg, isDemo)
 	if isDemo {
 		demo, err := payments.NewDemo(cfg.BaseURL, clk)
 		if err != nil {
 			return out, err
 		}
 		out.Providers = append([]payments.Provider{demo}, out.Providers...)
-		if out.Instructions == "" {
-			out.Instructions = "Demo bank: IBAN XX00 0000 0000 0000 (nothing here is real)"
-		}
 	}
 	return out, nil
+}
+
+// invoiceInstructions are the bank details that pages, mail and invoice
+// PDFs print for payment by transfer ("" when no transfer is offered).
+func invoiceInstructions(cfg *config.Config, isDemo bool) string {
+	switch {
+	case !cfg.ManualPayments && !isDemo:
+		return ""
+	case cfg.PaymentInstructions == "" && isDemo:
+		return "Demo bank: IBAN XX00 0000 0000 0000 (nothing here is real)"
+	}
+	return cfg.PaymentInstructions
 }
 
 // Processors are the configured providers that can delete their record of

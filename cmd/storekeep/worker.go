@@ -11,6 +11,7 @@ import (
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/documents"
 	"github.com/storekeep/storekeep/internal/mail"
 )
 
@@ -56,6 +57,9 @@ func startMailWorker(ctx context.Context, cfg *config.Config, d *db.DB, log *slo
 	host, _ := os.Hostname()
 	w := &mail.Worker{
 		DB: d, Sender: sender, Clock: clock.System{}, Log: log, From: cfg.SMTPFrom, ID: mail.NewWorkerID(host),
+		// Confirmations and invoices carry the invoice's PDF, rendered
+		// when the message is sent.
+		Attacher: documents.MailAttacher{Source: documents.Source{DB: d, PaymentInstructions: invoiceInstructions(cfg, demo)}},
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup

@@ -22,6 +22,35 @@ type Outgoing struct {
 	UnsubscribeURL string
 	// Headers are extra header fields, such as Auto-Submitted.
 	Headers map[string]string
+	// Attachments are files sent with the message (multipart/mixed).
+	Attachments []Attachment
+}
+
+// Attachment is a file sent with a message, such as an invoice's PDF.
+type Attachment struct {
+	Filename    string // a plain file name, such as "invoice-2026-000001.pdf"
+	ContentType string // such as "application/pdf"
+	Data        []byte
+}
+
+// Queued is what an Attacher learns of a message it attaches files to:
+// what the message is about, as it was queued.
+type Queued struct {
+	ID         int64
+	Template   string
+	DedupKey   string
+	CustomerID int64
+}
+
+// Attacher supplies the attachments of queued messages when they are
+// sent. The outbox stores no files: a message names what it is about
+// (its template and dedup key, such as "order-paid:42"), and the
+// Attacher renders the files from the stored records at send time, the
+// same bytes on every attempt (internal/documents renders invoices so).
+// An error fails the attempt, which is retried like a refused delivery:
+// a message that should carry a file never goes without it.
+type Attacher interface {
+	Attachments(ctx context.Context, m Queued) ([]Attachment, error)
 }
 
 // Sender delivers one message. An error means the message was not

@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -146,6 +147,12 @@ func (s *SMTPSender) build(m Outgoing) (*gomail.Msg, error) {
 	if m.HTML != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
 	}
+	for _, a := range m.Attachments {
+		if a.Filename == "" || strings.ContainsAny(a.Filename, "/\\\"\r\n") || !validContentType(a.ContentType) {
+			return nil, Permanent(fmt.Errorf("attachment %q cannot be sent", a.Filename))
+		}
+		msg.AttachReadSeeker(a.Filename, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(a.ContentType)))
+	}
 	if m.Kind == Bulk {
 		msg.SetBulk()
 	}
@@ -168,6 +175,12 @@ func (s *SMTPSender) build(m Outgoing) (*gomail.Msg, error) {
 		msg.SetGenHeader(gomail.Header(k), v)
 	}
 	return msg, nil
+}
+
+// validContentType accepts a bare media type such as "application/pdf".
+func validContentType(t string) bool {
+	i := strings.IndexByte(t, '/')
+	return i > 0 && i < len(t)-1 && validHeaderName(t) && !strings.ContainsAny(t, ";\"")
 }
 
 // validHeaderName accepts RFC 5322 field names: printable ASCII without

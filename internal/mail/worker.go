@@ -48,6 +48,10 @@ type Worker struct {
 	Sender Sender
 	Clock  clock.Clock  // nil: the system clock
 	Log    *slog.Logger // nil: discard
+	// Attacher, when set, supplies the files some messages carry (the
+	// invoice's PDF with an order's confirmation). Without one, messages
+	// go without attachments.
+	Attacher Attacher
 	// From is the sender address, "Name <address>" or bare. Empty means
 	// the vendor's support address, under the vendor's name, from the
 	// settings.
@@ -206,6 +210,8 @@ type claimed struct {
 	MessageID      string
 	UnsubscribeURL string
 	Attempts       int
+	DedupKey       string
+	CustomerID     int64
 }
 
 func (w *Worker) runBatch(ctx context.Context) (n, sent int, err error) {
@@ -357,7 +363,8 @@ func (w *Worker) claim(ctx context.Context, now, leaseEnd time.Time) ([]claimed,
 		WHERE id IN (SELECT id FROM outbox
 			WHERE sent_at IS NULL AND send_after <= $3 AND attempts < $4 AND (locked_until IS NULL OR locked_until < $3)
 			ORDER BY CASE WHEN kind = 'transactional' THEN 0 ELSE 1 END, id LIMIT $5` + lock + `)
-		RETURNING id, kind, template, to_addr, subject, text_body, html_body, message_id, unsubscribe_url, attempts`
+		RETURNING id, kind, template, to_addr, subject, text_body, html_body, message_id, unsubscribe_url, attempts,
+			COALESCE(dedup_key, ''), COALESCE(customer_id, 0)`
 	var out []claimed
 	err := w.DB.Tx(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
@@ -369,7 +376,8 @@ func (w *Worker) claim(ctx context.Context, now, leaseEnd time.Time) ([]claimed,
 		for rows.Next() {
 			var m claimed
 			var kind string
-			if err := rows.Scan(&m.ID, &kind, &m.Template, &m.To, &m.Subject, &m.Text, &m.HTML, &m.MessageID, &m.UnsubscribeURL, &m.Attempts); err != nil {
+			if err := rows.Scan(&m.ID, &kind, &m.Template, &m.To, &m.Subject, &m.Text, &m.HTML, &m.MessageID, &m.UnsubscribeURL, &m.Attempts,
+				&m.DedupKey, &m.CustomerID); err != nil {
 				return err
 			}
 			m.Kind = Kind(kind)
@@ -421,7 +429,16 @@ func (w *Worker) deliver(ctx context.Context, from string, m claimed) (bool, err
 	// graceful stop): abandoning a delivery the relay may already have
 	// accepted would send it twice.
 	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.sendTimeout())
-	sendErr := w.Sender.Send(sendCtx, out)
+	var sendErr error
+	if w.Attacher != nil {
+		out.Attachments, sendErr = w.Attacher.Attachments(sendCtx, Queued{ID: m.ID, Template: m.Template, DedupKey: m.DedupKey, CustomerID: m.CustomerID})
+		if sendErr != nil {
+			sendErr = fmt.Errorf("attachment: %w", sendErr)
+		}
+	}
+	if sendErr == nil {
+		sendErr = w.Sender.Send(sendCtx, out)
+	}
 	cancel()
 	recCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()

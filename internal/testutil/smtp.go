@@ -35,9 +35,21 @@ type Received struct {
 	Text      string // the text/plain part, decoded
 	HTML      string // the text/html part, decoded
 	MessageID string // the Message-ID header, with its angle brackets
-	ParseErr  error
+	// Attachments are the parts sent as attachments, decoded.
+	Attachments []ReceivedFile
+	// ContentType is the message's top-level media type, such as
+	// "multipart/mixed".
+	ContentType string
+	ParseErr    error
 	// TLS reports whether the session was encrypted (STARTTLS).
 	TLS bool
+}
+
+// ReceivedFile is an attachment of a received message.
+type ReceivedFile struct {
+	Filename    string
+	ContentType string
+	Data        []byte
 }
 
 // SMTPSink is a real SMTP server on 127.0.0.1 that keeps what it receives,
@@ -323,6 +335,7 @@ func ParseReceived(data []byte) Received {
 		m.Header.Add(f.Key(), f.Value())
 	}
 	m.MessageID = mr.Header.Get("Message-Id")
+	m.ContentType, _, _ = mr.Header.ContentType()
 	if m.Subject, err = mr.Header.Subject(); err != nil {
 		m.ParseErr = err
 	}
@@ -334,6 +347,17 @@ func ParseReceived(data []byte) Received {
 		if err != nil {
 			m.ParseErr = err
 			break
+		}
+		if a, ok := p.Header.(*mail.AttachmentHeader); ok {
+			f := ReceivedFile{}
+			f.Filename, _ = a.Filename()
+			f.ContentType, _, _ = a.ContentType()
+			if f.Data, err = io.ReadAll(p.Body); err != nil {
+				m.ParseErr = err
+				break
+			}
+			m.Attachments = append(m.Attachments, f)
+			continue
 		}
 		h, ok := p.Header.(*mail.InlineHeader)
 		if !ok {

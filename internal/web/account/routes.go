@@ -81,7 +81,7 @@ func Mount(s *web.Server, o Options) error {
 	if err != nil {
 		return err
 	}
-	inv, err := invoice.New(s)
+	inv, err := invoice.New(s, o.PaymentInstructions)
 	if err != nil {
 		return err
 	}
@@ -105,6 +105,7 @@ func Mount(s *web.Server, o Options) error {
 	s.Handle("POST /account/orders/{number}/pay", h.accountOrderPay)
 	s.Handle("POST /account/orders/{number}/cancel", h.accountOrderCancel)
 	s.Handle("GET /account/invoices/{number}", h.accountInvoice)
+	s.Handle("GET /account/invoices/{number}/pdf", h.accountInvoicePDF) // invoices, credit notes and corrections (invoice_pdf.go)
 	s.Handle("GET /account/corrections/{number}", h.accountCorrection)
 
 	// The customer's licenses: keys, machines (free a seat), the key sent

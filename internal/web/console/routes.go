@@ -60,7 +60,7 @@ func Mount(s *web.Server, o Options) error {
 	if err != nil {
 		return err
 	}
-	inv, err := invoice.New(s)
+	inv, err := invoice.New(s, o.PaymentInstructions)
 	if err != nil {
 		return err
 	}
@@ -113,6 +113,7 @@ func Mount(s *web.Server, o Options) error {
 	s.HandleStaff("GET /staff/orders/{number}", full, staff.PermBillingView, h.staffOrder)
 	s.HandleStaff("POST /staff/orders/{number}/{action}", full, staff.PermOrdersManage, h.staffOrderAction)
 	s.HandleStaff("GET /staff/invoices/{number}", full, staff.PermBillingView, h.staffInvoice)
+	s.HandleStaff("GET /staff/invoices/{number}/pdf", full, staff.PermBillingView, h.staffInvoicePDF) // any document by number (invoice_pdf.go)
 	s.HandleStaff("POST /staff/invoices/{number}/correct", full, staff.PermOrdersManage, h.staffCorrectInvoice)
 	s.HandleStaff("GET /staff/corrections/{number}", full, staff.PermBillingView, h.staffCorrection)
 	s.HandleStaff("GET /staff/catalog", full, staff.PermCatalogManage, h.staffCatalog)

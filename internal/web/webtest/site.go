@@ -104,6 +104,12 @@ func WithPayments(ps ...payments.Provider) Option {
 	return func(o *app.Options) { o.Payments = ps }
 }
 
+// WithPaymentInstructions sets the bank details invoices paid by transfer
+// print.
+func WithPaymentInstructions(s string) Option {
+	return func(o *app.Options) { o.PaymentInstructions = s }
+}
+
 // NewSite seeds d with the vendor and catalog and builds the site on it.
 func NewSite(t testing.TB, d *db.DB, opts ...Option) *Site {
 	t.Helper()

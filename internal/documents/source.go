@@ -1,0 +1,109 @@
+package documents
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/orders"
+	"github.com/storekeep/storekeep/internal/settings"
+)
+
+// ErrNotFound is returned when no document has the number.
+var ErrNotFound = orders.ErrNotFound
+
+// Source loads documents from the database.
+type Source struct {
+	DB db.Querier
+	// PaymentInstructions are the bank details printed on invoices paid
+	// by transfer.
+	PaymentInstructions string
+}
+
+// Loaded is a document with the order it belongs to (callers check whose
+// it is).
+type Loaded struct {
+	Document
+	Order orders.Order
+}
+
+// ByNumber loads the invoice, credit note or correction with the number.
+func (s Source) ByNumber(ctx context.Context, number string) (Loaded, error) {
+	inv, err := orders.InvoiceByNumber(ctx, s.DB, number)
+	if errors.Is(err, orders.ErrNotFound) {
+		return s.Correction(ctx, number)
+	}
+	if err != nil {
+		return Loaded{}, err
+	}
+	return s.invoice(ctx, inv)
+}
+
+// Invoice loads the invoice or credit note with the number.
+func (s Source) Invoice(ctx context.Context, number string) (Loaded, error) {
+	inv, err := orders.InvoiceByNumber(ctx, s.DB, number)
+	if err != nil {
+		return Loaded{}, err
+	}
+	return s.invoice(ctx, inv)
+}
+
+func (s Source) inputs(ctx context.Context) (Inputs, error) {
+	v, err := settings.Load(ctx, s.DB)
+	return Inputs{Vendor: v, PaymentInstructions: s.PaymentInstructions}, err
+}
+
+func (s Source) invoice(ctx context.Context, inv orders.Invoice) (Loaded, error) {
+	in, err := s.inputs(ctx)
+	if err != nil {
+		return Loaded{}, err
+	}
+	o, err := orders.ByID(ctx, s.DB, inv.OrderID)
+	if err != nil {
+		return Loaded{}, fmt.Errorf("documents: the order of %s: %w", inv.Number, err)
+	}
+	var credited *orders.Invoice
+	if inv.Kind == orders.KindCreditNote {
+		if credited, err = invoiceOf(ctx, s.DB, o.ID); err != nil {
+			return Loaded{}, err
+		}
+	}
+	d, err := BuildInvoice(in, o, inv, credited)
+	return Loaded{Document: d, Order: o}, err
+}
+
+// invoiceOf is the invoice of an order (a credit note credits it).
+func invoiceOf(ctx context.Context, q db.Querier, orderID int64) (*orders.Invoice, error) {
+	invs, err := orders.Invoices(ctx, q, orderID)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range invs {
+		if i.Kind == orders.KindInvoice {
+			return &i, nil
+		}
+	}
+	return nil, fmt.Errorf("documents: order %d has a credit note but no invoice", orderID)
+}
+
+// Correction loads the correction with the number.
+func (s Source) Correction(ctx context.Context, number string) (Loaded, error) {
+	c, orderID, err := orders.CorrectionByNumber(ctx, s.DB, number)
+	if err != nil {
+		return Loaded{}, err
+	}
+	in, err := s.inputs(ctx)
+	if err != nil {
+		return Loaded{}, err
+	}
+	o, err := orders.ByID(ctx, s.DB, orderID)
+	if err != nil {
+		return Loaded{}, err
+	}
+	inv, err := orders.InvoiceByNumber(ctx, s.DB, c.InvoiceNumber)
+	if err != nil {
+		return Loaded{}, err
+	}
+	return Loaded{Document: BuildCorrection(in, o, inv, c), Order: o}, nil
+}
