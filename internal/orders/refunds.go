@@ -640,3 +640,28 @@ func RefundOfCreditNote(ctx context.Context, q db.Querier, creditNoteID int64) (
 	}
 	return Refund{}, ErrNotFound
 }
+
+// PreviewRefund works out what RefundOrder would refund of the order for
+// lines (none: everything left), without storing anything, for a
+// confirmation step; it refuses as RefundOrder does.
+func PreviewRefund(ctx context.Context, q db.Querier, orderID int64, lines []LineRefund) (Refund, error) {
+	o, err := ByID(ctx, q, orderID)
+	if err != nil {
+		return Refund{}, err
+	}
+	if o.Status != Paid {
+		return Refund{}, ErrNotPaid.Withf("The order is %s; only a paid order can be refunded.", o.Status)
+	}
+	st, err := refundStatus(ctx, q, o)
+	if err != nil {
+		return Refund{}, err
+	}
+	if st.Underway {
+		return Refund{}, ErrRefundBusy
+	}
+	p, err := planRefund(st, lines)
+	if err != nil {
+		return Refund{}, err
+	}
+	return Refund{OrderID: o.ID, Currency: o.Currency, NetMinor: p.net, TaxMinor: p.tax, GrossMinor: p.gross, Provider: o.Provider, Lines: p.lines}, nil
+}
