@@ -26,3 +26,7 @@ func EmbeddedMigrations() ([]string, error) {
 	}
 	return fs.Glob(src, "*")
 }
+
+// MigrationsFS is the embedded migration set, for tests that migrate step
+// by step.
+func MigrationsFS() (fs.FS, error) { return fs.Sub(migrationFiles, "migrations") }

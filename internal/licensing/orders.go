@@ -100,6 +100,21 @@ func (orderLicenses) SuspendForOrder(ctx context.Context, tx *sql.Tx, o orders.O
 	return nil
 }
 
+// SuspendForLines suspends the active licenses the order's lines lineIDs
+// issued or renewed, marked as suspended by the order (a won dispute
+// reinstates them with the rest); the other lines' licenses stay.
+func (orderLicenses) SuspendForLines(ctx context.Context, tx *sql.Tx, o orders.Order, lineIDs []int64, now time.Time) error {
+	for _, id := range lineIDs {
+		_, err := tx.ExecContext(ctx, `UPDATE licenses SET status = 'suspended', suspended_by = 'order', updated_at = $1
+			WHERE status = 'active' AND ((order_line_id = $2 AND order_id = $3) OR id = (SELECT renews_license_id FROM order_lines WHERE id = $2 AND order_id = $3))`,
+			now, id, o.ID)
+		if err != nil {
+			return fmt.Errorf("suspend the licenses of order line %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
 // ReinstateForOrder reinstates the licenses the order suspended; those
 // staff suspended stay suspended.
 func (orderLicenses) ReinstateForOrder(ctx context.Context, tx *sql.Tx, o orders.Order, now time.Time) error {

@@ -33,23 +33,32 @@ type Invoice struct {
 	TotalMinor int64
 }
 
-// issue gives an order its invoice (or credit note) with the next number
+// issue gives an order its invoice (or the credit note reversing it in
+// full, when the order is cancelled unpaid) with the next number
 // of the year. The counter row is updated in the caller's transaction, so
 // the number is used exactly when the transaction commits: a rolled-back
 // order leaves no hole, and concurrent issues queue on the row.
 func issue(ctx context.Context, tx *sql.Tx, o Order, kind InvoiceKind, now time.Time) (Invoice, error) {
 	if existing, err := invoiceFor(ctx, tx, o.ID, kind); err == nil {
-		return existing, nil // issued before: an order has one of each
+		return existing, nil // issued before: one invoice, and one credit note reversing it unpaid
 	} else if !errors.Is(err, ErrNotFound) {
 		return Invoice{}, err
 	}
-	inv := Invoice{Kind: kind, OrderID: o.ID, IssuedAt: now, Currency: o.Currency, TotalMinor: o.TotalMinor}
+	total := o.TotalMinor
+	if kind == KindCreditNote {
+		total = -o.TotalMinor
+	}
+	return issueDocument(ctx, tx, o, kind, total, now)
+}
+
+// issueDocument issues a document of kind for the order with total and
+// the year's next number. An order has one invoice (a unique index says
+// so) and a credit note per refund.
+func issueDocument(ctx context.Context, tx *sql.Tx, o Order, kind InvoiceKind, total int64, now time.Time) (Invoice, error) {
+	inv := Invoice{Kind: kind, OrderID: o.ID, IssuedAt: now, Currency: o.Currency, TotalMinor: total}
 	var err error
 	if inv.Year, inv.Seq, err = nextNumber(ctx, tx, now); err != nil {
 		return Invoice{}, err
-	}
-	if kind == KindCreditNote {
-		inv.TotalMinor = -o.TotalMinor
 	}
 	inv.Number = fmt.Sprintf("%d-%06d", inv.Year, inv.Seq)
 	err = tx.QueryRowContext(ctx, `INSERT INTO invoices (number, year, seq, kind, order_id, issued_at, currency, total_minor)
@@ -79,7 +88,8 @@ func invoiceFor(ctx context.Context, q db.Querier, orderID int64, kind InvoiceKi
 	return scanInvoice(q.QueryRowContext(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE order_id = $1 AND kind = $2`, orderID, string(kind)))
 }
 
-// Invoices lists an order's invoice and credit note.
+// Invoices lists an order's invoice and credit notes (one per refund, or
+// the reversal of an invoice never paid), in the order they were issued.
 func Invoices(ctx context.Context, q db.Querier, orderID int64) ([]Invoice, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE order_id = $1 ORDER BY seq`, orderID)
 	if err != nil {

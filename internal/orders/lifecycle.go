@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/input"
 	"github.com/storekeep/storekeep/internal/payments"
@@ -259,67 +262,52 @@ func (s Shop) Resume(ctx context.Context, customerID int64, number string) (Resu
 // RefundOutcome says what Refund did.
 type RefundOutcome string
 
-// The outcomes of Refund.
+// The outcomes of Refund. Either way the refund is recorded, the order is
+// refunded and its credit note issued when Refund returns.
 const (
-	// RefundRequested: the processor was asked to return the money; the
-	// order moves, and the credit note is issued, when its refund event
-	// arrives.
+	// RefundRequested: the processor returned the money (it accepted the
+	// refund and named it).
 	RefundRequested RefundOutcome = "requested"
 	// RefundRecorded: staff returned the money outside Storekeep (a bank
-	// transfer back, or the demo); the order is refunded and the credit
-	// note issued now.
+	// transfer back, or the demo) and recorded that they did.
 	RefundRecorded RefundOutcome = "recorded"
 )
 
-// Refund returns a paid order's money. Through the processor when the
-// order's provider is a payments.Refunder; otherwise (bank transfer, the
-// demo, a provider no longer configured) it records the refund staff made
-// outside: the order moves to refunded and the credit note takes the next
-// number of the gapless sequence, in one transaction, just as a
-// processor's refund event does. cause names who did it ("staff:3"); note
-// says how the money went back (optional, one line).
+// Refund returns everything left of a paid order's money: RefundOrder
+// with no lines chosen. Through the processor when the order's provider
+// is a payments.Refunder; otherwise (bank transfer, the demo, a provider
+// no longer configured) it records the refund staff made outside. cause
+// names who did it ("staff:3"); note says how the money went back
+// (optional, one line), and is the refund's reason.
 func (s Shop) Refund(ctx context.Context, orderID int64, cause, note string, now time.Time) (RefundOutcome, error) {
 	note, err := input.Line("note", "The note", 300, note)
 	if err != nil {
 		return "", err
 	}
-	o, err := ByID(ctx, s.DB, orderID)
+	reason := "refunded in full"
+	if note != "" {
+		reason = note
+	}
+	r, err := s.RefundOrder(ctx, RefundRequest{OrderID: orderID, Reason: reason, By: actorOf(cause)}, now)
 	if err != nil {
 		return "", err
 	}
-	if o.Status != Paid {
-		return "", ErrNotPaid.Withf("The order is %s; only a paid order can be refunded.", o.Status)
-	}
-	if rf, ok := s.provider(o.Provider).(payments.Refunder); ok {
-		if o.ProcessorPayment == "" {
-			return "", ErrNotPaid.With("The processor's payment of this order is unknown, so it cannot be refunded through the processor. Refund it in the processor's dashboard.")
-		}
-		if err := rf.Refund(ctx, o.ProcessorPayment); err != nil {
-			return "", fmt.Errorf("refund order %s: %w", o.Number, err)
-		}
+	if r.ProviderRef != "" {
 		return RefundRequested, nil
 	}
-	detail := "refund recorded: the money was returned outside Storekeep"
-	if note != "" {
-		detail += " (" + note + ")"
-	}
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		if o, err = lockOrder(ctx, tx, s.DB.Dialect, "id = $1", orderID); err != nil {
-			return err
-		}
-		if o.Status != Paid {
-			return ErrNotPaid.Withf("The order is %s; only a paid order can be refunded.", o.Status)
-		}
-		if err := move(ctx, tx, &o, Refunded, cause, detail, now); err != nil {
-			return err
-		}
-		if _, err := issue(ctx, tx, o, KindCreditNote, now); err != nil {
-			return err
-		}
-		return s.licensesFollow(ctx, tx, &o, Paid, now)
-	})
-	if err != nil {
-		return "", err
-	}
 	return RefundRecorded, nil
+}
+
+// actorOf reads a cause such as "staff:3" as the audit log's actor.
+func actorOf(cause string) audit.Actor {
+	kind, id, _ := strings.Cut(cause, ":")
+	n, err := strconv.ParseInt(id, 10, 64)
+	switch {
+	case err != nil:
+	case kind == audit.ActorStaff:
+		return audit.Staff(n)
+	case kind == audit.ActorCustomer:
+		return audit.Customer(n)
+	}
+	return audit.System()
 }

@@ -211,14 +211,9 @@ func (s Shop) applyTo(ctx context.Context, tx *sql.Tx, o *Order, t payments.Even
 		if o.Status != Paid && o.Status != Disputed {
 			return Ignored, "order is " + string(o.Status), nil
 		}
-		from := o.Status
-		if err := move(ctx, tx, o, Refunded, cause, string(t), now); err != nil {
-			return "", "", err
-		}
-		if _, err := issue(ctx, tx, *o, KindCreditNote, now); err != nil {
-			return "", "", err
-		}
-		return Applied, "", s.licensesFollow(ctx, tx, o, from, now)
+		// Each refund the processor made that is not recorded yet
+		// becomes a refund with its credit note (refunds.go).
+		return s.applyRefunded(ctx, tx, o, ev, now)
 	case payments.DisputeOpened:
 		if o.Status == Pending {
 			return Deferred, "order not paid yet", nil
@@ -450,6 +445,10 @@ type Licenser interface {
 	// SuspendForOrder suspends the order's active licenses (a refund, a
 	// dispute).
 	SuspendForOrder(ctx context.Context, tx *sql.Tx, o Order, now time.Time) error
+	// SuspendForLines suspends the active licenses the order's lines
+	// lineIDs issued or renewed (those lines were refunded), and no
+	// other.
+	SuspendForLines(ctx context.Context, tx *sql.Tx, o Order, lineIDs []int64, now time.Time) error
 	// ReinstateForOrder reinstates the licenses SuspendForOrder suspended
 	// (a dispute won), not those staff suspended.
 	ReinstateForOrder(ctx context.Context, tx *sql.Tx, o Order, now time.Time) error

@@ -10,11 +10,31 @@ import (
 // new processor gains a feature by implementing a method, not by a caller
 // comparing provider names.
 
-// Refunder returns a payment to the buyer through the processor. The
-// order changes when the processor's refund event arrives.
+// Refunder returns a payment, or part of it, to the buyer through the
+// processor. Package orders reserves what it refunds before it asks and
+// records the refund as soon as the processor answers with its reference,
+// so the processor's later refund event finds it recorded.
 type Refunder interface {
-	Refund(ctx context.Context, paymentRef string) error
+	// Refund returns r.AmountMinor of the payment r.PaymentRef and gives
+	// the processor's reference of the refund. A request with the same
+	// r.Key returns the same refund (a retry after a timeout).
+	Refund(ctx context.Context, r RefundRequest) (refundRef string, err error)
 }
+
+// RefundRequest asks a processor to return money.
+type RefundRequest struct {
+	PaymentRef  string // the processor's payment (Stripe's payment intent)
+	AmountMinor int64  // > 0, in Currency
+	Currency    string // ISO 4217, upper case
+	// Key names this refund once and for all (order number and refund
+	// id): the processor's idempotency key and the refund's metadata.
+	Key         string
+	OrderNumber string
+}
+
+// ErrAlreadyRefunded: the processor has nothing left of the payment to
+// return (refunded in its dashboard, or by an earlier request).
+var ErrAlreadyRefunded = errors.New("payments: the payment is refunded already")
 
 // CustomerDeleter deletes the processor's own customer record (name,
 // address, saved payment methods) when the person is erased here.

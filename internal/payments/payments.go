@@ -95,8 +95,13 @@ type Event struct {
 	PaymentRef  string // the payment (payment intent), when known
 	CustomerRef string // the processor's customer, when known
 	OrderNumber string // our reference, echoed back by the processor
+	// AmountMinor is the amount paid, disputed or (PaymentRefunded)
+	// refunded of the payment so far.
 	AmountMinor int64
 	Currency    string
+	// Refunds are the processor's refunds of the payment, when the
+	// event lists them (PaymentRefunded).
+	Refunds []RefundRef
 
 	// Subscriptions (yearly prices paid by card).
 	SubscriptionRef string // the processor's subscription (sub_...)
@@ -106,6 +111,15 @@ type Event struct {
 	PeriodStart, PeriodEnd time.Time
 	SubscriptionStatus     string // SubscriptionActive, ...; SubscriptionChanged only
 	CancelAtPeriodEnd      bool   // SubscriptionChanged only
+}
+
+// RefundRef is one refund at the processor.
+type RefundRef struct {
+	Ref         string // the processor's refund ID (re_...)
+	AmountMinor int64
+	// Key is the key Storekeep gave the refund (RefundRequest.Key); ""
+	// for a refund made in the processor's dashboard.
+	Key string
 }
 
 // Errors a webhook handler tells apart.

@@ -244,23 +244,35 @@ func (s *Stripe) CloseCheckout(ctx context.Context, sessionRef string) error {
 	return stripeError("expire checkout session "+sessionRef, err)
 }
 
-// Refund refunds a payment (payment intent) in full. Refunding a payment
-// that is refunded already succeeds without a second refund, so a retry is
-// safe. The order changes when the charge.refunded event arrives.
-func (s *Stripe) Refund(ctx context.Context, paymentRef string) error {
-	if paymentRef == "" {
-		return errors.New("payments: stripe: refund: no payment reference")
+// Refund returns r.AmountMinor of a payment (payment intent) and gives
+// Stripe's refund ID (re_...). The request carries the idempotency key
+// "storekeep-refund-" + r.Key, so a retry of the same refund returns the
+// refund the first attempt made, never a second one; the refund's
+// metadata names the order and the key. A payment with nothing left to
+// refund is ErrAlreadyRefunded.
+func (s *Stripe) Refund(ctx context.Context, r RefundRequest) (string, error) {
+	switch {
+	case r.PaymentRef == "":
+		return "", errors.New("payments: stripe: refund: no payment reference")
+	case r.AmountMinor <= 0:
+		return "", fmt.Errorf("payments: stripe: refund of %s: the amount must be positive", r.PaymentRef)
+	case r.Key == "":
+		return "", fmt.Errorf("payments: stripe: refund of %s: no key names the refund", r.PaymentRef)
 	}
-	p := &stripe.RefundCreateParams{PaymentIntent: stripe.String(paymentRef)}
-	p.SetIdempotencyKey("storekeep-refund-" + paymentRef)
-	_, err := s.api.V1Refunds.Create(ctx, p)
+	p := &stripe.RefundCreateParams{PaymentIntent: stripe.String(r.PaymentRef), Amount: stripe.Int64(r.AmountMinor),
+		Metadata: map[string]string{"order_number": r.OrderNumber, "storekeep_refund": r.Key}}
+	p.SetIdempotencyKey("storekeep-refund-" + r.Key)
+	ref, err := s.api.V1Refunds.Create(ctx, p)
 	if se := (*stripe.Error)(nil); errors.As(err, &se) && se.Code == stripe.ErrorCodeChargeAlreadyRefunded {
-		return nil
+		return "", ErrAlreadyRefunded
 	}
 	if err != nil {
-		return stripeError("refund "+paymentRef, err)
+		return "", stripeError("refund "+r.PaymentRef, err)
 	}
-	return nil
+	if ref.ID == "" {
+		return "", fmt.Errorf("payments: stripe: refund of %s: the answer names no refund", r.PaymentRef)
+	}
+	return ref.ID, nil
 }
 
 // SetRenewal sets the subscription to renew at the end of its period

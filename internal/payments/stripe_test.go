@@ -207,17 +207,25 @@ func TestStripeRefundAndDeleteCustomer(t *testing.T) {
 	s, rec := newStripe(t, testutil.StartStripeMock(t))
 	ctx := context.Background()
 
-	if err := s.Refund(ctx, "pi_3PaidOrder"); err != nil {
+	// A partial refund: the amount, the order and Storekeep's key reach
+	// Stripe, and Stripe's refund ID comes back.
+	ref, err := s.Refund(ctx, payments.RefundRequest{PaymentRef: "pi_3PaidOrder", AmountMinor: 12345, Currency: "EUR",
+		Key: "SK-2026-000042-7", OrderNumber: "SK-2026-000042"})
+	if err != nil {
 		t.Fatalf("Refund: %v", err)
+	}
+	if !strings.HasPrefix(ref, "re_") {
+		t.Errorf("refund reference = %q, want Stripe's re_ ID", ref)
 	}
 	r := rec.last(t)
 	if r.method != http.MethodPost || r.path != "/v1/refunds" || r.form.Get("payment_intent") != "pi_3PaidOrder" {
 		t.Errorf("refund sent as %s %s %v", r.method, r.path, r.form)
 	}
-	if r.form.Has("amount") {
-		t.Error("refund names an amount; a full refund must not")
+	if r.form.Get("amount") != "12345" || r.form.Get("metadata[order_number]") != "SK-2026-000042" ||
+		r.form.Get("metadata[storekeep_refund]") != "SK-2026-000042-7" {
+		t.Errorf("refund form %v lacks the amount or the metadata", r.form)
 	}
-	if r.idempotencyKey != "storekeep-refund-pi_3PaidOrder" {
+	if r.idempotencyKey != "storekeep-refund-SK-2026-000042-7" {
 		t.Errorf("refund Idempotency-Key = %q", r.idempotencyKey)
 	}
 
@@ -228,11 +236,41 @@ func TestStripeRefundAndDeleteCustomer(t *testing.T) {
 		t.Errorf("delete sent as %s %s", r.method, r.path)
 	}
 
-	if err := s.Refund(ctx, ""); err == nil {
-		t.Error("Refund without a reference succeeded")
+	before := rec.count()
+	for _, bad := range []payments.RefundRequest{
+		{AmountMinor: 1, Key: "k"},
+		{PaymentRef: "pi_1", Key: "k"},
+		{PaymentRef: "pi_1", AmountMinor: -5, Key: "k"},
+		{PaymentRef: "pi_1", AmountMinor: 5},
+	} {
+		if _, err := s.Refund(ctx, bad); err == nil {
+			t.Errorf("Refund %+v succeeded", bad)
+		}
+	}
+	if rec.count() != before {
+		t.Error("refused refunds reached the API")
 	}
 	if err := s.DeleteCustomer(ctx, ""); err == nil {
 		t.Error("DeleteCustomer without a reference succeeded")
+	}
+}
+
+// TestStripeRefundFailures: a refund Stripe refuses, and an API that
+// cannot be reached, are errors (never a refund reference); a payment
+// with nothing left is ErrAlreadyRefunded.
+func TestStripeRefundFailures(t *testing.T) {
+	req := payments.RefundRequest{PaymentRef: "pi_1", AmountMinor: 500, Currency: "EUR", Key: "K-1", OrderNumber: "K"}
+	s, _ := newStripe(t, stripeAnswering(t, http.StatusBadRequest, "amount_too_large", "Refund amount is greater than unrefunded amount"))
+	if ref, err := s.Refund(context.Background(), req); err == nil || ref != "" || errors.Is(err, payments.ErrAlreadyRefunded) {
+		t.Errorf("a refused refund = %q, %v", ref, err)
+	}
+	// A closed port: nothing listens.
+	ln := httptest.NewServer(http.NotFoundHandler())
+	closed := ln.URL
+	ln.Close()
+	s, _ = newStripe(t, closed)
+	if ref, err := s.Refund(context.Background(), req); err == nil || ref != "" {
+		t.Errorf("a refund with Stripe unreachable = %q, %v", ref, err)
 	}
 }
 
@@ -271,16 +309,17 @@ func TestStripeErrorsLeaveOutStripesMessage(t *testing.T) {
 	}
 }
 
-func TestStripeRepeatedRefundAndDeletionSucceed(t *testing.T) {
+func TestStripeRepeatedRefundAndDeletion(t *testing.T) {
+	req := payments.RefundRequest{PaymentRef: "pi_1", AmountMinor: 500, Currency: "EUR", Key: "K-1", OrderNumber: "K"}
 	s, _ := newStripe(t, stripeAnswering(t, http.StatusBadRequest, "charge_already_refunded", "Charge ch_1 has already been refunded."))
-	if err := s.Refund(context.Background(), "pi_1"); err != nil {
-		t.Errorf("refunding a refunded payment: %v", err)
+	if _, err := s.Refund(context.Background(), req); !errors.Is(err, payments.ErrAlreadyRefunded) {
+		t.Errorf("refunding a refunded payment: %v, want ErrAlreadyRefunded", err)
 	}
 	s, _ = newStripe(t, stripeAnswering(t, http.StatusNotFound, "resource_missing", "No such customer: 'cus_1'"))
 	if err := s.DeleteCustomer(context.Background(), "cus_1"); err != nil {
 		t.Errorf("deleting a deleted customer: %v", err)
 	}
-	if err := s.Refund(context.Background(), "pi_1"); err == nil {
+	if _, err := s.Refund(context.Background(), req); err == nil {
 		t.Error("a refund answered resource_missing succeeded")
 	}
 }

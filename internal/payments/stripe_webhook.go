@@ -36,8 +36,7 @@ var ErrAPIVersion = errors.New("payments: stripe webhook: event API version diff
 //	checkout.session.async_payment_succeeded                 CheckoutCompleted
 //	checkout.session.async_payment_failed                    CheckoutExpired (never paid)
 //	checkout.session.expired                                 CheckoutExpired
-//	charge.refunded, refunded in full                        PaymentRefunded
-//	charge.refunded, partly refunded                         ErrIgnored
+//	charge.refunded, in full or in part                      PaymentRefunded (AmountMinor: refunded so far)
 //	charge.dispute.created                                   DisputeOpened
 //	charge.dispute.closed, won / lost                        DisputeWon / DisputeLost
 //	charge.dispute.closed, other status (warning_closed)     ErrIgnored
@@ -112,12 +111,21 @@ func parseStripeWebhook(payload []byte, signature, secret string) (Event, error)
 		if err := obj(&ch); err != nil {
 			return Event{}, err
 		}
-		if !ch.Refunded {
-			// Orders know full refunds only; a partial refund is
-			// recorded by finance by hand.
-			return Event{}, fmt.Errorf("%w: partial refund (%d of %d)", ErrIgnored, ch.AmountRefunded, ch.Amount)
-		}
+		// In full or in part: AmountMinor is what Stripe has refunded of
+		// the charge so far (amount_refunded), which orders compares with
+		// the refunds it recorded, so a refund made through Storekeep is
+		// never counted twice.
 		ev.Type = PaymentRefunded
+		if ch.Refunds != nil {
+			// Present when the endpoint's API version or an expansion
+			// includes them: each refund then counts by its ID.
+			for _, r := range ch.Refunds.Data {
+				if r == nil || r.ID == "" || r.Status == stripe.RefundStatusFailed || r.Status == stripe.RefundStatusCanceled {
+					continue
+				}
+				ev.Refunds = append(ev.Refunds, RefundRef{Ref: r.ID, AmountMinor: r.Amount, Key: r.Metadata["storekeep_refund"]})
+			}
+		}
 		ev.PaymentRef = paymentIntentID(ch.PaymentIntent)
 		if ch.Customer != nil {
 			ev.CustomerRef = ch.Customer.ID

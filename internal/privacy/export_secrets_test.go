@@ -162,6 +162,8 @@ func TestExportNamesOrdersAndIsDated(t *testing.T) {
 			{"csv/order_lines.csv", "order_number"},
 			{"csv/order_events.csv", "order_number"},
 			{"csv/invoices.csv", "order_number"},
+			{"csv/refunds.csv", "order_number"},
+			{"csv/refund_lines.csv", "refund_id"},
 			{"csv/invoice_corrections.csv", "invoice_number"},
 		} {
 			recs, err := csv.NewReader(strings.NewReader(files[tc.file])).ReadAll()

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
@@ -109,6 +110,17 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 	// The person asked for the release by email (it is email-gated too),
 	// confirmed and downloaded with the request.
 	trialDownload(t, d, email, artifact, netip.MustParseAddr(fmt.Sprintf("198.51.100.%d", 100+n)))
+	// Finance refunded the order's line (recorded: the shop has no
+	// processor that refunds), with its credit note; a shop without
+	// licenses, so the fixture's license stays active.
+	var orderID, lineID int64
+	if err := d.QueryRowContext(ctx, `SELECT o.id, l.id FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.number = $1`, p.OrderNumber).Scan(&orderID, &lineID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (orders.Shop{DB: d, SiteName: "M", BaseURL: "https://x"}).RefundOrder(ctx, orders.RefundRequest{OrderID: orderID,
+		Lines: []orders.LineRefund{{LineID: lineID, Quantity: 1}}, Reason: "returned within 14 days", By: audit.Staff(1)}, t0); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 

@@ -86,6 +86,31 @@ var ordersPart = Inventory{
 				purchaseColumn("created_at", "user.financial.purchase", "created_at"),
 				{Name: "updated_at"},
 			}},
+		// Refunds are declared before invoices: a refund points at its
+		// credit note, so the purge (children first, then in this order)
+		// removes it before the document.
+		{Name: "refunds", Description: "Refunds of orders, in full or per line: amounts, the credit note each issued, the processor's refund, why and by whom.",
+			Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id", ParentExport: "order_number"}, Dated: "created_at", Ref: "id", Columns: []Column{
+				{Name: "id"}, {Name: "order_id"}, {Name: "credit_note_id", Note: "the credit note the refund issued (invoices)"},
+				purchaseColumn("state", "user.financial.purchase", "state"),
+				purchaseColumn("currency", "user.financial.purchase", "currency"),
+				purchaseColumn("net_minor", "user.financial.purchase", "net_minor"),
+				purchaseColumn("tax_minor", "user.financial.purchase", "tax_minor"),
+				purchaseColumn("gross_minor", "user.financial.purchase", "gross_minor"),
+				purchaseColumn("provider", "user.financial.purchase", "payment_method"),
+				purchaseColumn("provider_ref", "user.payment.reference", "processor_refund", "stripe"),
+				purchaseColumn("reason", "user.financial.purchase", "reason"),
+				purchaseColumn("cause", "user.financial.purchase", "cause"),
+				purchaseColumn("created_at", "user.financial.purchase", "refunded_at"),
+			}},
+		{Name: "refund_lines", Description: "The order lines, and how many of each, a refund returned.", Subject: Customer,
+			Link: Link{Parent: "refunds", ParentColumn: "refund_id", ParentExport: "refund_id"}, Columns: []Column{
+				{Name: "id"}, {Name: "refund_id"}, {Name: "order_line_id", Note: "the order line refunded (order_lines)"},
+				purchaseColumn("quantity", "user.financial.purchase", "quantity"),
+				purchaseColumn("net_minor", "user.financial.purchase", "net_minor"),
+				purchaseColumn("tax_minor", "user.financial.purchase", "tax_minor"),
+				purchaseColumn("gross_minor", "user.financial.purchase", "gross_minor"),
+			}},
 		{Name: "invoices", Description: "The register of issued invoices and credit notes, numbered without gaps.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id", ParentExport: "order_number"}, Dated: "issued_at", Ref: "number", Columns: []Column{
 			{Name: "id"},
 			purchaseColumn("number", "user.financial.purchase", "number"),

@@ -39,9 +39,9 @@ func TestRetentionPurgeKeepsEachRecordExactlyAsLongAsDeclared(t *testing.T) {
 			{t0.AddDate(0, 0, 8), []string{"customer_tokens"}, []string{"customer_sessions", "outbox"}},
 			{t0.AddDate(0, 0, 91), []string{"customer_sessions", "outbox"}, []string{"payment_events", "orders"}},
 			{t0.AddDate(2, 0, 1), []string{"payment_events"}, []string{"orders", "audit_log"}},
-			{t0.AddDate(3, 0, 1), nil, []string{"orders", "invoices", "order_lines"}},
-			{time.Date(2033, 12, 30, 0, 0, 0, 0, time.UTC), nil, []string{"orders", "invoices", "order_lines", "order_events"}},
-			{time.Date(2034, 1, 2, 0, 0, 0, 0, time.UTC), []string{"orders", "invoices", "order_lines", "order_events"}, []string{"customers"}},
+			{t0.AddDate(3, 0, 1), nil, []string{"orders", "invoices", "order_lines", "refunds", "refund_lines"}},
+			{time.Date(2033, 12, 30, 0, 0, 0, 0, time.UTC), nil, []string{"orders", "invoices", "order_lines", "order_events", "refunds", "refund_lines"}},
+			{time.Date(2034, 1, 2, 0, 0, 0, 0, time.UTC), []string{"orders", "invoices", "order_lines", "order_events", "refunds", "refund_lines"}, []string{"customers"}},
 		} {
 			if _, err := privacy.Purge(ctx, d, privacy.Declared, step.at); err != nil {
 				t.Fatalf("purge at %s: %v", step.at.Format(time.DateOnly), err)

@@ -83,6 +83,8 @@ type staffOrderPage struct {
 	// Choices are the buyer's privacy choices; staff must see a
 	// restriction before they process anything.
 	Choices privacy.Choices
+	// Refunds are the order's refunds and what is left (refunds.go).
+	Refunds orders.RefundStatus
 }
 
 // correctionForm is the correction form of one invoice.
@@ -109,7 +111,7 @@ var orderNotices = web.Notices{
 	"order-paid":             "The order is marked paid; the confirmation email is queued.",
 	"order-cancelled":        "The order is cancelled.",
 	"corrected":              "The correction is issued as a document of its own; the invoice stays as it was.",
-	"order-refund-requested": "The refund is requested from the payment processor; the order becomes refunded, and its credit note is issued, when the processor confirms it.",
+	"order-refund-requested": "The payment processor made the refund: the order is refunded and its credit note is issued.",
 	"order-refund-recorded":  "The refund is recorded: the order is refunded and its credit note is issued.",
 }
 
@@ -164,6 +166,9 @@ func (s *handler) renderOrder(w http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	if page.Corrections, err = orders.Corrections(ctx, s.db, o.ID); err != nil {
+		return err
+	}
+	if page.Refunds, err = orders.RefundStatusOf(ctx, s.db, o.ID); err != nil {
 		return err
 	}
 	if o.CustomerID != 0 {

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,10 +23,11 @@ type processorFake struct {
 	mu       *sync.Mutex
 	paid     *bool
 	refunded *[]string
+	amounts  *[]int64
 }
 
 func newProcessorFake() processorFake {
-	return processorFake{mu: &sync.Mutex{}, paid: new(bool), refunded: new([]string)}
+	return processorFake{mu: &sync.Mutex{}, paid: new(bool), refunded: new([]string), amounts: new([]int64)}
 }
 
 func (processorFake) Name() string  { return "fakepay" }
@@ -33,11 +35,12 @@ func (processorFake) Label() string { return "Fakepay" }
 func (processorFake) StartCheckout(_ context.Context, c payments.Checkout) (payments.Started, error) {
 	return payments.Started{SessionRef: "fake_" + c.OrderNumber, RedirectURL: "https://pay.example/" + c.OrderNumber}, nil
 }
-func (f processorFake) Refund(_ context.Context, ref string) error {
+func (f processorFake) Refund(_ context.Context, r payments.RefundRequest) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	*f.refunded = append(*f.refunded, ref)
-	return nil
+	*f.refunded = append(*f.refunded, r.PaymentRef)
+	*f.amounts = append(*f.amounts, r.AmountMinor)
+	return fmt.Sprintf("re_fake_%d", len(*f.refunded)), nil
 }
 func (f processorFake) CloseCheckout(context.Context, string) error {
 	f.mu.Lock()
@@ -106,8 +109,8 @@ func TestStaffRefundsByAnyMethod(t *testing.T) {
 		res, body = fb.Post(t, "/staff/orders/"+manual+"/refund", nil)
 		webtest.WantStatus(t, res, body, http.StatusConflict)
 
-		// Through a processor that refunds: requested, the order waits
-		// for the processor's event.
+		// Through a processor that refunds: made at once, with the
+		// processor's refund recorded.
 		hosted := placeOrder(t, d, b, "fakepay")
 		res, body = fb.Get(t, "/staff/orders/"+hosted)
 		webtest.MustNotContain(t, body, "Mark paid")
@@ -129,7 +132,7 @@ func TestStaffRefundsByAnyMethod(t *testing.T) {
 		res, _ = fb.Post(t, "/staff/orders/"+hosted+"/refund", nil)
 		webtest.WantRedirect(t, res, "/staff/orders/"+hosted+"?done=order-refund-requested")
 		res, body = fb.Get(t, res.Header.Get("Location"))
-		webtest.MustContain(t, body, "The refund is requested from the payment processor", `<dd id="order-status">paid</dd>`)
+		webtest.MustContain(t, body, "The payment processor made the refund", `<dd id="order-status">refunded</dd>`, "re_fake_1", "credit_note 2026-000004")
 		if got := *fake.refunded; len(got) != 1 || got[0] != "pi_fake_1" {
 			t.Fatalf("processor refunds: %v", got)
 		}
@@ -238,5 +241,110 @@ func TestStaffFormsRefuseHostileText(t *testing.T) {
 				webtest.WantStatus(t, res, body, http.StatusNotFound)
 			}
 		}
+	})
+}
+
+// TestFinanceRefundsChosenLines: finance opens the refund form of a paid
+// order, chooses a quantity, sees the amount from the stored line and
+// confirms; the order page then lists the refund with its credit note and
+// says partly refunded. Amounts typed into the form are ignored; more than
+// is left, a line refunded already and no reason are refused on the form
+// (nothing changes); support may not open it.
+func TestFinanceRefundsChosenLines(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		fake := newProcessorFake()
+		s := webtest.NewSite(t, d, webtest.WithPayments(payments.Manual{}, fake))
+		ctx := context.Background()
+		b, _ := webtest.SignedInCustomer(t, s, "bea@example.com")
+		fin := webtest.AddStaff(t, s, "finance@milterworks.example", staff.Finance, false)
+		fb := webtest.NewBrowser(s)
+		fb.SignIn(t, fin)
+
+		number := placeOrder(t, d, b, "fakepay")
+		// Two seats of the line, so a quantity can be chosen.
+		if _, err := d.ExecContext(ctx, `UPDATE order_lines SET quantity = 2, net_minor = 98000 WHERE order_id = (SELECT id FROM orders WHERE number = $1)`, number); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.ExecContext(ctx, `UPDATE orders SET subtotal_minor = 98000, total_minor = 98000 WHERE number = $1`, number); err != nil {
+			t.Fatal(err)
+		}
+		shop := orders.Shop{DB: d, SiteName: webtest.Vendor.Name, BaseURL: webtest.BaseURL, Providers: []payments.Provider{fake}}
+		if out, err := shop.Apply(ctx, payments.Event{Provider: "fakepay", ID: "evt_lines", Type: payments.CheckoutCompleted,
+			SessionRef: "fake_" + number, PaymentRef: "pi_lines", AmountMinor: 98000, Currency: "EUR"}, s.Clock.Now()); err != nil || out != orders.Applied {
+			t.Fatalf("paying the order: %s, %v", out, err)
+		}
+		o, _ := orders.ByNumber(ctx, d, number)
+		line := "qty-" + webtest.Itoa(o.Lines[0].ID)
+		path := "/staff/orders/" + number + "/refund-lines"
+
+		res, body := fb.Get(t, "/staff/orders/"+number)
+		webtest.MustContain(t, body, `href="`+path+`"`)
+		res, body = fb.Get(t, path)
+		webtest.WantStatus(t, res, body, http.StatusOK)
+		webtest.MustContain(t, body, "Mailguard Professional", `name="`+line+`"`, `max="2"`, "through Fakepay", "€980.00")
+
+		// Refused on the form, nothing changed.
+		for _, tc := range []struct {
+			form   url.Values
+			status int
+			want   string
+		}{
+			{url.Values{line: {"3"}, "reason": {"x"}}, http.StatusUnprocessableEntity, "left to refund"},
+			{url.Values{line: {"1"}}, http.StatusUnprocessableEntity, "Say in a line why"},
+			{url.Values{"qty-999999": {"1"}, "reason": {"x"}}, http.StatusUnprocessableEntity, "no such line"},
+			{url.Values{line: {"one"}, "reason": {"x"}}, http.StatusUnprocessableEntity, "whole number"},
+			{url.Values{"reason": {"x"}}, http.StatusConflict, "Choose how many"},
+		} {
+			tc.form.Set("confirm", "yes")
+			res, body = fb.Post(t, path, tc.form)
+			webtest.WantStatus(t, res, body, tc.status)
+			webtest.MustContain(t, body, tc.want, `id="refund-error"`)
+		}
+		if n := webtest.Count(t, d, `SELECT count(*) FROM refunds`); n != 0 || len(*fake.refunded) != 0 {
+			t.Fatalf("%d refunds, %d processor refunds after refused forms", n, len(*fake.refunded))
+		}
+
+		// Review: the amount is the line's, whatever else the form says.
+		form := url.Values{line: {"1"}, "reason": {"one seat returned"}, "amount": {"1"}, "gross_minor": {"1"}}
+		res, body = fb.Post(t, path, form)
+		webtest.WantStatus(t, res, body, http.StatusOK)
+		webtest.MustContain(t, body, "Confirm the refund", "total €490.00", "Refund €490.00 through Fakepay", `name="confirm" value="yes"`)
+		if len(*fake.refunded) != 0 {
+			t.Fatal("the review refunded")
+		}
+		form.Set("confirm", "yes")
+		res, _ = fb.Post(t, path, form)
+		webtest.WantRedirect(t, res, "/staff/orders/"+number+"?done=refund-made")
+		if got := *fake.amounts; len(got) != 1 || got[0] != 49000 {
+			t.Fatalf("the processor was asked for %v", got)
+		}
+		res, body = fb.Get(t, res.Header.Get("Location"))
+		webtest.MustContain(t, body, "The refund is made", `<dd id="order-status">paid</dd>`, "partly refunded: €490.00 returned, €490.00 left",
+			`id="refunds"`, "1 × Mailguard Professional", "re_fake_1", "one seat returned", "credit_note 2026-000002")
+
+		// The last seat: the order is refunded; the line cannot be
+		// refunded again.
+		res, _ = fb.Post(t, path, url.Values{"all": {"on"}, "reason": {"the rest"}, "confirm": {"yes"}})
+		webtest.WantRedirect(t, res, "/staff/orders/"+number+"?done=refund-made")
+		if got, _ := orders.ByNumber(ctx, d, number); got.Status != orders.Refunded {
+			t.Fatalf("after refunding everything the order is %s", got.Status)
+		}
+		res, body = fb.Post(t, path, url.Values{line: {"1"}, "reason": {"again"}})
+		webtest.WantStatus(t, res, body, http.StatusConflict)
+		if err := orders.CheckSequence(ctx, d, 2026); err != nil {
+			t.Fatal(err)
+		}
+		es := webtest.AuditActions(t, d, "refund.issued")
+		if len(es) != 2 || es[0].ActorID != fin.ID || es[0].SourceNet == "" {
+			t.Fatalf("refund audit entries: %+v", es)
+		}
+
+		sup := webtest.AddStaff(t, s, "support@milterworks.example", staff.Support, false)
+		sb := webtest.NewBrowser(s)
+		sb.SignIn(t, sup)
+		res, body = sb.Get(t, path)
+		webtest.WantStatus(t, res, body, http.StatusForbidden)
+		res, body = sb.Post(t, path, form)
+		webtest.WantStatus(t, res, body, http.StatusForbidden)
 	})
 }

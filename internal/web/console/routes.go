@@ -112,6 +112,8 @@ func Mount(s *web.Server, o Options) error {
 	s.HandleStaff("GET /staff/orders", full, staff.PermBillingView, h.staffOrders)
 	s.HandleStaff("GET /staff/orders/{number}", full, staff.PermBillingView, h.staffOrder)
 	s.HandleStaff("POST /staff/orders/{number}/{action}", full, staff.PermOrdersManage, h.staffOrderAction)
+	s.HandleStaff("GET /staff/orders/{number}/refund-lines", full, staff.PermOrdersManage, h.staffRefundForm) // refunds.go
+	s.HandleStaff("POST /staff/orders/{number}/refund-lines", full, staff.PermOrdersManage, h.staffRefund)    // refunds.go
 	s.HandleStaff("GET /staff/invoices/{number}", full, staff.PermBillingView, h.staffInvoice)
 	s.HandleStaff("GET /staff/invoices/{number}/pdf", full, staff.PermBillingView, h.staffInvoicePDF) // any document by number (invoice_pdf.go)
 	s.HandleStaff("POST /staff/invoices/{number}/correct", full, staff.PermOrdersManage, h.staffCorrectInvoice)
