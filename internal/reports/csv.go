@@ -2,6 +2,7 @@ package reports
 
 import (
 	"encoding/csv"
+	"fmt"
 	"io"
 	"strings"
 )
@@ -38,4 +39,18 @@ func Defuse(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// Decimal writes an amount in minor units as a plain decimal number for a
+// spreadsheet ("1234.50", "-12.00"; "1234" in a currency without a minor
+// unit), without symbol or thousands separators.
+func Decimal(minor int64, currency string) string {
+	if currency == "JPY" || currency == "KRW" {
+		return fmt.Sprint(minor)
+	}
+	sign := ""
+	if minor < 0 {
+		sign, minor = "-", -minor
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, minor/100, minor%100)
 }

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/db"
 )
 
@@ -218,6 +219,15 @@ type OrderRef struct {
 	Currency   string
 	TotalMinor int64
 }
+
+// Total formats the order's total.
+func (o OrderRef) Total() string { return catalog.FormatMoney(o.TotalMinor, o.Currency) }
+
+// Net and Gross format the amounts.
+func (a Amount) Net() string { return catalog.FormatMoney(a.NetMinor, a.Currency) }
+
+// Gross formats the gross amount.
+func (a Amount) Gross() string { return catalog.FormatMoney(a.GrossMinor, a.Currency) }
 
 // Backlog is a set of pending orders: how many and how much per currency,
 // and the first few of them.
