@@ -61,7 +61,7 @@ func (s *handler) staffCustomers(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		after, err := orders.ParseCursor(v.Get("after"))
 		if err != nil {
-			return err
+			return web.BadRequest(msgBadPageLink)
 		}
 		if list, err = customers.Page(ctx, s.db, after.At, after.ID, customersPageSize+1); err != nil {
 			return err

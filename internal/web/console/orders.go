@@ -47,6 +47,9 @@ var orderStatuses = []orders.Status{orders.Pending, orders.Paid, orders.Refunded
 
 const orderPageSize = 50
 
+// msgBadPageLink answers a page link that is not one of ours.
+const msgBadPageLink = "The page link is damaged; start again from the first page."
+
 // parseOrderSearch reads the search of the orders page and of its export
 // (the same query string). The dates are days in UTC, both included.
 func parseOrderSearch(v url.Values) (orders.Query, orderSearchForm, error) {
@@ -95,7 +98,7 @@ func parseOrderSearch(v url.Values) (orders.Query, orderSearchForm, error) {
 		return q, f, web.BadRequest("The first day is after the last.")
 	}
 	if q.After, err = orders.ParseCursor(v.Get("after")); err != nil {
-		return q, f, err
+		return q, f, web.BadRequest(msgBadPageLink)
 	}
 	return q, f, nil
 }
@@ -189,11 +192,11 @@ func (s *handler) staffOrdersCSV(w http.ResponseWriter, r *http.Request) error {
 
 // salesPage is the content of sales.html.
 type salesPage struct {
-	Month       string // "2027-01"
-	Title       string
-	Sales       reports.Sales
-	Prev, Next  string
-	CSV         string
+	Month      string // "2027-01"
+	Title      string
+	Sales      reports.Sales
+	Prev, Next string
+	CSV        string
 }
 
 // salesMonth reads ?month=YYYY-MM; the current month when absent.
