@@ -410,3 +410,35 @@ func SalesReport(ctx context.Context, d *db.DB, month time.Time) (Sales, error) 
 	}
 	return s, rc.Err()
 }
+
+// Regroup sums a series by day into periods p from from to to (rounded as
+// Revenue rounds them), without asking the database again: the dashboard
+// reads the days of a year once and draws its weeks and months from them.
+// Days outside s count nowhere; ask for a range s covers.
+func (s Series) Regroup(p db.Period, from, to time.Time) Series {
+	out := Series{Period: p, From: db.PeriodStart(p, from), To: db.PeriodStart(p, to), Currencies: s.Currencies}
+	if out.To.Before(to) {
+		out.To = db.NextPeriod(p, out.To)
+	}
+	index := map[time.Time]int{}
+	for at := out.From; at.Before(out.To); at = db.NextPeriod(p, at) {
+		pt := Point{Start: at, ByCurrency: map[string]Amount{}}
+		for _, c := range s.Currencies {
+			pt.ByCurrency[c] = Amount{Currency: c}
+		}
+		index[at] = len(out.Points)
+		out.Points = append(out.Points, pt)
+	}
+	for _, pt := range s.Points {
+		i, ok := index[db.PeriodStart(p, pt.Start)]
+		if !ok {
+			continue
+		}
+		for c, a := range pt.ByCurrency {
+			sum := out.Points[i].ByCurrency[c]
+			sum.add(a)
+			out.Points[i].ByCurrency[c] = sum
+		}
+	}
+	return out
+}

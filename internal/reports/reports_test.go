@@ -327,3 +327,30 @@ func TestDefuse(t *testing.T) {
 		}
 	}
 }
+
+// TestRegroup: weeks and months summed in Go from the days are the weeks
+// and months the database sums.
+func TestRegroup(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		seed(t, d, knownSales)
+		ctx := context.Background()
+		from, to := at("2026-12-01 00:00:00"), at("2027-03-01 00:00:00")
+		days, err := reports.Revenue(ctx, d, db.Day, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			p        db.Period
+			from, to time.Time
+		}{{db.Week, at("2026-12-30 00:00:00"), at("2027-02-08 00:00:00")}, {db.Month, from, to}} {
+			want, err := reports.Revenue(ctx, d, c.p, c.from, c.to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := days.Regroup(c.p, c.from, c.to)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s regrouped:\n got %+v\nwant %+v", c.p, nonZero(got), nonZero(want))
+			}
+		}
+	})
+}

@@ -162,17 +162,26 @@ func (s *handler) staffDashboard(w http.ResponseWriter, r *http.Request) error {
 // them (a view of buyers' names, recorded).
 func (s *handler) dashboardFigures(r *http.Request, page *dashboardPage, now time.Time) error {
 	ctx := r.Context()
-	for _, c := range []struct {
+	// One read of the days of the last twelve months; the weeks and
+	// months are summed from them.
+	charts := []struct {
 		p        db.Period
 		n        int
 		id, name string
 	}{{db.Day, 30, "rev-day", "Revenue by day, last 30 days"}, {db.Week, 12, "rev-week", "Revenue by week, last 12 weeks"},
-		{db.Month, 12, "rev-month", "Revenue by month, last 12 months"}} {
+		{db.Month, 12, "rev-month", "Revenue by month, last 12 months"}}
+	first, last := now, now
+	for _, c := range charts {
 		from, to := reports.Last(c.p, now, c.n)
-		series, err := reports.Revenue(ctx, s.db, c.p, from, to)
-		if err != nil {
-			return err
-		}
+		first, last = minTime(first, from), maxTime(last, to)
+	}
+	days, err := reports.Revenue(ctx, s.db, db.Day, first, last)
+	if err != nil {
+		return err
+	}
+	for _, c := range charts {
+		from, to := reports.Last(c.p, now, c.n)
+		series := days.Regroup(c.p, from, to)
 		page.Charts = append(page.Charts, revenueCharts(series, c.id, c.name)...)
 		if c.p == db.Month {
 			for _, a := range series.Totals() {
@@ -332,4 +341,18 @@ func (s *handler) staffRevokeSession(w http.ResponseWriter, r *http.Request) err
 	}
 	http.Redirect(w, r, "/staff/account?done=session-ended", http.StatusSeeOther)
 	return nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
