@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -93,4 +94,71 @@ func init() {
 			return nil, fmt.Errorf("fold_case: want text, got %T", v)
 		}
 	})
+}
+
+// Period is a length of calendar time the console's figures are grouped
+// by.
+type Period string
+
+// The periods. Weeks start on Monday (ISO 8601); all of them are in UTC.
+const (
+	Day   Period = "day"
+	Week  Period = "week"
+	Month Period = "month"
+)
+
+// Bucket is a SQL expression for the first day of the period col (a
+// timestamp column, stored in UTC) falls in, as text "YYYY-MM-DD": the
+// same text on both databases, so one query groups by it and Go parses
+// it. It panics on a period not listed above: the callers name constants.
+//
+// SQLite keeps timestamps as the text Go's time.Time.String writes
+// ("2026-03-01 09:30:00.5 +0000 UTC"), which its date functions do not
+// read; its first ten characters are the UTC date (clock.Clock and the
+// drivers write UTC). PostgreSQL truncates the timestamptz at UTC.
+func (d Dialect) Bucket(p Period, col string) string {
+	if d == Postgres {
+		switch p {
+		case Day, Week, Month:
+			return "to_char(date_trunc('" + string(p) + "', " + col + " AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
+		}
+	} else {
+		switch p {
+		case Day:
+			return "substr(" + col + ", 1, 10)"
+		case Week:
+			// weekday 0 moves to the next Sunday (or stays on one); six days
+			// back is that week's Monday.
+			return "date(substr(" + col + ", 1, 10), 'weekday 0', '-6 days')"
+		case Month:
+			return "substr(" + col + ", 1, 7) || '-01'"
+		}
+	}
+	panic("db: unknown period " + string(p))
+}
+
+// PeriodStart is the first moment of the period t falls in, in UTC: the
+// Go side of Bucket, for the range a query asks for and the empty periods
+// a chart still shows.
+func PeriodStart(p Period, t time.Time) time.Time {
+	t = t.UTC()
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	switch p {
+	case Week:
+		return day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
+	case Month:
+		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+	}
+	return day
+}
+
+// NextPeriod is the start of the period after the one starting at start.
+func NextPeriod(p Period, start time.Time) time.Time {
+	switch p {
+	case Week:
+		return start.AddDate(0, 0, 7)
+	case Month:
+		return start.AddDate(0, 1, 0)
+	}
+	return start.AddDate(0, 0, 1)
 }

@@ -118,3 +118,46 @@ func TestForUpdateQueues(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestBucket: each period's bucket of a stored timestamp is its first day
+// on both databases, and the same as PeriodStart in Go, across a year's
+// end, a Sunday and a Monday, the first and last moment of a day.
+func TestBucket(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if _, err := d.ExecContext(ctx, `CREATE TABLE bucket_test (id INTEGER PRIMARY KEY, at `+map[db.Dialect]string{db.SQLite: "TIMESTAMP", db.Postgres: "TIMESTAMPTZ"}[d.Dialect]+` NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		times := []time.Time{
+			time.Date(2026, 12, 31, 23, 59, 59, 999999000, time.UTC), // a Thursday
+			time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC),              // a Friday
+			time.Date(2027, 1, 3, 12, 0, 0, 0, time.UTC),             // a Sunday
+			time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC),              // a Monday
+			time.Date(2027, 2, 28, 8, 30, 0, 500000000, time.UTC),
+		}
+		for i, at := range times {
+			if _, err := d.ExecContext(ctx, `INSERT INTO bucket_test (id, at) VALUES ($1, $2)`, i, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := map[db.Period][]string{
+			db.Day:   {"2026-12-31", "2027-01-01", "2027-01-03", "2027-01-04", "2027-02-28"},
+			db.Week:  {"2026-12-28", "2026-12-28", "2026-12-28", "2027-01-04", "2027-02-22"},
+			db.Month: {"2026-12-01", "2027-01-01", "2027-01-01", "2027-01-01", "2027-02-01"},
+		}
+		for p, days := range want {
+			for i, at := range times {
+				var got string
+				if err := d.QueryRowContext(ctx, `SELECT `+d.Dialect.Bucket(p, "at")+` FROM bucket_test WHERE id = $1`, i).Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+				if got != days[i] {
+					t.Errorf("%s of %s: database says %s, want %s", p, at, got, days[i])
+				}
+				if g := db.PeriodStart(p, at).Format(time.DateOnly); g != days[i] {
+					t.Errorf("%s of %s: PeriodStart says %s, want %s", p, at, g, days[i])
+				}
+			}
+		}
+	})
+}

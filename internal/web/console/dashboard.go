@@ -8,7 +8,12 @@ import (
 	"time"
 
 	"github.com/storekeep/storekeep/internal/audit"
+	"github.com/storekeep/storekeep/internal/catalog"
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/mail"
 	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/reports"
+	"github.com/storekeep/storekeep/internal/requests"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/web"
 )
@@ -45,12 +50,73 @@ type dashboardPage struct {
 	Role          staff.Role
 	RoleText      string
 	NeedsTwoFA    bool
+
+	Parts dashboardParts
+	// Figures (aggregates, no personal data).
+	Charts     []chart
+	ByCurrency []amountRow // the last 12 months, per currency
+	Products   []productRow
+	Open       reports.Backlog
+	Overdue    reports.Backlog
+	OverdueDay int
+	// Queue is support's: what waits for an answer.
+	Queue supportQueue
+}
+
+// dashboardParts are the parts of the dashboard a role sees.
+type dashboardParts struct {
+	// Figures: revenue charts by day, week and month, by product and by
+	// currency, and how many orders are open and transfers overdue.
+	// Aggregates only: no name, address or order number.
+	Figures bool
+	// OrderLists: the open orders and overdue transfers with their
+	// numbers and buyers (billing.view).
+	OrderLists bool
+	// Queue: support's queue (open privacy requests, mail that failed).
+	Queue bool
+}
+
+// partsByRole is who sees which part of the dashboard: owners everything;
+// finance the figures and the orders behind them; support its queue;
+// analysts the aggregates alone. A part that shows personal data also
+// needs the permission of that data (partsFor), so a change to the grants
+// cannot open it by this table alone.
+var partsByRole = map[staff.Role]dashboardParts{
+	staff.Owner:   {Figures: true, OrderLists: true, Queue: true},
+	staff.Finance: {Figures: true, OrderLists: true},
+	staff.Support: {Queue: true},
+	staff.Analyst: {Figures: true},
+}
+
+func partsFor(r staff.Role) dashboardParts {
+	p := partsByRole[r]
+	p.OrderLists = p.OrderLists && r.Can(staff.PermBillingView)
+	p.Queue = p.Queue && r.Can(staff.PermPrivacyRequests) && r.Can(staff.PermCustomersView)
+	return p
+}
+
+// supportQueue is what support has to answer until the support desk
+// exists: open privacy requests and mail that could not be delivered.
+type supportQueue struct {
+	OpenRequests, OverdueRequests, DueSoon int
+	FailedMail                             int
+}
+
+type amountRow struct {
+	Currency, Net, Gross string
+	Orders, Refunds      int
+}
+
+type productRow struct {
+	Product, Currency, Net, Gross string
+	Quantity, Orders, Refunds     int
 }
 
 func (s *handler) staffDashboard(w http.ResponseWriter, r *http.Request) error {
 	sess := web.StaffSession(r)
 	ctx, now := r.Context(), s.clock.Now()
-	page := dashboardPage{Notice: notices.For(r), Role: sess.Account.Role, RoleText: sess.Account.Role.Describe(), NeedsTwoFA: !sess.Account.HasTOTP}
+	page := dashboardPage{Notice: notices.For(r), Role: sess.Account.Role, RoleText: sess.Account.Role.Describe(), NeedsTwoFA: !sess.Account.HasTOTP,
+		Parts: partsFor(sess.Account.Role), OverdueDay: int(reports.OverdueAfter / (24 * time.Hour))}
 	var err error
 	if page.ActiveStaff, err = staff.CountActive(ctx, s.db); err != nil {
 		return err
@@ -64,7 +130,89 @@ func (s *handler) staffDashboard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	page.PolicyUpdated, page.PolicyVersion = v.PublishedAt, v.Seq
+	if page.Parts.Figures {
+		if err := s.dashboardFigures(r, &page, now); err != nil {
+			return err
+		}
+	}
+	if page.Parts.Queue {
+		open, err := requests.List(ctx, s.db, requests.Filter{Limit: 500})
+		if err != nil {
+			return err
+		}
+		for _, q := range open {
+			if q.Open() {
+				page.Queue.OpenRequests++
+			}
+		}
+		if page.Queue.OverdueRequests, page.Queue.DueSoon, err = requests.Urgency(ctx, s.db, now); err != nil {
+			return err
+		}
+		counts, err := mail.Counts(ctx, s.db)
+		if err != nil {
+			return err
+		}
+		page.Queue.FailedMail = counts[mail.StateFailed]
+	}
 	return s.render(w, r, http.StatusOK, "dashboard.html", "Dashboard", page)
+}
+
+// dashboardFigures fills in the revenue charts, the products, the
+// currencies and the backlog; with the order lists when the role sees
+// them (a view of buyers' names, recorded).
+func (s *handler) dashboardFigures(r *http.Request, page *dashboardPage, now time.Time) error {
+	ctx := r.Context()
+	// One read of the days of the last twelve months; the weeks and
+	// months are summed from them.
+	charts := []struct {
+		p        db.Period
+		n        int
+		id, name string
+	}{{db.Day, 30, "rev-day", "Revenue by day, last 30 days"}, {db.Week, 12, "rev-week", "Revenue by week, last 12 weeks"},
+		{db.Month, 12, "rev-month", "Revenue by month, last 12 months"}}
+	first, last := now, now
+	for _, c := range charts {
+		from, to := reports.Last(c.p, now, c.n)
+		first, last = minTime(first, from), maxTime(last, to)
+	}
+	days, err := reports.Revenue(ctx, s.db, db.Day, first, last)
+	if err != nil {
+		return err
+	}
+	for _, c := range charts {
+		from, to := reports.Last(c.p, now, c.n)
+		series := days.Regroup(c.p, from, to)
+		page.Charts = append(page.Charts, revenueCharts(series, c.id, c.name)...)
+		if c.p == db.Month {
+			for _, a := range series.Totals() {
+				page.ByCurrency = append(page.ByCurrency, amountRow{Currency: a.Currency, Net: catalog.FormatMoney(a.NetMinor, a.Currency),
+					Gross: catalog.FormatMoney(a.GrossMinor, a.Currency), Orders: a.Orders, Refunds: a.Refunds})
+			}
+		}
+	}
+	from, to := reports.Last(db.Day, now, 30)
+	products, err := reports.ByProduct(ctx, s.db, from, to)
+	if err != nil {
+		return err
+	}
+	for _, p := range products {
+		page.Products = append(page.Products, productRow{Product: p.Product, Currency: p.Currency, Net: catalog.FormatMoney(p.NetMinor, p.Currency),
+			Gross: catalog.FormatMoney(p.GrossMinor, p.Currency), Quantity: p.Quantity, Orders: p.Orders, Refunds: p.Refunds})
+	}
+	limit := 0
+	if page.Parts.OrderLists {
+		limit = 10
+	}
+	if page.Open, err = reports.Open(ctx, s.db, limit); err != nil {
+		return err
+	}
+	if page.Overdue, err = reports.Overdue(ctx, s.db, now, reports.OverdueAfter, limit); err != nil {
+		return err
+	}
+	if len(page.Open.Orders)+len(page.Overdue.Orders) > 0 {
+		return s.RecordView(r, "orders", "dashboard", "open orders and overdue transfers")
+	}
+	return nil
 }
 
 // areaPage is the content of area.html: a console section whose
@@ -193,4 +341,18 @@ func (s *handler) staffRevokeSession(w http.ResponseWriter, r *http.Request) err
 	}
 	http.Redirect(w, r, "/staff/account?done=session-ended", http.StatusSeeOther)
 	return nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

@@ -6,17 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/catalog"
+	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/input"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/refuse"
+	"github.com/storekeep/storekeep/internal/reports"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/invoice"
@@ -24,27 +28,246 @@ import (
 
 // staffOrdersPage is the content of orders.html.
 type staffOrdersPage struct {
-	Status   string
+	Form     orderSearchForm
 	Statuses []orders.Status
+	Products []catalog.Product
 	Orders   []orders.Order
+	// Next is the link to the following page ("" on the last); First the
+	// link back to the first page when this is a later one.
+	Next, First string
+	CSV         string // the export of the same search
+}
+
+// orderSearchForm is the search as typed, shown back in the form.
+type orderSearchForm struct {
+	Number, Customer, Product, Status, From, To string
 }
 
 var orderStatuses = []orders.Status{orders.Pending, orders.Paid, orders.Refunded, orders.Disputed, orders.Cancelled}
 
-func (s *handler) staffOrders(w http.ResponseWriter, r *http.Request) error {
-	st := r.URL.Query().Get("status")
-	if st != "" && !containsStatus(orders.Status(st)) {
-		return web.BadRequest("Unknown order state; choose one of the filters.")
+const orderPageSize = 50
+
+// msgBadPageLink answers a page link that is not one of ours.
+const msgBadPageLink = "The page link is damaged; start again from the first page."
+
+// parseOrderSearch reads the search of the orders page and of its export
+// (the same query string). The dates are days in UTC, both included.
+func parseOrderSearch(v url.Values) (orders.Query, orderSearchForm, error) {
+	f := orderSearchForm{Status: v.Get("status"), Product: v.Get("product"), From: v.Get("from"), To: v.Get("to")}
+	var q orders.Query
+	var err error
+	if f.Number, err = input.Line("number", "The order number", 40, v.Get("number")); err != nil {
+		return q, f, err
 	}
-	list, err := orders.List(r.Context(), s.db, orders.Filter{Status: orders.Status(st), Limit: 200})
+	if f.Customer, err = input.Line("customer", "The customer", 254, v.Get("customer")); err != nil {
+		return q, f, err
+	}
+	q.Number, q.Customer = f.Number, f.Customer
+	if f.Customer != "" && utf8.RuneCountInString(f.Customer) < 3 {
+		return q, f, web.BadRequest("Search for a customer with at least three characters of the email address or name.")
+	}
+	if f.Status != "" {
+		if !containsStatus(orders.Status(f.Status)) {
+			return q, f, web.BadRequest("Unknown order state; choose one of the filters.")
+		}
+		q.Status = orders.Status(f.Status)
+	}
+	if f.Product != "" {
+		if q.ProductID, err = strconv.ParseInt(f.Product, 10, 64); err != nil || q.ProductID <= 0 {
+			return q, f, web.BadRequest("Choose a product from the list.")
+		}
+	}
+	for _, d := range []struct {
+		text string
+		to   *time.Time
+		next bool
+	}{{f.From, &q.From, false}, {f.To, &q.To, true}} {
+		if d.text == "" {
+			continue
+		}
+		t, err := time.Parse(time.DateOnly, d.text)
+		if err != nil {
+			return q, f, web.BadRequest("Give dates as year-month-day, such as 2027-01-31.")
+		}
+		if d.next {
+			t = t.AddDate(0, 0, 1) // the last day is included
+		}
+		*d.to = t
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		return q, f, web.BadRequest("The first day is after the last.")
+	}
+	if q.After, err = orders.ParseCursor(v.Get("after")); err != nil {
+		return q, f, web.BadRequest(msgBadPageLink)
+	}
+	return q, f, nil
+}
+
+func (s *handler) staffOrders(w http.ResponseWriter, r *http.Request) error {
+	v := r.URL.Query()
+	q, form, err := parseOrderSearch(v)
 	if err != nil {
 		return err
 	}
-	// The list shows buyers' names: a view of personal data.
-	if err := s.RecordView(r, "orders", "list", "status="+st); err != nil {
+	q.Limit = orderPageSize
+	ctx := r.Context()
+	list, next, err := orders.Search(ctx, s.db, q)
+	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, "orders.html", "Orders", staffOrdersPage{Status: st, Statuses: orderStatuses, Orders: list})
+	page := staffOrdersPage{Form: form, Statuses: orderStatuses, Orders: list}
+	if page.Products, err = catalog.All(ctx, s.db); err != nil {
+		return err
+	}
+	v.Del("after")
+	for k, vs := range v {
+		if len(vs) == 0 || vs[0] == "" {
+			v.Del(k)
+		}
+	}
+	page.CSV = "/staff/orders.csv"
+	if len(v) > 0 {
+		page.CSV += "?" + v.Encode()
+	}
+	if !q.After.IsZero() {
+		page.First = "/staff/orders"
+		if len(v) > 0 {
+			page.First += "?" + v.Encode()
+		}
+	}
+	if !next.IsZero() {
+		v.Set("after", next.String())
+		page.Next = "/staff/orders?" + v.Encode()
+	}
+	// The list shows buyers' names: a view of personal data.
+	if err := s.RecordView(r, "orders", "list", "search "+strings.TrimPrefix(r.URL.RawQuery, "?")); err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "orders.html", "Orders", page)
+}
+
+// staffOrdersCSV exports the orders of a search for the accountant, every
+// page of it, streamed as it is read (orders.Each reads 500 at a time):
+// nothing is held in memory but a page. The export is recorded first; a
+// database error half-way ends the file early (the status line is sent),
+// and is logged.
+func (s *handler) staffOrdersCSV(w http.ResponseWriter, r *http.Request) error {
+	q, _, err := parseOrderSearch(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	if err := s.AuditAlone(r, audit.Entry{Action: "orders.exported", SubjectType: "orders", Detail: strings.TrimPrefix(r.URL.RawQuery, "?")}); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="orders-`+s.clock.Now().Format("2006-01-02")+`.csv"`)
+	out := reports.NewCSV(w)
+	if err := out.Write("number", "placed_at", "paid_at", "status", "provider", "currency", "net", "tax", "gross",
+		"tax_treatment", "tax_country", "buyer_name", "buyer_company", "buyer_email", "buyer_country", "buyer_vat_id", "items"); err != nil {
+		return nil
+	}
+	err = orders.Each(r.Context(), s.db, q, func(list []orders.Order) error {
+		for _, o := range list {
+			paid := ""
+			if !o.PaidAt.IsZero() {
+				paid = o.PaidAt.UTC().Format(time.RFC3339)
+			}
+			if err := out.Write(o.Number, o.CreatedAt.UTC().Format(time.RFC3339), paid, string(o.Status), o.Provider, o.Currency,
+				reports.Decimal(o.SubtotalMinor, o.Currency), reports.Decimal(o.TaxMinor, o.Currency), reports.Decimal(o.TotalMinor, o.Currency),
+				string(o.Tax.Treatment), o.Tax.Country, o.Billing.Name, o.Billing.Company, o.Billing.Email, o.Billing.Country, o.Billing.VATID, o.Summary()); err != nil {
+				return err
+			}
+		}
+		return out.Flush()
+	})
+	if err == nil {
+		err = out.Flush()
+	}
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "orders export ended early", "error", err)
+	}
+	return nil
+}
+
+// salesPage is the content of sales.html.
+type salesPage struct {
+	Month      string // "2027-01"
+	Title      string
+	Sales      reports.Sales
+	Prev, Next string
+	CSV        string
+}
+
+// salesMonth reads ?month=YYYY-MM; the current month when absent.
+func (s *handler) salesMonth(r *http.Request) (time.Time, error) {
+	m := r.URL.Query().Get("month")
+	if m == "" {
+		return db.PeriodStart(db.Month, s.clock.Now()), nil
+	}
+	t, err := time.Parse("2006-01", m)
+	if err != nil {
+		return t, web.BadRequest("Give the month as year-month, such as 2027-01.")
+	}
+	return t, nil
+}
+
+// staffSales is the monthly sales report: net, tax and gross per
+// country, treatment and rate, and the reverse-charge sales per buyer,
+// the figures of a VAT return and an EC Sales List.
+func (s *handler) staffSales(w http.ResponseWriter, r *http.Request) error {
+	month, err := s.salesMonth(r)
+	if err != nil {
+		return err
+	}
+	sales, err := reports.SalesReport(r.Context(), s.db, month)
+	if err != nil {
+		return err
+	}
+	m := month.Format("2006-01")
+	page := salesPage{Month: m, Title: month.Format("January 2006"), Sales: sales, CSV: "/staff/reports/sales.csv?month=" + m,
+		Prev: "/staff/reports/sales?month=" + month.AddDate(0, -1, 0).Format("2006-01")}
+	if month.Before(db.PeriodStart(db.Month, s.clock.Now())) {
+		page.Next = "/staff/reports/sales?month=" + month.AddDate(0, 1, 0).Format("2006-01")
+	}
+	return s.render(w, r, http.StatusOK, "sales.html", "Sales report "+page.Title, page)
+}
+
+// staffSalesCSV is the sales report as CSV: the rows by country and rate,
+// then the reverse-charge rows per buyer, then the totals per currency.
+func (s *handler) staffSalesCSV(w http.ResponseWriter, r *http.Request) error {
+	month, err := s.salesMonth(r)
+	if err != nil {
+		return err
+	}
+	sales, err := reports.SalesReport(r.Context(), s.db, month)
+	if err != nil {
+		return err
+	}
+	if err := s.AuditAlone(r, audit.Entry{Action: "sales_report.exported", SubjectType: "sales_report", SubjectID: month.Format("2006-01")}); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="sales-`+month.Format("2006-01")+`.csv"`)
+	out := reports.NewCSV(w)
+	_ = out.Write("section", "country", "treatment", "rate_percent", "buyer_vat_id", "currency", "net", "tax", "gross", "orders")
+	for _, row := range sales.Rows {
+		_ = out.Write("sales", row.Country, row.Treatment, row.Rate(), "", row.Currency, reports.Decimal(row.NetMinor, row.Currency),
+			reports.Decimal(row.TaxMinor, row.Currency), reports.Decimal(row.GrossMinor(), row.Currency), strconv.Itoa(row.Orders))
+	}
+	for _, row := range sales.ReverseCharge {
+		_ = out.Write("reverse_charge", row.Country, "reverse_charge", "0", row.VATID, row.Currency, reports.Decimal(row.NetMinor, row.Currency),
+			"0.00", reports.Decimal(row.NetMinor, row.Currency), strconv.Itoa(row.Orders))
+	}
+	for _, row := range sales.Totals {
+		_ = out.Write("total", "", "", "", "", row.Currency, reports.Decimal(row.NetMinor, row.Currency),
+			reports.Decimal(row.TaxMinor, row.Currency), reports.Decimal(row.GrossMinor(), row.Currency), strconv.Itoa(row.Orders))
+	}
+	if err := out.Flush(); err != nil {
+		s.log.ErrorContext(r.Context(), "sales report export failed", "error", err)
+	}
+	return nil
 }
 
 func containsStatus(st orders.Status) bool {

@@ -8,9 +8,11 @@ package console
 
 import (
 	"embed"
+	"html/template"
 	"log/slog"
 	"net/http"
 
+	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/orders"
@@ -56,7 +58,7 @@ type handler struct {
 
 // Mount registers the console's routes and navigation on s.
 func Mount(s *web.Server, o Options) error {
-	pages, err := s.NewPages("console", templates, web.Console, nil)
+	pages, err := s.NewPages("console", templates, web.Console, template.FuncMap{"money": catalog.FormatMoney})
 	if err != nil {
 		return err
 	}
@@ -110,6 +112,9 @@ func Mount(s *web.Server, o Options) error {
 
 	// Orders, invoices and the catalog (orders.go).
 	s.HandleStaff("GET /staff/orders", full, staff.PermBillingView, h.staffOrders)
+	s.HandleStaff("GET /staff/orders.csv", full, staff.PermBillingView, h.staffOrdersCSV)
+	s.HandleStaff("GET /staff/reports/sales", full, staff.PermBillingView, h.staffSales)
+	s.HandleStaff("GET /staff/reports/sales.csv", full, staff.PermBillingView, h.staffSalesCSV)
 	s.HandleStaff("GET /staff/orders/{number}", full, staff.PermBillingView, h.staffOrder)
 	s.HandleStaff("POST /staff/orders/{number}/{action}", full, staff.PermOrdersManage, h.staffOrderAction)
 	s.HandleStaff("GET /staff/orders/{number}/refund-lines", full, staff.PermOrdersManage, h.staffRefundForm) // refunds.go

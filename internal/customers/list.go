@@ -1,0 +1,44 @@
+package customers
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/db"
+)
+
+// Page lists customers newest first, limit of them, after the customer
+// created at beforeAt with id beforeID (zero for the first page): a keyset
+// page over the index on (created_at, id) (migration 00025).
+func Page(ctx context.Context, q db.Querier, beforeAt time.Time, beforeID int64, limit int) ([]Customer, error) {
+	text, args := PageSQL(beforeAt, beforeID, limit)
+	rows, err := q.QueryContext(ctx, text, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list customers: %w", err)
+	}
+	defer rows.Close()
+	var out []Customer
+	for rows.Next() {
+		c, err := scanCustomer(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// PageSQL is Page's query, for the plan checks.
+func PageSQL(beforeAt time.Time, beforeID int64, limit int) (string, []any) {
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	where, args := "", []any(nil)
+	if beforeID != 0 {
+		where = ` WHERE created_at <= $1 AND (created_at < $1 OR id < $2)`
+		args = []any{beforeAt.UTC(), beforeID}
+	}
+	return `SELECT ` + customerColumns("") + ` FROM customers` + where + ` ORDER BY created_at DESC, id DESC LIMIT ` + strconv.Itoa(limit), args
+}
