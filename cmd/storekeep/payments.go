@@ -7,6 +7,7 @@ import (
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/tax"
 	"github.com/storekeep/storekeep/internal/web/app"
 )
 
@@ -88,6 +89,11 @@ func paymentOptions(cfg *config.Config, isDemo bool, clk clock.Clock, o *app.Opt
 		o.StripeWebhooks = cp.Stripe
 	}
 	o.PaymentInstructions = cp.Instructions
+	if cfg.VIES && !isDemo {
+		// The seller's number (the requester) is added at each check
+		// from the tax settings.
+		o.VATChecker = tax.VIES{}
+	}
 	o.Processors, err = cp.Processors()
 	return err
 }

@@ -51,6 +51,9 @@ type Config struct {
 	StripeAPIURL        string
 	ManualPayments      bool
 	PaymentInstructions string
+	// VIES turns on the check of buyers' VAT numbers with the EU's VIES
+	// service at checkout (off: their format is checked only).
+	VIES bool
 
 	// LicenseKeys is the directory of the license signing keys
 	// (`storekeep license keygen`); "" issues no licenses.
@@ -138,6 +141,7 @@ func (c *Config) settings() []setting {
 		{flag: "stripe-webhook-secret", group: Stripe, env: "STOREKEEP_STRIPE_WEBHOOK_SECRET", def: "", str: &c.StripeWebhookSecret, secret: true, help: "signing secret of the Stripe webhook endpoint (BASE_URL/webhooks/stripe)"},
 		{flag: "stripe-api-url", group: Stripe, env: "STOREKEEP_STRIPE_API_URL", def: "", str: &c.StripeAPIURL, help: "Stripe API address; only for testing against stripe-mock"},
 		{flag: "manual-payments", group: Server, env: "STOREKEEP_MANUAL_PAYMENTS", def: "false", boolean: &c.ManualPayments, help: "offer payment by invoice and bank transfer"},
+		{flag: "vies", group: Server, env: "STOREKEEP_VIES", def: "false", boolean: &c.VIES, help: "confirm buyers' VAT numbers with the EU's VIES service at checkout (5-second timeout; a buyer whose number VIES cannot confirm is asked to try again); off: the format is checked only"},
 		{flag: "payment-instructions", group: Server, env: "STOREKEEP_PAYMENT_INSTRUCTIONS", def: "", str: &c.PaymentInstructions, help: "bank details printed on invoices for payment by transfer"},
 		{flag: "license-keys", group: Server, env: "STOREKEEP_LICENSE_KEYS", def: "", str: &c.LicenseKeys, help: "directory of the license signing keys (<kid>.key files and active; create with: storekeep license keygen --dir DIR); empty: paid orders issue no licenses"},
 		{flag: "release-keys", group: Releases, env: "STOREKEEP_RELEASE_KEYS", def: "", str: &c.ReleaseKeys, help: "directory of the release signing key (release.key, release.pub; create with: storekeep release keygen --dir DIR); empty: releases cannot be signed or published"},

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/storekeep/storekeep/internal/tax"
 )
 
 // Profile is what a customer tells us about themselves for invoices: a name,
@@ -127,63 +129,20 @@ func (p Profile) Normalise() (Profile, error) {
 
 var postalCode = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} -]*$|^$`)
 
-// euVATFormats are the formats of EU VAT identification numbers, after the
-// two-letter prefix (Greece uses EL, Northern Ireland XI). They check the
-// shape only; whether a number is registered is not checked.
-var euVATFormats = map[string]*regexp.Regexp{
-	"AT": regexp.MustCompile(`^U\d{8}$`),
-	"BE": regexp.MustCompile(`^[01]\d{9}$`),
-	"BG": regexp.MustCompile(`^\d{9,10}$`),
-	"CY": regexp.MustCompile(`^\d{8}[A-Z]$`),
-	"CZ": regexp.MustCompile(`^\d{8,10}$`),
-	"DE": regexp.MustCompile(`^\d{9}$`),
-	"DK": regexp.MustCompile(`^\d{8}$`),
-	"EE": regexp.MustCompile(`^\d{9}$`),
-	"EL": regexp.MustCompile(`^\d{9}$`),
-	"ES": regexp.MustCompile(`^[A-Z0-9]\d{7}[A-Z0-9]$`),
-	"FI": regexp.MustCompile(`^\d{8}$`),
-	"FR": regexp.MustCompile(`^[A-HJ-NP-Z0-9]{2}\d{9}$`),
-	"HR": regexp.MustCompile(`^\d{11}$`),
-	"HU": regexp.MustCompile(`^\d{8}$`),
-	"IE": regexp.MustCompile(`^(\d{7}[A-W][A-I]?|\d[A-Z+*]\d{5}[A-W])$`),
-	"IT": regexp.MustCompile(`^\d{11}$`),
-	"LT": regexp.MustCompile(`^(\d{9}|\d{12})$`),
-	"LU": regexp.MustCompile(`^\d{8}$`),
-	"LV": regexp.MustCompile(`^\d{11}$`),
-	"MT": regexp.MustCompile(`^\d{8}$`),
-	"NL": regexp.MustCompile(`^\d{9}B\d{2}$`),
-	"PL": regexp.MustCompile(`^\d{10}$`),
-	"PT": regexp.MustCompile(`^\d{9}$`),
-	"RO": regexp.MustCompile(`^[1-9]\d{1,9}$`),
-	"SE": regexp.MustCompile(`^\d{10}01$`),
-	"SI": regexp.MustCompile(`^\d{8}$`),
-	"SK": regexp.MustCompile(`^\d{10}$`),
-	"XI": regexp.MustCompile(`^(\d{9}|\d{12}|GD\d{3}|HA\d{3})$`),
-}
-
-// otherVATID is the shape accepted for tax numbers of countries outside the
-// EU (for example CHE123456789MWST or GB123456789): a country prefix and
-// letters and digits.
-var otherVATID = regexp.MustCompile(`^[A-Z]{2}[A-Z0-9]{2,18}$`)
-
-// vatSeparators are dropped from VAT IDs: people copy them with spaces,
-// dots and dashes from letterheads.
-var vatSeparators = strings.NewReplacer(" ", "", ".", "", "-", "", "\u00a0", "")
-
 // NormaliseVATID returns a VAT ID in canonical form (upper case, without
 // separators) and, when its format is wrong, a message saying what to do.
 // EU numbers are checked against their country's format; other countries'
 // tax numbers only for their general shape. An empty ID is valid.
 func NormaliseVATID(s string) (id, problem string) {
-	id = strings.ToUpper(vatSeparators.Replace(strings.TrimSpace(s)))
+	id = tax.NormaliseVATID(s)
 	if id == "" {
 		return "", ""
 	}
-	if len(id) > 20 || !otherVATID.MatchString(id) {
+	if !tax.Shape(id) {
 		return id, "Enter the VAT ID with its country prefix, such as DE123456789."
 	}
-	if re, ok := euVATFormats[id[:2]]; ok {
-		if !re.MatchString(id[2:]) {
+	if known, ok := tax.FormatKnown(id); known {
+		if !ok {
 			return id, "This is not the format of a VAT ID from " + vatCountryName(id[:2]) + ". Check it against your VAT registration."
 		}
 		return id, ""

@@ -23,6 +23,7 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/input"
 	"github.com/storekeep/storekeep/internal/refuse"
+	"github.com/storekeep/storekeep/internal/tax"
 )
 
 // Status is where an order stands.
@@ -106,6 +107,10 @@ func (b Billing) Check() (Billing, []*refuse.Error) {
 		var problem string
 		if b.VATID, problem = customers.NormaliseVATID(vat); problem != "" {
 			p.Addf("vat_id", problem)
+		} else if b.VATID != "" && b.Country != "" && customers.CountryName(b.Country) != "" {
+			// The number must be one of the billing country: reverse
+			// charge is decided by the country the buyer is in.
+			p.Add(tax.CheckVATID(b.Country, b.VATID, "vat_id"))
 		}
 	}
 	return b, p.List()
@@ -221,12 +226,31 @@ type NewOrder struct {
 	PriceID    int64
 	Provider   string
 	Billing    Billing
+	// VATCheck is the check of the buyer's VAT number (tax.Verify, done
+	// before the transaction: VIES is a network call); the zero value
+	// when VIES is off.
+	VATCheck tax.Check
 }
 
 // Create places a pending order for one active price. The amount and
 // currency come from the catalog, never from the request, so a tampered
-// form cannot change what is charged.
+// form cannot change what is charged; the tax comes from the vendor's tax
+// settings and the billing details (applyTax).
 func Create(ctx context.Context, tx *sql.Tx, n NewOrder, now time.Time) (Order, error) {
+	o, err := build(ctx, tx, n, now)
+	if err != nil {
+		return Order{}, err
+	}
+	return insertOrder(ctx, tx, o, "customer", "placed with "+n.Provider)
+}
+
+// Preview is the order Create would place, with its tax, without placing
+// it: what the checkout page shows before the buyer pays.
+func Preview(ctx context.Context, q db.Querier, n NewOrder, now time.Time) (Order, error) {
+	return build(ctx, q, n, now)
+}
+
+func build(ctx context.Context, q db.Querier, n NewOrder, now time.Time) (Order, error) {
 	if strings.TrimSpace(n.Billing.Email) == "" {
 		return Order{}, ErrBadBilling.With("The order has no email address to send the invoice to.")
 	}
@@ -238,7 +262,7 @@ func Create(ctx context.Context, tx *sql.Tx, n NewOrder, now time.Time) (Order, 
 	}
 	checked.Email = strings.TrimSpace(n.Billing.Email)
 	n.Billing = checked
-	offer, err := FindOffer(ctx, tx, n.PriceID)
+	offer, err := FindOffer(ctx, q, n.PriceID)
 	if err != nil {
 		return Order{}, err
 	}
@@ -251,10 +275,12 @@ func Create(ctx context.Context, tx *sql.Tx, n NewOrder, now time.Time) (Order, 
 	}
 	o := Order{
 		Number: newNumber(), CustomerID: n.CustomerID, Status: Pending, Provider: n.Provider, Currency: currency,
-		SubtotalMinor: l.UnitMinor, TotalMinor: l.UnitMinor, Billing: n.Billing, CreatedAt: now, UpdatedAt: now,
-		Lines: []Line{l},
+		Billing: n.Billing, CreatedAt: now, UpdatedAt: now, Lines: []Line{l},
 	}
-	return insertOrder(ctx, tx, o, "customer", "placed with "+n.Provider)
+	if err := applyTax(ctx, q, &o, n.VATCheck); err != nil {
+		return Order{}, err
+	}
+	return o, nil
 }
 
 // numberAlphabet avoids characters people confuse when reading a number

@@ -171,7 +171,18 @@ func (s Shop) applyTo(ctx context.Context, tx *sql.Tx, o *Order, t payments.Even
 		} else if o.Status != Pending {
 			return Ignored, "order is " + string(o.Status), nil
 		}
-		if ev.AmountMinor > o.TotalMinor && strings.EqualFold(ev.Currency, o.Currency) {
+		if o.Tax.Treatment == TaxProcessor && ev.TaxReported && strings.EqualFold(ev.Currency, o.Currency) {
+			// The vendor let the processor compute the tax: record its
+			// result, line by line.
+			ok, err := processorTax(ctx, tx, o, ev.AmountMinor, ev.TaxMinor)
+			if err != nil {
+				return "", "", err
+			}
+			if !ok {
+				return Mismatch, fmt.Sprintf("paid %s with tax %s, which does not fit the catalog's %s", catalog.FormatMoney(ev.AmountMinor, o.Currency),
+					catalog.FormatMoney(ev.TaxMinor, o.Currency), o.Total()), nil
+			}
+		} else if !o.Tax.Computed() && ev.AmountMinor > o.TotalMinor && strings.EqualFold(ev.Currency, o.Currency) {
 			// The processor added tax (e.g. Stripe Tax): record it as
 			// charged, so the invoice shows what was paid.
 			tax := ev.AmountMinor - o.SubtotalMinor
@@ -402,7 +413,8 @@ var ErrCheckoutNotStarted = errors.New("orders: the payment provider did not sta
 func (s Shop) StartHosted(ctx context.Context, o Order, p payments.Provider, email string, now func() time.Time) (payments.Started, error) {
 	portal := s.portalURL(o)
 	started, err := p.StartCheckout(ctx, payments.Checkout{OrderID: o.ID, OrderNumber: o.Number, CustomerEmail: email,
-		Lines: PaymentLines(o), SuccessURL: portal + "?paid=1", CancelURL: portal})
+		Lines: PaymentLines(o), SuccessURL: portal + "?paid=1", CancelURL: portal,
+		AutomaticTax: o.Tax.Treatment == TaxProcessor, PricesIncludeTax: o.Tax.PricesIncludeTax})
 	if err != nil {
 		if cerr := s.Cancel(ctx, o.ID, "system", "the payment provider could not be reached", now()); cerr != nil {
 			return payments.Started{}, cerr

@@ -12,6 +12,7 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/refuse"
+	"github.com/storekeep/storekeep/internal/tax"
 )
 
 // ErrRenewalUnavailable refuses a renewal of a license whose edition is
@@ -61,6 +62,8 @@ type NewRenewal struct {
 	License    Renewable // from licensing.RenewableLicense
 	Provider   string
 	Billing    Billing
+	// VATCheck is the check of the buyer's VAT number, as for NewOrder.
+	VATCheck tax.Check
 }
 
 // PendingRenewal returns the customer's pending order that renews the
@@ -118,10 +121,13 @@ func PlaceRenewal(ctx context.Context, tx *sql.Tx, n NewRenewal, now time.Time) 
 	l := Line{PriceID: offer.Price.ID, Billing: catalog.Yearly, UnitMinor: offer.Price.AmountMinor, Quantity: qty,
 		Product: offer.Product, Edition: offer.Edition, RenewsLicenseID: n.License.LicenseID,
 		Description: renewalDescription(offer.Product + " " + offer.Edition)}
-	total := l.UnitMinor * int64(qty)
 	o = Order{
 		Number: newNumber(), CustomerID: n.CustomerID, Status: Pending, Provider: n.Provider, Currency: offer.Price.Currency,
-		SubtotalMinor: total, TotalMinor: total, Billing: checked, CreatedAt: now, UpdatedAt: now, Lines: []Line{l},
+		Billing: checked, CreatedAt: now, UpdatedAt: now, Lines: []Line{l},
+	}
+	// Taxed as a new order is: today's settings, the details given now.
+	if err := applyTax(ctx, tx, &o, n.VATCheck); err != nil {
+		return Order{}, false, err
 	}
 	o, err = insertOrder(ctx, tx, o, "customer", "placed with "+n.Provider+": renewal of "+n.License.Lic)
 	return o, err == nil, err
@@ -138,15 +144,22 @@ func (o Order) IsRenewal() bool {
 	return false
 }
 
-// PaymentLines are the order's lines as a payment provider charges them.
-// A yearly price that buys a license is Yearly (a Subscriber renews it by
+// PaymentLines are the order's lines as a payment provider charges them:
+// per unit the line's gross when Storekeep computed the tax (so the buyer
+// pays exactly the order's total, line by line), the catalog's unit price
+// otherwise (no tax computed, or the processor computes it). A yearly
+// price that buys a license is Yearly (a Subscriber renews it by
 // itself from then on); a line that renews a license is charged once: a
 // renewal placed by the customer, paid by card, by invoice or in the
 // demo, never starts a subscription.
 func PaymentLines(o Order) []payments.Line {
 	lines := make([]payments.Line, len(o.Lines))
 	for i, l := range o.Lines {
-		lines[i] = payments.Line{Name: l.Description, AmountMinor: l.UnitMinor, Currency: o.Currency, Quantity: l.Quantity,
+		amount := l.UnitMinor
+		if o.Tax.Computed() && l.Quantity > 0 {
+			amount = l.GrossMinor() / int64(l.Quantity) // whole: tax.Compute rounds per unit
+		}
+		lines[i] = payments.Line{Name: l.Description, AmountMinor: amount, Currency: o.Currency, Quantity: l.Quantity,
 			Yearly: l.Billing == catalog.Yearly && l.RenewsLicenseID == 0}
 	}
 	return lines

@@ -223,8 +223,11 @@ func (s Shop) renewalPaid(ctx context.Context, tx *sql.Tx, o *Order, ev payments
 	if len(lics) == 0 {
 		return Ignored, "the order has no yearly license to renew", nil
 	}
+	// The subscription charges what its first order's lines cost, so the
+	// renewal repeats them, tax and all, under the treatment that order
+	// was taxed with (its snapshot, not today's settings).
 	var lines []Line
-	var subtotal int64
+	var subtotal, taxSum, gross int64
 	for _, l := range lics {
 		ln, err := originalLine(ctx, tx, l.OrderLineID)
 		if err != nil {
@@ -232,23 +235,49 @@ func (s Shop) renewalPaid(ctx context.Context, tx *sql.Tx, o *Order, ev payments
 		}
 		ln.RenewsLicenseID, ln.PeriodStart, ln.PeriodEnd = l.LicenseID, ev.PeriodStart, ev.PeriodEnd
 		ln.Description = renewalDescription(ln.Description)
-		subtotal += ln.UnitMinor * int64(ln.Quantity)
+		if !o.Tax.Computed() {
+			ln.NetMinor, ln.TaxMinor, ln.TaxRateBP = ln.UnitMinor*int64(ln.Quantity), 0, 0
+		}
+		subtotal += ln.NetMinor
+		taxSum += ln.TaxMinor
+		gross += ln.GrossMinor()
 		lines = append(lines, ln)
 	}
-	if !strings.EqualFold(ev.Currency, o.Currency) || ev.AmountMinor < subtotal {
-		// Less than the licenses cost (a coupon, a price changed at the
+	mismatch := !strings.EqualFold(ev.Currency, o.Currency) || ev.AmountMinor < subtotal
+	if o.Tax.Computed() {
+		// Our tax: Stripe charges exactly the lines' grosses.
+		mismatch = mismatch || ev.AmountMinor != gross
+	} else {
+		// No tax of ours: what was charged above the licenses' cost is
+		// the processor's tax.
+		taxSum, gross = ev.AmountMinor-subtotal, ev.AmountMinor
+	}
+	if mismatch {
+		// Not what the licenses cost (a coupon, a price changed at the
 		// processor): a person decides, as for a checkout.
+		want := subtotal
+		if o.Tax.Computed() {
+			want = gross
+		}
 		return Mismatch, fmt.Sprintf("renewal paid %s, licenses renewed cost %s", catalog.FormatMoney(ev.AmountMinor, strings.ToUpper(ev.Currency)),
-			catalog.FormatMoney(subtotal, o.Currency)), nil
+			catalog.FormatMoney(want, o.Currency)), nil
 	}
 	r, err := insertOrder(ctx, tx, Order{
 		Number: newNumber(), CustomerID: o.CustomerID, Status: Pending, Provider: o.Provider, Currency: o.Currency,
-		SubtotalMinor: subtotal, TaxMinor: ev.AmountMinor - subtotal, TotalMinor: ev.AmountMinor, Billing: o.Billing,
+		SubtotalMinor: subtotal, TaxMinor: taxSum, TotalMinor: gross, Billing: o.Billing,
 		ProcessorPayment: ev.PaymentRef, ProcessorCustomer: ev.CustomerRef, ProcessorInvoice: ev.InvoiceRef,
-		CreatedAt: now, UpdatedAt: now, Lines: lines,
+		CreatedAt: now, UpdatedAt: now, Lines: lines, Tax: o.Tax,
 	}, ev.Provider+":"+ev.ID, "renewal of order "+o.Number+" ("+ev.SubscriptionRef+")")
 	if err != nil {
 		return "", "", err
+	}
+	if r.Tax.Treatment == TaxProcessor && ev.TaxReported {
+		if ok, err := processorTax(ctx, tx, &r, ev.AmountMinor, ev.TaxMinor); err != nil {
+			return "", "", err
+		} else if !ok {
+			return Mismatch, fmt.Sprintf("renewal paid %s with tax %s, which does not fit the licenses' %s", catalog.FormatMoney(ev.AmountMinor, o.Currency),
+				catalog.FormatMoney(ev.TaxMinor, o.Currency), catalog.FormatMoney(subtotal, o.Currency)), nil
+		}
 	}
 	if err := s.fulfil(ctx, tx, &r, ev.Provider+":"+ev.ID, "renewal paid", now); err != nil {
 		return "", "", err
@@ -353,8 +382,9 @@ func renewalDescription(d string) string {
 func originalLine(ctx context.Context, tx *sql.Tx, lineID int64) (Line, error) {
 	var l Line
 	var price sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT price_id, description, billing, unit_minor, quantity FROM order_lines WHERE id = $1`, lineID).
-		Scan(&price, &l.Description, &l.Billing, &l.UnitMinor, &l.Quantity)
+	err := tx.QueryRowContext(ctx, `SELECT price_id, description, billing, unit_minor, quantity, net_minor, tax_minor, tax_rate_bp
+		FROM order_lines WHERE id = $1`, lineID).
+		Scan(&price, &l.Description, &l.Billing, &l.UnitMinor, &l.Quantity, &l.NetMinor, &l.TaxMinor, &l.TaxRateBP)
 	if errors.Is(err, sql.ErrNoRows) {
 		return l, ErrNotFound.With("The order line of the license to renew is gone.")
 	}

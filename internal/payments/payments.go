@@ -31,8 +31,14 @@ type Checkout struct {
 	// purchase, to reuse; "" for none.
 	CustomerRef string
 	Lines       []Line
-	SuccessURL  string // where the processor returns the buyer after paying
-	CancelURL   string // where it returns a buyer who gives up
+	// AutomaticTax asks the processor to compute the tax (Stripe Tax);
+	// the lines' amounts are then the catalog's, including tax when
+	// PricesIncludeTax. Without it the lines' amounts are what the buyer
+	// pays, tax included, and the processor adds nothing.
+	AutomaticTax     bool
+	PricesIncludeTax bool
+	SuccessURL       string // where the processor returns the buyer after paying
+	CancelURL        string // where it returns a buyer who gives up
 }
 
 // Started is where to send the buyer and how the processor names the
@@ -102,6 +108,10 @@ type Event struct {
 	// Refunds are the processor's refunds of the payment, when the
 	// event lists them (PaymentRefunded).
 	Refunds []RefundRef
+	// TaxMinor is the tax the processor computed in AmountMinor (Stripe
+	// Tax), when TaxReported.
+	TaxMinor    int64
+	TaxReported bool
 
 	// Subscriptions (yearly prices paid by card).
 	SubscriptionRef string // the processor's subscription (sub_...)

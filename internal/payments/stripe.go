@@ -127,6 +127,15 @@ func (s *Stripe) StartCheckout(ctx context.Context, c Checkout) (Started, error)
 			UnitAmount:  stripe.Int64(l.AmountMinor),
 			ProductData: &stripe.CheckoutSessionCreateLineItemPriceDataProductDataParams{Name: stripe.String(l.Name)},
 		}
+		if c.AutomaticTax {
+			// Stripe Tax computes the tax on top of (exclusive) or out of
+			// (inclusive) the catalog's price.
+			behaviour := "exclusive"
+			if c.PricesIncludeTax {
+				behaviour = "inclusive"
+			}
+			pd.TaxBehavior = stripe.String(behaviour)
+		}
 		if l.Yearly {
 			pd.Recurring = &stripe.CheckoutSessionCreateLineItemPriceDataRecurringParams{Interval: stripe.String("year")}
 			subscription = true
@@ -160,6 +169,16 @@ func (s *Stripe) StartCheckout(ctx context.Context, c Checkout) (Started, error)
 			// A subscription always creates its customer; Stripe
 			// refuses customer_creation in subscription mode.
 			p.CustomerCreation = stripe.String(string(stripe.CheckoutSessionCustomerCreationAlways))
+		}
+	}
+	if c.AutomaticTax {
+		// Stripe Tax needs the buyer's address, and a business buyer's
+		// tax ID decides the reverse charge: Checkout asks for both and
+		// keeps them on the customer.
+		p.AutomaticTax = &stripe.CheckoutSessionCreateAutomaticTaxParams{Enabled: stripe.Bool(true)}
+		p.TaxIDCollection = &stripe.CheckoutSessionCreateTaxIDCollectionParams{Enabled: stripe.Bool(true)}
+		if c.CustomerRef != "" {
+			p.CustomerUpdate = &stripe.CheckoutSessionCreateCustomerUpdateParams{Address: stripe.String("auto"), Name: stripe.String("auto")}
 		}
 	}
 	p.SetIdempotencyKey(checkoutIdempotencyKey(c))

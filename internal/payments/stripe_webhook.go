@@ -234,6 +234,14 @@ func fromInvoice(ev *Event, inv *stripe.Invoice) error {
 		ev.AmountMinor = inv.Total // a failed payment has paid nothing
 	}
 	ev.Currency = strings.ToUpper(string(inv.Currency))
+	if inv.AutomaticTax != nil && inv.AutomaticTax.Enabled {
+		for _, t := range inv.TotalTaxes {
+			if t != nil {
+				ev.TaxMinor += t.Amount
+			}
+		}
+		ev.TaxReported = true
+	}
 	if inv.Lines != nil {
 		for _, l := range inv.Lines.Data {
 			if l == nil || l.Period == nil || l.Period.End == 0 {
@@ -276,6 +284,9 @@ func fromSession(ev *Event, cs *stripe.CheckoutSession) {
 	}
 	ev.AmountMinor = cs.AmountTotal
 	ev.Currency = strings.ToUpper(string(cs.Currency))
+	if cs.AutomaticTax != nil && cs.AutomaticTax.Enabled && cs.TotalDetails != nil {
+		ev.TaxMinor, ev.TaxReported = cs.TotalDetails.AmountTax, true
+	}
 }
 
 func paymentIntentID(pi *stripe.PaymentIntent) string {

@@ -54,6 +54,13 @@ func TestParseWebhookEvents(t *testing.T) {
 		{"checkout completed", testutil.StripeCheckoutCompleted("evt_completed", paidSession), payments.Event{
 			ID: "evt_completed", Type: payments.CheckoutCompleted, SessionRef: "cs_test_paid1", PaymentRef: "pi_paid1",
 			CustomerRef: "cus_paid1", OrderNumber: "SK-2026-000042", AmountMinor: 69700, Currency: "EUR"}},
+		{"checkout completed with Stripe Tax", testutil.StripeEventJSON("evt_taxed", "checkout.session.completed", map[string]any{
+			"id": "cs_test_taxed", "object": "checkout.session", "status": "complete", "payment_status": "paid", "mode": "payment",
+			"client_reference_id": "SK-2026-000044", "amount_total": 58310, "amount_subtotal": 49000, "currency": "eur",
+			"automatic_tax": map[string]any{"enabled": true, "status": "complete"},
+			"total_details": map[string]any{"amount_tax": 9310, "amount_discount": 0, "amount_shipping": 0}}), payments.Event{
+			ID: "evt_taxed", Type: payments.CheckoutCompleted, SessionRef: "cs_test_taxed", OrderNumber: "SK-2026-000044",
+			AmountMinor: 58310, Currency: "EUR", TaxMinor: 9310, TaxReported: true}},
 		{"delayed payment succeeded", testutil.StripeCheckoutEvent("evt_async_ok", "checkout.session.async_payment_succeeded", paidSession), payments.Event{
 			ID: "evt_async_ok", Type: payments.CheckoutCompleted, SessionRef: "cs_test_paid1", PaymentRef: "pi_paid1",
 			CustomerRef: "cus_paid1", OrderNumber: "SK-2026-000042", AmountMinor: 69700, Currency: "EUR"}},

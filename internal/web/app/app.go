@@ -11,6 +11,7 @@ import (
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/releases"
 	"github.com/storekeep/storekeep/internal/repos"
+	"github.com/storekeep/storekeep/internal/tax"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/account"
 	"github.com/storekeep/storekeep/internal/web/api"
@@ -52,6 +53,9 @@ type Options struct {
 	// RepoSigner signs the APT and YUM repositories' metadata (the
 	// repository key in --release-keys); nil mounts no repositories.
 	RepoSigner *repos.Signer
+	// VATChecker confirms buyers' VAT numbers at checkout (VIES, --vies);
+	// nil checks their format only.
+	VATChecker tax.Checker
 }
 
 // New builds the site with every area mounted. It fails when an option is
@@ -73,7 +77,7 @@ func New(o Options) (*web.Server, error) {
 		account.Mount(s, account.Options{Payments: o.Payments, Processors: o.Processors, PaymentInstructions: o.PaymentInstructions, Licenses: lic,
 			LicenseKeys: o.LicenseKeys}),
 		checkout.Mount(s, checkout.Options{Payments: o.Payments, StripeWebhooks: o.StripeWebhooks,
-			PaymentInstructions: o.PaymentInstructions, Licenses: lic}),
+			PaymentInstructions: o.PaymentInstructions, Licenses: lic, VATChecker: o.VATChecker}),
 		console.Mount(s, console.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions, Processors: o.Processors, Licenses: lic}),
 		licenses.Mount(s),
 		webreleases.Mount(s, webreleases.Options{Releases: o.Releases}),

@@ -8,10 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/refuse"
+	"github.com/storekeep/storekeep/internal/tax"
 	"github.com/storekeep/storekeep/internal/web"
 )
 
@@ -31,6 +33,82 @@ type checkoutPage struct {
 	Billing orders.Billing
 	// SaveProfile is the "save these details to my profile" box.
 	SaveProfile bool
+	// Quote is the order as it would be placed, with its tax, for the
+	// details given; nil until the details give one (a country).
+	Quote *orders.Order
+	// Changed says the total differs from the one the page showed: the
+	// buyer confirms the new one before anything is placed.
+	Changed bool
+	// Tax are the vendor's tax settings, for the page's wording.
+	Tax tax.Settings
+	// VIES says VAT numbers are confirmed with the EU's VIES service.
+	VIES bool
+}
+
+// QuotedTotal is the total the page shows, sent back with the form so a
+// change (another country, a VAT number) is confirmed before placing.
+func (p checkoutPage) QuotedTotal() string {
+	if p.Quote == nil {
+		return ""
+	}
+	return strconv.FormatInt(p.Quote.TotalMinor, 10) + " " + p.Quote.Currency
+}
+
+// quote fills in page.Quote from the details on the page: the tax is
+// computed as Create will compute it. check is the VAT number's check
+// (the zero Check when none was made). A refusal (a VAT number of another
+// country, one VIES does not know) is added to the form; nil page.Quote
+// then.
+func (s *handler) quote(r *http.Request, page *checkoutPage, provider string, check tax.Check) error {
+	settings, err := tax.Load(r.Context(), s.db)
+	if err != nil {
+		return err
+	}
+	page.Tax, page.VIES = settings, s.vat != nil
+	if page.Billing.Country == "" {
+		return nil
+	}
+	q, err := orders.Preview(r.Context(), s.db, orders.NewOrder{PriceID: page.Offer.Price.ID, Provider: provider,
+		Billing: page.Billing, VATCheck: check}, s.clock.Now())
+	if rf, ok := refuse.As(err); ok && rf.Field != "" {
+		page.Refused([]*refuse.Error{rf})
+		return nil
+	}
+	if errors.Is(err, orders.ErrBadBilling) {
+		return nil // shown by the form's own checks
+	}
+	if err != nil {
+		return err
+	}
+	page.Quote = &q
+	return nil
+}
+
+// verifyVAT checks the buyer's VAT number with VIES when it is on (before
+// any transaction: it is a call over the network, bounded by its
+// timeout). VIES not answering is said on the form and nothing is placed.
+func (s *handler) verifyVAT(r *http.Request, page *checkoutPage) (tax.Check, bool, error) {
+	if s.vat == nil || page.Billing.VATID == "" || page.FieldErrors["vat_id"] != "" || page.FieldErrors["country"] != "" {
+		return tax.Check{}, true, nil
+	}
+	checker := s.vat
+	if v, ok := checker.(tax.VIES); ok && v.Requester == "" {
+		// The seller's own number makes VIES return a consultation number,
+		// the proof of the check.
+		settings, err := tax.Load(r.Context(), s.db)
+		if err != nil {
+			return tax.Check{}, false, err
+		}
+		v.Requester = settings.SellerVATID
+		checker = v
+	}
+	check, err := tax.Verify(r.Context(), checker, page.Billing.VATID, s.clock.Now())
+	if rf, ok := refuse.As(err); ok {
+		s.log.LogAttrs(r.Context(), slog.LevelWarn, "vies unavailable")
+		page.Errors = append(page.Errors, rf.Msg)
+		return tax.Check{}, false, nil
+	}
+	return check, err == nil, err
 }
 
 // offer reads the price a checkout link or form names: a bad link is a
@@ -58,6 +136,16 @@ func (s *handler) checkoutForm(w http.ResponseWriter, r *http.Request) error {
 	if len(s.payments) > 0 {
 		page.Method = s.payments[0].Name()
 	}
+	// The profile's details give a first quote (VAT number by its format;
+	// VIES is asked when the buyer shows the total or places the order).
+	if b, probs := page.Billing.Check(); len(probs) == 0 {
+		page.Billing = b
+	}
+	page.FieldErrors = map[string]string{}
+	if err := s.quote(r, &page, page.Method, tax.Check{}); err != nil {
+		return err
+	}
+	page.Errors, page.FieldErrors = nil, nil // the profile is not the buyer's form: nothing is refused yet
 	return s.render(w, r, http.StatusOK, "checkout.html", "Checkout", page)
 }
 
@@ -97,9 +185,42 @@ func (s *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 	page.Billing, probs = orders.Billing{Email: c.Email, Name: f("name"), Company: f("company"),
 		Address: f("address"), Country: f("country"), VATID: f("vat_id")}.Check()
 	page.Refused(probs)
+	check, answered, err := s.verifyVAT(r, &page)
+	if err != nil {
+		return err
+	}
+	if !answered {
+		// VIES did not answer: said on the form, nothing placed.
+		return s.render(w, r, http.StatusServiceUnavailable, "checkout.html", "Checkout", page)
+	}
+	method := f("method")
+	if web.Provider(s.payments, method) == nil {
+		method = ""
+	}
+	if len(page.Errors) == 0 {
+		if err := s.quote(r, &page, method, check); err != nil {
+			return err
+		}
+	}
+	if f("action") == "quote" {
+		// "Show the total": the page again with the tax for the details
+		// given, nothing placed (the way to see it without JavaScript).
+		page.Method = method
+		status := http.StatusOK
+		if len(page.Errors) > 0 {
+			status = http.StatusUnprocessableEntity
+		}
+		return s.render(w, r, status, "checkout.html", "Checkout", page)
+	}
 	p := page.Chosen()
 	if len(page.Errors) > 0 {
 		return s.render(w, r, http.StatusUnprocessableEntity, "checkout.html", "Checkout", page)
+	}
+	if quoted := f("quoted"); quoted != "" && quoted != page.QuotedTotal() {
+		// The buyer saw another total (the details changed since): show
+		// the new one and let them place the order with it.
+		page.Changed = true
+		return s.render(w, r, http.StatusOK, "checkout.html", "Checkout", page)
 	}
 	shop, err := s.shop(r)
 	if err != nil {
@@ -110,7 +231,7 @@ func (s *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 	var order orders.Order
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		order, err = orders.Create(ctx, tx, orders.NewOrder{CustomerID: c.ID, PriceID: o.Price.ID, Provider: p.Name(), Billing: page.Billing}, now)
+		order, err = orders.Create(ctx, tx, orders.NewOrder{CustomerID: c.ID, PriceID: o.Price.ID, Provider: p.Name(), Billing: page.Billing, VATCheck: check}, now)
 		if err != nil {
 			return err
 		}

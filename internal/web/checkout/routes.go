@@ -13,6 +13,7 @@ import (
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/tax"
 	"github.com/storekeep/storekeep/internal/web"
 )
 
@@ -39,6 +40,9 @@ type Options struct {
 	// Licenses issues the licenses of paid orders; nil when no license
 	// signing keys are configured.
 	Licenses orders.Licenser
+	// VATChecker confirms buyers' VAT numbers (VIES, --vies); nil checks
+	// their format only.
+	VATChecker tax.Checker
 }
 
 // handler serves checkout.
@@ -53,6 +57,7 @@ type handler struct {
 	stripeWebhooks      WebhookVerifier
 	paymentInstructions string
 	licenses            orders.Licenser
+	vat                 tax.Checker
 }
 
 // Mount registers checkout's routes on s.
@@ -67,7 +72,7 @@ func Mount(s *web.Server, o Options) error {
 		return err
 	}
 	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), log: s.Log(), pages: pages,
-		payments: o.Payments, stripeWebhooks: o.StripeWebhooks, paymentInstructions: o.PaymentInstructions, licenses: o.Licenses}
+		payments: o.Payments, stripeWebhooks: o.StripeWebhooks, paymentInstructions: o.PaymentInstructions, licenses: o.Licenses, vat: o.VATChecker}
 	s.Handle("GET /checkout", h.checkoutForm)
 	s.Handle("POST /checkout", h.checkout)
 	s.Handle("POST /webhooks/stripe", h.stripeWebhook)
