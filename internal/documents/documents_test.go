@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/audit"
+
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/documents"
 	"github.com/storekeep/storekeep/internal/orders"
@@ -246,4 +248,40 @@ func TestRates(t *testing.T) {
 			t.Errorf("RateText(%d) = %q, want %q", bp, got, want)
 		}
 	}
+}
+
+// TestCreditNoteOfPartOfAnOrder: a refund of one of two licenses issues a
+// credit note of that one only, with the refund's amounts.
+func TestCreditNoteOfPartOfAnOrder(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		o := f.place(t, f.once, "stripe", domesticBuyer, domestic)
+		if _, err := d.ExecContext(ctx, `UPDATE order_lines SET quantity = 2, net_minor = net_minor * 2, tax_minor = tax_minor * 2 WHERE order_id = $1`, o.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.ExecContext(ctx, `UPDATE orders SET subtotal_minor = (SELECT sum(net_minor) FROM order_lines WHERE order_id = $1),
+			tax_minor = (SELECT sum(tax_minor) FROM order_lines WHERE order_id = $1),
+			total_minor = (SELECT sum(net_minor + tax_minor) FROM order_lines WHERE order_id = $1) WHERE id = $1`, o.ID); err != nil {
+			t.Fatal(err)
+		}
+		o = f.reload(t, o)
+		if out, err := f.shop.Apply(ctx, paidEvent(o), t0); err != nil || out != orders.Applied {
+			t.Fatalf("pay: %v, %v", out, err)
+		}
+		inv := f.invoice(t, o, orders.KindInvoice)
+		r, err := f.shop.RefundOrder(ctx, orders.RefundRequest{OrderID: o.ID, Lines: []orders.LineRefund{{LineID: o.Lines[0].ID, Quantity: 1}},
+			Reason: "one seat was never used", By: audit.System()}, t0.Add(48*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := testutil.PDFText(t, f.pdf(t, r.CreditNote.Number))
+		has(t, "the credit note of one seat", text, []string{"Credit note " + r.CreditNote.Number, "Credits invoice " + inv.Number,
+			"-€490.00", "-€93.10", "Total credited (gross) -€583.10"})
+		if strings.Contains(text, "-€980.00") || strings.Contains(text, "-€1,166.20") {
+			t.Fatalf("the credit note credits the whole order:\n%s", text)
+		}
+		invText := testutil.PDFText(t, f.pdf(t, inv.Number))
+		has(t, "the invoice, unchanged", invText, []string{"€980.00", "€1,166.20"})
+	})
 }

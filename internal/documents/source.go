@@ -63,14 +63,50 @@ func (s Source) invoice(ctx context.Context, inv orders.Invoice) (Loaded, error)
 	if err != nil {
 		return Loaded{}, fmt.Errorf("documents: the order of %s: %w", inv.Number, err)
 	}
-	var credited *orders.Invoice
 	if inv.Kind == orders.KindCreditNote {
-		if credited, err = invoiceOf(ctx, s.DB, o.ID); err != nil {
+		credited, err := invoiceOf(ctx, s.DB, o.ID)
+		if err != nil {
 			return Loaded{}, err
 		}
+		lines, err := creditedLines(ctx, s.DB, o, inv)
+		if err != nil {
+			return Loaded{}, err
+		}
+		return Loaded{Document: BuildCreditNote(in, o, inv, *credited, lines), Order: o}, nil
 	}
-	d, err := BuildInvoice(in, o, inv, credited)
+	d, err := BuildInvoice(in, o, inv, nil)
 	return Loaded{Document: d, Order: o}, err
+}
+
+// creditedLines are what a credit note credits: the lines of the refund
+// that issued it (a refund of part of an order credits only those, with
+// the amounts the refund returned), one line for a refund of an amount
+// without lines (made in the processor's dashboard), or the whole order
+// for a credit note no refund issued (an invoice reversed when its order
+// was cancelled unpaid).
+func creditedLines(ctx context.Context, q db.Querier, o orders.Order, note orders.Invoice) ([]orders.Line, error) {
+	r, err := orders.RefundOfCreditNote(ctx, q, note.ID)
+	if errors.Is(err, orders.ErrNotFound) {
+		return o.Lines, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("documents: the refund of %s: %w", note.Number, err)
+	}
+	if len(r.Lines) == 0 {
+		return []orders.Line{{Description: "Refund of " + r.Gross(), Quantity: 1, NetMinor: r.NetMinor, TaxMinor: r.TaxMinor}}, nil
+	}
+	byID := map[int64]orders.Line{}
+	for _, l := range o.Lines {
+		byID[l.ID] = l
+	}
+	out := make([]orders.Line, 0, len(r.Lines))
+	for _, rl := range r.Lines {
+		l := byID[rl.OrderLineID] // the period and billing of the line it refunds
+		l.Description, l.Quantity, l.TaxRateBP = rl.Description, rl.Quantity, rl.TaxRateBP
+		l.NetMinor, l.TaxMinor = rl.NetMinor, rl.TaxMinor
+		out = append(out, l)
+	}
+	return out, nil
 }
 
 // invoiceOf is the invoice of an order (a credit note credits it).
