@@ -136,12 +136,27 @@ type Inputs struct {
 	PaymentInstructions string
 }
 
+// with is in with the seller as the document kept it when it was issued
+// (names, address, country, contact, bank details): a document says what
+// it said then, whatever the settings say now. Documents issued before
+// the seller was kept (nil) show the settings.
+func (in Inputs) with(s *orders.Seller) Inputs {
+	if s == nil {
+		return in
+	}
+	in.Vendor.Name, in.Vendor.LegalName, in.Vendor.Address = s.Name, s.LegalName, s.Address
+	in.Vendor.Country, in.Vendor.SupportEmail = s.Country, s.Email
+	in.PaymentInstructions = s.PaymentInstructions
+	return in
+}
+
 // BuildInvoice makes the document of an invoice or credit note. A credit
 // note needs the invoice it credits (credited); today a credit note
 // credits the whole order, so its lines are the order's lines with the
 // amounts negated. BuildCreditNote takes the lines for a credit note of
 // part of an order.
 func BuildInvoice(in Inputs, o orders.Order, inv orders.Invoice, credited *orders.Invoice) (Document, error) {
+	in = in.with(inv.Seller)
 	if inv.Kind == orders.KindCreditNote {
 		if credited == nil {
 			return Document{}, fmt.Errorf("documents: credit note %s: the invoice it credits is unknown", inv.Number)
@@ -157,6 +172,7 @@ func BuildInvoice(in Inputs, o orders.Order, inv orders.Invoice, credited *order
 // BuildCreditNote makes the document of a credit note that credits lines
 // of the order's invoice credited.
 func BuildCreditNote(in Inputs, o orders.Order, note, credited orders.Invoice, lines []orders.Line) Document {
+	in = in.with(note.Seller)
 	d := base(in, o, CreditNote, "Credit note", note.Number, note.IssuedAt, o.Billing)
 	d.Refers, d.RefersDate = credited.Number, longDate(credited.IssuedAt)
 	d.addLines(o, lines, credited.IssuedAt, -1)
@@ -168,6 +184,7 @@ func BuildCreditNote(in Inputs, o orders.Order, note, credited orders.Invoice, l
 // the corrected billing details, the reason, and the invoice's lines and
 // totals, unchanged.
 func BuildCorrection(in Inputs, o orders.Order, inv orders.Invoice, c orders.Correction) Document {
+	in = in.with(c.Seller)
 	d := base(in, o, Correction, "Correction", c.Number, c.IssuedAt, c.Billing)
 	d.Refers, d.RefersDate = inv.Number, longDate(inv.IssuedAt)
 	d.Reason = c.Reason

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/settings"
+
 	"github.com/storekeep/storekeep/internal/audit"
 
 	"github.com/storekeep/storekeep/internal/db"
@@ -283,5 +285,47 @@ func TestCreditNoteOfPartOfAnOrder(t *testing.T) {
 		}
 		invText := testutil.PDFText(t, f.pdf(t, inv.Number))
 		has(t, "the invoice, unchanged", invText, []string{"€980.00", "€1,166.20"})
+	})
+}
+
+// TestIssuedDocumentsKeepTheirSeller: changing the vendor's name, address
+// and bank details after an invoice, a credit note and a correction were
+// issued changes none of them; a document issued afterwards says the new.
+func TestIssuedDocumentsKeepTheirSeller(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ctx := context.Background()
+		o, inv := f.byTransfer(t, f.once, domesticBuyer, domestic)
+		var c orders.Correction
+		if err := d.Tx(ctx, func(tx *sql.Tx) (err error) {
+			c, err = orders.CorrectInvoice(ctx, tx, inv.Number, domesticBuyer, "the address was written twice", t0.Add(time.Hour))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		before := map[string][]byte{inv.Number: f.pdf(t, inv.Number), c.Number: f.pdf(t, c.Number)}
+
+		v, err := settings.Load(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.LegalName, v.Address = "Milterworks Holding AG", "Bahnhofstrasse 9\n8001 Zürich"
+		if err := d.Tx(ctx, func(tx *sql.Tx) error { return settings.Save(ctx, tx, v, t0.Add(2*time.Hour)) }); err != nil {
+			t.Fatal(err)
+		}
+		f.src.PaymentInstructions = "New bank: IBAN CH00 0000 0000"
+		for number, want := range before {
+			if got := f.pdf(t, number); !bytes.Equal(got, want) {
+				t.Errorf("%s changed with the settings:\n%s", number, testutil.PDFText(t, got))
+			}
+		}
+		text := testutil.PDFText(t, before[inv.Number])
+		has(t, "the invoice as issued", text, []string{"Milterworks GmbH", "Hauptstraße 1"}, "Holding AG", "New bank")
+
+		f.shop.PaymentInstructions = f.src.PaymentInstructions
+		_, later := f.byTransfer(t, f.once, domesticBuyer, domestic)
+		has(t, "an invoice issued after the change", testutil.PDFText(t, f.pdf(t, later.Number)),
+			[]string{"Milterworks Holding AG", "Bahnhofstrasse 9", "New bank: IBAN CH00 0000 0000"}, "Hauptstraße 1")
+		_ = o
 	})
 }

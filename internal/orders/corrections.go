@@ -3,6 +3,7 @@ package orders
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -24,6 +25,9 @@ type Correction struct {
 	IssuedAt      time.Time
 	Reason        string
 	Billing       Billing
+	// Seller is the seller as the correction names it: the corrected
+	// invoice's, kept with it (nil for documents issued before it was).
+	Seller *Seller
 }
 
 // ErrNoReason is returned when a correction does not say why.
@@ -63,15 +67,28 @@ func CorrectInvoice(ctx context.Context, tx *sql.Tx, invoiceNumber string, b Bil
 	if inv.Kind != KindInvoice {
 		return Correction{}, ErrInvalidState.With("Only invoices are corrected; a credit note is reversed by another document.")
 	}
-	c := Correction{InvoiceID: inv.ID, InvoiceNumber: inv.Number, IssuedAt: now, Reason: reason, Billing: b}
+	c := Correction{InvoiceID: inv.ID, InvoiceNumber: inv.Number, IssuedAt: now, Reason: reason, Billing: b, Seller: inv.Seller}
+	seller := ""
+	if inv.Seller != nil {
+		raw, err := json.Marshal(inv.Seller)
+		if err != nil {
+			return Correction{}, err
+		}
+		seller = string(raw)
+	} else if seller, err = sellerNow(ctx, tx, ""); err != nil {
+		return Correction{}, err
+	}
+	if c.Seller, err = parseSeller(seller); err != nil {
+		return Correction{}, err
+	}
 	if c.Year, c.Seq, err = nextNumber(ctx, tx, now); err != nil {
 		return c, err
 	}
 	c.Number = fmt.Sprintf("%d-%06d", c.Year, c.Seq)
 	err = tx.QueryRowContext(ctx, `INSERT INTO invoice_corrections (number, year, seq, invoice_id, issued_at, reason,
-		billing_name, billing_company, billing_address, billing_country, billing_vat_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-		c.Number, c.Year, c.Seq, c.InvoiceID, now, reason, b.Name, b.Company, b.Address, b.Country, b.VATID).Scan(&c.ID)
+		billing_name, billing_company, billing_address, billing_country, billing_vat_id, seller)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+		c.Number, c.Year, c.Seq, c.InvoiceID, now, reason, b.Name, b.Company, b.Address, b.Country, b.VATID, seller).Scan(&c.ID)
 	if err != nil {
 		return c, fmt.Errorf("issue correction: %w", err)
 	}
@@ -79,16 +96,21 @@ func CorrectInvoice(ctx context.Context, tx *sql.Tx, invoiceNumber string, b Bil
 }
 
 const correctionColumns = `c.id, c.number, c.year, c.seq, c.invoice_id, i.number, c.issued_at, c.reason,
-	c.billing_name, c.billing_company, c.billing_address, c.billing_country, c.billing_vat_id`
+	c.billing_name, c.billing_company, c.billing_address, c.billing_country, c.billing_vat_id, c.seller`
 
 func scanCorrection(row interface{ Scan(...any) error }) (Correction, error) {
 	var c Correction
+	var seller string
 	b := &c.Billing
 	err := row.Scan(&c.ID, &c.Number, &c.Year, &c.Seq, &c.InvoiceID, &c.InvoiceNumber, &c.IssuedAt, &c.Reason,
-		&b.Name, &b.Company, &b.Address, &b.Country, &b.VATID)
+		&b.Name, &b.Company, &b.Address, &b.Country, &b.VATID, &seller)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
 	}
+	if err != nil {
+		return c, err
+	}
+	c.Seller, err = parseSeller(seller)
 	return c, err
 }
 
@@ -117,11 +139,16 @@ func CorrectionByNumber(ctx context.Context, q db.Querier, number string) (Corre
 	row := q.QueryRowContext(ctx, `SELECT `+correctionColumns+`, i.order_id FROM invoice_corrections c JOIN invoices i ON i.id = c.invoice_id
 		WHERE c.number = $1`, number)
 	var c Correction
+	var seller string
 	b := &c.Billing
 	err := row.Scan(&c.ID, &c.Number, &c.Year, &c.Seq, &c.InvoiceID, &c.InvoiceNumber, &c.IssuedAt, &c.Reason,
-		&b.Name, &b.Company, &b.Address, &b.Country, &b.VATID, &orderID)
+		&b.Name, &b.Company, &b.Address, &b.Country, &b.VATID, &seller, &orderID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, 0, ErrNotFound
 	}
+	if err != nil {
+		return c, 0, err
+	}
+	c.Seller, err = parseSeller(seller)
 	return c, orderID, err
 }

@@ -3,11 +3,13 @@ package orders
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/settings"
 )
 
 // InvoiceKind is an invoice or a credit note that reverses one.
@@ -31,6 +33,46 @@ type Invoice struct {
 	IssuedAt   time.Time
 	Currency   string
 	TotalMinor int64
+	// Seller is what the document says of the seller, as it was when it
+	// was issued; nil for documents issued before it was kept.
+	Seller *Seller
+}
+
+// Seller is the vendor as an issued document names it, kept with the
+// document so that regenerating it gives the same text whatever the
+// settings say today.
+type Seller struct {
+	Name      string `json:"name"`
+	LegalName string `json:"legal_name"`
+	Address   string `json:"address"`
+	Country   string `json:"country"`
+	Email     string `json:"email"`
+	// PaymentInstructions are the bank details printed on an invoice paid
+	// by transfer ("" otherwise).
+	PaymentInstructions string `json:"payment_instructions,omitempty"`
+}
+
+// sellerNow is the seller as the settings say it now, in tx, with the
+// bank details for an invoice paid by transfer.
+func sellerNow(ctx context.Context, q db.Querier, instructions string) (string, error) {
+	v, err := settings.Load(ctx, q)
+	if err != nil {
+		return "", fmt.Errorf("the seller's details: %w", err)
+	}
+	b, err := json.Marshal(Seller{Name: v.Name, LegalName: v.LegalName, Address: v.Address, Country: v.Country, Email: v.SupportEmail,
+		PaymentInstructions: instructions})
+	return string(b), err
+}
+
+func parseSeller(s string) (*Seller, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out Seller
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, fmt.Errorf("stored seller: %w", err)
+	}
+	return &out, nil
 }
 
 // issue gives an order its invoice (or the credit note reversing it in
@@ -38,7 +80,7 @@ type Invoice struct {
 // of the year. The counter row is updated in the caller's transaction, so
 // the number is used exactly when the transaction commits: a rolled-back
 // order leaves no hole, and concurrent issues queue on the row.
-func issue(ctx context.Context, tx *sql.Tx, o Order, kind InvoiceKind, now time.Time) (Invoice, error) {
+func issue(ctx context.Context, tx *sql.Tx, o Order, kind InvoiceKind, instructions string, now time.Time) (Invoice, error) {
 	if existing, err := invoiceFor(ctx, tx, o.ID, kind); err == nil {
 		return existing, nil // issued before: one invoice, and one credit note reversing it unpaid
 	} else if !errors.Is(err, ErrNotFound) {
@@ -48,40 +90,50 @@ func issue(ctx context.Context, tx *sql.Tx, o Order, kind InvoiceKind, now time.
 	if kind == KindCreditNote {
 		total = -o.TotalMinor
 	}
-	return issueDocument(ctx, tx, o, kind, total, now)
+	return issueDocument(ctx, tx, o, kind, total, instructions, now)
 }
 
 // issueDocument issues a document of kind for the order with total and
 // the year's next number. An order has one invoice (a unique index says
-// so) and a credit note per refund.
-func issueDocument(ctx context.Context, tx *sql.Tx, o Order, kind InvoiceKind, total int64, now time.Time) (Invoice, error) {
+// so) and a credit note per refund. The seller's details are kept with
+// it (with instructions, the bank details of an invoice paid by
+// transfer).
+func issueDocument(ctx context.Context, tx *sql.Tx, o Order, kind InvoiceKind, total int64, instructions string, now time.Time) (Invoice, error) {
 	inv := Invoice{Kind: kind, OrderID: o.ID, IssuedAt: now, Currency: o.Currency, TotalMinor: total}
-	var err error
+	seller, err := sellerNow(ctx, tx, instructions)
+	if err != nil {
+		return Invoice{}, err
+	}
+	if inv.Seller, err = parseSeller(seller); err != nil {
+		return Invoice{}, err
+	}
 	if inv.Year, inv.Seq, err = nextNumber(ctx, tx, now); err != nil {
 		return Invoice{}, err
 	}
 	inv.Number = fmt.Sprintf("%d-%06d", inv.Year, inv.Seq)
-	err = tx.QueryRowContext(ctx, `INSERT INTO invoices (number, year, seq, kind, order_id, issued_at, currency, total_minor)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		inv.Number, inv.Year, inv.Seq, string(kind), o.ID, now, inv.Currency, inv.TotalMinor).Scan(&inv.ID)
+	err = tx.QueryRowContext(ctx, `INSERT INTO invoices (number, year, seq, kind, order_id, issued_at, currency, total_minor, seller)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		inv.Number, inv.Year, inv.Seq, string(kind), o.ID, now, inv.Currency, inv.TotalMinor, seller).Scan(&inv.ID)
 	if err != nil {
 		return Invoice{}, fmt.Errorf("issue %s: %w", kind, err)
 	}
 	return inv, nil
 }
 
-const invoiceColumns = `id, number, year, seq, kind, order_id, issued_at, currency, total_minor`
+const invoiceColumns = `id, number, year, seq, kind, order_id, issued_at, currency, total_minor, seller`
 
 func scanInvoice(row interface{ Scan(...any) error }) (Invoice, error) {
 	var inv Invoice
-	err := row.Scan(&inv.ID, &inv.Number, &inv.Year, &inv.Seq, &inv.Kind, &inv.OrderID, &inv.IssuedAt, &inv.Currency, &inv.TotalMinor)
+	var seller string
+	err := row.Scan(&inv.ID, &inv.Number, &inv.Year, &inv.Seq, &inv.Kind, &inv.OrderID, &inv.IssuedAt, &inv.Currency, &inv.TotalMinor, &seller)
 	if errors.Is(err, sql.ErrNoRows) {
 		return inv, ErrNotFound
 	}
 	if err != nil {
 		return inv, fmt.Errorf("read invoice: %w", err)
 	}
-	return inv, nil
+	inv.Seller, err = parseSeller(seller)
+	return inv, err
 }
 
 func invoiceFor(ctx context.Context, q db.Querier, orderID int64, kind InvoiceKind) (Invoice, error) {
@@ -133,4 +185,13 @@ func CheckSequence(ctx context.Context, q db.Querier, year int) error {
 		want++
 	}
 	return rows.Err()
+}
+
+// instructionsFor are the bank details an invoice of o prints: the shop's
+// payment instructions for an order paid by transfer, none otherwise.
+func (s Shop) instructionsFor(o Order) string {
+	if o.Provider == "manual" {
+		return s.PaymentInstructions
+	}
+	return ""
 }

@@ -134,7 +134,7 @@ func cancelLocked(ctx context.Context, tx *sql.Tx, o *Order, cause, why string, 
 		return err
 	}
 	if _, err := invoiceFor(ctx, tx, o.ID, KindInvoice); err == nil {
-		_, err = issue(ctx, tx, *o, KindCreditNote, now)
+		_, err = issue(ctx, tx, *o, KindCreditNote, "", now)
 		return err
 	} else if !errors.Is(err, ErrNotFound) {
 		return err

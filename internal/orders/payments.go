@@ -292,7 +292,7 @@ func (s Shop) fulfil(ctx context.Context, tx *sql.Tx, o *Order, cause, detail st
 	if err := move(ctx, tx, o, Paid, cause, detail, now); err != nil {
 		return err
 	}
-	inv, err := issue(ctx, tx, *o, KindInvoice, now)
+	inv, err := issue(ctx, tx, *o, KindInvoice, s.instructionsFor(*o), now)
 	if err != nil {
 		return err
 	}
@@ -384,7 +384,7 @@ func (s Shop) Cancel(ctx context.Context, orderID int64, cause, why string, now 
 // PlaceManual issues the invoice of a pending manual order and queues the
 // email with payment instructions, in tx.
 func (s Shop) PlaceManual(ctx context.Context, tx *sql.Tx, o Order, now time.Time) (Invoice, error) {
-	inv, err := issue(ctx, tx, o, KindInvoice, now)
+	inv, err := issue(ctx, tx, o, KindInvoice, s.instructionsFor(o), now)
 	if err != nil {
 		return inv, err
 	}

@@ -442,7 +442,7 @@ func insertRefund(ctx context.Context, tx *sql.Tx, o Order, p plan, providerRef,
 // credit note, the licenses of the lines nothing is left of, the order's
 // state and history, and the audit entry, in tx.
 func (s Shop) completeRefund(ctx context.Context, tx *sql.Tx, o *Order, r *Refund, p plan, by audit.Actor, now time.Time) error {
-	cn, err := issueDocument(ctx, tx, *o, KindCreditNote, -r.GrossMinor, now)
+	cn, err := issueDocument(ctx, tx, *o, KindCreditNote, -r.GrossMinor, "", now)
 	if err != nil {
 		return err
 	}

@@ -120,6 +120,7 @@ var ordersPart = Inventory{
 			purchaseColumn("issued_at", "user.financial.purchase", "issued_at"),
 			purchaseColumn("currency", "user.financial.purchase", "currency"),
 			purchaseColumn("total_minor", "user.financial.purchase", "total_minor"),
+			{Name: "seller", Note: "the vendor's own names, address, contact and bank details as the document printed them when issued; no data about the buyer"},
 		}},
 		{Name: "invoice_corrections", Description: "Corrections of issued invoices: the corrected billing details and why, numbered with the invoices.",
 			Subject: Customer, Link: Link{Parent: "invoices", ParentColumn: "invoice_id", ParentExport: "invoice_number"}, Dated: "issued_at", Columns: []Column{
@@ -132,6 +133,7 @@ var ordersPart = Inventory{
 				purchaseColumn("billing_address", "user.contact.address", "billing_address"),
 				purchaseColumn("billing_country", "user.contact.address", "billing_country"),
 				purchaseColumn("billing_vat_id", "user.financial.vat_id", "billing_vat_id"),
+				{Name: "seller", Note: "the vendor's own names, address, contact and bank details as the document printed them when issued; no data about the buyer"},
 			}},
 		{Name: "invoice_counters", Description: "The last invoice number used in each year.", Columns: plain("year", "last_seq")},
 	},
