@@ -94,16 +94,19 @@ func Last(p db.Period, now time.Time, n int) (from, to time.Time) {
 // (at, currency, net, gross, orders, refunds) with the date column named
 // "at" for the bucket.
 //
-// REFUNDS HOOK: today a refund is of the whole order (its status becomes
-// refunded and one credit note is issued), so a credit note subtracts the
-// order's net and the note's gross. When refunds per line arrive (the
-// refunds table, migration 00024), this is the one place that changes:
-// read the refunds of the period with their own net and gross instead.
+// A credit note counts what its refund returned (refunds, migration
+// 00024: in full or per line, its own net and gross; the note's total is
+// minus that gross). A credit note no refund issued counts the whole
+// order when the order had been paid (a full refund recorded before
+// refunds were kept), and nothing when it was never paid: that is an
+// invoice reversed when its unpaid order was cancelled, which was never
+// revenue.
 const (
 	paidOrders = `SELECT o.paid_at AS at, o.currency, o.subtotal_minor AS net, o.total_minor AS gross, 1 AS n, 0 AS r
 		FROM orders o WHERE o.paid_at >= $1 AND o.paid_at < $2`
-	refundedOrders = `SELECT i.issued_at AS at, i.currency, -o.subtotal_minor AS net, -i.total_minor AS gross, 0 AS n, 1 AS r
-		FROM invoices i JOIN orders o ON o.id = i.order_id WHERE i.kind = 'credit_note' AND i.issued_at >= $1 AND i.issued_at < $2`
+	refundedOrders = `SELECT i.issued_at AS at, i.currency, -COALESCE(r.net_minor, o.subtotal_minor) AS net, i.total_minor AS gross, 0 AS n, 1 AS r
+		FROM invoices i JOIN orders o ON o.id = i.order_id LEFT JOIN refunds r ON r.credit_note_id = i.id
+		WHERE i.kind = 'credit_note' AND i.issued_at >= $1 AND i.issued_at < $2 AND o.paid_at IS NOT NULL`
 )
 
 func revenueSQL(d db.Dialect, p db.Period) string {
@@ -169,18 +172,38 @@ type ProductAmount struct {
 }
 
 // lineRows are the order lines sold and refunded in [$1, $2), the
-// line-level sources of ByProduct and the sales report (see the REFUNDS
-// HOOK above: a credit note refunds every line of its order).
+// line-level sources of ByProduct and the sales report: the lines of the
+// orders paid; the lines each refund returned, with the refund's amounts
+// and quantities; a refund of an amount without lines (made in the
+// processor's dashboard) as one line of the order's country at the
+// order's highest rate; and for a credit note no refund issued, of an
+// order that had been paid, every line of the order (see paidOrders).
 const lineRows = `SELECT o.id AS order_id, o.currency, o.tax_treatment, COALESCE(NULLIF(o.tax_country, ''), o.billing_country) AS country,
 		o.billing_country, o.billing_vat_id, l.price_id, l.description, l.quantity AS qty, l.tax_rate_bp AS rate,
 		l.net_minor AS net, l.tax_minor AS tax, 1 AS sign
 	FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.paid_at >= $1 AND o.paid_at < $2
 	UNION ALL
 	SELECT o.id, o.currency, o.tax_treatment, COALESCE(NULLIF(o.tax_country, ''), o.billing_country),
+		o.billing_country, o.billing_vat_id, l.price_id, l.description, rl.quantity, l.tax_rate_bp,
+		-rl.net_minor, -rl.tax_minor, -1
+	FROM invoices i JOIN refunds r ON r.credit_note_id = i.id JOIN orders o ON o.id = r.order_id
+		JOIN refund_lines rl ON rl.refund_id = r.id JOIN order_lines l ON l.id = rl.order_line_id
+	WHERE i.kind = 'credit_note' AND i.issued_at >= $1 AND i.issued_at < $2
+	UNION ALL
+	SELECT o.id, o.currency, o.tax_treatment, COALESCE(NULLIF(o.tax_country, ''), o.billing_country),
+		o.billing_country, o.billing_vat_id, NULL, 'Refund without lines', 0,
+		COALESCE((SELECT max(ol.tax_rate_bp) FROM order_lines ol WHERE ol.order_id = o.id), 0),
+		-r.net_minor, -r.tax_minor, -1
+	FROM invoices i JOIN refunds r ON r.credit_note_id = i.id JOIN orders o ON o.id = r.order_id
+	WHERE i.kind = 'credit_note' AND i.issued_at >= $1 AND i.issued_at < $2
+		AND NOT EXISTS (SELECT 1 FROM refund_lines rl WHERE rl.refund_id = r.id)
+	UNION ALL
+	SELECT o.id, o.currency, o.tax_treatment, COALESCE(NULLIF(o.tax_country, ''), o.billing_country),
 		o.billing_country, o.billing_vat_id, l.price_id, l.description, l.quantity, l.tax_rate_bp,
 		-l.net_minor, -l.tax_minor, -1
 	FROM invoices i JOIN orders o ON o.id = i.order_id JOIN order_lines l ON l.order_id = o.id
-	WHERE i.kind = 'credit_note' AND i.issued_at >= $1 AND i.issued_at < $2`
+	WHERE i.kind = 'credit_note' AND i.issued_at >= $1 AND i.issued_at < $2 AND o.paid_at IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.credit_note_id = i.id)`
 
 // ByProduct sums what each product sold between from and to, per
 // currency, the largest net first. A line whose price is no longer in

@@ -21,6 +21,10 @@ type sale struct {
 	country, vatID                     string
 	lines                              []line
 	creditNote                         time.Time // a full refund's credit note; zero for none
+	// legacyRefund: the credit note has no refund row (a refund recorded
+	// before refunds were kept), or, for an order never paid, is the
+	// reversal of its invoice.
+	legacyRefund bool
 }
 
 type line struct {
@@ -96,8 +100,23 @@ func seedTx(ctx context.Context, d *sql.Tx, sales []sale) error {
 			}
 		}
 		if !s.creditNote.IsZero() {
-			if _, err := d.ExecContext(ctx, `INSERT INTO invoices (number, year, seq, kind, order_id, issued_at, currency, total_minor)
-				VALUES ($1, $2, $3, 'credit_note', $4, $5, $6, $7)`, fmt.Sprintf("CN-%d", i), s.creditNote.Year(), i, id, s.creditNote, s.currency, net+tax); err != nil {
+			// As the orders domain refunds: a credit note of minus the
+			// gross, and the refund with its lines.
+			var cn, refund int64
+			if err := d.QueryRowContext(ctx, `INSERT INTO invoices (number, year, seq, kind, order_id, issued_at, currency, total_minor)
+				VALUES ($1, $2, $3, 'credit_note', $4, $5, $6, $7) RETURNING id`, fmt.Sprintf("CN-%d", i), s.creditNote.Year(), i, id, s.creditNote, s.currency, -(net + tax)).Scan(&cn); err != nil {
+				return err
+			}
+			if s.legacyRefund {
+				continue // a credit note of a full refund made before refunds were kept
+			}
+			if err := d.QueryRowContext(ctx, `INSERT INTO refunds (order_id, credit_note_id, state, currency, net_minor, tax_minor, gross_minor,
+				provider, reason, cause, created_at) VALUES ($1, $2, 'done', $3, $4, $5, $6, $7, 'test', 'staff:1', $8) RETURNING id`,
+				id, cn, s.currency, net, tax, net+tax, s.provider, s.creditNote).Scan(&refund); err != nil {
+				return err
+			}
+			if _, err := d.ExecContext(ctx, `INSERT INTO refund_lines (refund_id, order_line_id, quantity, net_minor, tax_minor, gross_minor)
+				SELECT $1, id, quantity, net_minor, tax_minor, net_minor + tax_minor FROM order_lines WHERE order_id = $2`, refund, id); err != nil {
 				return err
 			}
 		}
@@ -350,6 +369,82 @@ func TestRegroup(t *testing.T) {
 			got := days.Regroup(c.p, c.from, c.to)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%s regrouped:\n got %+v\nwant %+v", c.p, nonZero(got), nonZero(want))
+			}
+		}
+	})
+}
+
+// TestRefundsCountWhatTheyReturned: a refund of one of two lines
+// subtracts that line only; a refund of an amount without lines subtracts
+// the amount, in the order's country at its rate; a credit note of a full
+// refund made before refunds were kept subtracts the whole order; the
+// reversal of an invoice whose order was never paid subtracts nothing.
+func TestRefundsCountWhatTheyReturned(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		sales := []sale{
+			{number: "BBBB-0001", status: "paid", provider: "stripe", currency: "EUR", created: at("2027-03-01 10:00:00"), paid: at("2027-03-01 10:00:00"),
+				treatment: "domestic", taxCountry: "AT", country: "AT", lines: []line{{"QuillGuard Pro", 10000, 2000, 2000}, {"Mailguard", 5000, 1000, 2000}}},
+			{number: "BBBB-0002", status: "refunded", provider: "stripe", currency: "EUR", created: at("2027-03-02 10:00:00"), paid: at("2027-03-02 10:00:00"),
+				treatment: "domestic", taxCountry: "AT", country: "AT", lines: []line{{"Mailguard", 3000, 600, 2000}}, creditNote: at("2027-03-20 10:00:00"), legacyRefund: true},
+			{number: "BBBB-0003", status: "cancelled", provider: "manual", currency: "EUR", created: at("2027-03-03 10:00:00"),
+				treatment: "domestic", taxCountry: "AT", country: "AT", lines: []line{{"Mailguard", 7000, 1400, 2000}}, creditNote: at("2027-03-21 10:00:00"), legacyRefund: true},
+		}
+		seed(t, d, sales)
+		var order, line, cn int64
+		if err := d.QueryRowContext(ctx, `SELECT o.id, l.id FROM orders o JOIN order_lines l ON l.order_id = o.id WHERE o.number = 'BBBB-0001' AND l.description = 'Mailguard'`).Scan(&order, &line); err != nil {
+			t.Fatal(err)
+		}
+		refund := func(seq int, net, tax int64, withLine bool) {
+			t.Helper()
+			err := d.Tx(ctx, func(tx *sql.Tx) error {
+				if err := tx.QueryRowContext(ctx, `INSERT INTO invoices (number, year, seq, kind, order_id, issued_at, currency, total_minor)
+					VALUES ($1, 2027, $2, 'credit_note', $3, $4, 'EUR', $5) RETURNING id`, fmt.Sprintf("CN-B%d", seq), 100+seq, order, at("2027-03-15 10:00:00"), -(net + tax)).Scan(&cn); err != nil {
+					return err
+				}
+				var r int64
+				if err := tx.QueryRowContext(ctx, `INSERT INTO refunds (order_id, credit_note_id, state, currency, net_minor, tax_minor, gross_minor, provider, reason, cause, created_at)
+					VALUES ($1, $2, 'done', 'EUR', $3, $4, $5, 'stripe', 'test', 'staff:1', $6) RETURNING id`, order, cn, net, tax, net+tax, at("2027-03-15 10:00:00")).Scan(&r); err != nil {
+					return err
+				}
+				if !withLine {
+					return nil
+				}
+				_, err := tx.ExecContext(ctx, `INSERT INTO refund_lines (refund_id, order_line_id, quantity, net_minor, tax_minor, gross_minor) VALUES ($1, $2, 1, $3, $4, $5)`,
+					r, line, net, tax, net+tax)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		refund(1, 5000, 1000, true) // the Mailguard line of BBBB-0001
+		refund(2, 1000, 200, false) // an amount refunded in Stripe's dashboard
+
+		s, err := reports.Revenue(ctx, d, db.Month, at("2027-03-01 00:00:00"), at("2027-04-01 00:00:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Sold: 15000 + 3000 net (BBBB-0003 was never paid); returned:
+		// 5000 and 1000 of BBBB-0001, and all 3000 of BBBB-0002.
+		got := s.Points[0].ByCurrency["EUR"]
+		if got.NetMinor != 18000-9000 || got.GrossMinor != 21600-10800 || got.Orders != 2 || got.Refunds != 3 {
+			t.Fatalf("March: %+v, want net 9000, gross 10800, 2 orders, 3 refunds", got)
+		}
+		rep, err := reports.SalesReport(ctx, d, at("2027-03-01 00:00:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Totals) != 1 || rep.Totals[0].NetMinor != 9000 || rep.Totals[0].TaxMinor != 1800 {
+			t.Fatalf("the sales report's totals: %+v, want net 9000, tax 1800", rep.Totals)
+		}
+		bp, err := reports.ByProduct(ctx, d, at("2027-03-01 00:00:00"), at("2027-04-01 00:00:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range bp {
+			if p.Product == "Mailguard" && p.NetMinor != 5000+3000-5000-3000 {
+				t.Errorf("Mailguard: %+v, want net 0 (sold 8000, all of it returned)", p)
 			}
 		}
 	})
