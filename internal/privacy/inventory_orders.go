@@ -8,6 +8,13 @@ var ordersPart = Inventory{
 			Role:     "takes card payments on its own hosted checkout page; card details go to Stripe only, never to us",
 			Location: "Ireland (Stripe Payments Europe) and the United States",
 			Transfer: "EU-U.S. Data Privacy Framework and Standard Contractual Clauses"},
+		// Asked only when the shop runs with --vies: the buyer's VAT number
+		// (and the seller's, as the requester) go to the Commission's VAT
+		// information exchange system, which answers whether it is
+		// registered, with the name and address the member state holds.
+		{ID: "vies", Name: "European Commission (VIES, the VAT information exchange system)",
+			Role:     "confirms that a business buyer's VAT number is registered, when the shop is set to check VAT numbers with it; it receives the VAT number only",
+			Location: "European Union"},
 	},
 	Tables: []Table{
 		// Only invoiced orders are tax records (HeldWith); the billing
@@ -32,7 +39,7 @@ var ordersPart = Inventory{
 				unlessInvoiced(purchaseColumn("billing_company", "user.contact.address", "billing_company")),
 				unlessInvoiced(purchaseColumn("billing_address", "user.contact.address", "billing_address")),
 				unlessInvoiced(purchaseColumn("billing_country", "user.contact.address", "billing_country")),
-				unlessInvoiced(purchaseColumn("billing_vat_id", "user.financial.vat_id", "billing_vat_id")),
+				unlessInvoiced(purchaseColumn("billing_vat_id", "user.financial.vat_id", "billing_vat_id", "vies")),
 				purchaseColumn("created_at", "user.financial.purchase", "placed_at"),
 				purchaseColumn("updated_at", "user.financial.purchase", "updated_at"),
 				purchaseColumn("paid_at", "user.financial.purchase", "paid_at"),

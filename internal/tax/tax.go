@@ -35,7 +35,10 @@ const (
 
 // standardRates are the EU member states' standard VAT rates in basis
 // points (1900 = 19 %), as the European Commission's "VAT rates in the
-// EU" table lists them (checked December 2026). They are defaults: the
+// EU" table lists them, as compared on 1 December 2026 with two published
+// tables of the 2025 rates (the Commission's own page cannot be reached
+// from where this was built): EE 24 % from July 2025, FI 25.5 %, RO 21 %,
+// SK 23 %. Check them against the Commission's table before going live. They are defaults: the
 // owner changes a rate in the console when a member state does.
 var standardRates = map[string]int{
 	"AT": 2000, "BE": 2100, "BG": 2000, "CY": 1900, "CZ": 2100, "DE": 1900, "DK": 2500,
