@@ -449,3 +449,54 @@ func TestRefundsCountWhatTheyReturned(t *testing.T) {
 		}
 	})
 }
+
+// TestDayCacheGivesWhatTheDatabaseSays: the cached revenue equals a fresh
+// read on the same data, shows today's sale at once, and moves on with the
+// day (a new day reads the finished days again).
+func TestDayCacheGivesWhatTheDatabaseSays(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		seed(t, d, knownSales)
+		var c reports.DayCache
+		from, to := at("2027-01-01 00:00:00"), at("2027-03-01 00:00:00")
+		now := at("2027-02-02 12:00:00")
+		for range 2 { // the second from the cache
+			got, err := c.Revenue(ctx, d, from, to, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := reports.Revenue(ctx, d, db.Day, from, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("cached:\n%v\nfresh:\n%v", got, want)
+			}
+		}
+		// A sale of today shows at once.
+		seed(t, d, []sale{{number: "CCCC-0001", status: "paid", provider: "stripe", currency: "EUR", created: now, paid: now,
+			treatment: "domestic", taxCountry: "AT", country: "AT", lines: []line{{"Mailguard", 4200, 840, 2000}}}})
+		got, err := c.Revenue(ctx, d, from, to, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, _ := reports.Revenue(ctx, d, db.Day, from, to)
+		if fmt.Sprint(got) != fmt.Sprint(fresh) {
+			t.Fatal("today's sale is not in the cached figures")
+		}
+		for _, p := range got.Points {
+			if p.Start.Equal(at("2027-02-02 00:00:00")) && p.ByCurrency["EUR"].NetMinor != 4200-1000 {
+				t.Fatalf("today: %+v, want the sale of 4200 less the refund of 1000", p.ByCurrency["EUR"])
+			}
+		}
+		// Tomorrow, today's figures are among the finished days.
+		got, err = c.Revenue(ctx, d, from, to, now.Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := reports.Revenue(ctx, d, db.Day, from, to)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatal("the next day's cached figures differ from the database's")
+		}
+	})
+}

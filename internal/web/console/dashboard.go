@@ -175,7 +175,7 @@ func (s *handler) dashboardFigures(r *http.Request, page *dashboardPage, now tim
 		from, to := reports.Last(c.p, now, c.n)
 		first, last = minTime(first, from), maxTime(last, to)
 	}
-	days, err := reports.Revenue(ctx, s.db, db.Day, first, last)
+	days, err := s.revenueDays.Revenue(ctx, s.db, first, last, now)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/reports"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/invoice"
@@ -54,6 +55,8 @@ type handler struct {
 	paymentInstructions string
 	processors          privacy.Processors
 	licenses            orders.Licenser
+	// revenueDays keeps the dashboard's finished days (reports.DayCache).
+	revenueDays *reports.DayCache
 }
 
 // Mount registers the console's routes and navigation on s.
@@ -67,7 +70,8 @@ func Mount(s *web.Server, o Options) error {
 		return err
 	}
 	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), log: s.Log(), pages: pages, invoices: inv,
-		payments: o.Payments, paymentInstructions: o.PaymentInstructions, processors: o.Processors, licenses: o.Licenses}
+		payments: o.Payments, paymentInstructions: o.PaymentInstructions, processors: o.Processors, licenses: o.Licenses,
+		revenueDays: &reports.DayCache{}}
 	pub, part, full := web.AccessPublic, web.AccessPartial, web.AccessFull
 
 	// Signing in (login.go, reset.go).
