@@ -78,8 +78,14 @@ func TestBuyerPaysWithTheDemoProvider(t *testing.T) {
 		t.Fatalf("after signing in the buyer is at %s, want the checkout", loc)
 	}
 	fill(t, b, map[string]string{"name": "Bea Buyer", "address": "Hauptstr. 5\n10115 Berlin", "country": "DE"})
+	// The demo vendor is established in Germany with prices including
+	// VAT: the total before paying shows the German VAT in it.
+	click(t, b, "#quote")
+	if text := visibleText(t, b, "main"); !strings.Contains(text, "19 %") || !strings.Contains(text, "VAT") {
+		t.Errorf("the checkout does not show the VAT before payment:\n%s", text)
+	}
 	shoot(t, b, "checkout.png")
-	click(t, b, `main form[action="/checkout"] button[type="submit"]`)
+	click(t, b, "#place-order")
 	if loc := location(t, b); !strings.Contains(loc, "/demo-pay/demo_") {
 		t.Fatalf("placing the order leads to %s, want the test payment page", loc)
 	}
@@ -142,7 +148,7 @@ func TestBuyerPaysWithStripe(t *testing.T) {
 	}
 	// The hosted page is on Stripe's domain: the navigation fails here, but
 	// the browser must have been sent there.
-	_ = chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`main form[action="/checkout"] button[type="submit"]`)))
+	_ = chromedp.Do(b.ctx, chromedp.Click(chromedp.ID("place-order")))
 	deadline := time.Now().Add(10 * time.Second)
 	var stripeURL string
 	for stripeURL == "" && time.Now().Before(deadline) {

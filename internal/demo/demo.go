@@ -13,6 +13,7 @@ import (
 	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/staff"
+	"github.com/storekeep/storekeep/internal/tax"
 )
 
 // Vendor is the demo's fictional vendor.
@@ -27,6 +28,15 @@ var Vendor = settings.Vendor{
 	HostingLocation: "Frankfurt, Germany (EEA)",
 	MailProvider:    "Example Mail Relay SE (demo)",
 	MailLocation:    "Stockholm, Sweden (EEA)",
+}
+
+// TaxSettings are the demo's: established in Germany (a made-up VAT
+// number of the right shape), prices shown with VAT, so every checkout,
+// invoice and report shows the tax (Console → Tax changes them).
+func TaxSettings() tax.Settings {
+	s := tax.Defaults()
+	s.HomeCountry, s.SellerVATID, s.PricesIncludeTax = "DE", "DE999999999", true
+	return s
 }
 
 // Products is the demo catalog: a Postfix milter in three editions and a
@@ -96,6 +106,9 @@ func Seed(ctx context.Context, d *db.DB, now time.Time) (bool, error) {
 	}
 	err := d.Tx(ctx, func(tx *sql.Tx) error {
 		if err := settings.Save(ctx, tx, Vendor, now); err != nil {
+			return err
+		}
+		if _, err := tax.Save(ctx, tx, TaxSettings(), now); err != nil {
 			return err
 		}
 		for _, p := range Products {

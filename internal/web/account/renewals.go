@@ -199,6 +199,12 @@ func (s *handler) accountRenew(w http.ResponseWriter, r *http.Request) error {
 		_, err = shop.PlaceManual(ctx, tx, order, now)
 		return err
 	})
+	if e, ok := refuse.As(err); ok && e.Field != "" {
+		// Refused for what was typed (the tax check of the VAT number and
+		// country): the form again with the message at the field.
+		page.Refused([]*refuse.Error{e})
+		return s.render(w, r, web.StatusOf(e), "renew.html", "Renew "+page.License.Name, page)
+	}
 	if err != nil {
 		return err
 	}
