@@ -3,7 +3,6 @@ package repos_test
 import (
 	"compress/gzip"
 	"context"
-	"crypto/rand"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,86 +14,31 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/releases"
 	"github.com/storekeep/storekeep/internal/releases/releasetest"
 	"github.com/storekeep/storekeep/internal/repos"
-	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/testutil"
-	"github.com/storekeep/storekeep/internal/web/app"
 	"github.com/storekeep/storekeep/internal/web/webtest"
 )
 
-// yumWorld is a site with releases, the repository key and a license of
+// yumWorld is the repositories' test world (newWorld) with a license of
 // Mailguard's Professional edition (perpetual, a year of updates).
 type yumWorld struct {
-	s       *webtest.Site
-	rs      *releases.Releases
-	signer  *repos.Signer
-	lic     licensing.License
-	ownerID int64
+	*world
+	lic licensing.License
 }
 
 func newYUMWorld(t testing.TB, d *db.DB) *yumWorld {
 	t.Helper()
-	store, err := releases.NewDirStore(t.TempDir())
+	w := newWorld(t, d)
+	lic, err := licensing.Issue(context.Background(), d, webtest.LicenseKeys, w.ownerID,
+		licensing.ManualIssue{CustomerID: w.customer, EditionID: w.edition, Quantity: 1}, "test", w.s.Clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	relSigner, err := releases.GenerateSigningKey(filepath.Join(t.TempDir(), "key"), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &yumWorld{}
-	// The repository key signs with the site's clock, read when it signs
-	// (made before the site, at the time the site starts).
-	now := func() time.Time {
-		if w.s == nil {
-			return webtest.Start
-		}
-		return w.s.Clock.Now()
-	}
-	if w.signer, err = repos.GenerateKey(t.TempDir(), webtest.Vendor.Name, now); err != nil {
-		t.Fatal(err)
-	}
-	withRepoKey := func(o *app.Options) { o.RepoSigner = w.signer }
-	w.s = webtest.NewSite(t, d, webtest.WithLicenseKeys(webtest.LicenseKeys), webtest.WithReleases(store, relSigner, 1<<20), withRepoKey)
-	w.rs = &releases.Releases{DB: d, Clock: w.s.Clock, Store: store, Signer: relSigner}
-	owner := webtest.AddStaff(t, w.s, "owner@milterworks.example", staff.Owner, false)
-	w.ownerID = owner.ID
-	_, c := webtest.SignedInCustomer(t, w.s, "admin@mail.example")
-	var edition int64
-	if err := d.QueryRowContext(context.Background(), `SELECT id FROM editions WHERE slug = 'professional'`).Scan(&edition); err != nil {
-		t.Fatal(err)
-	}
-	w.lic, err = licensing.Issue(context.Background(), d, webtest.LicenseKeys, owner.ID,
-		licensing.ManualIssue{CustomerID: c.ID, EditionID: edition, Quantity: 1}, "test", w.s.Clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
-// publish publishes version of Mailguard on channel with the given files.
-func (w *yumWorld) publish(t testing.TB, version string, channel releases.Channel, files map[string][]byte) releases.Release {
-	t.Helper()
-	ctx := context.Background()
-	rel, err := w.rs.Create(ctx, audit.System(), releases.NewRelease{Product: "mailguard", Version: version, Channel: channel})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, b := range files {
-		if _, err := w.rs.AddArtifact(ctx, audit.System(), rel.ID, releases.NewArtifact{FileName: name, Content: strings.NewReader(string(b))}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rel, err = w.rs.Publish(ctx, audit.System(), rel.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rel
+	return &yumWorld{world: w, lic: lic}
 }
 
 // rpmFile publishes the package mailguard at version as a release's file.
@@ -103,18 +47,6 @@ func rpmFile(t testing.TB, version string) map[string][]byte {
 		Name: "mailguard", Version: version, Arch: "amd64", Summary: "Mailguard <milter> & more",
 		Files: map[string]string{"/etc/mailguard/mailguard.conf": "version = " + version + "\n"},
 	})}
-}
-
-// get fetches a repository path with the license key as the password.
-func (w *yumWorld) get(t testing.TB, path, key string) (*http.Response, string) {
-	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, path, nil)
-	if key != "" {
-		req.SetBasicAuth("license", key)
-	}
-	rec := httptest.NewRecorder()
-	w.s.H.ServeHTTP(rec, req)
-	return rec.Result(), rec.Body.String()
 }
 
 // dnf is Debian's dnf working on a private install root, configured only
