@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/storekeep/storekeep/internal/db"
 )
 
 var trialLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/downloads/confirm/[A-Za-z0-9_-]{43}`)
@@ -17,18 +15,8 @@ var trialLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/downloads/confirm/[A
 // the outbox of the demo at site.
 func demoMailText(t *testing.T, site, to string) string {
 	t.Helper()
-	path, ok := demoDatabases.Load(site)
-	if !ok {
-		t.Fatalf("no database known for %s: start it with startDemo", site)
-	}
-	ctx := context.Background()
-	d, err := db.Open(ctx, path.(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
 	var text string
-	if err := d.QueryRowContext(ctx, `SELECT text_body FROM outbox WHERE to_addr = $1 ORDER BY id DESC LIMIT 1`, to).Scan(&text); err != nil {
+	if err := demoDB(t, site).QueryRowContext(context.Background(), `SELECT text_body FROM outbox WHERE to_addr = $1 ORDER BY id DESC LIMIT 1`, to).Scan(&text); err != nil {
 		t.Fatal(err)
 	}
 	return text
