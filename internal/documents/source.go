@@ -93,7 +93,14 @@ func creditedLines(ctx context.Context, q db.Querier, o orders.Order, note order
 		return nil, fmt.Errorf("documents: the refund of %s: %w", note.Number, err)
 	}
 	if len(r.Lines) == 0 {
-		return []orders.Line{{Description: "Refund of " + r.Gross(), Quantity: 1, NetMinor: r.NetMinor, TaxMinor: r.TaxMinor}}, nil
+		// At the order's rate (one for all its lines; the highest, as the
+		// sales report counts such a refund, should they differ): the
+		// amount is split into net and tax as the order's lines are.
+		rate := 0
+		for _, l := range o.Lines {
+			rate = max(rate, l.TaxRateBP)
+		}
+		return []orders.Line{{Description: "Refund of " + r.Gross(), Quantity: 1, NetMinor: r.NetMinor, TaxMinor: r.TaxMinor, TaxRateBP: rate}}, nil
 	}
 	byID := map[int64]orders.Line{}
 	for _, l := range o.Lines {

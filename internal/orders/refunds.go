@@ -262,15 +262,28 @@ func planRefund(st RefundStatus, req []LineRefund) (plan, error) {
 		}
 	}
 	if len(req) == 0 && p.gross != st.LeftMinor {
-		// Everything left, where the order's total and its lines differ:
-		// the money left is returned, split as the lines split it.
-		if p.gross > 0 {
+		// Everything left, where the order's total and its lines differ
+		// (an earlier refund of an amount without lines, tax a processor
+		// added): the money left is returned, with what is left of the
+		// order's net and tax when they add up to it (so that the credit
+		// notes of the order add up to its invoice exactly), else split as
+		// the lines split it. The lines listed share the refund's amounts,
+		// so that they add up to it on the credit note and in reports.
+		leftNet, leftTax := st.Order.SubtotalMinor, st.Order.TaxMinor
+		for _, r := range st.Refunds {
+			leftNet, leftTax = leftNet-r.NetMinor, leftTax-r.TaxMinor
+		}
+		switch {
+		case leftNet >= 0 && leftTax >= 0 && leftNet+leftTax == st.LeftMinor:
+			p.net = leftNet
+		case p.gross > 0:
 			p.net = st.LeftMinor * p.net / p.gross
-		} else {
+		default:
 			p.net = 0
 		}
 		p.gross = st.LeftMinor
 		p.tax = p.gross - p.net
+		spreadOver(p.lines, p.net, p.tax)
 	}
 	switch {
 	case p.gross > st.LeftMinor:
@@ -281,6 +294,38 @@ func planRefund(st RefundStatus, req []LineRefund) (plan, error) {
 	}
 	p.everything = p.gross == st.LeftMinor
 	return p, nil
+}
+
+// spreadOver shares net and tax among lines in proportion to the lines'
+// own amounts (the last line takes what rounding leaves), so that the
+// lines add up to them exactly.
+func spreadOver(lines []RefundLine, net, tax int64) {
+	if len(lines) == 0 {
+		return
+	}
+	var sumNet, sumTax int64
+	for _, l := range lines {
+		sumNet, sumTax = sumNet+l.NetMinor, sumTax+l.TaxMinor
+	}
+	leftNet, leftTax := net, tax
+	for i := range lines {
+		l := &lines[i]
+		if i == len(lines)-1 {
+			l.NetMinor, l.TaxMinor = leftNet, leftTax
+		} else {
+			l.NetMinor, l.TaxMinor = part(net, l.NetMinor, sumNet), part(tax, l.TaxMinor, sumTax)
+			leftNet, leftTax = leftNet-l.NetMinor, leftTax-l.TaxMinor
+		}
+		l.GrossMinor = l.NetMinor + l.TaxMinor
+	}
+}
+
+// part is amount*n/of, 0 when of is 0.
+func part(amount, n, of int64) int64 {
+	if of == 0 {
+		return 0
+	}
+	return amount * n / of
 }
 
 func isAre(n int) string {

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // CSV writes rows for spreadsheets: every cell a spreadsheet would run as
-// a formula (starting with = + - @, a tab or a carriage return) gets a
-// leading apostrophe, so a buyer named "=HYPERLINK(...)" stays text in the
+// a formula (starting with = + - @, a tab, a carriage return or a line
+// feed, or the full-width ＝ ＋ － ＠ that spreadsheets in East Asian
+// locales read as those) gets a leading apostrophe, so a buyer named "=HYPERLINK(...)" stays text in the
 // accountant's spreadsheet. Negative amounts are written as such cells
 // too ("'-12.00"): they are text a person reads, and the sign stays.
 type CSV struct{ w *csv.Writer }
@@ -35,11 +37,14 @@ func (c *CSV) Flush() error {
 // Defuse is s with an apostrophe before it when a spreadsheet would read
 // it as a formula.
 func Defuse(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if r, _ := utf8.DecodeRuneInString(s); s != "" && strings.ContainsRune(formulaStarts, r) {
 		return "'" + s
 	}
 	return s
 }
+
+// formulaStarts are the first characters that make a cell a formula.
+const formulaStarts = "=+-@\t\r\n\uff1d\uff0b\uff0d\uff20"
 
 // Decimal writes an amount in minor units as a plain decimal number for a
 // spreadsheet ("1234.50", "-12.00"; "1234" in a currency without a minor

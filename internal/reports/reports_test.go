@@ -339,7 +339,8 @@ func TestLast(t *testing.T) {
 func TestDefuse(t *testing.T) {
 	for in, want := range map[string]string{
 		"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")", "+1": "'+1", "-12.00": "'-12.00", "@SUM(A1)": "'@SUM(A1)",
-		"\tx": "'\tx", "\rx": "'\rx", "Ada": "Ada", "": "", "12.00": "12.00", " =x": " =x",
+		"\tx": "'\tx", "\rx": "'\rx", "\nx": "'\nx",
+		"\uff1d1+1": "'\uff1d1+1", "\uff0b1": "'\uff0b1", "\uff0d1": "'\uff0d1", "\uff20x": "'\uff20x", "\u00e9=x": "\u00e9=x", "Ada": "Ada", "": "", "12.00": "12.00", " =x": " =x",
 	} {
 		if got := reports.Defuse(in); got != want {
 			t.Errorf("Defuse(%q) = %q, want %q", in, got, want)

@@ -82,6 +82,7 @@ func Decide(s Settings, country, vatID string, check Check) (Decision, error) {
 	if !s.Enabled() {
 		return Decision{Treatment: None}, nil
 	}
+	country = VATCountry(country) // Monaco is taxed as France, the Isle of Man as the UK
 	switch {
 	case country == s.HomeCountry:
 		return Decision{Treatment: Domestic, Country: country, RateBP: s.Rate(country)}, nil

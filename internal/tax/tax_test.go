@@ -48,6 +48,18 @@ func TestDecideRules(t *testing.T) {
 		{"German number, French address", "FR", "DE123456789", tax.Check{}, "", "", 0, "vat_id"},
 		{"Greek number with GR", "GR", "GR123456789", tax.Check{}, "", "", 0, "vat_id"},
 		{"malformed French number", "FR", "FR123", tax.Check{}, "", "", 0, "vat_id"},
+		// Monaco is in France's VAT territory, the Isle of Man in the
+		// United Kingdom's (VAT Directive, Art. 7): a Monegasque consumer
+		// pays French VAT, a Monegasque business has a French number.
+		{"consumer in Monaco", "MC", "", tax.Check{}, tax.EUConsumer, "FR", 2000, ""},
+		{"business in Monaco", "MC", "FR12345678901", tax.Check{}, tax.ReverseCharge, "FR", 0, ""},
+		{"business on the Isle of Man", "IM", "GB123456789", tax.Check{}, tax.Export, "", 0, ""},
+		{"Monaco with a German number", "MC", "DE123456789", tax.Check{}, "", "", 0, "vat_id"},
+		// Northern Ireland's XI numbers are for goods: services to it are
+		// supplied to the United Kingdom.
+		{"business in Northern Ireland", "GB", "XI123456789", tax.Check{}, tax.Export, "", 0, ""},
+		{"lower case, spaces", "fr", " fr 12 345 678 901 ", tax.Check{}, tax.ReverseCharge, "FR", 0, ""},
+		{"a VAT number of spaces", "FR", "   ", tax.Check{}, tax.EUConsumer, "FR", 2000, ""},
 		{"no country", "", "", tax.Check{}, "", "", 0, "country"},
 		{"three letters", "DEU", "", tax.Check{}, "", "", 0, "country"},
 	}

@@ -59,10 +59,31 @@ func NormaliseVATID(s string) string {
 }
 
 // VATPrefix is the prefix of VAT numbers of a country: its ISO code, but
-// EL for Greece (GR).
+// EL for Greece (GR), and that of the country whose VAT territory it is
+// part of for Monaco and the Isle of Man (VATCountry).
 func VATPrefix(country string) string {
+	country = VATCountry(country)
 	if country == "GR" {
 		return "EL"
+	}
+	return country
+}
+
+// vatTerritories are the countries with ISO codes of their own that are
+// part of another's VAT territory: Monaco is treated as France, the Isle
+// of Man as the United Kingdom (VAT Directive 2006/112/EC, Art. 7(1)).
+// Territories that share their country's ISO code but are outside the
+// EU's VAT territory (the Canary Islands, Ceuta, Melilla, Mount Athos,
+// Livigno, Campione d'Italia, Büsingen, Heligoland, Art. 6) cannot be
+// told from a billing country: docs/tax.md says so.
+var vatTerritories = map[string]string{"MC": "FR", "IM": "GB"}
+
+// VATCountry is the country whose VAT rules apply to a billing country:
+// the country itself, or France for Monaco and the United Kingdom for the
+// Isle of Man.
+func VATCountry(country string) string {
+	if c, ok := vatTerritories[country]; ok {
+		return c
 	}
 	return country
 }
@@ -109,7 +130,7 @@ func CheckVATID(country, id, field string) error {
 		return bad("This VAT number is from another country than the one given (" + country + "): a VAT number from there starts with " + want + ".")
 	}
 	if known, ok := FormatKnown(id); known && !ok {
-		name := CountryName(country)
+		name := CountryName(VATCountry(country))
 		if prefix == "XI" {
 			name = "Northern Ireland"
 		}
