@@ -4,8 +4,9 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/storekeep/storekeep/internal/csvcell"
 )
 
 // WriteCSV writes entries as CSV with a header row. Cells that a
@@ -33,9 +34,4 @@ func WriteCSV(w io.Writer, entries []Entry) error {
 	return cw.Error()
 }
 
-func defuseFormula(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+func defuseFormula(s string) string { return csvcell.Defuse(s) }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/csvcell"
+
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/settings"
 )
@@ -184,11 +186,7 @@ func cell(v any) string {
 	case nil:
 		return ""
 	case string:
-		// A spreadsheet runs cells starting with these as formulas.
-		if x != "" && strings.ContainsRune("=+-@\t\r", rune(x[0])) {
-			return "'" + x
-		}
-		return x
+		return csvcell.Defuse(x)
 	case int64:
 		return strconv.FormatInt(x, 10)
 	case bool:

@@ -4,8 +4,8 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"strings"
-	"unicode/utf8"
+
+	"github.com/storekeep/storekeep/internal/csvcell"
 )
 
 // CSV writes rows for spreadsheets: every cell a spreadsheet would run as
@@ -34,17 +34,8 @@ func (c *CSV) Flush() error {
 	return c.w.Error()
 }
 
-// Defuse is s with an apostrophe before it when a spreadsheet would read
-// it as a formula.
-func Defuse(s string) string {
-	if r, _ := utf8.DecodeRuneInString(s); s != "" && strings.ContainsRune(formulaStarts, r) {
-		return "'" + s
-	}
-	return s
-}
-
-// formulaStarts are the first characters that make a cell a formula.
-const formulaStarts = "=+-@\t\r\n\uff1d\uff0b\uff0d\uff20"
+// Defuse is csvcell.Defuse: s made safe from being read as a formula.
+func Defuse(s string) string { return csvcell.Defuse(s) }
 
 // Decimal writes an amount in minor units as a plain decimal number for a
 // spreadsheet ("1234.50", "-12.00"; "1234" in a currency without a minor
