@@ -91,14 +91,22 @@ func (s *handler) verifyVAT(r *http.Request, page *checkoutPage) (tax.Check, boo
 	if s.vat == nil || page.Billing.VATID == "" || page.FieldErrors["vat_id"] != "" || page.FieldErrors["country"] != "" {
 		return tax.Check{}, true, nil
 	}
+	settings, err := tax.Load(r.Context(), s.db)
+	if err != nil {
+		return tax.Check{}, false, err
+	}
+	// VIES is asked only when its answer decides the tax: a business in
+	// another member state (reverse charge). With tax off, at home or
+	// outside the EU the number is checked for its format only and goes
+	// nowhere.
+	country := tax.VATCountry(page.Billing.Country)
+	if !settings.Enabled() || !tax.IsEU(country) || country == settings.HomeCountry {
+		return tax.Check{}, true, nil
+	}
 	checker := s.vat
 	if v, ok := checker.(tax.VIES); ok && v.Requester == "" {
 		// The seller's own number makes VIES return a consultation number,
 		// the proof of the check.
-		settings, err := tax.Load(r.Context(), s.db)
-		if err != nil {
-			return tax.Check{}, false, err
-		}
 		v.Requester = settings.SellerVATID
 		checker = v
 	}

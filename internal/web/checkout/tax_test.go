@@ -159,5 +159,12 @@ func TestCheckoutWithVIES(t *testing.T) {
 		if treatment != "reverse_charge" || !strings.Contains(check, `"request_id":"WAPI42"`) || !strings.Contains(check, `"name":"Kunde GmbH"`) {
 			t.Errorf("order taxed %q with check %s", treatment, check)
 		}
+		// A business at home pays VAT whatever VIES says: its number is
+		// checked for its format and sent nowhere (the fake would never
+		// answer it, so asking would end in the timeout's 503).
+		res, body = b.Post(t, "/checkout", webtest.WithForm(form, "vat_id", "ATU99999999", "country", "AT", "address", "Ring 1\n1010 Wien"))
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("a domestic business's order answered %d:\n%s", res.StatusCode, body)
+		}
 	})
 }
