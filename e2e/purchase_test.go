@@ -46,10 +46,17 @@ func signInByEmail(t *testing.T, b *browser, sink *testutil.SMTPSink, email stri
 	if text := visibleText(t, b, "main"); !strings.Contains(strings.ToLower(text), "link") {
 		t.Fatalf("after asking for a link the page says:\n%s", text)
 	}
-	msgs := sink.WaitForTo(email, already+1, 20*time.Second)
-	link := signInLink.FindString(msgs[already].Text)
+	// The first message with a link after those before: another mail to
+	// the address may arrive in between (the demo's sample customers'
+	// old confirmations, when the mail worker sends them before the demo
+	// drops them).
+	var link string
+	for n := already + 1; link == "" && n <= already+3; n++ {
+		msgs := sink.WaitForTo(email, n, 20*time.Second)
+		link = signInLink.FindString(msgs[n-1].Text)
+	}
 	if link == "" {
-		t.Fatalf("the sign-in email to %v has no link:\n%s", msgs[already].To, msgs[already].Text)
+		t.Fatalf("none of the emails to %s after the first %d has a sign-in link", email, already)
 	}
 	if err := chromedp.Do(b.ctx, chromedp.Navigate(link)); err != nil {
 		t.Fatal(err)

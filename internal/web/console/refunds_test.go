@@ -103,7 +103,7 @@ func TestStaffRefundsByAnyMethod(t *testing.T) {
 		res, _ = fb.Post(t, "/staff/orders/"+manual+"/refund", url.Values{"note": {"returned by transfer on 7 May"}})
 		webtest.WantRedirect(t, res, "/staff/orders/"+manual+"?done=order-refund-recorded")
 		res, body = fb.Get(t, res.Header.Get("Location"))
-		webtest.MustContain(t, body, "The refund is recorded", `<dd id="order-status">refunded</dd>`, "credit_note 2026-000002",
+		webtest.MustContain(t, body, "The refund is recorded", `<dd id="order-status">refunded</dd>`, "Credit note 2026-000002",
 			"returned by transfer on 7 May")
 		webtest.MustNotContain(t, body, "Record refund")
 		res, body = fb.Post(t, "/staff/orders/"+manual+"/refund", nil)
@@ -132,7 +132,7 @@ func TestStaffRefundsByAnyMethod(t *testing.T) {
 		res, _ = fb.Post(t, "/staff/orders/"+hosted+"/refund", nil)
 		webtest.WantRedirect(t, res, "/staff/orders/"+hosted+"?done=order-refund-requested")
 		res, body = fb.Get(t, res.Header.Get("Location"))
-		webtest.MustContain(t, body, "The payment processor made the refund", `<dd id="order-status">refunded</dd>`, "re_fake_1", "credit_note 2026-000004")
+		webtest.MustContain(t, body, "The payment processor made the refund", `<dd id="order-status">refunded</dd>`, "re_fake_1", "Credit note 2026-000004")
 		if got := *fake.refunded; len(got) != 1 || got[0] != "pi_fake_1" {
 			t.Fatalf("processor refunds: %v", got)
 		}
@@ -320,7 +320,7 @@ func TestFinanceRefundsChosenLines(t *testing.T) {
 		}
 		res, body = fb.Get(t, res.Header.Get("Location"))
 		webtest.MustContain(t, body, "The refund is made", `<dd id="order-status">paid</dd>`, "partly refunded: €490.00 returned, €490.00 left",
-			`id="refunds"`, "1 × Mailguard Professional", "re_fake_1", "one seat returned", "credit_note 2026-000002")
+			`id="refunds"`, "1 × Mailguard Professional", "re_fake_1", "one seat returned", "Credit note 2026-000002")
 
 		// The last seat: the order is refunded; the line cannot be
 		// refunded again.
