@@ -193,6 +193,21 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		// The real port is known only now when --addr asked for port 0.
 		cfg.BaseURL = "http://" + ln.Addr().String()
 	}
+	licenseKeys, err := loadLicenseKeys(cfg, log)
+	if err != nil {
+		closeAll()
+		return err
+	}
+	if isDemo {
+		// Sample customers with licenses, signed by the demo's key: the
+		// periodic jobs below find the one expiring soon at once. Seeded
+		// before the mail worker starts, so the confirmations their
+		// orders queued (dropped by the seed) are never sent.
+		if _, err := demo.SeedCustomers(ctx, d, licenseKeys, clk.Now()); err != nil {
+			closeAll()
+			return err
+		}
+	}
 	wakeMail, stopMail, err := startMailWorker(ctx, cfg, d, log, isDemo)
 	if err != nil {
 		closeAll()
@@ -212,18 +227,7 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		closeAll()
 		return err
 	}
-	if opts.LicenseKeys, err = loadLicenseKeys(cfg, log); err != nil {
-		closeAll()
-		return err
-	}
-	if isDemo {
-		// Sample customers with licenses, signed by the demo's key: the
-		// periodic jobs below find the one expiring soon at once.
-		if _, err := demo.SeedCustomers(ctx, d, opts.LicenseKeys, clk.Now()); err != nil {
-			closeAll()
-			return err
-		}
-	}
+	opts.LicenseKeys = licenseKeys
 	defer startPeriodic(ctx, d, clk, log, jobEnv{BaseURL: strings.TrimSuffix(cfg.BaseURL, "/")}, wakeMail)()
 	if opts.Releases, err = loadReleases(cfg, d, log); err != nil {
 		closeAll()
