@@ -413,24 +413,80 @@ func (s Shop) RefundOrder(ctx context.Context, req RefundRequest, now time.Time)
 		if o, err = lockOrder(ctx, tx, s.DB.Dialect, "id = $1", req.OrderID); err != nil {
 			return err
 		}
-		st, err := refundStatus(ctx, tx, o)
-		if err != nil {
-			return err
+		var state RefundState
+		if err := tx.QueryRowContext(ctx, `SELECT state FROM refunds WHERE id = $1`, r.ID).Scan(&state); err != nil {
+			return fmt.Errorf("refund order %s: read the reservation: %w", o.Number, err)
 		}
-		// The reservation is counted in st: the plan of its own lines
-		// is what it was when it was made.
-		p := plan{currency: o.Currency, lines: r.Lines, net: r.NetMinor, tax: r.TaxMinor, gross: r.GrossMinor, everything: st.LeftMinor == 0}
-		for _, l := range st.Lines {
-			for _, rl := range r.Lines {
-				if rl.OrderLineID == l.ID && l.LeftQuantity == 0 {
-					p.fullLines = append(p.fullLines, l.ID)
+		if state == RefundDone {
+			// The processor's refund event arrived first and completed
+			// the reservation (applyRefunded): nothing more to record.
+			done, err := RefundsOf(ctx, tx, o.ID)
+			for _, d := range done {
+				if d.ID == r.ID {
+					r = d
 				}
 			}
+			return err
 		}
 		r.ProviderRef = ref
-		return s.completeRefund(ctx, tx, &o, &r, p, req.By, now)
+		return s.completeReservation(ctx, tx, &o, &r, req.By, now)
 	})
 	return r, err
+}
+
+// completeReservation completes the pending refund r of the locked order
+// o: the processor made it. The reservation is counted in the order's
+// refund status already, so the plan of its own lines is what it was
+// when it was made.
+func (s Shop) completeReservation(ctx context.Context, tx *sql.Tx, o *Order, r *Refund, by audit.Actor, now time.Time) error {
+	st, err := refundStatus(ctx, tx, *o)
+	if err != nil {
+		return err
+	}
+	p := plan{currency: o.Currency, lines: r.Lines, net: r.NetMinor, tax: r.TaxMinor, gross: r.GrossMinor, everything: st.LeftMinor == 0}
+	for _, l := range st.Lines {
+		for _, rl := range r.Lines {
+			if rl.OrderLineID == l.ID && l.LeftQuantity == 0 {
+				p.fullLines = append(p.fullLines, l.ID)
+			}
+		}
+	}
+	return s.completeRefund(ctx, tx, o, r, p, by, now)
+}
+
+// completeReserved completes, from the processor's refund event, the
+// refunds reserved here that the processor made but that were not
+// recorded as made: the event arrived before the refunding request
+// recorded the answer, or the process stopped in between. A reservation
+// is made when the event lists it (by the idempotency key we sent), or,
+// for an event that lists no refunds, when the amount the processor says
+// it refunded covers everything counted here, reservations included. It
+// returns how many it completed.
+func (s Shop) completeReserved(ctx context.Context, tx *sql.Tx, o *Order, st RefundStatus, ev payments.Event, now time.Time) (int, error) {
+	n := 0
+	for _, r := range st.Refunds {
+		if r.State != RefundPending {
+			continue
+		}
+		key, ref, made := o.Number+"-"+strconv.FormatInt(r.ID, 10), "", false
+		for _, er := range ev.Refunds {
+			if er.Key == key {
+				ref, made = er.Ref, true
+			}
+		}
+		if len(ev.Refunds) == 0 && ev.AmountMinor > 0 && ev.AmountMinor >= st.RefundedMinor {
+			made = true
+		}
+		if !made {
+			continue
+		}
+		r.ProviderRef = ref
+		if err := s.completeReservation(ctx, tx, o, &r, audit.System(), now); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // lockAndPlan locks the paid order and plans the refund of lines.
@@ -491,7 +547,7 @@ func (s Shop) completeRefund(ctx context.Context, tx *sql.Tx, o *Order, r *Refun
 	if err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE refunds SET state = 'done', credit_note_id = $1, provider_ref = $2 WHERE id = $3`, cn.ID, r.ProviderRef, r.ID)
+	res, err := tx.ExecContext(ctx, `UPDATE refunds SET state = 'done', credit_note_id = $1, provider_ref = $2 WHERE id = $3 AND state = 'pending'`, cn.ID, r.ProviderRef, r.ID)
 	if err != nil {
 		if db.IsUniqueViolation(err) {
 			return ErrRefundNotMade.With("The processor's refund is recorded already.")
@@ -499,7 +555,7 @@ func (s Shop) completeRefund(ctx context.Context, tx *sql.Tx, o *Order, r *Refun
 		return fmt.Errorf("complete refund: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return fmt.Errorf("complete refund %d: it is gone", r.ID)
+		return fmt.Errorf("complete refund %d: it is gone or completed already", r.ID)
 	}
 	r.State, r.CreditNote = RefundDone, cn
 	what := fmt.Sprintf("refund of %s (credit note %s): %s", r.Gross(), cn.Number, r.Reason)
@@ -547,6 +603,15 @@ func (s Shop) applyRefunded(ctx context.Context, tx *sql.Tx, o *Order, ev paymen
 	st, err := refundStatus(ctx, tx, *o)
 	if err != nil {
 		return "", "", err
+	}
+	completed := 0
+	if ev.Type == payments.PaymentRefunded && st.Underway {
+		if completed, err = s.completeReserved(ctx, tx, o, st, ev, now); err != nil {
+			return "", "", err
+		}
+		if st, err = refundStatus(ctx, tx, *o); err != nil {
+			return "", "", err
+		}
 	}
 	reason := "refunded at " + ev.Provider
 	var amounts []payments.RefundRef
@@ -596,7 +661,7 @@ func (s Shop) applyRefunded(ctx context.Context, tx *sql.Tx, o *Order, ev paymen
 			return "", "", err
 		}
 	}
-	if n == 0 {
+	if n+completed == 0 {
 		return Ignored, "refund recorded already", nil
 	}
 	return Applied, "", nil

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -458,5 +459,62 @@ func TestRefundReservesWhileTheProcessorIsAsked(t *testing.T) {
 			t.Fatalf("the same line afterwards: %v", err)
 		}
 		unchanged(t, d, o, 1, 2, orders.Paid)
+	})
+}
+
+// TestRefundEventCompletesTheReservation: the processor's refund event
+// can arrive while the refunding request is still waiting for the
+// processor's answer (or after the process stopped before recording it):
+// the event completes the reservation, with its credit note, and the
+// request then records nothing twice. Both with an event that lists the
+// refund by the key we sent and with one that gives only the amount.
+func TestRefundEventCompletesTheReservation(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		price := catalogWithPrice(t, d)
+		for i, listed := range []bool{true, false} {
+			ctx := context.Background()
+			p := &reentrant{}
+			shop := orders.Shop{DB: d, SiteName: "M", BaseURL: "https://x", Providers: []payments.Provider{p}}
+			session := fmt.Sprintf("cs_ev%d", i)
+			o := placeThreeLines(t, d, shop, price, "stripe", session)
+			paid := completed(fmt.Sprintf("evt_ev%d", i), session)
+			paid.AmountMinor = threeLinesTotal
+			if out, err := shop.Apply(ctx, paid, now); err != nil || out != orders.Applied {
+				t.Fatalf("payment: %v, %v", out, err)
+			}
+			p.during = func() error {
+				var id int64
+				if err := d.QueryRowContext(ctx, `SELECT id FROM refunds WHERE order_id = $1 AND state = 'pending'`, o.ID).Scan(&id); err != nil {
+					return err
+				}
+				raw := testutil.StripeChargeRefunded(fmt.Sprintf("evt_evr%d", i), "pi_"+session, threeLinesTotal, 11900, "eur")
+				if listed {
+					raw = testutil.StripeChargeRefundedListing(fmt.Sprintf("evt_evr%d", i), "pi_"+session, threeLinesTotal, 11900, "eur",
+						[]testutil.StripeRefund{{ID: "re_reentrant", Amount: 11900, Key: fmt.Sprintf("%s-%d", o.Number, id)}})
+				}
+				out, err := shop.Apply(ctx, signedStripeEvent(t, raw), now)
+				if err == nil && out != orders.Applied {
+					err = fmt.Errorf("the event was %s", out)
+				}
+				return err
+			}
+			r, err := shop.RefundOrder(ctx, orders.RefundRequest{OrderID: o.ID, Lines: []orders.LineRefund{{LineID: o.Lines[0].ID}}, Reason: "r", By: audit.Staff(1)}, now)
+			if err != nil || p.seen != nil {
+				t.Fatalf("listed %v: the refund: %v; the event during it: %v", listed, err, p.seen)
+			}
+			if r.State != orders.RefundDone || r.CreditNote.Number == "" || r.GrossMinor != 11900 {
+				t.Fatalf("listed %v: the refund returned %+v", listed, r)
+			}
+			unchanged(t, d, o, 1, 2, orders.Paid) // one refund, the invoice and one credit note
+			if n := count(t, d, `SELECT count(*) FROM refunds WHERE order_id = $1 AND state = 'done' AND credit_note_id IS NOT NULL`, o.ID); n != 1 {
+				t.Fatalf("listed %v: %d completed refunds", listed, n)
+			}
+			// The event again changes nothing.
+			again := testutil.StripeChargeRefunded(fmt.Sprintf("evt_evr%d_again", i), "pi_"+session, threeLinesTotal, 11900, "eur")
+			if out, err := shop.Apply(ctx, signedStripeEvent(t, again), now); err != nil || out != orders.Ignored {
+				t.Fatalf("listed %v: the event again: %v, %v", listed, out, err)
+			}
+			unchanged(t, d, o, 1, 2, orders.Paid)
+		}
 	})
 }
