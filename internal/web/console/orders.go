@@ -450,20 +450,30 @@ func (s *handler) staffOrderAction(w http.ResponseWriter, r *http.Request) error
 			rf, _ := refuse.As(nerr)
 			return s.renderOrder(w, r, http.StatusUnprocessableEntity, staffOrderPage{Order: o, RefundError: rf.Msg})
 		}
-		var out orders.RefundOutcome
-		out, err = shop.Refund(ctx, o.ID, cause, note, now)
-		done, detail = "refund-"+string(out), string(out)
+		reason := "refunded in full"
 		if note != "" {
-			detail += ": " + note
+			reason = note
 		}
+		// The refund writes its own audit entry (refund.issued) in its
+		// transaction, as this staff member from this network.
+		var rfd orders.Refund
+		rfd, err = shop.RefundOrder(ctx, orders.RefundRequest{OrderID: o.ID, Reason: reason,
+			By: audit.Staff(sess.Account.ID).From(web.Network(r))}, now)
+		out := orders.RefundRecorded
+		if rfd.ProviderRef != "" {
+			out = orders.RefundRequested
+		}
+		done = "refund-" + string(out)
 	}
 	if err != nil {
 		return err
 	}
-	// The domain runs each action in a transaction of its own, so the
-	// record follows it.
-	if err := s.AuditAlone(r, audit.Entry{Action: "order." + strings.ReplaceAll(action, "-", "_"), SubjectType: "order", SubjectID: o.Number, Detail: detail}); err != nil {
-		return err
+	// The domain runs mark-paid and cancel in a transaction of its own, so
+	// their record follows it.
+	if action != "refund" {
+		if err := s.AuditAlone(r, audit.Entry{Action: "order." + strings.ReplaceAll(action, "-", "_"), SubjectType: "order", SubjectID: o.Number, Detail: detail}); err != nil {
+			return err
+		}
 	}
 	http.Redirect(w, r, "/staff/orders/"+o.Number+"?done=order-"+done, http.StatusSeeOther)
 	return nil
