@@ -201,3 +201,23 @@ func clean(s string) string {
 	}
 	return s
 }
+
+// VerifyFor checks a buyer's VAT number as the tax decision needs it:
+// with checker only when its answer decides the tax (tax is on and the
+// buyer's VAT country is a member state other than the seller's, where a
+// valid number means reverse charge). Otherwise it returns the zero Check
+// and the number goes nowhere: at home, outside the EU or with tax off it
+// is checked for its format only, when the order is placed. The seller's
+// own number is sent as the requester, so that VIES returns a
+// consultation number, the proof of the check.
+func VerifyFor(ctx context.Context, checker Checker, s Settings, country, vatID string, now time.Time) (Check, error) {
+	c := VATCountry(country)
+	if checker == nil || NormaliseVATID(vatID) == "" || !s.Enabled() || !IsEU(c) || c == s.HomeCountry {
+		return Check{}, nil
+	}
+	if v, ok := checker.(VIES); ok && v.Requester == "" {
+		v.Requester = s.SellerVATID
+		checker = v
+	}
+	return Verify(ctx, checker, vatID, now)
+}

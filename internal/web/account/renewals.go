@@ -15,6 +15,7 @@ import (
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/ratelimit"
 	"github.com/storekeep/storekeep/internal/refuse"
+	"github.com/storekeep/storekeep/internal/tax"
 	"github.com/storekeep/storekeep/internal/web"
 )
 
@@ -187,12 +188,28 @@ func (s *handler) accountRenew(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx, now := r.Context(), s.clock.Now()
+	// The VAT number is confirmed with VIES, as at checkout, before the
+	// transaction (a call over the network); VIES not answering is said on
+	// the form and nothing is placed.
+	settings, err := tax.Load(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	check, err := tax.VerifyFor(ctx, s.vat, settings, page.Billing.Country, page.Billing.VATID, now)
+	if rf, ok := refuse.As(err); ok {
+		// VIES did not answer: a service we depend on is unavailable.
+		page.Errors = append(page.Errors, rf.Msg)
+		return s.render(w, r, http.StatusServiceUnavailable, "renew.html", "Renew "+page.License.Name, page)
+	}
+	if err != nil {
+		return err
+	}
 	_, offline := p.(payments.Offline)
 	var order orders.Order
 	var placed bool
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		order, placed, err = orders.PlaceRenewal(ctx, tx, orders.NewRenewal{CustomerID: c.ID, License: ren, Provider: p.Name(), Billing: page.Billing}, now)
+		order, placed, err = orders.PlaceRenewal(ctx, tx, orders.NewRenewal{CustomerID: c.ID, License: ren, Provider: p.Name(), Billing: page.Billing, VATCheck: check}, now)
 		if err != nil || !placed || !offline {
 			return err
 		}

@@ -6,10 +6,11 @@ package account
 
 import (
 	"embed"
-	"github.com/storekeep/storekeep/internal/orders"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/storekeep/storekeep/internal/orders"
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
@@ -17,6 +18,7 @@ import (
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/ratelimit"
+	"github.com/storekeep/storekeep/internal/tax"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/invoice"
 )
@@ -53,6 +55,8 @@ type handler struct {
 	paymentInstructions string
 	licenses            orders.Licenser
 	licenseKeys         *licensing.Keyring
+	// vat confirms VAT numbers of renewals (VIES); nil checks formats only.
+	vat tax.Checker
 }
 
 // Options are what the account area needs besides the core.
@@ -72,6 +76,9 @@ type Options struct {
 	// LicenseKeys sign the license files customers download; nil when no
 	// license signing keys are configured.
 	LicenseKeys *licensing.Keyring
+	// VATChecker confirms buyers' VAT numbers (VIES, --vies), as at
+	// checkout; nil checks their format only.
+	VATChecker tax.Checker
 }
 
 // Mount registers the customer account's routes on s. Pages that need a
@@ -87,7 +94,7 @@ func Mount(s *web.Server, o Options) error {
 	}
 	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), log: s.Log(), pages: pages, invoices: inv,
 		processors: o.Processors, payments: o.Payments, paymentInstructions: o.PaymentInstructions, licenses: o.Licenses,
-		licenseKeys: o.LicenseKeys}
+		licenseKeys: o.LicenseKeys, vat: o.VATChecker}
 
 	s.Handle("GET /account/login", h.accountLoginForm)
 	s.Handle("POST /account/login", h.accountLogin)

@@ -75,7 +75,7 @@ func New(o Options) (*web.Server, error) {
 	err = errors.Join(
 		site.Mount(s),
 		account.Mount(s, account.Options{Payments: o.Payments, Processors: o.Processors, PaymentInstructions: o.PaymentInstructions, Licenses: lic,
-			LicenseKeys: o.LicenseKeys}),
+			LicenseKeys: o.LicenseKeys, VATChecker: o.VATChecker}),
 		checkout.Mount(s, checkout.Options{Payments: o.Payments, StripeWebhooks: o.StripeWebhooks,
 			PaymentInstructions: o.PaymentInstructions, Licenses: lic, VATChecker: o.VATChecker}),
 		console.Mount(s, console.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions, Processors: o.Processors, Licenses: lic}),

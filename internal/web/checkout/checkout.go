@@ -95,22 +95,7 @@ func (s *handler) verifyVAT(r *http.Request, page *checkoutPage) (tax.Check, boo
 	if err != nil {
 		return tax.Check{}, false, err
 	}
-	// VIES is asked only when its answer decides the tax: a business in
-	// another member state (reverse charge). With tax off, at home or
-	// outside the EU the number is checked for its format only and goes
-	// nowhere.
-	country := tax.VATCountry(page.Billing.Country)
-	if !settings.Enabled() || !tax.IsEU(country) || country == settings.HomeCountry {
-		return tax.Check{}, true, nil
-	}
-	checker := s.vat
-	if v, ok := checker.(tax.VIES); ok && v.Requester == "" {
-		// The seller's own number makes VIES return a consultation number,
-		// the proof of the check.
-		v.Requester = settings.SellerVATID
-		checker = v
-	}
-	check, err := tax.Verify(r.Context(), checker, page.Billing.VATID, s.clock.Now())
+	check, err := tax.VerifyFor(r.Context(), s.vat, settings, page.Billing.Country, page.Billing.VATID, s.clock.Now())
 	if rf, ok := refuse.As(err); ok {
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "vies unavailable")
 		page.Errors = append(page.Errors, rf.Msg)
