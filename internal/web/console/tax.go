@@ -3,6 +3,7 @@ package console
 import (
 	"database/sql"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/storekeep/storekeep/internal/audit"
@@ -43,6 +44,8 @@ func ratesOf(s tax.Settings) []taxRate {
 	for _, c := range tax.EUCountries() {
 		out = append(out, taxRate{Code: c, Name: tax.CountryName(c), Value: tax.FormatRate(s.Rate(c)), Default: tax.FormatRate(def[c])})
 	}
+	// In the order people look for them: by name.
+	slices.SortFunc(out, func(a, b taxRate) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
