@@ -20,7 +20,7 @@ import (
 var Vendor = settings.Vendor{
 	Name:            "Quillfeather",
 	LegalName:       "Quillfeather Software Ltd (demo)",
-	Address:         "12 Example Street\n1000 Sampletown\nDemoland",
+	Address:         "12 Example Street\n1000 Sampletown",
 	PrivacyEmail:    "privacy@quillfeather.example",
 	SupportEmail:    "support@quillfeather.example",
 	Country:         "Demoland",

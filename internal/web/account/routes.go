@@ -88,7 +88,7 @@ func Mount(s *web.Server, o Options) error {
 	if err != nil {
 		return err
 	}
-	inv, err := invoice.New(s, o.PaymentInstructions)
+	inv, err := invoice.New(s, o.PaymentInstructions, web.Public)
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func Mount(s *web.Server, o Options) error {
 	if err != nil {
 		return err
 	}
-	inv, err := invoice.New(s, o.PaymentInstructions)
+	inv, err := invoice.New(s, o.PaymentInstructions, web.Console)
 	if err != nil {
 		return err
 	}

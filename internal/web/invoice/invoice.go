@@ -29,10 +29,15 @@ type Renderer struct {
 	instructions string
 }
 
-// New parses the document templates for s. paymentInstructions are the
-// bank details printed on invoices paid by transfer.
-func New(s *web.Server, paymentInstructions string) (*Renderer, error) {
-	pages, err := s.NewPages("invoice", templates, web.Public, template.FuncMap{"lower": strings.ToLower})
+// New parses the document templates for s in layout: the site's for
+// customers, the console's for staff. paymentInstructions are the bank
+// details printed on invoices paid by transfer.
+func New(s *web.Server, paymentInstructions string, layout web.Layout) (*Renderer, error) {
+	area := "invoice"
+	if layout == web.Console {
+		area = "invoice-console"
+	}
+	pages, err := s.NewPages(area, templates, layout, template.FuncMap{"lower": strings.ToLower})
 	if err != nil {
 		return nil, err
 	}
