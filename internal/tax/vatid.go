@@ -55,7 +55,7 @@ var vatSeparators = strings.NewReplacer(" ", "", ".", "", "-", "", "\u00a0", "")
 // NormaliseVATID returns a VAT number in canonical form: upper case,
 // without spaces, dots or dashes.
 func NormaliseVATID(s string) string {
-	return strings.ToUpper(vatSeparators.Replace(strings.TrimSpace(s)))
+	return strings.ToUpper(strings.TrimSpace(vatSeparators.Replace(s)))
 }
 
 // VATPrefix is the prefix of VAT numbers of a country: its ISO code, but
