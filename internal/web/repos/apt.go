@@ -25,7 +25,7 @@ import (
 // metadata lists what that license covers, and a package is served only
 // when the license covers its release, whatever URL was asked for.
 func (h *handler) mountAPT() {
-	h.aptCache = newMetaCache(MetadataCacheBytes)
+	h.aptCache = newMetaCache[string, *repos.APT](0, MetadataCacheBytes)
 	h.Handle("GET /apt/{product}/dists/{suite}/{file}", h.aptRelease)
 	h.Handle("GET /apt/{product}/dists/{suite}/main/{dir}/{file}", h.aptIndex)
 	h.Handle("GET /apt/{product}/pool/main/{artifact}/{file}", h.aptPool)

@@ -3,74 +3,75 @@ package repos
 import (
 	"container/list"
 	"sync"
-
-	"github.com/storekeep/storekeep/internal/repos"
 )
 
-// MetadataCacheBytes bounds the memory the built repository metadata
-// takes: about ten products' worth of 1,000 package versions each
+// MetadataCacheBytes bounds the memory the built APT metadata takes:
+// about ten products' worth of 1,000 package versions each
 // (docs/benchmarks.md, "Package repository metadata").
 var MetadataCacheBytes = 64 << 20
 
-// metaCache keeps built and signed metadata by the key of what it is
-// made of, least recently used first out once it holds more than max
-// bytes. Licenses that cover the same packages (most licenses of an
-// edition) share one entry; a license covering other packages has a key
-// of its own, so no license ever sees another's view.
-type metaCache struct {
-	mu    sync.Mutex
-	max   int
-	size  int
-	order *list.List // of *cached, most recently used first
-	byKey map[string]*list.Element
+// metaCache keeps built and signed metadata (APT's or YUM's) by the key
+// of what it is made of, least recently used first out once it holds
+// more than maxBytes, or more than maxEntries entries when that is not 0.
+// Licenses that cover the same packages (most licenses of an edition)
+// share one entry; a license covering other packages has a key of its
+// own, so no license ever sees another's view.
+type metaCache[K comparable, V any] struct {
+	mu         sync.Mutex
+	maxEntries int // 0: no bound on the number
+	maxBytes   int
+	size       int
+	order      *list.List // of *cached[K, V], most recently used first
+	byKey      map[K]*list.Element
 }
 
-type cached struct {
-	key  string
-	apt  *repos.APT
+type cached[K comparable, V any] struct {
+	key  K
+	v    V
 	size int
 }
 
-func newMetaCache(max int) *metaCache {
-	return &metaCache{max: max, order: list.New(), byKey: map[string]*list.Element{}}
+func newMetaCache[K comparable, V any](maxEntries, maxBytes int) *metaCache[K, V] {
+	return &metaCache[K, V]{maxEntries: maxEntries, maxBytes: maxBytes, order: list.New(), byKey: map[K]*list.Element{}}
 }
 
-func (c *metaCache) get(key string) (*repos.APT, bool) {
+func (c *metaCache[K, V]) get(key K) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.byKey[key]
 	if !ok {
-		return nil, false
+		var zero V
+		return zero, false
 	}
 	c.order.MoveToFront(e)
-	return e.Value.(*cached).apt, true
+	return e.Value.(*cached[K, V]).v, true
 }
 
-// put keeps a (unless it alone is larger than the bound) and drops the
-// least recently used entries beyond the bound.
-func (c *metaCache) put(key string, a *repos.APT, size int) {
+// put keeps v of size bytes (unless it alone is larger than the bound)
+// and drops the least recently used entries beyond the bounds.
+func (c *metaCache[K, V]) put(key K, v V, size int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if size > c.max {
+	if size > c.maxBytes {
 		return
 	}
 	if e, ok := c.byKey[key]; ok {
 		c.order.MoveToFront(e)
 		return
 	}
-	c.byKey[key] = c.order.PushFront(&cached{key: key, apt: a, size: size})
+	c.byKey[key] = c.order.PushFront(&cached[K, V]{key: key, v: v, size: size})
 	c.size += size
-	for c.size > c.max {
+	for c.size > c.maxBytes || (c.maxEntries > 0 && c.order.Len() > c.maxEntries) {
 		e := c.order.Back()
-		v := e.Value.(*cached)
+		old := e.Value.(*cached[K, V])
 		c.order.Remove(e)
-		delete(c.byKey, v.key)
-		c.size -= v.size
+		delete(c.byKey, old.key)
+		c.size -= old.size
 	}
 }
 
 // len is the number of entries (tests).
-func (c *metaCache) len() int {
+func (c *metaCache[K, V]) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.order.Len()

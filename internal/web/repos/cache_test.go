@@ -9,7 +9,7 @@ import (
 // TestMetaCacheBound: entries are kept up to the bound, the least
 // recently used go first, and one larger than the bound is not kept.
 func TestMetaCacheBound(t *testing.T) {
-	c := newMetaCache(100)
+	c := newMetaCache[string, *repos.APT](0, 100)
 	a, b, d := &repos.APT{}, &repos.APT{}, &repos.APT{}
 	c.put("a", a, 40)
 	c.put("b", b, 40)

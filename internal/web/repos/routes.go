@@ -47,8 +47,8 @@ type handler struct {
 	keys     licensing.PublicKeys
 	store    releases.Store
 	signer   *repos.Signer
-	aptCache *metaCache // the APT metadata, by what it is made of
-	pages    *web.Pages // the account's repository page
+	aptCache *metaCache[string, *repos.APT] // the APT metadata, by what it is made of
+	pages    *web.Pages                     // the account's repository page
 }
 
 // Mount registers the repositories' routes on s, when configured, and

@@ -1,12 +1,10 @@
 package repos
 
 import (
-	"container/list"
 	"crypto/sha256"
 	"errors"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/downloads"
@@ -36,7 +34,7 @@ const (
 // repodata/... and the packages, each request authenticated by license
 // key (h.license), each license seeing the packages it covers.
 func (h *handler) mountYUM() {
-	c := newYUMCache(yumCacheEntries, yumCacheBytes)
+	c := newMetaCache[[32]byte, *repos.YUMMetadata](yumCacheEntries, yumCacheBytes)
 	h.Handle(yumRepodata, h.yumRepodata(c))
 	h.Handle(yumPackage, h.yumPackage)
 }
@@ -57,7 +55,7 @@ func yumChannel(w http.ResponseWriter, r *http.Request) (releases.Channel, bool)
 // metadata is cached by the set of packages it lists (bounded), so the
 // few requests of one dnf refresh, and licenses covering the same
 // releases, build it once.
-func (h *handler) yumRepodata(c *yumCache) web.HandlerFunc {
+func (h *handler) yumRepodata(c *metaCache[[32]byte, *repos.YUMMetadata]) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		product := r.PathValue("product")
 		channel, ok := yumChannel(w, r)
@@ -91,7 +89,7 @@ func (h *handler) yumRepodata(c *yumCache) web.HandlerFunc {
 			if md, err = repos.BuildYUM(pkgs, at, h.signer); err != nil {
 				return err
 			}
-			c.put(key, md)
+			c.put(key, md, md.Size())
 		}
 		file := r.PathValue("file")
 		body, ok := md.File(file)
@@ -202,56 +200,4 @@ func (h *handler) yumPackage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return downloads.Serve(w, r, h.store, a)
-}
-
-// yumCache keeps built metadata by view, least recently used first out,
-// within a number of entries and of bytes.
-type yumCache struct {
-	mu         sync.Mutex
-	maxEntries int
-	maxBytes   int
-	bytes      int
-	order      *list.List // of *yumEntry, most recent at the front
-	byKey      map[[32]byte]*list.Element
-}
-
-type yumEntry struct {
-	key [32]byte
-	md  *repos.YUMMetadata
-}
-
-func newYUMCache(entries, bytes int) *yumCache {
-	return &yumCache{maxEntries: entries, maxBytes: bytes, order: list.New(), byKey: map[[32]byte]*list.Element{}}
-}
-
-func (c *yumCache) get(k [32]byte) (*repos.YUMMetadata, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.byKey[k]
-	if !ok {
-		return nil, false
-	}
-	c.order.MoveToFront(e)
-	return e.Value.(*yumEntry).md, true
-}
-
-func (c *yumCache) put(k [32]byte, md *repos.YUMMetadata) {
-	size := md.Size()
-	if size > c.maxBytes {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.byKey[k]; ok {
-		return
-	}
-	c.byKey[k] = c.order.PushFront(&yumEntry{key: k, md: md})
-	c.bytes += size
-	for c.order.Len() > c.maxEntries || c.bytes > c.maxBytes {
-		last := c.order.Back()
-		e := last.Value.(*yumEntry)
-		c.order.Remove(last)
-		delete(c.byKey, e.key)
-		c.bytes -= e.md.Size()
-	}
 }
