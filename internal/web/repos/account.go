@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/storekeep/storekeep/internal/catalog"
-	"github.com/storekeep/storekeep/internal/downloads"
 	"github.com/storekeep/storekeep/internal/input"
 	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/web"
@@ -80,15 +79,11 @@ func (h *handler) accountRepository(w http.ResponseWriter, r *http.Request) erro
 	if p, err := catalog.ProductBySlug(r.Context(), h.db, l.Product); err == nil {
 		page.Product = p.Name
 	}
-	switch {
+	switch msg := closed(l); {
 	case h.signer == nil:
 		page.Off = true
-	case l.State == licensing.StateSuspended:
-		page.Closed = downloads.ErrSuspended.Msg
-	case l.State == licensing.StateRevoked:
-		page.Closed = downloads.ErrRevoked.Msg
-	case l.State == licensing.StateExpired:
-		page.Closed = downloads.ErrExpired.Msg
+	case msg != "":
+		page.Closed = msg
 	default:
 		page.APT, page.DNF, page.Key = h.lines(l, page.Product)
 	}

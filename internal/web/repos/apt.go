@@ -88,17 +88,28 @@ func aptKey(suite, origin, label string, rels []releases.Release) string {
 	return string(hash.Sum(nil))
 }
 
-func (h *handler) aptRelease(w http.ResponseWriter, r *http.Request) error {
+// aptSuite authenticates a metadata request and returns the metadata of
+// the path's suite for its license; ok is false when the request was
+// answered already (h.license).
+func (h *handler) aptSuite(w http.ResponseWriter, r *http.Request) (*repos.APT, bool, error) {
 	l, ok, err := h.license(w, r, r.PathValue("product"))
 	if err != nil || !ok {
-		return err
+		return nil, false, err
 	}
 	a, ok, err := h.aptMetadata(r, l, r.PathValue("suite"))
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	if !ok {
-		return web.NotFound("There is no such suite: use stable or beta.")
+		return nil, false, web.NotFound("There is no such suite: use stable or beta.")
+	}
+	return a, true, nil
+}
+
+func (h *handler) aptRelease(w http.ResponseWriter, r *http.Request) error {
+	a, ok, err := h.aptSuite(w, r)
+	if err != nil || !ok {
+		return err
 	}
 	switch r.PathValue("file") {
 	case "InRelease":
@@ -112,16 +123,9 @@ func (h *handler) aptRelease(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) aptIndex(w http.ResponseWriter, r *http.Request) error {
-	l, ok, err := h.license(w, r, r.PathValue("product"))
+	a, ok, err := h.aptSuite(w, r)
 	if err != nil || !ok {
 		return err
-	}
-	a, ok, err := h.aptMetadata(r, l, r.PathValue("suite"))
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return web.NotFound("There is no such suite: use stable or beta.")
 	}
 	name := repos.Component + "/" + r.PathValue("dir") + "/" + r.PathValue("file")
 	b, ok := a.Files[name]

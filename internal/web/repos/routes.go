@@ -111,16 +111,23 @@ func (h *handler) license(w http.ResponseWriter, r *http.Request, product string
 		http.Error(w, downloads.ErrOtherProduct.Msg, http.StatusForbidden)
 		return licensing.License{}, false, nil
 	}
-	switch l.State {
-	case licensing.StateSuspended:
-		http.Error(w, downloads.ErrSuspended.Msg, http.StatusForbidden)
-		return licensing.License{}, false, nil
-	case licensing.StateRevoked:
-		http.Error(w, downloads.ErrRevoked.Msg, http.StatusForbidden)
-		return licensing.License{}, false, nil
-	case licensing.StateExpired:
-		http.Error(w, downloads.ErrExpired.Msg, http.StatusForbidden)
+	if msg := closed(l); msg != "" {
+		http.Error(w, msg, http.StatusForbidden)
 		return licensing.License{}, false, nil
 	}
 	return l, true, nil
+}
+
+// closed is why license l opens no repository (suspended, revoked,
+// expired); "" when it is in good standing.
+func closed(l licensing.License) string {
+	switch l.State {
+	case licensing.StateSuspended:
+		return downloads.ErrSuspended.Msg
+	case licensing.StateRevoked:
+		return downloads.ErrRevoked.Msg
+	case licensing.StateExpired:
+		return downloads.ErrExpired.Msg
+	}
+	return ""
 }
