@@ -76,19 +76,20 @@ const (
 )
 
 // rpmDepTags are the name, flags and version tags of each kind of
-// dependency primary.xml lists.
+// dependency primary.xml lists, and the field of RPMMeta it fills.
 var rpmDepTags = []struct {
 	kind                 string
 	name, flags, version uint32
+	to                   func(*RPMMeta) *[]RPMDep
 }{
-	{"provides", 1047, 1112, 1113},
-	{"requires", 1049, 1048, 1050},
-	{"conflicts", 1054, 1053, 1055},
-	{"obsoletes", 1090, 1114, 1115},
-	{"recommends", 5046, 5048, 5047},
-	{"suggests", 5049, 5051, 5050},
-	{"supplements", 5052, 5054, 5053},
-	{"enhances", 5055, 5057, 5056},
+	{"provides", 1047, 1112, 1113, func(m *RPMMeta) *[]RPMDep { return &m.Provides }},
+	{"requires", 1049, 1048, 1050, func(m *RPMMeta) *[]RPMDep { return &m.Requires }},
+	{"conflicts", 1054, 1053, 1055, func(m *RPMMeta) *[]RPMDep { return &m.Conflicts }},
+	{"obsoletes", 1090, 1114, 1115, func(m *RPMMeta) *[]RPMDep { return &m.Obsoletes }},
+	{"recommends", 5046, 5048, 5047, func(m *RPMMeta) *[]RPMDep { return &m.Recommends }},
+	{"suggests", 5049, 5051, 5050, func(m *RPMMeta) *[]RPMDep { return &m.Suggests }},
+	{"supplements", 5052, 5054, 5053, func(m *RPMMeta) *[]RPMDep { return &m.Supplements }},
+	{"enhances", 5055, 5057, 5056, func(m *RPMMeta) *[]RPMDep { return &m.Enhances }},
 }
 
 // ReadRPM reads an RPM package's lead and headers and returns its name,
@@ -216,24 +217,7 @@ func (h rpmIndex) meta(sig rpmIndex, m *RPMMeta) error {
 		if err != nil {
 			return fmt.Errorf("the header's %s: %w", d.kind, err)
 		}
-		switch d.kind {
-		case "provides":
-			m.Provides = deps
-		case "requires":
-			m.Requires = deps
-		case "conflicts":
-			m.Conflicts = deps
-		case "obsoletes":
-			m.Obsoletes = deps
-		case "recommends":
-			m.Recommends = deps
-		case "suggests":
-			m.Suggests = deps
-		case "supplements":
-			m.Supplements = deps
-		case "enhances":
-			m.Enhances = deps
-		}
+		*d.to(m) = deps
 	}
 	files, err := h.files()
 	if err != nil {
