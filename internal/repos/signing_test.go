@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/storekeep/storekeep/internal/testutil"
 )
 
 var t0 = time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
@@ -58,7 +60,7 @@ func TestRepositoryKeyRoundTrip(t *testing.T) {
 func TestSignaturesVerifyWithGpgv(t *testing.T) {
 	gpgv, err := exec.LookPath("gpgv")
 	if err != nil {
-		if os.Getenv("STOREKEEP_TEST_REQUIRE") != "" {
+		if testutil.Required() {
 			t.Fatal("gpgv is not installed (Debian's gpgv, which apt uses)")
 		}
 		t.Skip("gpgv not installed")
