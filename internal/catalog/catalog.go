@@ -89,6 +89,10 @@ var symbols = map[string]string{"EUR": "€", "USD": "$", "GBP": "£"}
 // zeroDecimal lists currencies without a minor unit.
 var zeroDecimal = map[string]bool{"JPY": true, "KRW": true}
 
+// HasMinorUnit reports whether the currency's amounts have a minor unit
+// (cents): all but the zero-decimal currencies (JPY, KRW).
+func HasMinorUnit(currency string) bool { return !zeroDecimal[currency] }
+
 // FormatMoney formats an amount in minor units.
 func FormatMoney(minor int64, currency string) string {
 	sign := ""

@@ -139,10 +139,16 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // already. A search for a part of a name cannot use an index on either
 // database; it reads the table newest first and stops at limit.
 func Search(ctx context.Context, q db.Querier, text string, limit int) ([]Customer, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+customerColumns("")+` FROM customers
+	return queryCustomers(ctx, q, "search customers", `SELECT `+customerColumns("")+` FROM customers
 		WHERE email LIKE $1 ESCAPE '\' OR fold_case(name) LIKE $1 ESCAPE '\' ORDER BY created_at DESC, id DESC LIMIT `+strconv.Itoa(limit), db.ContainsPattern(text))
+}
+
+// queryCustomers runs a query of customerColumns and scans its rows; what
+// names the query in its error.
+func queryCustomers(ctx context.Context, q db.Querier, what, text string, args ...any) ([]Customer, error) {
+	rows, err := q.QueryContext(ctx, text, args...)
 	if err != nil {
-		return nil, fmt.Errorf("search customers: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []Customer

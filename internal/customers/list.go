@@ -2,7 +2,6 @@ package customers
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -14,20 +13,7 @@ import (
 // page over the index on (created_at, id) (migration 00025).
 func Page(ctx context.Context, q db.Querier, beforeAt time.Time, beforeID int64, limit int) ([]Customer, error) {
 	text, args := PageSQL(beforeAt, beforeID, limit)
-	rows, err := q.QueryContext(ctx, text, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list customers: %w", err)
-	}
-	defer rows.Close()
-	var out []Customer
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryCustomers(ctx, q, "list customers", text, args...)
 }
 
 // PageSQL is Page's query, for the plan checks.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/csvcell"
 )
 
@@ -41,7 +42,7 @@ func Defuse(s string) string { return csvcell.Defuse(s) }
 // spreadsheet ("1234.50", "-12.00"; "1234" in a currency without a minor
 // unit), without symbol or thousands separators.
 func Decimal(minor int64, currency string) string {
-	if currency == "JPY" || currency == "KRW" {
+	if !catalog.HasMinorUnit(currency) {
 		return fmt.Sprint(minor)
 	}
 	sign := ""

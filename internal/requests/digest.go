@@ -29,6 +29,11 @@ func Digest(ctx context.Context, q db.Querier, now time.Time) (DueList, error) {
 	if err != nil {
 		return DueList{}, err
 	}
+	return dueList(open, now), nil
+}
+
+// dueList picks the overdue and near-due requests at now out of open.
+func dueList(open []Request, now time.Time) DueList {
 	g := DueList{At: now.UTC()}
 	for _, r := range open {
 		switch {
@@ -38,7 +43,7 @@ func Digest(ctx context.Context, q db.Querier, now time.Time) (DueList, error) {
 			g.DueSoon = append(g.DueSoon, r)
 		}
 	}
-	return g, nil
+	return g
 }
 
 // DigestKey is the outbox dedup key of one owner's digest on the day of

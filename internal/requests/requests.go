@@ -534,6 +534,17 @@ func Urgency(ctx context.Context, q db.Querier, now time.Time) (overdue, dueSoon
 	return len(g.Overdue), len(g.DueSoon), err
 }
 
+// Queue counts the open requests and, of them, those overdue and those
+// due within NearDue: Urgency with the number open, from one read.
+func Queue(ctx context.Context, q db.Querier, now time.Time) (open, overdue, dueSoon int, err error) {
+	rs, err := openRequests(ctx, q)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	g := dueList(rs, now)
+	return len(rs), len(g.Overdue), len(g.DueSoon), nil
+}
+
 func openRequests(ctx context.Context, q db.Querier) ([]Request, error) {
 	var out []Request
 	for _, s := range []State{Received, Verifying, InProgress, Extended} {

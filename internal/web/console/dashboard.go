@@ -136,16 +136,7 @@ func (s *handler) staffDashboard(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if page.Parts.Queue {
-		open, err := requests.List(ctx, s.db, requests.Filter{Limit: 500})
-		if err != nil {
-			return err
-		}
-		for _, q := range open {
-			if q.Open() {
-				page.Queue.OpenRequests++
-			}
-		}
-		if page.Queue.OverdueRequests, page.Queue.DueSoon, err = requests.Urgency(ctx, s.db, now); err != nil {
+		if page.Queue.OpenRequests, page.Queue.OverdueRequests, page.Queue.DueSoon, err = requests.Queue(ctx, s.db, now); err != nil {
 			return err
 		}
 		counts, err := mail.Counts(ctx, s.db)

@@ -156,21 +156,12 @@ func TestOrderSearchPagesAndExport(t *testing.T) {
 		fin := webtest.NewBrowser(s)
 		fin.SignIn(t, webtest.AddStaff(t, s, "finance@milterworks.example", staff.Finance, false))
 		seen := map[string]int{}
-		next, pages := "/staff/orders", 0
 		numberRE := regexp.MustCompile(`<th scope="row"><a href="/staff/orders/(S\d{3}-0000)">`)
-		nextRE := regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
-		for next != "" {
-			res, body := fin.Get(t, strings.ReplaceAll(next, "&amp;", "&"))
-			webtest.WantStatus(t, res, body, 200)
-			pages++
+		pages := followPages(t, fin, "/staff/orders", func(body string) {
 			for _, m := range numberRE.FindAllStringSubmatch(body, -1) {
 				seen[m[1]]++
 			}
-			next = ""
-			if m := nextRE.FindStringSubmatch(body); m != nil {
-				next = m[1]
-			}
-		}
+		})
 		if len(seen) != 120 || pages != 3 {
 			t.Errorf("%d orders over %d pages, want 120 over 3", len(seen), pages)
 		}
@@ -289,24 +280,15 @@ func TestCustomersListPages(t *testing.T) {
 		owner := webtest.NewBrowser(s)
 		owner.SignIn(t, webtest.AddStaff(t, s, "owner@milterworks.example", staff.Owner, true))
 		emailRE := regexp.MustCompile(`>(c\d{3}@example\.com)</a>`)
-		nextRE := regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
 		seen := map[string]int{}
-		next, pages := "/staff/customers", 0
-		for next != "" {
-			res, body := owner.Get(t, strings.ReplaceAll(next, "&amp;", "&"))
-			webtest.WantStatus(t, res, body, 200)
-			pages++
+		pages := followPages(t, owner, "/staff/customers", func(body string) {
 			for _, m := range emailRE.FindAllStringSubmatch(body, -1) {
 				seen[m[1]]++
 			}
 			if strings.Contains(body, "c003@example.com") {
 				webtest.MustContain(t, body, `<td class="num">2</td><td class="num">€50.00</td>`)
 			}
-			next = ""
-			if m := nextRE.FindStringSubmatch(body); m != nil {
-				next = m[1]
-			}
-		}
+		})
 		if len(seen) != 105 || pages != 3 {
 			t.Errorf("%d customers over %d pages, want 105 over 3", len(seen), pages)
 		}
@@ -322,4 +304,24 @@ func TestCustomersListPages(t *testing.T) {
 		webtest.MustContain(t, body, "c003@example.com", `<td class="num">2</td></tr>`)
 		webtest.MustNotContain(t, body, "€50.00")
 	})
+}
+
+var nextPageRE = regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
+
+// followPages gets first and every page its rel="next" links lead to,
+// each wanted 200 and handed to each; it returns how many pages there were.
+func followPages(t *testing.T, b *webtest.Browser, first string, each func(body string)) int {
+	t.Helper()
+	pages := 0
+	for next := first; next != ""; {
+		res, body := b.Get(t, strings.ReplaceAll(next, "&amp;", "&"))
+		webtest.WantStatus(t, res, body, 200)
+		pages++
+		each(body)
+		next = ""
+		if m := nextPageRE.FindStringSubmatch(body); m != nil {
+			next = m[1]
+		}
+	}
+	return pages
 }

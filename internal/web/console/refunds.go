@@ -52,8 +52,6 @@ type refundPreviewLine struct {
 	Gross       string
 }
 
-func money(minor int64, currency string) string { return catalog.FormatMoney(minor, currency) }
-
 // refundChoice reads the chosen quantities (qty-<line id>) and reason.
 // Unknown line ids are passed on, for the domain to refuse.
 func refundChoice(r *http.Request) (lines []orders.LineRefund, typed map[int64]string, reason string, err error) {
@@ -164,10 +162,10 @@ func (s *handler) staffRefund(w http.ResponseWriter, r *http.Request) error {
 		page.Error = rf.Msg
 		return s.renderRefund(w, r, web.StatusOf(rf), page)
 	}
-	pv := &refundPreview{Net: money(preview.NetMinor, o.Currency), Tax: money(preview.TaxMinor, o.Currency),
-		Gross: money(preview.GrossMinor, o.Currency), Everything: len(lines) == 0}
+	pv := &refundPreview{Net: catalog.FormatMoney(preview.NetMinor, o.Currency), Tax: catalog.FormatMoney(preview.TaxMinor, o.Currency),
+		Gross: catalog.FormatMoney(preview.GrossMinor, o.Currency), Everything: len(lines) == 0}
 	for _, l := range preview.Lines {
-		pv.Lines = append(pv.Lines, refundPreviewLine{ID: l.OrderLineID, Quantity: l.Quantity, Description: l.Description, Gross: money(l.GrossMinor, o.Currency)})
+		pv.Lines = append(pv.Lines, refundPreviewLine{ID: l.OrderLineID, Quantity: l.Quantity, Description: l.Description, Gross: catalog.FormatMoney(l.GrossMinor, o.Currency)})
 	}
 	page.Preview = pv
 	return s.renderRefund(w, r, http.StatusOK, page)
