@@ -394,7 +394,7 @@ func (s Shop) RefundOrder(ctx context.Context, req RefundRequest, now time.Time)
 		return r, err
 	}
 	ref, perr := rf.Refund(ctx, payments.RefundRequest{PaymentRef: o.ProcessorPayment, AmountMinor: r.GrossMinor, Currency: o.Currency,
-		Key: o.Number + "-" + strconv.FormatInt(r.ID, 10), OrderNumber: o.Number})
+		Key: refundKey(o, r.ID), OrderNumber: o.Number})
 	if perr != nil {
 		if err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `DELETE FROM refunds WHERE id = $1 AND state = 'pending'`, r.ID)
@@ -468,7 +468,7 @@ func (s Shop) completeReserved(ctx context.Context, tx *sql.Tx, o *Order, st Ref
 		if r.State != RefundPending {
 			continue
 		}
-		key, ref, made := o.Number+"-"+strconv.FormatInt(r.ID, 10), "", false
+		key, ref, made := refundKey(*o, r.ID), "", false
 		for _, er := range ev.Refunds {
 			if er.Key == key {
 				ref, made = er.Ref, true
@@ -495,19 +495,29 @@ func (s Shop) lockAndPlan(ctx context.Context, tx *sql.Tx, orderID int64, lines 
 	if err != nil {
 		return o, plan{}, err
 	}
-	if o.Status != Paid {
-		return o, plan{}, ErrNotPaid.Withf("The order is %s; only a paid order can be refunded.", o.Status)
-	}
-	st, err := refundStatus(ctx, tx, o)
-	if err != nil {
-		return o, plan{}, err
-	}
-	if st.Underway {
-		return o, plan{}, ErrRefundBusy
-	}
-	p, err := planRefund(st, lines)
+	p, err := planPaid(ctx, tx, o, lines)
 	return o, p, err
 }
+
+// planPaid plans the refund of lines of the paid order o, or refuses: an
+// order not paid, a refund underway, or what planRefund refuses.
+func planPaid(ctx context.Context, q db.Querier, o Order, lines []LineRefund) (plan, error) {
+	if o.Status != Paid {
+		return plan{}, ErrNotPaid.Withf("The order is %s; only a paid order can be refunded.", o.Status)
+	}
+	st, err := refundStatus(ctx, q, o)
+	if err != nil {
+		return plan{}, err
+	}
+	if st.Underway {
+		return plan{}, ErrRefundBusy
+	}
+	return planRefund(st, lines)
+}
+
+// refundKey is the idempotency key the processor is asked with for the
+// refund id of o, and by which its refund event names the refund.
+func refundKey(o Order, id int64) string { return o.Number + "-" + strconv.FormatInt(id, 10) }
 
 func causeOf(a audit.Actor) string {
 	if a.Type == "" {
@@ -759,17 +769,7 @@ func PreviewRefund(ctx context.Context, q db.Querier, orderID int64, lines []Lin
 	if err != nil {
 		return Refund{}, err
 	}
-	if o.Status != Paid {
-		return Refund{}, ErrNotPaid.Withf("The order is %s; only a paid order can be refunded.", o.Status)
-	}
-	st, err := refundStatus(ctx, q, o)
-	if err != nil {
-		return Refund{}, err
-	}
-	if st.Underway {
-		return Refund{}, ErrRefundBusy
-	}
-	p, err := planRefund(st, lines)
+	p, err := planPaid(ctx, q, o, lines)
 	if err != nil {
 		return Refund{}, err
 	}
