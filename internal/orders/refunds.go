@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -413,36 +414,31 @@ func (s Shop) RefundOrder(ctx context.Context, req RefundRequest, now time.Time)
 		if o, err = lockOrder(ctx, tx, s.DB.Dialect, "id = $1", req.OrderID); err != nil {
 			return err
 		}
-		var state RefundState
-		if err := tx.QueryRowContext(ctx, `SELECT state FROM refunds WHERE id = $1`, r.ID).Scan(&state); err != nil {
-			return fmt.Errorf("refund order %s: read the reservation: %w", o.Number, err)
-		}
-		if state == RefundDone {
-			// The processor's refund event arrived first and completed
-			// the reservation (applyRefunded): nothing more to record.
-			done, err := RefundsOf(ctx, tx, o.ID)
-			for _, d := range done {
-				if d.ID == r.ID {
-					r = d
-				}
-			}
+		st, err := refundStatus(ctx, tx, o)
+		if err != nil {
 			return err
 		}
+		i := slices.IndexFunc(st.Refunds, func(d Refund) bool { return d.ID == r.ID })
+		if i < 0 {
+			return fmt.Errorf("refund order %s: read the reservation: %w", o.Number, sql.ErrNoRows)
+		}
+		if st.Refunds[i].State == RefundDone {
+			// The processor's refund event arrived first and completed
+			// the reservation (applyRefunded): nothing more to record.
+			r = st.Refunds[i]
+			return nil
+		}
 		r.ProviderRef = ref
-		return s.completeReservation(ctx, tx, &o, &r, req.By, now)
+		return s.completeReservation(ctx, tx, &o, st, &r, req.By, now)
 	})
 	return r, err
 }
 
 // completeReservation completes the pending refund r of the locked order
-// o: the processor made it. The reservation is counted in the order's
-// refund status already, so the plan of its own lines is what it was
+// o, whose refund status is st: the processor made it. The reservation is
+// counted in st already, so the plan of its own lines is what it was
 // when it was made.
-func (s Shop) completeReservation(ctx context.Context, tx *sql.Tx, o *Order, r *Refund, by audit.Actor, now time.Time) error {
-	st, err := refundStatus(ctx, tx, *o)
-	if err != nil {
-		return err
-	}
+func (s Shop) completeReservation(ctx context.Context, tx *sql.Tx, o *Order, st RefundStatus, r *Refund, by audit.Actor, now time.Time) error {
 	p := plan{currency: o.Currency, lines: r.Lines, net: r.NetMinor, tax: r.TaxMinor, gross: r.GrossMinor, everything: st.LeftMinor == 0}
 	for _, l := range st.Lines {
 		for _, rl := range r.Lines {
@@ -481,7 +477,7 @@ func (s Shop) completeReserved(ctx context.Context, tx *sql.Tx, o *Order, st Ref
 			continue
 		}
 		r.ProviderRef = ref
-		if err := s.completeReservation(ctx, tx, o, &r, audit.System(), now); err != nil {
+		if err := s.completeReservation(ctx, tx, o, st, &r, audit.System(), now); err != nil {
 			return n, err
 		}
 		n++
