@@ -3,7 +3,6 @@ package orders
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -68,17 +67,13 @@ func CorrectInvoice(ctx context.Context, tx *sql.Tx, invoiceNumber string, b Bil
 		return Correction{}, ErrInvalidState.With("Only invoices are corrected; a credit note is reversed by another document.")
 	}
 	c := Correction{InvoiceID: inv.ID, InvoiceNumber: inv.Number, IssuedAt: now, Reason: reason, Billing: b, Seller: inv.Seller}
-	seller := ""
-	if inv.Seller != nil {
-		raw, err := json.Marshal(inv.Seller)
-		if err != nil {
+	if c.Seller == nil {
+		if c.Seller, err = sellerNow(ctx, tx, ""); err != nil {
 			return Correction{}, err
 		}
-		seller = string(raw)
-	} else if seller, err = sellerNow(ctx, tx, ""); err != nil {
-		return Correction{}, err
 	}
-	if c.Seller, err = parseSeller(seller); err != nil {
+	seller, err := storedSeller(c.Seller)
+	if err != nil {
 		return Correction{}, err
 	}
 	if c.Year, c.Seq, err = nextNumber(ctx, tx, now); err != nil {
