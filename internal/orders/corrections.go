@@ -93,12 +93,14 @@ func CorrectInvoice(ctx context.Context, tx *sql.Tx, invoiceNumber string, b Bil
 const correctionColumns = `c.id, c.number, c.year, c.seq, c.invoice_id, i.number, c.issued_at, c.reason,
 	c.billing_name, c.billing_company, c.billing_address, c.billing_country, c.billing_vat_id, c.seller`
 
-func scanCorrection(row interface{ Scan(...any) error }) (Correction, error) {
+// scanCorrection reads the correctionColumns, then into extra the columns
+// selected after them.
+func scanCorrection(row interface{ Scan(...any) error }, extra ...any) (Correction, error) {
 	var c Correction
 	var seller string
 	b := &c.Billing
-	err := row.Scan(&c.ID, &c.Number, &c.Year, &c.Seq, &c.InvoiceID, &c.InvoiceNumber, &c.IssuedAt, &c.Reason,
-		&b.Name, &b.Company, &b.Address, &b.Country, &b.VATID, &seller)
+	err := row.Scan(append([]any{&c.ID, &c.Number, &c.Year, &c.Seq, &c.InvoiceID, &c.InvoiceNumber, &c.IssuedAt, &c.Reason,
+		&b.Name, &b.Company, &b.Address, &b.Country, &b.VATID, &seller}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -133,17 +135,6 @@ func CorrectionByNumber(ctx context.Context, q db.Querier, number string) (Corre
 	var orderID int64
 	row := q.QueryRowContext(ctx, `SELECT `+correctionColumns+`, i.order_id FROM invoice_corrections c JOIN invoices i ON i.id = c.invoice_id
 		WHERE c.number = $1`, number)
-	var c Correction
-	var seller string
-	b := &c.Billing
-	err := row.Scan(&c.ID, &c.Number, &c.Year, &c.Seq, &c.InvoiceID, &c.InvoiceNumber, &c.IssuedAt, &c.Reason,
-		&b.Name, &b.Company, &b.Address, &b.Country, &b.VATID, &seller, &orderID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, 0, ErrNotFound
-	}
-	if err != nil {
-		return c, 0, err
-	}
-	c.Seller, err = parseSeller(seller)
+	c, err := scanCorrection(row, &orderID)
 	return c, orderID, err
 }
