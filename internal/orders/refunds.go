@@ -704,13 +704,24 @@ func RefundsOf(ctx context.Context, q db.Querier, orderID int64) ([]Refund, erro
 	if len(out) == 0 {
 		return nil, nil
 	}
+	// The credit notes are the order's documents: read with one query.
+	invs, err := Invoices(ctx, q, orderID)
+	if err != nil {
+		return nil, err
+	}
+	docs := map[int64]Invoice{}
+	for _, inv := range invs {
+		docs[inv.ID] = inv
+	}
 	byID := map[int64]*Refund{}
 	for i := range out {
 		byID[out[i].ID] = &out[i]
 		if notes[i] != 0 {
-			if out[i].CreditNote, err = scanInvoice(q.QueryRowContext(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE id = $1`, notes[i])); err != nil {
-				return nil, err
+			cn, ok := docs[notes[i]]
+			if !ok {
+				return nil, ErrNotFound
 			}
+			out[i].CreditNote = cn
 		}
 	}
 	lines, err := q.QueryContext(ctx, `SELECT rl.refund_id, rl.order_line_id, l.description, l.tax_rate_bp, rl.quantity, rl.net_minor, rl.tax_minor, rl.gross_minor
