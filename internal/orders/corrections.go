@@ -3,7 +3,6 @@ package orders
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -68,17 +67,13 @@ func CorrectInvoice(ctx context.Context, tx *sql.Tx, invoiceNumber string, b Bil
 		return Correction{}, ErrInvalidState.With("Only invoices are corrected; a credit note is reversed by another document.")
 	}
 	c := Correction{InvoiceID: inv.ID, InvoiceNumber: inv.Number, IssuedAt: now, Reason: reason, Billing: b, Seller: inv.Seller}
-	seller := ""
-	if inv.Seller != nil {
-		raw, err := json.Marshal(inv.Seller)
-		if err != nil {
+	if c.Seller == nil {
+		if c.Seller, err = sellerNow(ctx, tx, ""); err != nil {
 			return Correction{}, err
 		}
-		seller = string(raw)
-	} else if seller, err = sellerNow(ctx, tx, ""); err != nil {
-		return Correction{}, err
 	}
-	if c.Seller, err = parseSeller(seller); err != nil {
+	seller, err := storedSeller(c.Seller)
+	if err != nil {
 		return Correction{}, err
 	}
 	if c.Year, c.Seq, err = nextNumber(ctx, tx, now); err != nil {
@@ -98,12 +93,14 @@ func CorrectInvoice(ctx context.Context, tx *sql.Tx, invoiceNumber string, b Bil
 const correctionColumns = `c.id, c.number, c.year, c.seq, c.invoice_id, i.number, c.issued_at, c.reason,
 	c.billing_name, c.billing_company, c.billing_address, c.billing_country, c.billing_vat_id, c.seller`
 
-func scanCorrection(row interface{ Scan(...any) error }) (Correction, error) {
+// scanCorrection reads the correctionColumns, then into extra the columns
+// selected after them.
+func scanCorrection(row interface{ Scan(...any) error }, extra ...any) (Correction, error) {
 	var c Correction
 	var seller string
 	b := &c.Billing
-	err := row.Scan(&c.ID, &c.Number, &c.Year, &c.Seq, &c.InvoiceID, &c.InvoiceNumber, &c.IssuedAt, &c.Reason,
-		&b.Name, &b.Company, &b.Address, &b.Country, &b.VATID, &seller)
+	err := row.Scan(append([]any{&c.ID, &c.Number, &c.Year, &c.Seq, &c.InvoiceID, &c.InvoiceNumber, &c.IssuedAt, &c.Reason,
+		&b.Name, &b.Company, &b.Address, &b.Country, &b.VATID, &seller}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -138,17 +135,6 @@ func CorrectionByNumber(ctx context.Context, q db.Querier, number string) (Corre
 	var orderID int64
 	row := q.QueryRowContext(ctx, `SELECT `+correctionColumns+`, i.order_id FROM invoice_corrections c JOIN invoices i ON i.id = c.invoice_id
 		WHERE c.number = $1`, number)
-	var c Correction
-	var seller string
-	b := &c.Billing
-	err := row.Scan(&c.ID, &c.Number, &c.Year, &c.Seq, &c.InvoiceID, &c.InvoiceNumber, &c.IssuedAt, &c.Reason,
-		&b.Name, &b.Company, &b.Address, &b.Country, &b.VATID, &seller, &orderID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, 0, ErrNotFound
-	}
-	if err != nil {
-		return c, 0, err
-	}
-	c.Seller, err = parseSeller(seller)
+	c, err := scanCorrection(row, &orderID)
 	return c, orderID, err
 }

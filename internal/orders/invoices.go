@@ -54,13 +54,18 @@ type Seller struct {
 
 // sellerNow is the seller as the settings say it now, in tx, with the
 // bank details for an invoice paid by transfer.
-func sellerNow(ctx context.Context, q db.Querier, instructions string) (string, error) {
+func sellerNow(ctx context.Context, q db.Querier, instructions string) (*Seller, error) {
 	v, err := settings.Load(ctx, q)
 	if err != nil {
-		return "", fmt.Errorf("the seller's details: %w", err)
+		return nil, fmt.Errorf("the seller's details: %w", err)
 	}
-	b, err := json.Marshal(Seller{Name: v.Name, LegalName: v.LegalName, Address: v.Address, Country: v.Country, Email: v.SupportEmail,
-		PaymentInstructions: instructions})
+	return &Seller{Name: v.Name, LegalName: v.LegalName, Address: v.Address, Country: v.Country, Email: v.SupportEmail,
+		PaymentInstructions: instructions}, nil
+}
+
+// storedSeller is the seller as a document's row keeps it.
+func storedSeller(s *Seller) (string, error) {
+	b, err := json.Marshal(s)
 	return string(b), err
 }
 
@@ -100,11 +105,12 @@ func issue(ctx context.Context, tx *sql.Tx, o Order, kind InvoiceKind, instructi
 // transfer).
 func issueDocument(ctx context.Context, tx *sql.Tx, o Order, kind InvoiceKind, total int64, instructions string, now time.Time) (Invoice, error) {
 	inv := Invoice{Kind: kind, OrderID: o.ID, IssuedAt: now, Currency: o.Currency, TotalMinor: total}
-	seller, err := sellerNow(ctx, tx, instructions)
-	if err != nil {
+	var err error
+	if inv.Seller, err = sellerNow(ctx, tx, instructions); err != nil {
 		return Invoice{}, err
 	}
-	if inv.Seller, err = parseSeller(seller); err != nil {
+	seller, err := storedSeller(inv.Seller)
+	if err != nil {
 		return Invoice{}, err
 	}
 	if inv.Year, inv.Seq, err = nextNumber(ctx, tx, now); err != nil {

@@ -250,18 +250,26 @@ func Preview(ctx context.Context, q db.Querier, n NewOrder, now time.Time) (Orde
 	return build(ctx, q, n, now)
 }
 
-func build(ctx context.Context, q db.Querier, n NewOrder, now time.Time) (Order, error) {
-	if strings.TrimSpace(n.Billing.Email) == "" {
-		return Order{}, ErrBadBilling.With("The order has no email address to send the invoice to.")
+// checkedBilling is b checked as an order stores it (Billing.Check, and
+// an email address to send the invoice to), or ErrBadBilling. Checked
+// again here, whatever the caller did: nothing unchecked is stored.
+func checkedBilling(b Billing) (Billing, error) {
+	if strings.TrimSpace(b.Email) == "" {
+		return Billing{}, ErrBadBilling.With("The order has no email address to send the invoice to.")
 	}
-	// Checked again here, whatever the caller did: nothing unchecked is
-	// stored.
-	checked, probs := n.Billing.Check()
+	checked, probs := b.Check()
 	if len(probs) > 0 {
-		return Order{}, ErrBadBilling.With(probs[0].Msg)
+		return Billing{}, ErrBadBilling.With(probs[0].Msg)
 	}
-	checked.Email = strings.TrimSpace(n.Billing.Email)
-	n.Billing = checked
+	checked.Email = strings.TrimSpace(b.Email)
+	return checked, nil
+}
+
+func build(ctx context.Context, q db.Querier, n NewOrder, now time.Time) (Order, error) {
+	var err error
+	if n.Billing, err = checkedBilling(n.Billing); err != nil {
+		return Order{}, err
+	}
 	offer, err := FindOffer(ctx, q, n.PriceID)
 	if err != nil {
 		return Order{}, err

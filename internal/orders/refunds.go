@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -394,7 +395,7 @@ func (s Shop) RefundOrder(ctx context.Context, req RefundRequest, now time.Time)
 		return r, err
 	}
 	ref, perr := rf.Refund(ctx, payments.RefundRequest{PaymentRef: o.ProcessorPayment, AmountMinor: r.GrossMinor, Currency: o.Currency,
-		Key: o.Number + "-" + strconv.FormatInt(r.ID, 10), OrderNumber: o.Number})
+		Key: refundKey(o, r.ID), OrderNumber: o.Number})
 	if perr != nil {
 		if err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `DELETE FROM refunds WHERE id = $1 AND state = 'pending'`, r.ID)
@@ -413,36 +414,31 @@ func (s Shop) RefundOrder(ctx context.Context, req RefundRequest, now time.Time)
 		if o, err = lockOrder(ctx, tx, s.DB.Dialect, "id = $1", req.OrderID); err != nil {
 			return err
 		}
-		var state RefundState
-		if err := tx.QueryRowContext(ctx, `SELECT state FROM refunds WHERE id = $1`, r.ID).Scan(&state); err != nil {
-			return fmt.Errorf("refund order %s: read the reservation: %w", o.Number, err)
-		}
-		if state == RefundDone {
-			// The processor's refund event arrived first and completed
-			// the reservation (applyRefunded): nothing more to record.
-			done, err := RefundsOf(ctx, tx, o.ID)
-			for _, d := range done {
-				if d.ID == r.ID {
-					r = d
-				}
-			}
+		st, err := refundStatus(ctx, tx, o)
+		if err != nil {
 			return err
 		}
+		i := slices.IndexFunc(st.Refunds, func(d Refund) bool { return d.ID == r.ID })
+		if i < 0 {
+			return fmt.Errorf("refund order %s: read the reservation: %w", o.Number, sql.ErrNoRows)
+		}
+		if st.Refunds[i].State == RefundDone {
+			// The processor's refund event arrived first and completed
+			// the reservation (applyRefunded): nothing more to record.
+			r = st.Refunds[i]
+			return nil
+		}
 		r.ProviderRef = ref
-		return s.completeReservation(ctx, tx, &o, &r, req.By, now)
+		return s.completeReservation(ctx, tx, &o, st, &r, req.By, now)
 	})
 	return r, err
 }
 
 // completeReservation completes the pending refund r of the locked order
-// o: the processor made it. The reservation is counted in the order's
-// refund status already, so the plan of its own lines is what it was
+// o, whose refund status is st: the processor made it. The reservation is
+// counted in st already, so the plan of its own lines is what it was
 // when it was made.
-func (s Shop) completeReservation(ctx context.Context, tx *sql.Tx, o *Order, r *Refund, by audit.Actor, now time.Time) error {
-	st, err := refundStatus(ctx, tx, *o)
-	if err != nil {
-		return err
-	}
+func (s Shop) completeReservation(ctx context.Context, tx *sql.Tx, o *Order, st RefundStatus, r *Refund, by audit.Actor, now time.Time) error {
 	p := plan{currency: o.Currency, lines: r.Lines, net: r.NetMinor, tax: r.TaxMinor, gross: r.GrossMinor, everything: st.LeftMinor == 0}
 	for _, l := range st.Lines {
 		for _, rl := range r.Lines {
@@ -468,7 +464,7 @@ func (s Shop) completeReserved(ctx context.Context, tx *sql.Tx, o *Order, st Ref
 		if r.State != RefundPending {
 			continue
 		}
-		key, ref, made := o.Number+"-"+strconv.FormatInt(r.ID, 10), "", false
+		key, ref, made := refundKey(*o, r.ID), "", false
 		for _, er := range ev.Refunds {
 			if er.Key == key {
 				ref, made = er.Ref, true
@@ -481,7 +477,7 @@ func (s Shop) completeReserved(ctx context.Context, tx *sql.Tx, o *Order, st Ref
 			continue
 		}
 		r.ProviderRef = ref
-		if err := s.completeReservation(ctx, tx, o, &r, audit.System(), now); err != nil {
+		if err := s.completeReservation(ctx, tx, o, st, &r, audit.System(), now); err != nil {
 			return n, err
 		}
 		n++
@@ -495,19 +491,29 @@ func (s Shop) lockAndPlan(ctx context.Context, tx *sql.Tx, orderID int64, lines 
 	if err != nil {
 		return o, plan{}, err
 	}
-	if o.Status != Paid {
-		return o, plan{}, ErrNotPaid.Withf("The order is %s; only a paid order can be refunded.", o.Status)
-	}
-	st, err := refundStatus(ctx, tx, o)
-	if err != nil {
-		return o, plan{}, err
-	}
-	if st.Underway {
-		return o, plan{}, ErrRefundBusy
-	}
-	p, err := planRefund(st, lines)
+	p, err := planPaid(ctx, tx, o, lines)
 	return o, p, err
 }
+
+// planPaid plans the refund of lines of the paid order o, or refuses: an
+// order not paid, a refund underway, or what planRefund refuses.
+func planPaid(ctx context.Context, q db.Querier, o Order, lines []LineRefund) (plan, error) {
+	if o.Status != Paid {
+		return plan{}, ErrNotPaid.Withf("The order is %s; only a paid order can be refunded.", o.Status)
+	}
+	st, err := refundStatus(ctx, q, o)
+	if err != nil {
+		return plan{}, err
+	}
+	if st.Underway {
+		return plan{}, ErrRefundBusy
+	}
+	return planRefund(st, lines)
+}
+
+// refundKey is the idempotency key the processor is asked with for the
+// refund id of o, and by which its refund event names the refund.
+func refundKey(o Order, id int64) string { return o.Number + "-" + strconv.FormatInt(id, 10) }
 
 func causeOf(a audit.Actor) string {
 	if a.Type == "" {
@@ -698,13 +704,24 @@ func RefundsOf(ctx context.Context, q db.Querier, orderID int64) ([]Refund, erro
 	if len(out) == 0 {
 		return nil, nil
 	}
+	// The credit notes are the order's documents: read with one query.
+	invs, err := Invoices(ctx, q, orderID)
+	if err != nil {
+		return nil, err
+	}
+	docs := map[int64]Invoice{}
+	for _, inv := range invs {
+		docs[inv.ID] = inv
+	}
 	byID := map[int64]*Refund{}
 	for i := range out {
 		byID[out[i].ID] = &out[i]
 		if notes[i] != 0 {
-			if out[i].CreditNote, err = scanInvoice(q.QueryRowContext(ctx, `SELECT `+invoiceColumns+` FROM invoices WHERE id = $1`, notes[i])); err != nil {
-				return nil, err
+			cn, ok := docs[notes[i]]
+			if !ok {
+				return nil, ErrNotFound
 			}
+			out[i].CreditNote = cn
 		}
 	}
 	lines, err := q.QueryContext(ctx, `SELECT rl.refund_id, rl.order_line_id, l.description, l.tax_rate_bp, rl.quantity, rl.net_minor, rl.tax_minor, rl.gross_minor
@@ -759,17 +776,7 @@ func PreviewRefund(ctx context.Context, q db.Querier, orderID int64, lines []Lin
 	if err != nil {
 		return Refund{}, err
 	}
-	if o.Status != Paid {
-		return Refund{}, ErrNotPaid.Withf("The order is %s; only a paid order can be refunded.", o.Status)
-	}
-	st, err := refundStatus(ctx, q, o)
-	if err != nil {
-		return Refund{}, err
-	}
-	if st.Underway {
-		return Refund{}, ErrRefundBusy
-	}
-	p, err := planRefund(st, lines)
+	p, err := planPaid(ctx, q, o, lines)
 	if err != nil {
 		return Refund{}, err
 	}

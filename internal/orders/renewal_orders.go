@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/catalog"
@@ -105,14 +104,10 @@ func PlaceRenewal(ctx context.Context, tx *sql.Tx, n NewRenewal, now time.Time) 
 	} else if !errors.Is(err, ErrNotFound) {
 		return Order{}, false, err
 	}
-	if strings.TrimSpace(n.Billing.Email) == "" {
-		return Order{}, false, ErrBadBilling.With("The order has no email address to send the invoice to.")
+	checked, err := checkedBilling(n.Billing)
+	if err != nil {
+		return Order{}, false, err
 	}
-	checked, probs := n.Billing.Check()
-	if len(probs) > 0 {
-		return Order{}, false, ErrBadBilling.With(probs[0].Msg)
-	}
-	checked.Email = strings.TrimSpace(n.Billing.Email)
 	offer, err := RenewalOffer(ctx, tx, n.License)
 	if err != nil {
 		return Order{}, false, err

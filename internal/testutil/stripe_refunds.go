@@ -29,7 +29,15 @@ func StripeChargeRefundedListing(eventID, paymentIntent string, amount, refunded
 		data = append(data, map[string]any{"id": r.ID, "object": "refund", "amount": r.Amount, "currency": strings.ToLower(currency),
 			"payment_intent": paymentIntent, "status": status, "metadata": meta})
 	}
-	return StripeEventJSON(eventID, "charge.refunded", map[string]any{
+	charge := chargeObject(paymentIntent, amount, refunded, currency)
+	charge["refunds"] = map[string]any{"object": "list", "data": data, "has_more": false, "url": "/v1/charges/x/refunds"}
+	return StripeEventJSON(eventID, "charge.refunded", charge)
+}
+
+// chargeObject is a succeeded charge of the payment intent, of which
+// refunded is refunded: in full when refunded == amount.
+func chargeObject(paymentIntent string, amount, refunded int64, currency string) map[string]any {
+	return map[string]any{
 		"id":              "ch_" + randHex(12),
 		"object":          "charge",
 		"amount":          amount,
@@ -43,6 +51,5 @@ func StripeChargeRefundedListing(eventID, paymentIntent string, amount, refunded
 		"status":          "succeeded",
 		"livemode":        false,
 		"metadata":        map[string]string{},
-		"refunds":         map[string]any{"object": "list", "data": data, "has_more": false, "url": "/v1/charges/x/refunds"},
-	})
+	}
 }

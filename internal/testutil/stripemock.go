@@ -177,21 +177,7 @@ func StripeCheckoutExpired(eventID string, s StripeSession) []byte {
 // StripeChargeRefunded returns the JSON of a charge.refunded event for the
 // payment intent: refunded in full when refunded == amount.
 func StripeChargeRefunded(eventID, paymentIntent string, amount, refunded int64, currency string) []byte {
-	return StripeEventJSON(eventID, "charge.refunded", map[string]any{
-		"id":              "ch_" + randHex(12),
-		"object":          "charge",
-		"amount":          amount,
-		"amount_captured": amount,
-		"amount_refunded": refunded,
-		"currency":        strings.ToLower(currency),
-		"payment_intent":  paymentIntent,
-		"paid":            true,
-		"captured":        true,
-		"refunded":        refunded >= amount,
-		"status":          "succeeded",
-		"livemode":        false,
-		"metadata":        map[string]string{},
-	})
+	return StripeEventJSON(eventID, "charge.refunded", chargeObject(paymentIntent, amount, refunded, currency))
 }
 
 // StripeDispute returns the JSON of a charge.dispute.created

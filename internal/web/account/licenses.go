@@ -85,8 +85,31 @@ func (s *handler) editionNames(r *http.Request) (map[int64]string, error) {
 	return names, nil
 }
 
-// view describes l for the customer at now, with its machines.
+// view describes l for the customer at now, with how it renews and its
+// machines.
 func (s *handler) view(r *http.Request, l licensing.License, names map[int64]string, now time.Time) (licenseView, error) {
+	v := describe(l, names, now)
+	var err error
+	if v.Renewal, err = s.renewal(r.Context(), l, now); err != nil {
+		return v, err
+	}
+	ms, err := licensing.Machines(r.Context(), s.db, l.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, m := range ms {
+		mv := machineView{Machine: m, Lapsed: m.Lapsed(l, now)}
+		if !mv.Lapsed {
+			v.SeatsUsed++
+		}
+		v.Machines = append(v.Machines, mv)
+	}
+	return v, nil
+}
+
+// describe is what view says of l at now without reading anything more:
+// its name, state, term, updates and machine limit.
+func describe(l licensing.License, names map[int64]string, now time.Time) licenseView {
 	v := licenseView{License: l, Name: names[l.EditionID]}
 	if v.Name == "" {
 		v.Name = l.Product + " " + l.Edition
@@ -129,22 +152,7 @@ func (s *handler) view(r *http.Request, l licensing.License, names map[int64]str
 	default:
 		v.Limit = fmt.Sprintf("%d machines", l.MaxMachines)
 	}
-	var err error
-	if v.Renewal, err = s.renewal(r.Context(), l, now); err != nil {
-		return v, err
-	}
-	ms, err := licensing.Machines(r.Context(), s.db, l.ID)
-	if err != nil {
-		return v, err
-	}
-	for _, m := range ms {
-		mv := machineView{Machine: m, Lapsed: m.Lapsed(l, now)}
-		if !mv.Lapsed {
-			v.SeatsUsed++
-		}
-		v.Machines = append(v.Machines, mv)
-	}
-	return v, nil
+	return v
 }
 
 func (s *handler) accountLicenses(w http.ResponseWriter, r *http.Request) error {

@@ -123,9 +123,9 @@ func (s *handler) renewable(w http.ResponseWriter, r *http.Request) (*customers.
 	if err != nil {
 		return nil, page, ren, false, err
 	}
-	if page.License, err = s.view(r, l, names, now); err != nil {
-		return nil, page, ren, false, err
-	}
+	// The page names the license and its term only: how it renews and its
+	// machines (view) are not read again.
+	page.License = describe(l, names, now)
 	if p, err := orders.PendingRenewal(ctx, s.db, c.ID, l.ID); err == nil {
 		page.Pending = &p
 	} else if !errors.Is(err, orders.ErrNotFound) {

@@ -58,12 +58,8 @@ func (p checkoutPage) QuotedTotal() string {
 // computed as Create will compute it. check is the VAT number's check
 // (the zero Check when none was made). A refusal (a VAT number of another
 // country, one VIES does not know) is added to the form; nil page.Quote
-// then.
-func (s *handler) quote(r *http.Request, page *checkoutPage, provider string, check tax.Check) error {
-	settings, err := tax.Load(r.Context(), s.db)
-	if err != nil {
-		return err
-	}
+// then. settings are the vendor's tax settings, loaded once per request.
+func (s *handler) quote(r *http.Request, page *checkoutPage, settings tax.Settings, provider string, check tax.Check) error {
 	page.Tax, page.VIES = settings, s.vat != nil
 	if page.Billing.Country == "" {
 		return nil
@@ -87,13 +83,9 @@ func (s *handler) quote(r *http.Request, page *checkoutPage, provider string, ch
 // verifyVAT checks the buyer's VAT number with VIES when it is on (before
 // any transaction: it is a call over the network, bounded by its
 // timeout). VIES not answering is said on the form and nothing is placed.
-func (s *handler) verifyVAT(r *http.Request, page *checkoutPage) (tax.Check, bool, error) {
+func (s *handler) verifyVAT(r *http.Request, page *checkoutPage, settings tax.Settings) (tax.Check, bool, error) {
 	if s.vat == nil || page.Billing.VATID == "" || page.FieldErrors["vat_id"] != "" || page.FieldErrors["country"] != "" {
 		return tax.Check{}, true, nil
-	}
-	settings, err := tax.Load(r.Context(), s.db)
-	if err != nil {
-		return tax.Check{}, false, err
 	}
 	check, err := tax.VerifyFor(r.Context(), s.vat, settings, page.Billing.Country, page.Billing.VATID, s.clock.Now())
 	if rf, ok := refuse.As(err); ok {
@@ -135,7 +127,11 @@ func (s *handler) checkoutForm(w http.ResponseWriter, r *http.Request) error {
 		page.Billing = b
 	}
 	page.FieldErrors = map[string]string{}
-	if err := s.quote(r, &page, page.Method, tax.Check{}); err != nil {
+	settings, err := tax.Load(r.Context(), s.db)
+	if err != nil {
+		return err
+	}
+	if err := s.quote(r, &page, settings, page.Method, tax.Check{}); err != nil {
 		return err
 	}
 	page.Errors, page.FieldErrors = nil, nil // the profile is not the buyer's form: nothing is refused yet
@@ -178,7 +174,11 @@ func (s *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 	page.Billing, probs = orders.Billing{Email: c.Email, Name: f("name"), Company: f("company"),
 		Address: f("address"), Country: f("country"), VATID: f("vat_id")}.Check()
 	page.Refused(probs)
-	check, answered, err := s.verifyVAT(r, &page)
+	settings, err := tax.Load(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	check, answered, err := s.verifyVAT(r, &page, settings)
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func (s *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 		method = ""
 	}
 	if len(page.Errors) == 0 {
-		if err := s.quote(r, &page, method, check); err != nil {
+		if err := s.quote(r, &page, settings, method, check); err != nil {
 			return err
 		}
 	}
