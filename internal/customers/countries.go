@@ -3,6 +3,8 @@ package customers
 import (
 	"sort"
 	"strings"
+
+	"github.com/storekeep/storekeep/internal/tax"
 )
 
 // Country is an ISO 3166-1 country with its English short name.
@@ -40,13 +42,8 @@ const countryList = `AD=Andorra|AE=United Arab Emirates|AF=Afghanistan|AG=Antigu
 	`ZA=South Africa|ZM=Zambia|ZW=Zimbabwe`
 
 var (
-	countries      []Country         // sorted by name
-	countryByCode  map[string]string // code → name
-	euMemberStates = map[string]bool{
-		"AT": true, "BE": true, "BG": true, "CY": true, "CZ": true, "DE": true, "DK": true, "EE": true, "ES": true,
-		"FI": true, "FR": true, "GR": true, "HR": true, "HU": true, "IE": true, "IT": true, "LT": true, "LU": true,
-		"LV": true, "MT": true, "NL": true, "PL": true, "PT": true, "RO": true, "SE": true, "SI": true, "SK": true,
-	}
+	countries     []Country         // sorted by name
+	countryByCode map[string]string // code → name
 )
 
 // sortKey folds the few accented letters in the names, so that Åland
@@ -70,5 +67,6 @@ func Countries() []Country { return countries }
 // unknown code.
 func CountryName(code string) string { return countryByCode[code] }
 
-// IsEU reports whether the country code names an EU member state.
-func IsEU(code string) bool { return euMemberStates[code] }
+// IsEU reports whether the country code names an EU member state (the
+// tax rules' list: internal/tax keeps the one list of member states).
+func IsEU(code string) bool { return tax.IsEU(code) }
