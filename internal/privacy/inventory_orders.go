@@ -44,7 +44,9 @@ var ordersPart = Inventory{
 				purchaseColumn("updated_at", "user.financial.purchase", "updated_at"),
 				purchaseColumn("paid_at", "user.financial.purchase", "paid_at"),
 				purchaseColumn("tax_treatment", "user.financial.purchase", "tax_treatment"),
-				purchaseColumn("tax_country", "user.financial.purchase", "tax_country"),
+				// For an EU consumer the country whose rate applied is the
+				// buyer's (billing_country again): erased with it.
+				unlessInvoiced(purchaseColumn("tax_country", "user.contact.address", "tax_country")),
 				{Name: "seller_vat_id", Note: "the vendor's own VAT number when the order was placed"},
 				{Name: "prices_include_tax", Note: "the vendor's setting when the order was placed"},
 				unlessInvoiced(purchaseColumn("vat_check", "user.financial.vat_id", "vat_check")),
