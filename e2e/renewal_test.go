@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -127,10 +126,7 @@ func TestCustomerRenewsFromTheReminder(t *testing.T) {
 func TestCustomerTurnsAutomaticRenewalOffAndOn(t *testing.T) {
 	b := newBrowser(t)
 	sink := testutil.StartSMTP(t)
-	mock := testutil.StartStripeMock(t)
-	const secret = "whsec_e2e_storekeep"
-	site := startDemo(t, "--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port()),
-		"--stripe-secret-key", "sk_test_e2e", "--stripe-webhook-secret", secret, "--stripe-api-url", mock)
+	site := startStripeDemo(t, sink)
 	var price int64
 	if err := demoDB(t, site).QueryRowContext(context.Background(), `SELECT pr.id FROM prices pr JOIN editions e ON e.id = pr.edition_id
 		WHERE e.slug = 'standard' AND pr.currency = 'EUR' AND pr.billing = 'yearly'`).Scan(&price); err != nil {
@@ -154,14 +150,7 @@ func TestCustomerTurnsAutomaticRenewalOffAndOn(t *testing.T) {
 	number, session := pendingStripeOrder(t, site, b)
 	ev := testutil.StripeCheckoutCompleted("evt_e2e_sub", testutil.StripeSession{ID: session, PaymentIntent: "pi_e2e_sub", Customer: "cus_e2e_sub",
 		OrderNumber: number, AmountTotal: 4900, Currency: "eur", Subscription: "sub_e2e"})
-	payload, sig := testutil.SignedStripeEvent(t, secret, ev)
-	req, _ := http.NewRequest(http.MethodPost, site+"/webhooks/stripe", strings.NewReader(string(payload)))
-	req.Header.Set("Stripe-Signature", sig)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("webhook delivery: %v %v", res, err)
-	}
-	res.Body.Close()
+	deliverStripeEvent(t, site, ev)
 
 	if err := chromedp.Do(b.ctx, chromedp.Navigate(site+"/account/licenses")); err != nil {
 		t.Fatal(err)

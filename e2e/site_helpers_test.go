@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/testutil"
 )
 
 // demoPrefix starts the line `storekeep demo` prints on stdout once it
@@ -261,4 +264,31 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// stripeWebhookSecret signs the Stripe webhooks of startStripeDemo's site.
+const stripeWebhookSecret = "whsec_e2e_storekeep"
+
+// startStripeDemo starts the demo with its mail sent to sink and card
+// payments through stripe-mock, its webhook signed with
+// stripeWebhookSecret (deliverStripeEvent).
+func startStripeDemo(t *testing.T, sink *testutil.SMTPSink) string {
+	t.Helper()
+	mock := testutil.StartStripeMock(t)
+	return startDemo(t, "--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port()),
+		"--stripe-secret-key", "sk_test_e2e", "--stripe-webhook-secret", stripeWebhookSecret, "--stripe-api-url", mock)
+}
+
+// deliverStripeEvent posts the event to site's Stripe webhook, signed as
+// Stripe signs it, and fails the test unless it was answered with 200.
+func deliverStripeEvent(t *testing.T, site string, ev []byte) {
+	t.Helper()
+	payload, sig := testutil.SignedStripeEvent(t, stripeWebhookSecret, ev)
+	req, _ := http.NewRequest(http.MethodPost, site+"/webhooks/stripe", strings.NewReader(string(payload)))
+	req.Header.Set("Stripe-Signature", sig)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("webhook delivery: %v %v", res, err)
+	}
+	res.Body.Close()
 }
