@@ -108,8 +108,10 @@ var ordersPart = Inventory{
 				purchaseColumn("gross_minor", "user.financial.purchase", "gross_minor"),
 				purchaseColumn("provider", "user.financial.purchase", "payment_method"),
 				purchaseColumn("provider_ref", "user.payment.reference", "processor_refund", "stripe"),
-				purchaseColumn("reason", "user.financial.purchase", "reason"),
-				purchaseColumn("cause", "user.financial.purchase", "cause"),
+				// Who refunded and why: staff (or the processor's dashboard)
+				// record them, the buyer does not provide them.
+				recordedByStaff(purchaseColumn("reason", "user.financial.purchase", "reason")),
+				recordedByStaff(purchaseColumn("cause", "user.financial.purchase", "cause")),
 				purchaseColumn("created_at", "user.financial.purchase", "refunded_at"),
 			}},
 		{Name: "refund_lines", Description: "The order lines, and how many of each, a refund returned.", Subject: Customer,
@@ -175,6 +177,13 @@ func minimised(c Column, blank Blank) Column {
 // has an invoice and is blanked in one that has none.
 func unlessInvoiced(c Column) Column {
 	c.IfNotHeld = EraseDelete
+	return c
+}
+
+// recordedByStaff declares a purchase column that staff write, not the
+// buyer.
+func recordedByStaff(c Column) Column {
+	c.Source = FromStaff
 	return c
 }
 
