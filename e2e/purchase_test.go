@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -70,7 +69,7 @@ func signInByEmail(t *testing.T, b *browser, sink *testutil.SMTPSink, email stri
 func TestBuyerPaysWithTheDemoProvider(t *testing.T) {
 	b := newBrowser(t)
 	sink := testutil.StartSMTP(t)
-	site := startDemo(t, "--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port()))
+	site := startMailingDemo(t, sink)
 
 	if err := chromedp.Do(b.ctx, chromedp.Navigate(site+"/products/quillguard")); err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ func demoLicense(t *testing.T, site, lic string) (key string, expires time.Time)
 func TestCustomerRenewsFromTheReminder(t *testing.T) {
 	b := newBrowser(t)
 	sink := testutil.StartSMTP(t)
-	site := startDemo(t, "--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port()))
+	site := startMailingDemo(t, sink)
 	const email = "eli@example.com"
 
 	reminder := sink.WaitForTo(email, 1, 20*time.Second)[0]

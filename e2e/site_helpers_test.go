@@ -275,8 +275,14 @@ const stripeWebhookSecret = "whsec_e2e_storekeep"
 func startStripeDemo(t *testing.T, sink *testutil.SMTPSink) string {
 	t.Helper()
 	mock := testutil.StartStripeMock(t)
-	return startDemo(t, "--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port()),
-		"--stripe-secret-key", "sk_test_e2e", "--stripe-webhook-secret", stripeWebhookSecret, "--stripe-api-url", mock)
+	return startMailingDemo(t, sink, "--stripe-secret-key", "sk_test_e2e", "--stripe-webhook-secret", stripeWebhookSecret, "--stripe-api-url", mock)
+}
+
+// startMailingDemo is startDemo with the demo's mail sent through sink
+// instead of shown at /dev/mail.
+func startMailingDemo(t *testing.T, sink *testutil.SMTPSink, extra ...string) string {
+	t.Helper()
+	return startDemo(t, append([]string{"--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port())}, extra...)...)
 }
 
 // deliverStripeEvent posts the event to site's Stripe webhook, signed as
