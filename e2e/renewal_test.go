@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -11,24 +12,42 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
 
 var renewLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/account/licenses/(lic_[a-z2-7]+)/renew`)
 
-// demoDB opens the SQLite file of the demo at site (started by startDemo).
+// demoDB opens the SQLite file of the demo at site (started by startDemo),
+// closed when the test ends.
 func demoDB(t *testing.T, site string) *db.DB {
 	t.Helper()
-	path, ok := demoDatabases.Load(site)
-	if !ok {
-		t.Fatalf("no database known for %s: start it with startDemo", site)
-	}
-	d, err := db.Open(context.Background(), path.(string))
+	d, err := db.Open(context.Background(), demoPath(t, site))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
 	return d
+}
+
+// demoKeys loads the license keys the demo at site signs with.
+func demoKeys(t *testing.T, site string) *licensing.Keyring {
+	t.Helper()
+	keys, err := licensing.LoadKeyring(filepath.Join(filepath.Dir(demoPath(t, site)), "license-keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// demoPath is the database file of the demo at site.
+func demoPath(t *testing.T, site string) string {
+	t.Helper()
+	path, ok := demoDatabases.Load(site)
+	if !ok {
+		t.Fatalf("no database known for %s: start it with startDemo", site)
+	}
+	return path.(string)
 }
 
 // demoLicense reads a license's key and expiry from the demo's database.

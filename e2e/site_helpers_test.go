@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
 
@@ -103,17 +102,7 @@ var demoDatabases sync.Map
 // or not.
 func outboxMessageIDs(t *testing.T, site, to string) []string {
 	t.Helper()
-	path, ok := demoDatabases.Load(site)
-	if !ok {
-		t.Fatalf("no database known for %s: start it with startDemo", site)
-	}
-	ctx := context.Background()
-	d, err := db.Open(ctx, path.(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	rows, err := d.QueryContext(ctx, `SELECT message_id FROM outbox WHERE to_addr = $1 ORDER BY id`, to)
+	rows, err := demoDB(t, site).QueryContext(context.Background(), `SELECT message_id FROM outbox WHERE to_addr = $1 ORDER BY id`, to)
 	if err != nil {
 		t.Fatal(err)
 	}
