@@ -49,7 +49,9 @@ var ordersPart = Inventory{
 				unlessInvoiced(purchaseColumn("tax_country", "user.contact.address", "tax_country")),
 				{Name: "seller_vat_id", Note: "the vendor's own VAT number when the order was placed"},
 				{Name: "prices_include_tax", Note: "the vendor's setting when the order was placed"},
-				unlessInvoiced(purchaseColumn("vat_check", "user.financial.vat_id", "vat_check")),
+				// With --vies the check holds VIES's answer: the name and
+				// address the member state's register gives for the number.
+				unlessInvoiced(withSource(purchaseColumn("vat_check", "user.financial.vat_id", "vat_check"), FromVIES)),
 			}},
 		{Name: "order_lines", Description: "The items of each order.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id", ParentExport: "order_number"}, Columns: []Column{
 			{Name: "id"}, {Name: "order_id"}, {Name: "price_id", Note: "points into the catalog"},
@@ -110,8 +112,8 @@ var ordersPart = Inventory{
 				purchaseColumn("provider_ref", "user.payment.reference", "processor_refund", "stripe"),
 				// Who refunded and why: staff (or the processor's dashboard)
 				// record them, the buyer does not provide them.
-				recordedByStaff(purchaseColumn("reason", "user.financial.purchase", "reason")),
-				recordedByStaff(purchaseColumn("cause", "user.financial.purchase", "cause")),
+				withSource(purchaseColumn("reason", "user.financial.purchase", "reason"), FromStaff),
+				withSource(purchaseColumn("cause", "user.financial.purchase", "cause"), FromStaff),
 				purchaseColumn("created_at", "user.financial.purchase", "refunded_at"),
 			}},
 		{Name: "refund_lines", Description: "The order lines, and how many of each, a refund returned.", Subject: Customer,
@@ -180,10 +182,10 @@ func unlessInvoiced(c Column) Column {
 	return c
 }
 
-// recordedByStaff declares a purchase column that staff write, not the
-// buyer.
-func recordedByStaff(c Column) Column {
-	c.Source = FromStaff
+// withSource declares a purchase column that does not come from the
+// buyer: staff write it, or a register answered it.
+func withSource(c Column, src Source) Column {
+	c.Source = src
 	return c
 }
 
