@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -66,12 +65,7 @@ func seedOrders(t *testing.T, site string, buyer seededBuyer, n int, at time.Tim
 		t.Fatalf("seed orders for %s: %v", buyer.Email, err)
 	}
 	if paid {
-		path, _ := demoDatabases.Load(site)
-		keys, err := licensing.LoadKeyring(filepath.Join(filepath.Dir(path.(string)), "license-keys"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		shop := orders.Shop{DB: d, SiteName: demo.Vendor.Name, Licenses: licensing.ForOrders(keys)}
+		shop := orders.Shop{DB: d, SiteName: demo.Vendor.Name, Licenses: licensing.ForOrders(demoKeys(t, site))}
 		for i, o := range placed {
 			when := at.Add(time.Duration(i) * time.Second)
 			session := fmt.Sprintf("demo_e2e_%s_%d", o.Number, i)

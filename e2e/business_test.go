@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -281,7 +280,7 @@ func TestFinanceRefundsALine(t *testing.T) {
 // refused at its field and nothing is saved.
 func TestOwnerChangesATaxRate(t *testing.T) {
 	sink := testutil.StartSMTP(t)
-	site := startDemo(t, "--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port()))
+	site := startMailingDemo(t, sink)
 	b := newBrowser(t)
 	signInEnrolled(t, b, site, "owner@quillfeather.example")
 	click(t, b, `nav a[href="/staff/settings/tax"]`)
@@ -338,7 +337,7 @@ func TestOwnerChangesATaxRate(t *testing.T) {
 // VAT and the seller's VAT number.
 func TestCustomerDownloadsTheInvoicePDF(t *testing.T) {
 	sink := testutil.StartSMTP(t)
-	site := startDemo(t, "--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port()))
+	site := startMailingDemo(t, sink)
 	b := newBrowser(t)
 	const ada = "ada@example.com"
 	already := len(outboxMessageIDs(t, site, ada))

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -23,7 +22,7 @@ import (
 func TestCustomerDownloadsTheRelease(t *testing.T) {
 	b := newBrowser(t)
 	sink := testutil.StartSMTP(t)
-	site := startDemo(t, "--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port()))
+	site := startMailingDemo(t, sink)
 	lic := seedLicense(t, site, "nora.postmaster@example.net")
 	var key string
 	d := demoDB(t, site)

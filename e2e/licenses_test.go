@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/storekeep/storekeep/internal/customers"
-	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/licensing"
 )
 
@@ -29,24 +27,12 @@ type seededLicense struct {
 // demo's own key, and activates two machines on it as a product would.
 func seedLicense(t *testing.T, site, email string) seededLicense {
 	t.Helper()
-	path, ok := demoDatabases.Load(site)
-	if !ok {
-		t.Fatalf("no database known for %s: start it with startDemo", site)
-	}
 	ctx := context.Background()
-	d, err := db.Open(ctx, path.(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	keys, err := licensing.LoadKeyring(filepath.Join(filepath.Dir(path.(string)), "license-keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, keys := demoDB(t, site), demoKeys(t, site)
 	now := time.Now().UTC()
 	var c customers.Customer
 	var owner, edition int64
-	err = d.Tx(ctx, func(tx *sql.Tx) error {
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT id FROM staff WHERE role = 'owner' ORDER BY id LIMIT 1`).Scan(&owner); err != nil {
 			return fmt.Errorf("owner: %w", err)
 		}

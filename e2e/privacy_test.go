@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"context"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -20,7 +19,7 @@ import (
 func TestCustomerDownloadsTheirDataAndErasesTheAccount(t *testing.T) {
 	b := newBrowser(t)
 	sink := testutil.StartSMTP(t)
-	site := startDemo(t, "--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port()))
+	site := startMailingDemo(t, sink)
 	if err := chromedp.Do(b.ctx, chromedp.Navigate(site+"/account/login")); err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +69,7 @@ func signInByEmail(t *testing.T, b *browser, sink *testutil.SMTPSink, email stri
 func TestBuyerPaysWithTheDemoProvider(t *testing.T) {
 	b := newBrowser(t)
 	sink := testutil.StartSMTP(t)
-	site := startDemo(t, "--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port()))
+	site := startMailingDemo(t, sink)
 
 	if err := chromedp.Do(b.ctx, chromedp.Navigate(site+"/products/quillguard")); err != nil {
 		t.Fatal(err)
@@ -139,10 +137,7 @@ func TestBuyerPaysWithTheDemoProvider(t *testing.T) {
 func TestBuyerPaysWithStripe(t *testing.T) {
 	b := newBrowser(t)
 	sink := testutil.StartSMTP(t)
-	mock := testutil.StartStripeMock(t)
-	const secret = "whsec_e2e_storekeep"
-	site := startDemo(t, "--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port()),
-		"--stripe-secret-key", "sk_test_e2e", "--stripe-webhook-secret", secret, "--stripe-api-url", mock)
+	site := startStripeDemo(t, sink)
 
 	if err := chromedp.Do(b.ctx, chromedp.Navigate(site+"/products/quillguard")); err != nil {
 		t.Fatal(err)
@@ -177,14 +172,7 @@ func TestBuyerPaysWithStripe(t *testing.T) {
 	ev := testutil.StripeCheckoutCompleted("evt_e2e_1", testutil.StripeSession{ID: session, PaymentIntent: "pi_e2e", Customer: "cus_e2e",
 		OrderNumber: number, AmountTotal: quillguardStandardEUR, Currency: "eur"})
 	for range 2 { // Stripe may deliver twice
-		payload, sig := testutil.SignedStripeEvent(t, secret, ev)
-		req, _ := http.NewRequest(http.MethodPost, site+"/webhooks/stripe", strings.NewReader(string(payload)))
-		req.Header.Set("Stripe-Signature", sig)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil || res.StatusCode != 200 {
-			t.Fatalf("webhook delivery: %v %v", res, err)
-		}
-		res.Body.Close()
+		deliverStripeEvent(t, site, ev)
 	}
 	if err := chromedp.Do(b.ctx, chromedp.Navigate(site+"/account/orders/"+number+"?paid=1")); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,7 @@ package e2e
 
 import (
 	"context"
-	"net/http"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,24 +12,42 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
 
 var renewLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/account/licenses/(lic_[a-z2-7]+)/renew`)
 
-// demoDB opens the SQLite file of the demo at site (started by startDemo).
+// demoDB opens the SQLite file of the demo at site (started by startDemo),
+// closed when the test ends.
 func demoDB(t *testing.T, site string) *db.DB {
 	t.Helper()
-	path, ok := demoDatabases.Load(site)
-	if !ok {
-		t.Fatalf("no database known for %s: start it with startDemo", site)
-	}
-	d, err := db.Open(context.Background(), path.(string))
+	d, err := db.Open(context.Background(), demoPath(t, site))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
 	return d
+}
+
+// demoKeys loads the license keys the demo at site signs with.
+func demoKeys(t *testing.T, site string) *licensing.Keyring {
+	t.Helper()
+	keys, err := licensing.LoadKeyring(filepath.Join(filepath.Dir(demoPath(t, site)), "license-keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// demoPath is the database file of the demo at site.
+func demoPath(t *testing.T, site string) string {
+	t.Helper()
+	path, ok := demoDatabases.Load(site)
+	if !ok {
+		t.Fatalf("no database known for %s: start it with startDemo", site)
+	}
+	return path.(string)
 }
 
 // demoLicense reads a license's key and expiry from the demo's database.
@@ -50,7 +68,7 @@ func demoLicense(t *testing.T, site, lic string) (key string, expires time.Time)
 func TestCustomerRenewsFromTheReminder(t *testing.T) {
 	b := newBrowser(t)
 	sink := testutil.StartSMTP(t)
-	site := startDemo(t, "--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port()))
+	site := startMailingDemo(t, sink)
 	const email = "eli@example.com"
 
 	reminder := sink.WaitForTo(email, 1, 20*time.Second)[0]
@@ -127,10 +145,7 @@ func TestCustomerRenewsFromTheReminder(t *testing.T) {
 func TestCustomerTurnsAutomaticRenewalOffAndOn(t *testing.T) {
 	b := newBrowser(t)
 	sink := testutil.StartSMTP(t)
-	mock := testutil.StartStripeMock(t)
-	const secret = "whsec_e2e_storekeep"
-	site := startDemo(t, "--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port()),
-		"--stripe-secret-key", "sk_test_e2e", "--stripe-webhook-secret", secret, "--stripe-api-url", mock)
+	site := startStripeDemo(t, sink)
 	var price int64
 	if err := demoDB(t, site).QueryRowContext(context.Background(), `SELECT pr.id FROM prices pr JOIN editions e ON e.id = pr.edition_id
 		WHERE e.slug = 'standard' AND pr.currency = 'EUR' AND pr.billing = 'yearly'`).Scan(&price); err != nil {
@@ -154,14 +169,7 @@ func TestCustomerTurnsAutomaticRenewalOffAndOn(t *testing.T) {
 	number, session := pendingStripeOrder(t, site, b)
 	ev := testutil.StripeCheckoutCompleted("evt_e2e_sub", testutil.StripeSession{ID: session, PaymentIntent: "pi_e2e_sub", Customer: "cus_e2e_sub",
 		OrderNumber: number, AmountTotal: 4900, Currency: "eur", Subscription: "sub_e2e"})
-	payload, sig := testutil.SignedStripeEvent(t, secret, ev)
-	req, _ := http.NewRequest(http.MethodPost, site+"/webhooks/stripe", strings.NewReader(string(payload)))
-	req.Header.Set("Stripe-Signature", sig)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("webhook delivery: %v %v", res, err)
-	}
-	res.Body.Close()
+	deliverStripeEvent(t, site, ev)
 
 	if err := chromedp.Do(b.ctx, chromedp.Navigate(site+"/account/licenses")); err != nil {
 		t.Fatal(err)

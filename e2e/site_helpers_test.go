@@ -7,16 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/testutil"
 )
 
 // demoPrefix starts the line `storekeep demo` prints on stdout once it
@@ -100,17 +102,7 @@ var demoDatabases sync.Map
 // or not.
 func outboxMessageIDs(t *testing.T, site, to string) []string {
 	t.Helper()
-	path, ok := demoDatabases.Load(site)
-	if !ok {
-		t.Fatalf("no database known for %s: start it with startDemo", site)
-	}
-	ctx := context.Background()
-	d, err := db.Open(ctx, path.(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	rows, err := d.QueryContext(ctx, `SELECT message_id FROM outbox WHERE to_addr = $1 ORDER BY id`, to)
+	rows, err := demoDB(t, site).QueryContext(context.Background(), `SELECT message_id FROM outbox WHERE to_addr = $1 ORDER BY id`, to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,4 +253,37 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// stripeWebhookSecret signs the Stripe webhooks of startStripeDemo's site.
+const stripeWebhookSecret = "whsec_e2e_storekeep"
+
+// startStripeDemo starts the demo with its mail sent to sink and card
+// payments through stripe-mock, its webhook signed with
+// stripeWebhookSecret (deliverStripeEvent).
+func startStripeDemo(t *testing.T, sink *testutil.SMTPSink) string {
+	t.Helper()
+	mock := testutil.StartStripeMock(t)
+	return startMailingDemo(t, sink, "--stripe-secret-key", "sk_test_e2e", "--stripe-webhook-secret", stripeWebhookSecret, "--stripe-api-url", mock)
+}
+
+// startMailingDemo is startDemo with the demo's mail sent through sink
+// instead of shown at /dev/mail.
+func startMailingDemo(t *testing.T, sink *testutil.SMTPSink, extra ...string) string {
+	t.Helper()
+	return startDemo(t, append([]string{"--smtp-host", sink.Host(), "--smtp-port", strconv.Itoa(sink.Port())}, extra...)...)
+}
+
+// deliverStripeEvent posts the event to site's Stripe webhook, signed as
+// Stripe signs it, and fails the test unless it was answered with 200.
+func deliverStripeEvent(t *testing.T, site string, ev []byte) {
+	t.Helper()
+	payload, sig := testutil.SignedStripeEvent(t, stripeWebhookSecret, ev)
+	req, _ := http.NewRequest(http.MethodPost, site+"/webhooks/stripe", strings.NewReader(string(payload)))
+	req.Header.Set("Stripe-Signature", sig)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("webhook delivery: %v %v", res, err)
+	}
+	res.Body.Close()
 }

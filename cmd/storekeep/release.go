@@ -63,25 +63,24 @@ public keys): back DIR up, it is not in the database.`,
 					dir, releases.SecretKeyFile, repos.KeyFile)
 			}
 			out := c.OutOrStdout()
-			if relErr == nil {
-				fmt.Fprintf(out, "kept the release signing key %s\n", filepath.Join(dir, releases.SecretKeyFile))
-			} else {
-				s, err := releases.GenerateSigningKey(dir, rand.Reader)
-				if err != nil {
-					return err
-				}
+			rel, repo, err := makeMissingKeys(dir, vendor)
+			// The release key is reported even when the repository key
+			// then failed.
+			switch {
+			case rel != nil:
 				fmt.Fprintf(out, "created the release signing key %s (minisign key id %s) and its public key %s\n",
-					filepath.Join(dir, releases.SecretKeyFile), s.KeyID(), filepath.Join(dir, releases.PublicKeyFile))
+					filepath.Join(dir, releases.SecretKeyFile), rel.KeyID(), filepath.Join(dir, releases.PublicKeyFile))
+			case relErr == nil:
+				fmt.Fprintf(out, "kept the release signing key %s\n", filepath.Join(dir, releases.SecretKeyFile))
 			}
-			if repoErr == nil {
+			if err != nil {
+				return err
+			}
+			if repo == nil {
 				fmt.Fprintf(out, "kept the repository key %s\n", filepath.Join(dir, repos.KeyFile))
 			} else {
-				s, err := repos.GenerateKey(dir, vendor, time.Now)
-				if err != nil {
-					return err
-				}
 				fmt.Fprintf(out, "created the repository key %s (OpenPGP fingerprint %s) and its public key %s\n",
-					filepath.Join(dir, repos.KeyFile), s.Fingerprint(), filepath.Join(dir, repos.PublicKeyFile))
+					filepath.Join(dir, repos.KeyFile), repo.Fingerprint(), filepath.Join(dir, repos.PublicKeyFile))
 			}
 			fmt.Fprintf(out, "start serve with --release-keys %s (or STOREKEEP_RELEASE_KEYS)\n", dir)
 			return nil
@@ -368,15 +367,26 @@ func releaseYankCommand() *cobra.Command {
 
 // demoReleaseKey makes the demo's release signing key once.
 func demoReleaseKey(dir string) error {
+	_, _, err := makeMissingKeys(dir, "Storekeep demo")
+	return err
+}
+
+// makeMissingKeys creates in dir whichever of the release signing key and
+// the repository key (its user id naming vendor) is not there yet, and
+// keeps the one that is; it returns the keys it created, nil for a key
+// kept.
+func makeMissingKeys(dir, vendor string) (*releases.Signer, *repos.Signer, error) {
+	var rel *releases.Signer
 	if _, err := os.Stat(filepath.Join(dir, releases.SecretKeyFile)); err != nil {
-		if _, err := releases.GenerateSigningKey(dir, rand.Reader); err != nil {
-			return err
+		if rel, err = releases.GenerateSigningKey(dir, rand.Reader); err != nil {
+			return nil, nil, err
 		}
 	}
+	var repo *repos.Signer
 	if _, err := os.Stat(filepath.Join(dir, repos.KeyFile)); err != nil {
-		if _, err := repos.GenerateKey(dir, "Storekeep demo", time.Now); err != nil {
-			return err
+		if repo, err = repos.GenerateKey(dir, vendor, time.Now); err != nil {
+			return rel, nil, err
 		}
 	}
-	return nil
+	return rel, repo, nil
 }

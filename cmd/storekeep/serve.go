@@ -228,7 +228,6 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		return err
 	}
 	opts.LicenseKeys = licenseKeys
-	defer startPeriodic(ctx, d, clk, log, jobEnv{BaseURL: strings.TrimSuffix(cfg.BaseURL, "/")}, wakeMail)()
 	if opts.Releases, err = loadReleases(cfg, d, log); err != nil {
 		closeAll()
 		return err
@@ -250,6 +249,9 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		closeAll()
 		return err
 	}
+	// Once the keys have loaded and the site is built: a serve that fails
+	// to start runs no job (and sends no reminder) first.
+	defer startPeriodic(ctx, d, clk, log, jobEnv{BaseURL: strings.TrimSuffix(cfg.BaseURL, "/")}, wakeMail)()
 	if metricsLn != nil {
 		defer startMetrics(metricsLn, srv.MetricsHandler(), cfg.MetricsToken, log)()
 	}

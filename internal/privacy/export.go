@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/storekeep/storekeep/internal/csvcell"
-
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/settings"
 )

@@ -44,10 +44,14 @@ var ordersPart = Inventory{
 				purchaseColumn("updated_at", "user.financial.purchase", "updated_at"),
 				purchaseColumn("paid_at", "user.financial.purchase", "paid_at"),
 				purchaseColumn("tax_treatment", "user.financial.purchase", "tax_treatment"),
-				purchaseColumn("tax_country", "user.financial.purchase", "tax_country"),
+				// For an EU consumer the country whose rate applied is the
+				// buyer's (billing_country again): erased with it.
+				unlessInvoiced(purchaseColumn("tax_country", "user.contact.address", "tax_country")),
 				{Name: "seller_vat_id", Note: "the vendor's own VAT number when the order was placed"},
 				{Name: "prices_include_tax", Note: "the vendor's setting when the order was placed"},
-				unlessInvoiced(purchaseColumn("vat_check", "user.financial.vat_id", "vat_check")),
+				// With --vies the check holds VIES's answer: the name and
+				// address the member state's register gives for the number.
+				unlessInvoiced(withSource(purchaseColumn("vat_check", "user.financial.vat_id", "vat_check"), FromVIES)),
 			}},
 		{Name: "order_lines", Description: "The items of each order.", Subject: Customer, Link: Link{Parent: "orders", ParentColumn: "order_id", ParentExport: "order_number"}, Columns: []Column{
 			{Name: "id"}, {Name: "order_id"}, {Name: "price_id", Note: "points into the catalog"},
@@ -106,8 +110,10 @@ var ordersPart = Inventory{
 				purchaseColumn("gross_minor", "user.financial.purchase", "gross_minor"),
 				purchaseColumn("provider", "user.financial.purchase", "payment_method"),
 				purchaseColumn("provider_ref", "user.payment.reference", "processor_refund", "stripe"),
-				purchaseColumn("reason", "user.financial.purchase", "reason"),
-				purchaseColumn("cause", "user.financial.purchase", "cause"),
+				// Who refunded and why: staff (or the processor's dashboard)
+				// record them, the buyer does not provide them.
+				withSource(purchaseColumn("reason", "user.financial.purchase", "reason"), FromStaff),
+				withSource(purchaseColumn("cause", "user.financial.purchase", "cause"), FromStaff),
 				purchaseColumn("created_at", "user.financial.purchase", "refunded_at"),
 			}},
 		{Name: "refund_lines", Description: "The order lines, and how many of each, a refund returned.", Subject: Customer,
@@ -173,6 +179,13 @@ func minimised(c Column, blank Blank) Column {
 // has an invoice and is blanked in one that has none.
 func unlessInvoiced(c Column) Column {
 	c.IfNotHeld = EraseDelete
+	return c
+}
+
+// withSource declares a purchase column that does not come from the
+// buyer: staff write it, or a register answered it.
+func withSource(c Column, src Source) Column {
+	c.Source = src
 	return c
 }
 

@@ -144,6 +144,7 @@ const (
 	Automatically Source = "collected automatically when you use the site"
 	FromProcessor Source = "received from our payment processor"
 	FromStaff     Source = "recorded by our staff"
+	FromVIES      Source = "received from the EU's VAT number check (VIES), when we check your VAT number with it"
 )
 
 // Column declares one column of a table.

@@ -172,17 +172,8 @@ func TestDownloadAddressesAreShortenedThenDeleted(t *testing.T) {
 		if _, err := privacy.Purge(ctx, d, privacy.Declared, t0.AddDate(1, 0, 1)); err != nil {
 			t.Fatal(err)
 		}
-		if got := networks(); len(got) != 1 || !got["203.0.113.0/24"] || countRowsOf(t, d, `SELECT count(*) FROM downloads`) != 1 {
+		if got := networks(); len(got) != 1 || !got["203.0.113.0/24"] || countRows(t, d, `SELECT count(*) FROM downloads`) != 1 {
 			t.Fatalf("after a year only the later row remains, shortened: %v", got)
 		}
 	})
-}
-
-func countRowsOf(t *testing.T, d *db.DB, q string) int {
-	t.Helper()
-	var n int
-	if err := d.QueryRowContext(context.Background(), q).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
