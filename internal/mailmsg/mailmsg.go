@@ -161,7 +161,7 @@ func Parse(raw []byte, lim Limits) (*Message, error) {
 	th, err := textproto.ReadHeader(br)
 	// A message that ends after its header (no blank line) ends in io.EOF;
 	// a header larger than the limit ends there too, and is refused.
-	if err != nil && (err != io.EOF || th.Len() == 0 || lr.N == 0) {
+	if err != nil && err != io.EOF || th.Len() == 0 || lr.N == 0 {
 		return nil, ErrBadHeader
 	}
 	body := io.MultiReader(br, r)

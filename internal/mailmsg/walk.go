@@ -115,13 +115,13 @@ func (w *walker) multipart(ct, boundary string, body io.Reader, depth int, alt *
 	mr := textproto.NewMultipartReader(body, boundary)
 	for n := 0; !w.stop; n++ {
 		p, err := mr.NextPart()
-		if err == io.EOF {
-			if n == 0 {
-				w.m.problem("a multipart part has no parts: its boundary never appears")
-			}
+		switch {
+		case err != nil && n == 0:
+			w.m.problem("a multipart part has no parts: its boundary never appears")
 			return
-		}
-		if err != nil {
+		case err == io.EOF:
+			return
+		case err != nil:
 			w.m.problem("the MIME structure is broken (a missing or damaged boundary): kept what came before")
 			return
 		}
