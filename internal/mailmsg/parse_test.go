@@ -364,11 +364,14 @@ func TestSanitizeHTML(t *testing.T) {
 		{`<a href="/relative">l</a>`, `l`},
 		{`<img src="https://t.example.net/p.gif">x`, `x`},
 		{`<img src="data:image/png;base64,AAAA">x`, `x`},
-		{`<table><tr><td>unclosed`, `<table><tbody><tr><td>unclosed</td></tr></tbody></table>`},
+		{`<table><tr><td>unclosed`, `<table><tr><td>unclosed</td></tr></table>`},
+		{`</div></div><p>x`, `<p>x</p>`},
+		{`<b><i>x</b>y</i>`, `<b><i>x</i></b>y`},
+		{`<p>a &lt;script&gt; &amp; b</p>`, `<p>a &lt;script&gt; &amp; b</p>`},
 		{`<scr<script>ipt>alert(1)</script>`, `ipt&gt;alert(1)`},
 		{`<math><mi xlink:href="javascript:1">x</mi></math>`, `x`},
-		{`<td colspan="2" onclick="x()">c</td>`, `c`},
-		{`<table><tr><td colspan="2" onclick="x()">c</td></tr></table>`, `<table><tbody><tr><td colspan="2">c</td></tr></tbody></table>`},
+		{`<td colspan="2" onclick="x()">c</td>`, `<td colspan="2">c</td>`},
+		{`<table><tr><td colspan="2" onclick="x()">c</td></tr></table>`, `<table><tr><td colspan="2">c</td></tr></table>`},
 		{`<base href="https://evil.example.net/"><meta http-equiv="refresh" content="0;url=https://evil.example.net">t`, `t`},
 	}
 	for _, c := range cases {

@@ -134,9 +134,10 @@ func isQuote(line string) bool {
 // norm trims a line, makes no-break spaces plain and drops the asterisks
 // of a bold "*From:*" in text made from HTML.
 func norm(s string) string {
-	s = strings.NewReplacer("\u00a0", " ", "\u202f", " ", "\t", " ", "*", "").Replace(s)
-	return strings.TrimSpace(s)
+	return strings.TrimSpace(normReplacer.Replace(s))
 }
+
+var normReplacer = strings.NewReplacer("\u00a0", " ", "\u202f", " ", "\t", " ", "*", "")
 
 var (
 	originalMessage = regexp.MustCompile(`(?i)^-{2,}\s*(original message|ursprüngliche nachricht|originalnachricht|message d'origine|message original|mensaje original|oorspronkelijk bericht)\s*-{2,}$`)

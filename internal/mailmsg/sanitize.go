@@ -40,32 +40,65 @@ func newPolicy() *bluemonday.Policy {
 	return p
 }
 
-// sanitizeHTML balances the markup (an unclosed table of a truncated part
-// must not swallow the console's page around it), then sanitises it.
+// sanitizeHTML sanitises the HTML, then balances its tags: an unclosed
+// table of a truncated part must not swallow the console's page around
+// it, nor a stray end tag close the console's own elements.
 func sanitizeHTML(s string) string {
-	doc, err := html.Parse(strings.NewReader(s))
-	if err != nil {
-		return policy.Sanitize(s)
-	}
+	return strings.TrimSpace(balance(policy.Sanitize(s)))
+}
+
+// maxOpen bounds the elements kept open, and how far an end tag looks for
+// its start: the work stays linear in the input.
+const maxOpen = 64
+
+// balance rewrites HTML so that every element is closed, in order: end
+// tags without a start are dropped, elements left open are closed where
+// an enclosing one ends and at the end. html.Parse would do it too, but
+// its adoption of misnested formatting elements is quadratic and grows
+// the output. The markup is re-serialised by the tokenizer, escaped.
+func balance(s string) string {
 	var b strings.Builder
-	if body := findBody(doc); body != nil {
-		for c := body.FirstChild; c != nil; c = c.NextSibling {
-			if err := html.Render(&b, c); err != nil {
-				return policy.Sanitize(s)
+	var open []string
+	z := html.NewTokenizer(strings.NewReader(s))
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			for i := len(open) - 1; i >= 0; i-- {
+				b.WriteString("</" + open[i] + ">")
+			}
+			return b.String()
+		case html.TextToken:
+			b.WriteString(html.EscapeString(string(z.Text())))
+		case html.SelfClosingTagToken:
+			b.WriteString(z.Token().String())
+		case html.StartTagToken:
+			t := z.Token()
+			if voidElements[t.Data] {
+				b.WriteString(t.String())
+				continue
+			}
+			if len(open) == maxOpen {
+				continue // its end tag finds no start and is dropped too
+			}
+			open = append(open, t.Data)
+			b.WriteString(t.String())
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			for i := len(open) - 1; i >= 0; i-- {
+				if open[i] != string(name) {
+					continue
+				}
+				for j := len(open) - 1; j >= i; j-- {
+					b.WriteString("</" + open[j] + ">")
+				}
+				open = open[:i]
+				break
 			}
 		}
 	}
-	return strings.TrimSpace(policy.Sanitize(b.String()))
 }
 
-func findBody(n *html.Node) *html.Node {
-	if n.Type == html.ElementNode && n.Data == "body" {
-		return n
-	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if b := findBody(c); b != nil {
-			return b
-		}
-	}
-	return nil
-}
+// voidElements have no end tag.
+var voidElements = map[string]bool{"br": true, "hr": true, "col": true, "img": true, "wbr": true,
+	"area": true, "base": true, "embed": true, "input": true, "link": true, "meta": true, "source": true, "track": true}
