@@ -18,8 +18,14 @@ func (d *DB) Schema(ctx context.Context) ([]Table, error) {
 	var q string
 	switch d.Dialect {
 	case SQLite:
+		// Full-text (FTS5) tables and their shadow tables are indexes of
+		// the tables they are built on, declared with those: left out.
 		q = `SELECT m.name, p.name FROM sqlite_schema m JOIN pragma_table_info(m.name) p
-		     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid`
+		     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+		       AND NOT EXISTS (SELECT 1 FROM sqlite_schema v WHERE v.type = 'table' AND v.sql LIKE 'CREATE VIRTUAL TABLE%'
+		                       AND (m.name = v.name OR m.name IN (v.name || '_data', v.name || '_idx', v.name || '_content',
+		                                                          v.name || '_docsize', v.name || '_config')))
+		     ORDER BY m.name, p.cid`
 	case Postgres:
 		q = `SELECT table_name, column_name FROM information_schema.columns
 		     WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`

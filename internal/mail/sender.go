@@ -20,6 +20,9 @@ type Outgoing struct {
 	// UnsubscribeURL, for Bulk mail, goes into List-Unsubscribe (and, when
 	// it is https, List-Unsubscribe-Post for one-click unsubscribing).
 	UnsubscribeURL string
+	// ReplyTo is the bare address replies should go to; empty means the
+	// sender's.
+	ReplyTo string
 	// Headers are extra header fields, such as Auto-Submitted.
 	Headers map[string]string
 	// Attachments are files sent with the message (multipart/mixed).

@@ -127,7 +127,10 @@ func (s *SMTPSender) build(m Outgoing) (*gomail.Msg, error) {
 		return nil, Permanent(fmt.Errorf("the sender address is not usable: %w", err))
 	}
 	domain := from.Address[strings.LastIndexByte(from.Address, '@')+1:]
-	if m.MessageID == "" || strings.ContainsAny(m.MessageID, "<>@ \t\r\n") {
+	msgID := m.MessageID + "@" + domain
+	if strings.Contains(m.MessageID, "@") && validReference(m.MessageID) {
+		msgID = m.MessageID // chosen whole by the caller (the support desk threads by it)
+	} else if m.MessageID == "" || strings.ContainsAny(m.MessageID, "<>@ \t\r\n") {
 		return nil, Permanent(errors.New("the message has no usable Message-ID"))
 	}
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
@@ -139,9 +142,14 @@ func (s *SMTPSender) build(m Outgoing) (*gomail.Msg, error) {
 		return nil, Permanent(errors.New("the subject contains a line break"))
 	}
 	msg.Subject(m.Subject)
+	if m.ReplyTo != "" {
+		if err := msg.ReplyTo(m.ReplyTo); err != nil {
+			return nil, Permanent(errors.New("the reply-to address is not usable"))
+		}
+	}
 	// The same Message-ID on every attempt: a receiver that gets the
 	// message twice (see docs/mail.md, the at-least-once edge) can tell.
-	msg.SetMessageIDWithValue(m.MessageID + "@" + domain)
+	msg.SetMessageIDWithValue(msgID)
 	msg.SetDateWithValue(s.cfg.Clock.Now())
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	if m.HTML != "" {

@@ -28,7 +28,7 @@ func helpdeskInventory() privacy.Inventory {
 	}
 	ref := msg("helpdesk_ref", "user.support.content", "")
 	ref.ProcessorRef = "helpdesk"
-	inv.Tables = append(slices.Clone(inv.Tables), privacy.Table{Name: "support_messages", Description: "Messages of support threads.",
+	inv.Tables = append(slices.Clone(inv.Tables), privacy.Table{Name: "test_thread_messages", Description: "Messages of support threads.",
 		Subjects: []privacy.SubjectLink{
 			{Subject: privacy.Customer, Link: privacy.Link{Column: "author_id", When: privacy.Is("author_type", "customer")}},
 			{Subject: privacy.Staff, Link: privacy.Link{Column: "author_id", When: privacy.Is("author_type", "staff")}},
@@ -50,8 +50,8 @@ func TestSharedTableAndDeclaredProcessorKey(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		a := makePerson(t, d, 9, seedPrice(t, d))
-		mustExec(t, d, `CREATE TABLE support_messages (id BIGINT PRIMARY KEY, author_type TEXT NOT NULL, author_id BIGINT NOT NULL, body TEXT NOT NULL, helpdesk_ref TEXT NOT NULL)`)
-		mustExec(t, d, `INSERT INTO support_messages VALUES (1, 'customer', $1, 'customer words', 'hd_customer'), (2, 'staff', $1, 'staff words', 'hd_staff'),
+		mustExec(t, d, `CREATE TABLE test_thread_messages (id BIGINT PRIMARY KEY, author_type TEXT NOT NULL, author_id BIGINT NOT NULL, body TEXT NOT NULL, helpdesk_ref TEXT NOT NULL)`)
+		mustExec(t, d, `INSERT INTO test_thread_messages VALUES (1, 'customer', $1, 'customer words', 'hd_customer'), (2, 'staff', $1, 'staff words', 'hd_staff'),
 			(3, 'customer', $2, 'another customer', 'hd_other')`, a.ID, a.ID+1000)
 		staffRef := privacy.SubjectRef{Kind: privacy.Staff, ID: a.ID}
 		e, err := privacy.Collect(ctx, d, inv, settingsDefaults(), staffRef, t0)
@@ -66,14 +66,14 @@ func TestSharedTableAndDeclaredProcessorKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st := stepOf(rep, "support_messages"); st.Action != "deleted" || st.Rows != 1 {
-			t.Fatalf("support_messages: %+v", st)
+		if st := stepOf(rep, "test_thread_messages"); st.Action != "deleted" || st.Rows != 1 {
+			t.Fatalf("test_thread_messages: %+v", st)
 		}
 		if len(asked) != 1 || asked[0] != "hd_customer" {
 			t.Fatalf("the help desk was asked to delete %v", asked)
 		}
 		var bodies []string
-		rows, err := d.QueryContext(ctx, `SELECT body FROM support_messages ORDER BY id`)
+		rows, err := d.QueryContext(ctx, `SELECT body FROM test_thread_messages ORDER BY id`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,14 +150,14 @@ func TestValidateRejectsBrokenErasureDeclarations(t *testing.T) {
 			table(inv, "orders").HeldWith = "customers"
 		}, `table orders: HeldWith "customers" must be a declared table linked to orders through Link.Parent`},
 		{"shared table without discriminator", func(inv *privacy.Inventory) {
-			table(inv, "support_messages").Subjects[1].Link.When = privacy.Match{}
-		}, "table support_messages (staff): a table shared by several kinds of subject needs a When on each link"},
+			table(inv, "test_thread_messages").Subjects[1].Link.When = privacy.Match{}
+		}, "table test_thread_messages (staff): a table shared by several kinds of subject needs a When on each link"},
 		{"shared table claiming rows twice", func(inv *privacy.Inventory) {
-			table(inv, "support_messages").Subjects[1].Link.When = privacy.Is("author_type", "customer")
+			table(inv, "test_thread_messages").Subjects[1].Link.When = privacy.Is("author_type", "customer")
 		}, `two kinds of subject claim the rows where author_type = "customer"`},
 		{"shared table with a Subject too", func(inv *privacy.Inventory) {
-			table(inv, "support_messages").Subject = privacy.Customer
-		}, "table support_messages: declares Subjects, so Subject and Link stay empty"},
+			table(inv, "test_thread_messages").Subject = privacy.Customer
+		}, "table test_thread_messages: declares Subjects, so Subject and Link stay empty"},
 		{"a credential in the export", func(inv *privacy.Inventory) {
 			column(table(inv, "customer_tokens"), "token_hash").Export = "token"
 		}, "customer_tokens.token_hash: credentials (tokens, hashes, codes, secrets) never go into an export"},

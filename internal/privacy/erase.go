@@ -410,7 +410,7 @@ func eraseTable(ctx context.Context, tx *sql.Tx, inv Inventory, t Table, s Subje
 		if g.cond != "" {
 			w = "(" + where + ") AND " + g.cond
 		}
-		step, rc, err := eraseGroup(ctx, tx, t, g, w, args, now, dryRun)
+		step, rc, err := eraseGroup(ctx, tx, t, s.Kind, g, w, args, now, dryRun)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -442,13 +442,18 @@ func distinctValues(ctx context.Context, tx *sql.Tx, table, col, where string, a
 	return out, rows.Err()
 }
 
-func eraseGroup(ctx context.Context, tx *sql.Tx, t Table, g group, where string, args []any, now time.Time, dryRun bool) (ErasureStep, []string, error) {
+func eraseGroup(ctx context.Context, tx *sql.Tx, t Table, kind Subject, g group, where string, args []any, now time.Time, dryRun bool) (ErasureStep, []string, error) {
 	step := ErasureStep{Table: t.Name, Description: t.Description, NotHeld: !g.held}
 	var sets, all, erasedRecips []string
 	anonymise, keepsPlain := false, false
 	setArgs := slices.Clone(args)
 	for _, c := range t.Columns {
 		if !c.Personal {
+			continue
+		}
+		if !c.of(kind) {
+			// Another kind of subject's column: in the rows of this kind
+			// (the link's When says whose a row is) it holds nothing.
 			continue
 		}
 		all = appendNew(all, c.Category.Label())

@@ -121,7 +121,7 @@ func Collect(ctx context.Context, q db.Querier, inv Inventory, v settings.Vendor
 		et := ExportTable{Name: t.Name, Description: t.Description}
 		var cols []string
 		for _, c := range t.Columns {
-			if c.Export != "" {
+			if c.Export != "" && c.of(s.Kind) {
 				cols = append(cols, c.Name)
 				et.Columns = append(et.Columns, c.Export)
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/catalog"
+	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/downloads"
@@ -24,6 +25,7 @@ import (
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/settings"
+	"github.com/storekeep/storekeep/internal/support"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
 
@@ -121,7 +123,40 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 		Lines: []orders.LineRefund{{LineID: lineID, Quantity: 1}}, Reason: "returned within 14 days", By: audit.Staff(1)}, t0); err != nil {
 		t.Fatal(err)
 	}
+	supportFixture(t, d, p, email, n)
 	return p
+}
+
+// supportFixture gives the person support tickets as the desk makes them:
+// one by mail with an attachment, tagged and answered by staff, a web-form
+// message waiting for confirmation, and a mail parked as spam.
+func supportFixture(t *testing.T, d *db.DB, p person, email string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	desk := &support.Desk{DB: d, Clock: clock.NewFixed(t0)}
+	raw := fmt.Sprintf("From: %s <%s>\r\nTo: support@example.invalid\r\nSubject: Milter crashes in Uniqueville%d\r\n"+
+		"Message-ID: <crash-%d@client.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"+
+		"--b\r\nContent-Type: text/plain\r\n\r\nThe milter crashes on mx%d.uniquehost%d.example\r\n"+
+		"--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"maillog-%d.txt\"\r\n\r\nlog lines\r\n--b--\r\n",
+		p.Name, email, n, n, n, n, n)
+	out, err := desk.Receive(ctx, support.Envelope{Sender: email, Recipient: "support@example.invalid", Via: "lmtp"}, []byte(raw))
+	if err != nil || out.Kind != support.Opened {
+		t.Fatalf("support fixture: %+v, %v", out, err)
+	}
+	if _, err := desk.SetTags(ctx, out.TicketID, []string{"crash"}, audit.Staff(1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk.Reply(ctx, out.TicketID, 0, support.StaffReply{Text: "Please send the core file."}, audit.Staff(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := desk.Submit(ctx, support.NewTicket{Email: email, Name: p.Name, Subject: "Question from the form", Text: "Does it run on FreeBSD?",
+		Channel: support.Web}, "198.51.100.0/24"); err != nil {
+		t.Fatal(err)
+	}
+	spam := fmt.Sprintf("From: %s\r\nTo: support@example.invalid\r\nSubject: Cheap licenses\r\nX-Spam-Flag: YES\r\n\r\nbuy now\r\n", email)
+	if out, err := desk.Receive(ctx, support.Envelope{Sender: email, Recipient: "support@example.invalid", Via: "lmtp"}, []byte(spam)); err != nil || out.Kind != support.Parked {
+		t.Fatalf("support fixture, spam: %+v, %v", out, err)
+	}
 }
 
 // trialDownload asks for the fixture's release by email as the site does,

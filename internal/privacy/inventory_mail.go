@@ -25,6 +25,10 @@ var mailPart = Inventory{
 			{Name: "locked_until"}, {Name: "locked_by", Note: "names a worker instance, not a person"},
 			{Name: "sent_at", Export: "sent_at"}, {Name: "transport"},
 			mailColumn("unsubscribe_url", "user.contact.correspondence", ""),
+			{Name: "in_reply_to", Note: "the message ID a reply answers: a random identifier, not a person"},
+			{Name: "refs", Note: "the message IDs of the thread a reply belongs to: random identifiers"},
+			mailColumn("reply_to", "user.contact.correspondence", ""),
+			{Name: "auto_submitted", Note: "whether a person or Storekeep wrote the message (RFC 3834)"},
 		}},
 	},
 }

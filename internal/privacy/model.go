@@ -80,6 +80,7 @@ const (
 	FromLastActivity  Event = "last_activity"  // the subject's last activity
 	FromAccountClosed Event = "account_closed" // the end of the customer relationship
 	FromRequest       Event = "request"        // while the request is processed
+	FromClosed        Event = "closed"         // when the matter (a support ticket) was closed
 	NotStored         Event = "not_stored"     // processed in memory only
 	Indefinite        Event = "while_relevant" // non-personal data, kept while useful
 	retentionUnset    Event = ""
@@ -91,6 +92,10 @@ type Retention struct {
 	From                Event
 	// Why explains the period (for example the law that requires it).
 	Why string
+	// Setting, when set, names a period the operator may choose
+	// (Inventory.WithRetention, from a flag at start-up); the declared
+	// period is the default.
+	Setting string
 }
 
 // Describe puts the retention rule in words for the policy page.
@@ -117,6 +122,7 @@ func (r Retention) Describe() string {
 		FromLastActivity:  "after your last activity",
 		FromAccountClosed: "after the end of our business relationship",
 		FromRequest:       "after your request is completed",
+		FromClosed:        "after the matter is closed",
 		Indefinite:        "while it is relevant",
 	}[r.From]
 	if period == "" {
@@ -187,7 +193,16 @@ type Column struct {
 	// shortens the address to its network (IPv4 /24, IPv6 /48) in place.
 	// The row itself keeps to Retention.
 	TruncateAfter Retention
+	// Of, in a table shared by several kinds of subject (Table.Subjects),
+	// names whose data the column is: access and erasure of another kind
+	// of subject leave it alone (in that kind's rows, which the links'
+	// When tell apart, it holds nothing), and the policy lists it for
+	// these kinds only. Empty means every kind the table links.
+	Of []Subject
 }
+
+// of reports whether the column holds data of subjects of kind.
+func (c Column) of(kind Subject) bool { return len(c.Of) == 0 || slices.Contains(c.Of, kind) }
 
 // Blank is what erasure writes over a column of a row it keeps. It is a
 // closed set of values, not SQL, so a mistake cannot reach an erasure.
@@ -275,6 +290,34 @@ func (b Blank) sql(now time.Time, args *[]any) string {
 		return "'" + b.prefix + "' || CAST(id AS TEXT) || '" + b.suffix + "'"
 	}
 	return "''"
+}
+
+// WithRetention returns the inventory with the period of every column
+// whose retention names setting replaced by r's (the event and reason
+// stay as declared): the operator's choice, such as how long support
+// correspondence is kept after a ticket is closed. It refuses a period
+// shorter than a day or longer than ten years.
+func (inv Inventory) WithRetention(setting string, r Retention) (Inventory, error) {
+	if d := time.Duration(r.Years)*365*24*time.Hour + time.Duration(r.Months)*30*24*time.Hour + time.Duration(r.Days)*24*time.Hour; d < 24*time.Hour || d > 10*365*24*time.Hour {
+		return inv, fmt.Errorf("the retention period for %s must be between 1 day and 10 years", setting)
+	}
+	out := inv
+	out.Tables = slices.Clone(inv.Tables)
+	found := false
+	for i, t := range out.Tables {
+		cols := slices.Clone(t.Columns)
+		for j, c := range cols {
+			if c.Retention.Setting == setting {
+				cols[j].Retention.Years, cols[j].Retention.Months, cols[j].Retention.Days = r.Years, r.Months, r.Days
+				found = true
+			}
+		}
+		out.Tables[i].Columns = cols
+	}
+	if !found {
+		return inv, fmt.Errorf("no retention period is named %q", setting)
+	}
+	return out, nil
 }
 
 // Table declares one table and all its columns.
@@ -587,6 +630,13 @@ func (inv Inventory) Validate() error {
 				}
 				if c.Erasure == LegalHold {
 					add("%s: a processor's key for the person is deleted there on erasure, so it cannot be kept under legal hold here", where)
+				}
+			}
+		}
+		for _, c := range t.Columns {
+			for _, k := range c.Of {
+				if !slices.Contains(t.SubjectKinds(), k) {
+					add("%s.%s: Of names %s, whose data the table does not hold", t.Name, c.Name, k)
 				}
 			}
 		}

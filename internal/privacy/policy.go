@@ -123,7 +123,7 @@ func build(inv Inventory, v settings.Vendor, f Facts, include func(Subject) bool
 				continue
 			}
 			for _, c := range t.Columns {
-				if c.Personal {
+				if c.Personal && c.of(kind) {
 					addUse(c.Category, kind, c.Source, c.Purposes, c.Retention, append(slices.Clone(c.Recipients), allStored...), phrase(t.Description))
 				}
 			}

@@ -31,7 +31,7 @@ func cutoff(r Retention, now time.Time) (time.Time, bool) {
 	}
 	expiry := now.UTC().AddDate(-r.Years, -r.Months, -r.Days)
 	switch r.From {
-	case FromCollection, FromRequest:
+	case FromCollection, FromRequest, FromClosed:
 		return expiry, true
 	case FromEndOfYear:
 		// Data from year Y expires at the end of Y plus the period: all

@@ -1,0 +1,243 @@
+package support
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/emailaddr"
+)
+
+// Filter selects tickets for the console's list.
+type Filter struct {
+	// State is one state, "active" (new or open), "all", or "" for every
+	// ticket not closed.
+	State    string
+	Assignee int64 // 0 any; -1 unassigned
+	Tag      string
+	// Query finds tickets by number ("#12" or "12"), by the customer's
+	// address, or by the words of their subject and messages (each word
+	// as a prefix, all words required).
+	Query      string
+	CustomerID int64
+	Overdue    bool // only tickets past a response target
+	// Before pages on: tickets updated before the last one shown.
+	Before Cursor
+	Limit  int // 0 = 50
+}
+
+// Cursor is a position in the list (newest update first).
+type Cursor struct {
+	UpdatedAt int64 // Unix microseconds
+	ID        int64
+}
+
+// Page is one page of the list.
+type Page struct {
+	Tickets []Ticket
+	Next    Cursor // zero when there is no more
+}
+
+// maxWords caps the words of a search.
+const maxWords = 8
+
+// List returns the tickets the filter selects, most recently updated
+// first, a page at a time (keyset paging: as fast on page 100 as on 1).
+func (d *Desk) List(ctx context.Context, f Filter) (Page, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	switch f.State {
+	case "":
+		where = append(where, "t.state <> 'closed'")
+	case "all":
+	case "active":
+		where = append(where, "t.state IN ('new', 'open')")
+	default:
+		if !State(f.State).Valid() {
+			return Page{}, fmt.Errorf("support: unknown state %q", f.State)
+		}
+		where = append(where, "t.state = "+arg(f.State))
+	}
+	switch {
+	case f.Assignee > 0:
+		where = append(where, "t.assignee_id = "+arg(f.Assignee))
+	case f.Assignee < 0:
+		where = append(where, "t.assignee_id IS NULL")
+	}
+	if f.CustomerID != 0 {
+		where = append(where, "t.customer_id = "+arg(f.CustomerID))
+	}
+	if f.Tag != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM support_tags g WHERE g.ticket_id = t.id AND g.tag = "+arg(strings.ToLower(f.Tag))+")")
+	}
+	if f.Overdue {
+		now := arg(d.now())
+		where = append(where, "t.state IN ('new', 'open') AND ((t.first_response_at IS NULL AND t.first_response_due < "+now+") OR t.resolution_due < "+now+")")
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		cond, ok := d.searchCondition(q, arg)
+		if !ok {
+			return Page{}, nil
+		}
+		where = append(where, cond)
+	}
+	if f.Before.ID != 0 {
+		u := arg(microsToTime(f.Before.UpdatedAt))
+		where = append(where, "(t.updated_at < "+u+" OR (t.updated_at = "+u+" AND t.id < "+arg(f.Before.ID)+"))")
+	}
+	q := `SELECT ` + ticketColumns + ticketFrom
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY t.updated_at DESC, t.id DESC LIMIT " + arg(limit+1)
+	rows, err := d.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return Page{}, fmt.Errorf("support: list tickets: %w", err)
+	}
+	defer rows.Close()
+	var p Page
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			return Page{}, fmt.Errorf("support: list tickets: %w", err)
+		}
+		p.Tickets = append(p.Tickets, t)
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, err
+	}
+	rows.Close()
+	if len(p.Tickets) > limit {
+		p.Tickets = p.Tickets[:limit]
+		last := p.Tickets[limit-1]
+		p.Next = Cursor{UpdatedAt: last.UpdatedAt.UnixMicro(), ID: last.ID}
+	}
+	if err := d.fillTags(ctx, p.Tickets); err != nil {
+		return Page{}, err
+	}
+	return p, nil
+}
+
+// searchCondition is the WHERE condition of a search: a ticket number, an
+// address, or words. ok is false for a query that can match nothing.
+func (d *Desk) searchCondition(q string, arg func(any) string) (string, bool) {
+	if n, err := strconv.ParseInt(strings.TrimPrefix(q, "#"), 10, 64); err == nil {
+		if n <= 0 {
+			return "", false
+		}
+		return "t.id = " + arg(n), true
+	}
+	if e, err := emailaddr.NormaliseEmail(q); err == nil {
+		return "t.email = " + arg(e), true
+	}
+	words := searchWords(q)
+	if len(words) == 0 {
+		return "", false
+	}
+	switch d.DB.Dialect {
+	case db.Postgres:
+		parts := make([]string, len(words))
+		for i, w := range words {
+			parts[i] = w + ":*"
+		}
+		tq := arg(strings.Join(parts, " & "))
+		return "(to_tsvector('simple', t.subject) @@ to_tsquery('simple', " + tq + ") OR t.id IN (SELECT m.ticket_id FROM support_messages m " +
+			"WHERE to_tsvector('simple', m.body_text) @@ to_tsquery('simple', " + tq + ")))", true
+	default:
+		parts := make([]string, len(words))
+		for i, w := range words {
+			parts[i] = `"` + w + `"*`
+		}
+		mq := arg(strings.Join(parts, " AND "))
+		return "(t.id IN (SELECT rowid FROM support_tickets_fts WHERE support_tickets_fts MATCH " + mq + ") OR t.id IN (SELECT m.ticket_id FROM support_messages m " +
+			"WHERE m.id IN (SELECT rowid FROM support_messages_fts WHERE support_messages_fts MATCH " + mq + ")))", true
+	}
+}
+
+// searchWords splits a query into words of letters and digits, lower
+// case, each at least 2 characters: nothing else reaches the full-text
+// syntax of either database.
+func searchWords(q string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if len([]rune(w)) < 2 {
+			continue
+		}
+		if len(w) > 60 {
+			w = w[:60]
+		}
+		out = append(out, w)
+		if len(out) == maxWords {
+			break
+		}
+	}
+	return out
+}
+
+// fillTags reads the tags of a page of tickets in one query.
+func (d *Desk) fillTags(ctx context.Context, ts []Ticket) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	idx := map[int64]int{}
+	ph := make([]string, len(ts))
+	args := make([]any, len(ts))
+	for i, t := range ts {
+		idx[t.ID] = i
+		ts[i].Tags = []string{}
+		ph[i] = "$" + strconv.Itoa(i+1)
+		args[i] = t.ID
+	}
+	rows, err := d.DB.QueryContext(ctx, `SELECT ticket_id, tag FROM support_tags WHERE ticket_id IN (`+strings.Join(ph, ", ")+`) ORDER BY tag`, args...)
+	if err != nil {
+		return fmt.Errorf("support: read tags: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var tag string
+		if err := rows.Scan(&id, &tag); err != nil {
+			return err
+		}
+		ts[idx[id]].Tags = append(ts[idx[id]].Tags, tag)
+	}
+	return rows.Err()
+}
+
+// Counts are the numbers the console's support page shows.
+type Counts struct {
+	New, Open, Waiting, Solved int
+	Overdue, Parked            int
+}
+
+// Count counts tickets by state, the overdue ones and the parked mail.
+func (d *Desk) Count(ctx context.Context) (Counts, error) {
+	var c Counts
+	now := d.now()
+	err := d.DB.QueryRowContext(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN state = 'new' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN state = 'open' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN state = 'waiting' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN state = 'solved' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN state IN ('new', 'open') AND ((first_response_at IS NULL AND first_response_due < $1) OR resolution_due < $1) THEN 1 ELSE 0 END), 0)
+		FROM support_tickets WHERE state <> 'closed'`, now).Scan(&c.New, &c.Open, &c.Waiting, &c.Solved, &c.Overdue)
+	if err != nil {
+		return c, fmt.Errorf("support: count tickets: %w", err)
+	}
+	err = d.DB.QueryRowContext(ctx, `SELECT count(*) FROM support_parked WHERE state = 'parked'`).Scan(&c.Parked)
+	return c, err
+}
+
+func microsToTime(us int64) time.Time { return time.UnixMicro(us).UTC() }
