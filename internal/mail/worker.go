@@ -2,7 +2,6 @@ package mail
 
 import (
 	"cmp"
-	"strings"
 	"context"
 	"database/sql"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
