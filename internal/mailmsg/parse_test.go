@@ -339,6 +339,7 @@ func TestBodyEncodings(t *testing.T) {
 		{"html only", []string{"Content-Type: text/html"}, "<p>One<br>two</p><ul><li>three</li></ul><blockquote>old</blockquote>", "One\ntwo\n\n- three\n\n> old", ""},
 		{"inline pgp", nil, "-----BEGIN PGP MESSAGE-----\nhQ\n-----END PGP MESSAGE-----", "-----BEGIN PGP MESSAGE-----\nhQ\n-----END PGP MESSAGE-----", "the text holds an inline PGP encrypted message: read the raw message"},
 		{"clearsigned", nil, "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nHello\n-----BEGIN PGP SIGNATURE-----\nx\n-----END PGP SIGNATURE-----", "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nHello\n-----BEGIN PGP SIGNATURE-----\nx\n-----END PGP SIGNATURE-----", ""},
+		{"smime enveloped", []string{"Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m", "Content-Transfer-Encoding: base64"}, "MIAGCSqGSIb3DQEHA6CAMIACAQAx", "", "S/MIME encrypted or opaque-signed message: read the raw message"},
 		{"no boundary", []string{"Content-Type: multipart/mixed"}, "just text", "just text", "a multipart part has no boundary: it is read as text"},
 		{"boundary never used", []string{"Content-Type: multipart/mixed; boundary=zz"}, "just text", "", "a multipart part has no parts: its boundary never appears"},
 	}
