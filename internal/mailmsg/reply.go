@@ -37,7 +37,7 @@ func Reply(text string) string {
 		for j >= 0 && strings.TrimSpace(lines[j]) == "" {
 			j--
 		}
-		if j < 0 || !wroteLine.MatchString(norm(lines[j])) {
+		if j < 0 || !isWrote(norm(lines[j])) {
 			break
 		}
 		cut = j
@@ -64,7 +64,7 @@ func startsOriginal(lines []string, i int) bool {
 		return false
 	case isQuote(raw):
 		return true
-	case originalMessage.MatchString(t):
+	case isOriginalMessage(t):
 		return true
 	case underscores.MatchString(t):
 		// Outlook's line above the header block.
@@ -116,7 +116,7 @@ func unquoted(lines []string) string {
 			break
 		}
 		t := norm(raw)
-		if isQuote(raw) || wroteLine.MatchString(t) || originalMessage.MatchString(t) {
+		if isQuote(raw) || isWrote(t) || isOriginalMessage(t) {
 			continue
 		}
 		if attributionStart.MatchString(t) && startsOriginal(lines, i) {
@@ -125,6 +125,12 @@ func unquoted(lines []string) string {
 		out = append(out, raw)
 	}
 	return strings.TrimSpace(strings.Join(out, "\n"))
+}
+
+// isWrote reports an attribution without a date. The cheap tests come
+// first: the pattern's bounded repetition is slow on long lines.
+func isWrote(t string) bool {
+	return len(t) <= 400 && strings.HasSuffix(t, ":") && wroteLine.MatchString(t)
 }
 
 func isQuote(line string) bool {
@@ -151,3 +157,8 @@ var (
 	// wroteLine is an attribution without a date: "Max <max@example.com> wrote:".
 	wroteLine = regexp.MustCompile(`(?i)^.{0,300}\s(wrote|schrieb|a écrit|schreef|escribió)\s?:$`)
 )
+
+// isOriginalMessage reports Outlook's "-----Original Message-----" line.
+func isOriginalMessage(t string) bool {
+	return len(t) <= 100 && strings.HasPrefix(t, "--") && originalMessage.MatchString(t)
+}

@@ -205,6 +205,11 @@ func (w *walker) toUTF8(b []byte, ct, cs string) []byte {
 // file keeps an attachment or says why not.
 func (w *walker) file(h header, ct, disp, rawName string, body io.Reader) {
 	w.files++
+	if ct == "application/pkcs7-mime" || ct == "application/x-pkcs7-mime" {
+		// S/MIME enveloped (encrypted) or opaque-signed: the text is
+		// inside the PKCS #7 structure.
+		w.m.problem("S/MIME encrypted or opaque-signed message: read the raw message")
+	}
 	name := safeFilename(rawName, w.files, ct)
 	declared := ct
 	dec := w.decoder(h, body)
