@@ -20,6 +20,9 @@ func migrateCommand() *cobra.Command {
 			if err := cfg.Validate(); err != nil {
 				return usageError{err: err}
 			}
+			if err := configureInventory(&cfg); err != nil {
+				return err
+			}
 			d, err := db.Open(c.Context(), cfg.DB)
 			if err != nil {
 				return err
@@ -51,6 +54,9 @@ func configCommand() *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := cfg.Validate(); err != nil {
 				return usageError{err: err}
+			}
+			if err := configureInventory(&cfg); err != nil {
+				return err
 			}
 			return cfg.Print(c.OutOrStdout())
 		},

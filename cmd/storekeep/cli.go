@@ -45,6 +45,9 @@ func cliCommandArgs(use, short string, more config.Group, args cobra.PositionalA
 			if err := cfg.Validate(); err != nil {
 				return usageError{err: err}
 			}
+			if err := configureInventory(&cfg); err != nil {
+				return err
+			}
 			d, err := openExistingDB(c.Context(), &cfg)
 			if err != nil {
 				return err

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/storekeep/storekeep/internal/config"
+	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
 
@@ -175,5 +177,24 @@ func TestUnboundSettingsStillComeFromTheEnvironment(t *testing.T) {
 	code, _, errOut := runCLI(t, "staff", "list", "--db", dbPath)
 	if code != 2 || !strings.Contains(errOut, `STOREKEEP_SMTP_PORT="abc" is not a number`) {
 		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+}
+
+func TestParsePeriod(t *testing.T) {
+	for in, want := range map[string]privacy.Retention{"24m": {Months: 24}, "2y": {Years: 2}, "400d": {Days: 400}, " 3Y ": {Years: 3}} {
+		if got, err := parsePeriod(in); err != nil || got != want {
+			t.Errorf("parsePeriod(%q) = %+v, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "m", "0m", "-1y", "2w", "1.5y", "y2"} {
+		if _, err := parsePeriod(bad); err == nil {
+			t.Errorf("parsePeriod(%q) accepted", bad)
+		}
+	}
+	if err := configureInventory(&config.Config{SupportRetention: "11y"}); err == nil {
+		t.Error("accepted 11 years")
+	}
+	if err := configureInventory(&config.Config{SupportRetention: "24m"}); err != nil {
+		t.Errorf("the default: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/requests"
 	"github.com/storekeep/storekeep/internal/settings"
+	"github.com/storekeep/storekeep/internal/support"
 )
 
 // periodicJob is work each instance runs on a schedule. Jobs must be safe
@@ -51,6 +52,11 @@ var periodicJobs = []periodicJob{
 		// Seats of machines that stopped checking in; Activate and CheckIn
 		// also free them on the way, so an hour late is never a seat short.
 		_, err := licensing.FreeLapsedSeats(ctx, d, now)
+		return err
+	}},
+	{name: "close solved tickets", every: time.Hour, run: func(ctx context.Context, d *db.DB, _ jobEnv, now time.Time) error {
+		// A conditional update: running on several instances closes each once.
+		_, err := (&support.Desk{DB: d, Clock: clock.NewFixed(now)}).CloseSolved(ctx)
 		return err
 	}},
 	{name: "renewal reminders", every: time.Hour, run: func(ctx context.Context, d *db.DB, env jobEnv, now time.Time) error {

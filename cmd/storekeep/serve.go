@@ -36,6 +36,9 @@ variables. 'storekeep config' prints the effective configuration.`,
 			if err := cfg.Validate(); err != nil {
 				return usageError{err: err}
 			}
+			if err := configureInventory(&cfg); err != nil {
+				return err
+			}
 			return run(c.Context(), &cfg, false, c.OutOrStdout())
 		},
 	}
@@ -83,6 +86,9 @@ temporary directory that is removed on exit; with --dir it is kept and reused.`,
 			}
 			if err := cfg.Validate(); err != nil {
 				return usageError{err: err}
+			}
+			if err := configureInventory(&cfg); err != nil {
+				return err
 			}
 			return run(c.Context(), &cfg, true, c.OutOrStdout())
 		},

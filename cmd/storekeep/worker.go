@@ -13,6 +13,7 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/documents"
 	"github.com/storekeep/storekeep/internal/mail"
+	"github.com/storekeep/storekeep/internal/support"
 )
 
 // startMailWorker starts the worker that sends the outbox, and returns a
@@ -59,7 +60,8 @@ func startMailWorker(ctx context.Context, cfg *config.Config, d *db.DB, log *slo
 		DB: d, Sender: sender, Clock: clock.System{}, Log: log, From: cfg.SMTPFrom, ID: mail.NewWorkerID(host),
 		// Confirmations and invoices carry the invoice's PDF, rendered
 		// when the message is sent.
-		Attacher: documents.MailAttacher{Source: documents.Source{DB: d, PaymentInstructions: invoiceInstructions(cfg, demo)}},
+		Attacher: mail.Attachers{documents.MailAttacher{Source: documents.Source{DB: d, PaymentInstructions: invoiceInstructions(cfg, demo)}},
+			support.MailAttacher{DB: d}},
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup

@@ -32,6 +32,9 @@ const DefaultACMEDirectory = "https://acme-v02.api.letsencrypt.org/directory"
 type Config struct {
 	Addr         string
 	DB           string
+	// SupportRetention is how long support tickets are kept after they
+	// close, such as "24m", "2y" or "400d" (docs/support.md).
+	SupportRetention string
 	DataDir      string
 	BaseURL      string
 	LogFormat    string
@@ -126,6 +129,7 @@ func (c *Config) settings() []setting {
 		{flag: "metrics-token", group: Server, env: "STOREKEEP_METRICS_TOKEN", def: "", str: &c.MetricsToken, secret: true, help: "bearer token the metrics listener requires (Authorization: Bearer TOKEN); needed when --metrics-addr is not a loopback address"},
 		{flag: "trusted-proxies", group: Server, env: "STOREKEEP_TRUSTED_PROXIES", def: "", str: &c.TrustedProxies, help: "comma-separated IPs and CIDR blocks of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed"},
 		{flag: "db", group: DB, env: "STOREKEEP_DB", def: "", str: &c.DB, help: "database: a SQLite file path, or a postgres:// URL (default: storekeep.db in the data directory)"},
+		{flag: "support-retention", group: DB, env: "STOREKEEP_SUPPORT_RETENTION", def: "24m", str: &c.SupportRetention, help: "how long support tickets are kept after they close: a number and d, m or y, e.g. 24m, 2y, 400d (1 day to 10 years)"},
 		{flag: "data-dir", group: DB, env: "STOREKEEP_DATA_DIR", def: ".", str: &c.DataDir, help: "directory for the SQLite database and other files"},
 		{flag: "base-url", group: Site, env: "STOREKEEP_BASE_URL", def: "", str: &c.BaseURL, help: "public URL of the site, e.g. https://shop.example.com (default: http://ADDR)"},
 		{flag: "log-format", group: Log, env: "STOREKEEP_LOG_FORMAT", def: "text", str: &c.LogFormat, help: "log format: text or json"},

@@ -94,3 +94,20 @@ func (DevSender) Send(context.Context, Outgoing) error { return nil }
 
 // Transport is "dev".
 func (DevSender) Transport() string { return "dev" }
+
+// Attachers asks each Attacher in turn and sends every file they give:
+// each area attaches the files of its own messages and none to others'.
+type Attachers []Attacher
+
+// Attachments implements Attacher.
+func (as Attachers) Attachments(ctx context.Context, m Queued) ([]Attachment, error) {
+	var out []Attachment
+	for _, a := range as {
+		files, err := a.Attachments(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, files...)
+	}
+	return out, nil
+}

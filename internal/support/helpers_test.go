@@ -25,7 +25,7 @@ const supportAddr = "support@milterworks.example"
 
 // newDesk returns a desk on d with the vendor's support address set, a
 // limiter and a clock the test moves.
-func newDesk(t *testing.T, d *db.DB) (*support.Desk, *clock.Fixed) {
+func newDesk(t testing.TB, d *db.DB) (*support.Desk, *clock.Fixed) {
 	t.Helper()
 	ctx := context.Background()
 	v := settings.Defaults()

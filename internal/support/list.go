@@ -146,24 +146,21 @@ func (d *Desk) searchCondition(q string, arg func(any) string) (string, bool) {
 	if len(words) == 0 {
 		return "", false
 	}
-	switch d.DB.Dialect {
-	case db.Postgres:
-		parts := make([]string, len(words))
-		for i, w := range words {
-			parts[i] = w + ":*"
+	// Every word must occur in the ticket: in its subject or in one of its
+	// messages (not necessarily the same one).
+	conds := make([]string, len(words))
+	for i, w := range words {
+		if d.DB.Dialect == db.Postgres {
+			q := arg(w + ":*")
+			conds[i] = "(to_tsvector('simple', t.subject) @@ to_tsquery('simple', " + q + ") OR t.id IN (SELECT m.ticket_id FROM support_messages m " +
+				"WHERE to_tsvector('simple', m.body_text) @@ to_tsquery('simple', " + q + ")))"
+		} else {
+			q := arg(`"` + w + `"*`)
+			conds[i] = "(t.id IN (SELECT rowid FROM support_tickets_fts WHERE support_tickets_fts MATCH " + q + ") OR t.id IN (SELECT m.ticket_id FROM support_messages m " +
+				"WHERE m.id IN (SELECT rowid FROM support_messages_fts WHERE support_messages_fts MATCH " + q + ")))"
 		}
-		tq := arg(strings.Join(parts, " & "))
-		return "(to_tsvector('simple', t.subject) @@ to_tsquery('simple', " + tq + ") OR t.id IN (SELECT m.ticket_id FROM support_messages m " +
-			"WHERE to_tsvector('simple', m.body_text) @@ to_tsquery('simple', " + tq + ")))", true
-	default:
-		parts := make([]string, len(words))
-		for i, w := range words {
-			parts[i] = `"` + w + `"*`
-		}
-		mq := arg(strings.Join(parts, " AND "))
-		return "(t.id IN (SELECT rowid FROM support_tickets_fts WHERE support_tickets_fts MATCH " + mq + ") OR t.id IN (SELECT m.ticket_id FROM support_messages m " +
-			"WHERE m.id IN (SELECT rowid FROM support_messages_fts WHERE support_messages_fts MATCH " + mq + ")))", true
 	}
+	return strings.Join(conds, " AND "), true
 }
 
 // searchWords splits a query into words of letters and digits, lower

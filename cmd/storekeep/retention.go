@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/storekeep/storekeep/internal/config"
+	"github.com/storekeep/storekeep/internal/privacy"
+)
+
+// configureInventory applies the operator's retention choices to the data
+// inventory before anything reads it: the policy page, the purge, the
+// records of processing and the privacy commands then all use them.
+func configureInventory(cfg *config.Config) error {
+	r, err := parsePeriod(cfg.SupportRetention)
+	if err != nil {
+		return usageError{err: fmt.Errorf("--support-retention %q: %w", cfg.SupportRetention, err)}
+	}
+	if cur, ok := supportRetention(privacy.Declared); ok && cur.Years*12+cur.Months == r.Years*12+r.Months && cur.Days == r.Days {
+		return nil // as declared: nothing to change (and no write that concurrent readers would race with)
+	}
+	inv, err := privacy.Declared.WithRetention("support", r)
+	if err != nil {
+		return usageError{err: fmt.Errorf("--support-retention %q: %w", cfg.SupportRetention, err)}
+	}
+	privacy.Declared = inv
+	return nil
+}
+
+// parsePeriod reads "24m", "2y" or "400d".
+func parsePeriod(s string) (privacy.Retention, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	if len(s) < 2 {
+		return privacy.Retention{}, fmt.Errorf("give a number and d, m or y, such as 24m")
+	}
+	n, err := strconv.Atoi(s[:len(s)-1])
+	if err != nil || n <= 0 {
+		return privacy.Retention{}, fmt.Errorf("give a positive number and d, m or y, such as 24m")
+	}
+	switch s[len(s)-1] {
+	case 'd':
+		return privacy.Retention{Days: n}, nil
+	case 'm':
+		return privacy.Retention{Months: n}, nil
+	case 'y':
+		return privacy.Retention{Years: n}, nil
+	}
+	return privacy.Retention{}, fmt.Errorf("the unit must be d (days), m (months) or y (years), such as 24m")
+}
+
+// supportRetention is the support tickets' retention in inv.
+func supportRetention(inv privacy.Inventory) (privacy.Retention, bool) {
+	for _, t := range inv.Tables {
+		for _, c := range t.Columns {
+			if c.Retention.Setting == "support" {
+				return c.Retention, true
+			}
+		}
+	}
+	return privacy.Retention{}, false
+}
