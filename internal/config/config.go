@@ -30,21 +30,21 @@ const DefaultACMEDirectory = "https://acme-v02.api.letsencrypt.org/directory"
 
 // Config is the effective configuration.
 type Config struct {
-	Addr         string
-	DB           string
+	Addr string
+	DB   string
 	// SupportRetention is how long support tickets are kept after they
 	// close, such as "24m", "2y" or "400d" (docs/support.md).
 	SupportRetention string
-	DataDir      string
-	BaseURL      string
-	LogFormat    string
-	LogLevel     string
-	AutoMigrate  bool
-	SMTPHost     string
-	SMTPPort     int
-	SMTPUsername string
-	SMTPPassword string
-	SMTPFrom     string
+	DataDir          string
+	BaseURL          string
+	LogFormat        string
+	LogLevel         string
+	AutoMigrate      bool
+	SMTPHost         string
+	SMTPPort         int
+	SMTPUsername     string
+	SMTPPassword     string
+	SMTPFrom         string
 	// InboundSMTPAddr is where the receiver of privacy mail listens
 	// (package inbound); "" turns it off.
 	InboundSMTPAddr string
