@@ -17,6 +17,7 @@ import (
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/releases"
 	"github.com/storekeep/storekeep/internal/settings"
+	"github.com/storekeep/storekeep/internal/support"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
@@ -162,6 +163,43 @@ func TestSeedReleaseOnce(t *testing.T) {
 		}
 		if n != 1 || published != 1 || kind != "tarball" {
 			t.Fatalf("releases %d, published %d, artifact kind %q", n, published, kind)
+		}
+	})
+}
+
+// TestSeedSupport: the demo's desk holds an open ticket answered back by
+// the customer, a solved one, a new web-form ticket, parked spam and canned
+// replies, seeded once; the customer's answer threads into their ticket.
+func TestSeedSupport(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+		if _, err := demo.Seed(ctx, d, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := demo.SeedStaff(ctx, d, now); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []bool{true, false} {
+			if seeded, err := demo.SeedSupport(ctx, d, now); err != nil || seeded != want {
+				t.Fatalf("SeedSupport #%d = %v, %v; want %v", i+1, seeded, err, want)
+			}
+		}
+		desk := &support.Desk{DB: d, Clock: clock.NewFixed(now)}
+		c, err := desk.Count(ctx)
+		if err != nil || c.New != 1 || c.Open != 1 || c.Solved != 1 || c.Parked != 1 || c.Overdue != 1 {
+			t.Fatalf("counts %+v, %v", c, err)
+		}
+		p, err := desk.List(ctx, support.Filter{Query: "ada@example.com"})
+		if err != nil || len(p.Tickets) != 1 {
+			t.Fatalf("Ada's tickets: %+v, %v", p, err)
+		}
+		ms, err := desk.Thread(ctx, p.Tickets[0].ID, true)
+		if err != nil || len(ms) != 3 || ms[1].Author != support.ByStaff || ms[2].Author != support.ByCustomer {
+			t.Fatalf("Ada's thread: %+v, %v", ms, err)
+		}
+		if cs, err := desk.ListCanned(ctx); err != nil || len(cs) != 2 {
+			t.Fatalf("canned replies %d, %v", len(cs), err)
 		}
 	})
 }

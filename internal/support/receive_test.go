@@ -376,3 +376,27 @@ func TestWebFormConfirmation(t *testing.T) {
 		}
 	})
 }
+
+func TestAssignOnlyToSupportStaff(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		desk, _ := newDesk(t, d)
+		ctx := context.Background()
+		out := receive(t, desk, "pat@customer.example", supportAddr, mailFrom("pat@customer.example", "Q", "q"))
+		agent := newStaff(t, d, "agent@milterworks.example")
+		if err := desk.Assign(ctx, out.TicketID, agent.ID, by); err != nil {
+			t.Fatal(err)
+		}
+		if tk := ticket(t, desk, out.TicketID); tk.AssigneeID != agent.ID || tk.AssigneeName != agent.Name {
+			t.Fatalf("assigned %+v", tk)
+		}
+		if err := desk.Assign(ctx, out.TicketID, 9999, by); err == nil {
+			t.Fatal("assigned to no one's account")
+		}
+		if err := desk.Assign(ctx, out.TicketID, 0, by); err != nil || ticket(t, desk, out.TicketID).AssigneeID != 0 {
+			t.Fatalf("unassign: %v", err)
+		}
+		if err := desk.Assign(ctx, 424242, agent.ID, by); !errors.Is(err, support.ErrNotFound) {
+			t.Fatalf("unknown ticket: %v", err)
+		}
+	})
+}

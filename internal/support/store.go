@@ -400,9 +400,13 @@ func (d *Desk) Assign(ctx context.Context, ticketID, assignee int64, by audit.Ac
 		var to any
 		detail := "unassigned"
 		if assignee != 0 {
-			var disabled bool
-			if err := tx.QueryRowContext(ctx, `SELECT disabled FROM staff WHERE id = $1`, assignee).Scan(&disabled); err != nil || disabled {
-				return refuse.Field("assignee", "choose an active member of staff")
+			var active bool
+			err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NULL AND role IN ('owner', 'support') FROM staff WHERE id = $1`, assignee).Scan(&active)
+			if errors.Is(err, sql.ErrNoRows) || err == nil && !active {
+				return refuse.Field("assignee", "choose an active member of staff who works on support (owner or support role)")
+			}
+			if err != nil {
+				return fmt.Errorf("support: check the assignee: %w", err)
 			}
 			to, detail = assignee, "assigned to staff "+strconv.FormatInt(assignee, 10)
 		}
