@@ -17,8 +17,8 @@ import (
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/releases"
 	"github.com/storekeep/storekeep/internal/settings"
-	"github.com/storekeep/storekeep/internal/support"
 	"github.com/storekeep/storekeep/internal/staff"
+	"github.com/storekeep/storekeep/internal/support"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
 
