@@ -1,6 +1,7 @@
 package support
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"mime"
@@ -289,9 +290,9 @@ func (s *handler) attachment(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Content-Disposition", disp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "sandbox")
-	h.Set("Content-Length", strconv.Itoa(len(data)))
 	web.NoStore(w)
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(data)
+	// ServeContent keeps the type set above (it sniffs only when none is
+	// set) and answers ranges, for a large log resumed.
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
 	return nil
 }
