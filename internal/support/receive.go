@@ -235,19 +235,18 @@ func (d *Desk) threaded(ctx context.Context, addr Address, env Envelope, m *mail
 			return d.admit(ctx, t, m.From, err)
 		}
 	}
+	// Only an extension shaped like a token is one: support+billing@ and
+	// the like are the plain address to us.
 	tokens := []string{}
-	if tok, ok := addr.Match(env.Recipient); ok && tok != "" {
-		tokens = append(tokens, tok)
-	}
-	for _, a := range slices.Concat(m.To, m.Cc) {
-		if tok, ok := addr.Match(a); ok && tok != "" && !slices.Contains(tokens, tok) {
-			tokens = append(tokens, tok)
+	for _, a := range slices.Concat([]string{env.Recipient}, m.To, m.Cc) {
+		if tok, ok := addr.Match(a); ok && validToken(strings.ToLower(tok)) && !slices.Contains(tokens, strings.ToLower(tok)) {
+			tokens = append(tokens, strings.ToLower(tok))
 		}
 	}
 	for _, tok := range tokens {
 		var id int64
-		err := d.DB.QueryRowContext(ctx, `SELECT id FROM support_tickets WHERE token = $1`, strings.ToLower(tok)).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && !validToken(strings.ToLower(tok))) {
+		err := d.DB.QueryRowContext(ctx, `SELECT id FROM support_tickets WHERE token = $1`, tok).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
 		if err != nil {
@@ -255,7 +254,9 @@ func (d *Desk) threaded(ctx context.Context, addr Address, env Envelope, m *mail
 		}
 		return d.admit(ctx, id, m.From, nil)
 	}
-	if len(tokens) > 0 && len(ids) == 0 {
+	if len(tokens) > 0 {
+		// A reply address we never gave out, or of a ticket long purged:
+		// a person decides.
 		return 0, ReasonToken, nil
 	}
 	if n := subjectTicket(m.Subject); n != 0 {

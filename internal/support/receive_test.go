@@ -400,3 +400,22 @@ func TestAssignOnlyToSupportStaff(t *testing.T) {
 		}
 	})
 }
+
+// An extension that is not shaped like a reply token is the plain address:
+// support+billing@ opens tickets like support@.
+func TestPlusExtensionsThatAreNotTokens(t *testing.T) {
+	d := testutil.SQLite(t)
+	desk, _ := newDesk(t, d)
+	out := receive(t, desk, "quinn@customer.example", "support+billing@milterworks.example", mailFrom("quinn@customer.example", "Invoice", "where is it"))
+	if out.Kind != support.Opened {
+		t.Fatalf("support+billing@: %+v", out)
+	}
+	if ok, err := desk.Accepts(context.Background(), "Support+Anything@MilterWorks.example"); err != nil || !ok {
+		t.Fatalf("plus address not accepted: %v", err)
+	}
+	for _, rcpt := range []string{"sales@milterworks.example", "support@other.example", "supportx@milterworks.example", "x+support@milterworks.example"} {
+		if ok, _ := desk.Accepts(context.Background(), rcpt); ok {
+			t.Errorf("accepted %s", rcpt)
+		}
+	}
+}
