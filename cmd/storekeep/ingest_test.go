@@ -4,13 +4,19 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"net/smtp"
+	"os"
+	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/settings"
+	"github.com/storekeep/storekeep/internal/testutil"
 )
 
 // migrateWithPrivacyAddress makes a database whose settings name
@@ -109,5 +115,68 @@ func TestSupportIngest(t *testing.T) {
 	}
 	if n := privacyRequests(t, dbPath); n != 1 {
 		t.Fatalf("%d requests after delivery reports", n)
+	}
+}
+
+// TestSupportIngestFromPostfix: Postfix's pipe transport runs the built
+// binary as nobody; it delivers to the privacy mailbox and bounces mail
+// for an address no mailbox takes (exit 67).
+func TestSupportIngestFromPostfix(t *testing.T) {
+	// A directory the pipe user (nobody) may use: SQLite writes beside
+	// the database file.
+	dir, err := os.MkdirTemp("", "ingest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	bin := filepath.Join(dir, "storekeep")
+	dbPath := filepath.Join(dir, "data", "sk.db")
+	pf := func() *testutil.Postfix {
+		argv := []string{bin, "support", "ingest", "--db", dbPath, "--recipient", "${recipient}", "--sender", "${sender}"}
+		return testutil.StartPostfix(t, testutil.PostfixOptions{Domain: "shop.example", LMTPAddr: "127.0.0.1:1", RefuseUnlisted: true,
+			Routes: map[string]string{"privacy@shop.example": "pipe", "sales@shop.example": "pipe"}, PipeCommand: argv})
+	}()
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	if err := os.Mkdir(filepath.Dir(dbPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	migrateWithPrivacyAddress(t, dbPath)
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(nobody.Uid)
+	gid, _ := strconv.Atoi(nobody.Gid)
+	for _, p := range []string{dir, filepath.Dir(dbPath)} {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := filepath.Walk(filepath.Dir(dbPath), func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chown(p, uid, gid)
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	mail := "From: Ann <ann@example.com>\r\nTo: privacy@shop.example\r\nSubject: delete my data\r\n\r\nPlease delete my data.\r\n"
+	if err := smtp.SendMail(pf.SMTPAddr(), nil, "ann@example.com", []string{"privacy@shop.example"}, []byte(mail)); err != nil {
+		t.Fatal(err)
+	}
+	pf.WaitLog(t, 30*time.Second, "to=<privacy@shop.example>", "relay=storekeep", "status=sent")
+	if err := smtp.SendMail(pf.SMTPAddr(), nil, "ann@example.com", []string{"sales@shop.example"}, []byte(mail)); err != nil {
+		t.Fatal(err)
+	}
+	line := pf.WaitLog(t, 30*time.Second, "to=<sales@shop.example>", "status=bounced")
+	if !strings.Contains(line, "dsn=5.1.1") || !strings.Contains(line, "No such recipient here") {
+		t.Fatalf("bounce: %s", line)
+	}
+	pf.WaitQueueEmpty(t, 20*time.Second)
+	if n := privacyRequests(t, dbPath); n != 1 {
+		t.Fatalf("%d requests", n)
 	}
 }

@@ -79,8 +79,9 @@ func StartPostfix(t testing.TB, o PostfixOptions) *Postfix {
 	if o.PipeUser == "" {
 		o.PipeUser = "nobody"
 	}
-	// Postfix's daemons and the pipe user must reach these directories:
-	// open the test's temporary directory to them.
+	// Postfix's commands and daemons run as the postfix user and open
+	// files by absolute path: open the test's temporary directory (root's,
+	// 0700) to them.
 	base := t.TempDir()
 	for _, d := range []string{filepath.Dir(base), base} {
 		if err := os.Chmod(d, 0o755); err != nil {
