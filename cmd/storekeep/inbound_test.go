@@ -6,11 +6,17 @@ import (
 	"log/slog"
 	"net"
 	"net/smtp"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
+	gosmtp "github.com/emersion/go-smtp"
+
 	"github.com/storekeep/storekeep/internal/config"
+	"github.com/storekeep/storekeep/internal/inbound"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
 
@@ -35,7 +41,7 @@ func TestStartInbound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`).FindStringSubmatch(logs.String())
+	m := regexp.MustCompile(`protocol=SMTP addr=(127\.0\.0\.1:\d+)`).FindStringSubmatch(logs.String())
 	if m == nil {
 		t.Fatalf("no address logged:\n%s", logs.String())
 	}
@@ -65,8 +71,86 @@ func TestStartInbound(t *testing.T) {
 	stop() // waits for the stop that cancel began
 
 	// A malformed address is refused with advice.
-	if _, err := startInbound(ctx, &config.Config{InboundSMTPAddr: "localhost"}, d, slog.New(slog.DiscardHandler)); err == nil ||
-		!strings.Contains(err.Error(), "--inbound-smtp-addr") {
-		t.Fatalf("err = %v", err)
+	for _, c := range []struct {
+		cfg  config.Config
+		want string
+	}{
+		{config.Config{InboundSMTPAddr: "localhost"}, `--inbound-smtp-addr "localhost" is not host:port: use e.g. 127.0.0.1:2525`},
+		{config.Config{InboundSMTPAddr: "/run/x.sock"}, "for a Unix socket use --inbound-lmtp-addr"},
+		{config.Config{InboundLMTPAddr: "localhost"}, "or a socket path such as /run/storekeep/lmtp.sock"},
+		{config.Config{InboundLMTPAddr: "unix:run/x.sock"}, "needs an absolute path"},
+	} {
+		if _, err := startInbound(ctx, &c.cfg, d, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: err = %v", c.cfg, err)
+		}
 	}
+}
+
+// TestStartInboundBoth: SMTP on a port and LMTP on a socket answer with
+// the privacy mailbox and an extra one, and both stop.
+func TestStartInboundBoth(t *testing.T) {
+	ctx := context.Background()
+	d := testutil.SQLite(t)
+	sock := filepath.Join(t.TempDir(), "lmtp.sock")
+	var logs bytes.Buffer
+	extra := &recordingMailbox{}
+	stop, err := startInbound(ctx, &config.Config{InboundSMTPAddr: "127.0.0.1:0", InboundLMTPAddr: sock}, d, slog.New(slog.NewTextHandler(&logs, nil)), extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if !strings.Contains(logs.String(), "protocol=LMTP addr="+sock+" mailboxes=privacy,support") {
+		t.Fatalf("log:\n%s", logs.String())
+	}
+	m := regexp.MustCompile(`protocol=SMTP addr=(127\.0\.0\.1:\d+)`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no address logged:\n%s", logs.String())
+	}
+	msg := "From: ann@example.com\r\nSubject: help\r\n\r\nhello\r\n"
+	if err := smtp.SendMail(m[1], nil, "ann@example.com", []string{"support@shop.example"}, []byte(msg)); err != nil {
+		t.Fatalf("smtp: %v", err)
+	}
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := gosmtp.NewClientLMTP(conn)
+	if err := c.SendMail("ann@example.com", []string{"support@shop.example"}, strings.NewReader(msg)); err != nil {
+		t.Fatalf("lmtp: %v", err)
+	}
+	_ = c.Close()
+	if got := extra.vias(); strings.Join(got, ",") != "smtp,lmtp" {
+		t.Fatalf("delivered via %v", got)
+	}
+	stop()
+	if _, err := os.Lstat(sock); !os.IsNotExist(err) {
+		t.Fatalf("socket left: %v", err)
+	}
+	if c, err := net.Dial("tcp", m[1]); err == nil {
+		c.Close()
+		t.Fatal("SMTP still listening after stop")
+	}
+}
+
+// recordingMailbox takes support@ and records how each message came.
+type recordingMailbox struct {
+	mu  sync.Mutex
+	via []string
+}
+
+func (r *recordingMailbox) Name() string    { return "support" }
+func (r *recordingMailbox) MaxBytes() int64 { return 1 << 20 }
+func (r *recordingMailbox) Accepts(_ context.Context, rcpt string) (bool, error) {
+	return strings.HasPrefix(rcpt, "support@"), nil
+}
+func (r *recordingMailbox) Deliver(_ context.Context, env inbound.Envelope, _ []byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.via = append(r.via, env.Via)
+	return nil
+}
+func (r *recordingMailbox) vias() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.via...)
 }

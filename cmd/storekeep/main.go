@@ -30,13 +30,24 @@ func main() {
 // a failure while running, 2 for a mistake in the command line, with a
 // hint naming the command's own help ("storekeep staff create --help").
 func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runMainIn(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runMainIn is runMain reading standard input from stdin (support ingest).
+func runMainIn(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := rootCommand()
 	root.SetArgs(args)
+	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	c, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		fmt.Fprintf(stderr, "storekeep: %v\n", err)
+		return ee.code
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
@@ -62,6 +73,16 @@ type usageError struct {
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// exitError ends the program with an exit status of its own, such as the
+// sysexits codes of support ingest, which Postfix reads.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
 func rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "storekeep",
@@ -73,7 +94,7 @@ func rootCommand() *cobra.Command {
 		return usageError{err: err}
 	})
 	root.AddCommand(serveCommand(), demoCommand(), migrateCommand(), configCommand(), versionCommand(), privacyCommand(),
-		staffCommand(), auditCommand(), licenseCommand(), releaseCommand())
+		staffCommand(), auditCommand(), licenseCommand(), releaseCommand(), supportCommand())
 	refuseUnknownSubcommands(root)
 	return root
 }

@@ -48,6 +48,9 @@ type Config struct {
 	// InboundSMTPAddr is where the receiver of privacy mail listens
 	// (package inbound); "" turns it off.
 	InboundSMTPAddr string
+	// InboundLMTPAddr is where the LMTP receiver listens: host:port or
+	// a Unix socket path; "" turns it off.
+	InboundLMTPAddr string
 
 	StripeSecretKey     string
 	StripeWebhookSecret string
@@ -140,7 +143,8 @@ func (c *Config) settings() []setting {
 		{flag: "smtp-username", group: Server, env: "STOREKEEP_SMTP_USERNAME", def: "", str: &c.SMTPUsername, help: "SMTP user name"},
 		{flag: "smtp-password", group: Server, env: "STOREKEEP_SMTP_PASSWORD", def: "", str: &c.SMTPPassword, secret: true, help: "SMTP password (prefer the environment variable: flags show up in process lists)"},
 		{flag: "smtp-from", group: Server, env: "STOREKEEP_SMTP_FROM", def: "", str: &c.SMTPFrom, help: "sender address of outgoing mail"},
-		{flag: "inbound-smtp-addr", group: Server, env: "STOREKEEP_INBOUND_SMTP_ADDR", def: "", str: &c.InboundSMTPAddr, help: "host:port (loopback or private) where mail to the privacy address is received as privacy requests; empty: off (see docs/inbound-mail.md)"},
+		{flag: "inbound-smtp-addr", group: Server, env: "STOREKEEP_INBOUND_SMTP_ADDR", def: "", str: &c.InboundSMTPAddr, help: "host:port (loopback or private) where Storekeep receives mail over SMTP for its mailboxes (privacy, support); empty: off (see docs/inbound-mail.md)"},
+		{flag: "inbound-lmtp-addr", group: Server, env: "STOREKEEP_INBOUND_LMTP_ADDR", def: "", str: &c.InboundLMTPAddr, help: "host:port (loopback or private) or Unix socket path (/run/storekeep/lmtp.sock) where Storekeep receives mail over LMTP, the transport to use from Postfix; empty: off (see docs/inbound-mail.md)"},
 		{flag: "stripe-secret-key", group: Stripe, env: "STOREKEEP_STRIPE_SECRET_KEY", def: "", str: &c.StripeSecretKey, secret: true, help: "Stripe secret API key; enables card payments through Stripe Checkout"},
 		{flag: "stripe-webhook-secret", group: Stripe, env: "STOREKEEP_STRIPE_WEBHOOK_SECRET", def: "", str: &c.StripeWebhookSecret, secret: true, help: "signing secret of the Stripe webhook endpoint (BASE_URL/webhooks/stripe)"},
 		{flag: "stripe-api-url", group: Stripe, env: "STOREKEEP_STRIPE_API_URL", def: "", str: &c.StripeAPIURL, help: "Stripe API address; only for testing against stripe-mock"},

@@ -1,18 +1,17 @@
-// Package inbound receives the mail people send to the vendor's privacy
-// address and records each message as a privacy request (channel email)
-// for staff to handle in the console.
+// Package inbound receives mail for Storekeep's mailboxes: the privacy
+// address, whose messages become privacy requests (PrivacyMailbox), and
+// any other Mailbox, such as the support desk's.
 //
-// It is an SMTP server for a mail system to deliver to: the vendor's MX,
-// or a relay that forwards the privacy address, on a loopback or private
-// address (docs/inbound-mail.md). It accepts mail for the privacy address
-// in the vendor settings and for nothing else, reads the one From address,
-// picks the kind of request with a small keyword rule (Classify) and hands
-// the rest to requests.Create, which catches duplicates and applies the
-// rate limit. Attachments are never read; the note keeps the subject and
-// the first lines of the text so that staff can check the kind.
+// A Server is an SMTP or LMTP server for a mail system to deliver to: the
+// vendor's MX, or a relay that forwards the addresses, on a loopback or
+// private address or a Unix socket (docs/inbound-mail.md). Each recipient
+// is taken by the first mailbox that accepts it; any other is refused.
+// Deliver does the same for one message read from standard input by
+// "storekeep support ingest", Postfix's pipe transport.
 //
-// Its answers do not depend on whether the sender has an account, and its
-// logs hold request IDs and reasons, never addresses or message text.
+// Answers do not depend on whether the sender has an account, and the
+// logs hold one line per message and mailbox: the mailbox, the outcome
+// and IDs, never addresses or message text.
 package inbound
 
 import (
@@ -28,45 +27,40 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
-
-	"github.com/storekeep/storekeep/internal/db"
-	"github.com/storekeep/storekeep/internal/emailaddr"
-	"github.com/storekeep/storekeep/internal/requests"
-	"github.com/storekeep/storekeep/internal/settings"
 )
 
 // Defaults of Config.
 const (
-	// DefaultMaxBytes is the largest message accepted: a request is a few
-	// lines of text, and attachments are not read.
-	DefaultMaxBytes = 256 << 10
-	// MaxRecipients caps RCPT TO per message; only the privacy address is
-	// accepted, so more than a few is a mistake or abuse.
-	MaxRecipients = 5
-	// timeout bounds each SMTP read and write, and the recording of one
-	// message.
+	// DefaultMaxRecipients caps RCPT TO per message: a message for our
+	// own few addresses has one or two, so more is a mistake or abuse.
+	DefaultMaxRecipients = 5
+	// timeout bounds each SMTP read and write, each question to a
+	// mailbox and each delivery.
 	timeout = 60 * time.Second
 )
 
 // Config configures a Server.
 type Config struct {
-	DB *db.DB
-	// Limiter counts requests per address (see requests.Create).
-	Limiter requests.Limiter
-	// Log receives one line per message: the outcome and the request ID,
-	// never an address or text.
+	// Mailboxes are asked in order which one takes a recipient.
+	Mailboxes []Mailbox
+	// Log receives one line per message and mailbox (see Mailbox), and
+	// go-smtp's own messages; never an address or text.
 	Log *slog.Logger
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
 	// Domain is the host name in the greeting; "" means "localhost".
 	Domain string
-	// MaxBytes is the largest message accepted; 0 means DefaultMaxBytes.
-	MaxBytes int64
+	// LMTP makes the server speak LMTP (RFC 2033) instead of SMTP: one
+	// answer per recipient after the message.
+	LMTP bool
+	// MaxRecipients caps RCPT TO per message; 0 means
+	// DefaultMaxRecipients.
+	MaxRecipients int
 }
 
-// Server receives privacy mail. Start it with Serve; stop it with Close.
+// Server receives mail for its mailboxes. Start it with Serve; stop it
+// with Close.
 type Server struct {
 	cfg    Config
+	via    string
 	smtp   *smtp.Server
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -81,27 +75,40 @@ func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	if cfg.Domain == "" {
 		cfg.Domain = "localhost"
 	}
-	if cfg.MaxBytes <= 0 {
-		cfg.MaxBytes = DefaultMaxBytes
+	if cfg.MaxRecipients <= 0 {
+		cfg.MaxRecipients = DefaultMaxRecipients
 	}
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, via: ViaSMTP}
+	if cfg.LMTP {
+		s.via = ViaLMTP
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &session{s: s}, nil
 	}))
 	srv.Domain = cfg.Domain
-	srv.MaxMessageBytes = cfg.MaxBytes
-	srv.MaxRecipients = MaxRecipients
+	srv.LMTP = cfg.LMTP
+	// go-smtp stops a message above this while it streams in, with 552,
+	// so no message bigger than the largest mailbox takes is held whole;
+	// each mailbox's own limit is checked after the message.
+	srv.MaxMessageBytes = MaxBytes(cfg.Mailboxes)
+	srv.MaxRecipients = cfg.MaxRecipients
 	srv.ReadTimeout, srv.WriteTimeout = timeout, timeout
 	srv.ErrorLog = errorLog{cfg.Log}
 	s.smtp = srv
 	return s
+}
+
+// MaxBytes is the largest message any of the mailboxes takes.
+func MaxBytes(mailboxes []Mailbox) int64 {
+	var n int64
+	for _, m := range mailboxes {
+		n = max(n, m.MaxBytes())
+	}
+	return n
 }
 
 // Serve accepts connections on ln until Close; it returns nil after Close.
@@ -122,7 +129,8 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // Close stops accepting mail and closes open connections; a message being
-// recorded is given up (its sender hears no answer and tries again).
+// delivered is given up (its sender hears no answer and tries again). A
+// Unix socket's file is removed.
 func (s *Server) Close() error {
 	var err error
 	s.once.Do(func() {
@@ -143,131 +151,174 @@ func (s *Server) Close() error {
 	return err
 }
 
-// Answers. None depends on whether the sender has an account.
-var (
-	errRecipient = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},
-		Message: "No such recipient here: this server only takes mail for the privacy contact address"}
-	errFrom = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 7},
-		Message: "The message needs one From address to answer to, such as name@example.com"}
-	errMessage = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
-		Message: "The message cannot be read"}
-	errLimited = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1},
-		Message: "Too many requests from this address today; try again later"}
-	errTemporary = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
-		Message: "Temporary failure; try again later"}
-)
-
-type session struct {
-	s         *Server
-	automatic bool // null reverse path: a delivery report or similar
-	rcpts     int
+// find returns the first mailbox that takes rcpt: nil and nil when none
+// does; an error when one cannot tell (a temporary failure, or the Reply a
+// mailbox chose).
+func find(ctx context.Context, mailboxes []Mailbox, log *slog.Logger, rcpt string) (Mailbox, error) {
+	for _, m := range mailboxes {
+		ok, err := m.Accepts(ctx, rcpt)
+		if err != nil {
+			if errors.As(err, new(*Reply)) {
+				logDelivery(log, m.Name(), "", err, []any{"stage", "recipient"})
+			} else {
+				log.Error("inbound mail: cannot tell whether the mailbox takes a recipient; the sender will retry", "mailbox", m.Name(), "error", err.Error())
+			}
+			return nil, err
+		}
+		if ok {
+			return m, nil
+		}
+	}
+	log.Info("inbound mail: refused a recipient no mailbox takes")
+	return nil, nil
 }
 
-func (ss *session) Reset()        { ss.automatic, ss.rcpts = false, 0 }
+// deliver hands raw to m for env, after checking m's size limit, and logs
+// the one line for it.
+func deliver(ctx context.Context, m Mailbox, log *slog.Logger, env Envelope, raw []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	ctx, attrs := withLogAttrs(ctx)
+	var err error
+	if int64(len(raw)) > m.MaxBytes() {
+		err = ErrTooBig
+	} else {
+		err = m.Deliver(ctx, env, raw)
+	}
+	logDelivery(log, m.Name(), env.Via, err, attrs.get())
+	return err
+}
+
+// Deliver hands one message to the first of mailboxes that takes
+// env.Recipient, as the server would: ErrNoRecipient when none does,
+// ErrTooBig above that mailbox's limit, otherwise what its Deliver
+// returns. "storekeep support ingest" uses it for Postfix's pipe
+// transport.
+func Deliver(ctx context.Context, mailboxes []Mailbox, log *slog.Logger, env Envelope, raw []byte) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	fctx, cancel := context.WithTimeout(ctx, timeout)
+	m, err := find(fctx, mailboxes, log, env.Recipient)
+	cancel()
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		return ErrNoRecipient
+	}
+	return deliver(ctx, m, log, env, raw)
+}
+
+type recipient struct {
+	addr    string // as given in RCPT TO
+	mailbox Mailbox
+}
+
+type session struct {
+	s     *Server
+	from  string
+	rcpts []recipient
+}
+
+func (ss *session) Reset()        { ss.from, ss.rcpts = "", nil }
 func (ss *session) Logout() error { return nil }
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
-	ss.automatic = from == ""
+	ss.from = from
 	return nil
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	ctx, cancel := context.WithTimeout(ss.s.ctx, timeout)
 	defer cancel()
-	v, err := settings.Load(ctx, ss.s.cfg.DB)
+	m, err := find(ctx, ss.s.cfg.Mailboxes, ss.s.cfg.Log, to)
 	if err != nil {
-		ss.s.cfg.Log.Error("inbound mail: cannot read the privacy address from the settings", "error", err.Error())
-		return errTemporary
+		return ReplyOf(err).smtpError()
 	}
-	want, err := emailaddr.NormaliseEmail(v.PrivacyEmail)
-	if err != nil {
-		ss.s.cfg.Log.Error("inbound mail: the privacy address in the settings is not an email address; refusing all mail")
-		return errRecipient
+	if m == nil {
+		return ErrNoRecipient.smtpError()
 	}
-	got, err := emailaddr.NormaliseEmail(to)
-	if err != nil || got != want {
-		ss.s.cfg.Log.Info("inbound mail: refused a recipient other than the privacy address")
-		return errRecipient
-	}
-	ss.rcpts++
+	ss.rcpts = append(ss.rcpts, recipient{addr: to, mailbox: m})
 	return nil
 }
 
-func (ss *session) Data(r io.Reader) error {
+// read reads the message; go-smtp stops it at MaxMessageBytes with its
+// 552 answer, which is logged for each mailbox concerned.
+func (ss *session) read(r io.Reader) ([]byte, error) {
 	var buf bytes.Buffer
-	// go-smtp stops the message at MaxMessageBytes with a 552 answer.
 	if _, err := io.Copy(&buf, r); err != nil {
-		var se *smtp.SMTPError
-		if errors.As(err, &se) {
-			ss.s.cfg.Log.Info("inbound mail: refused", "reason", se.Message)
+		if errors.As(err, new(*smtp.SMTPError)) {
+			seen := map[Mailbox]bool{}
+			for _, rc := range ss.rcpts {
+				if !seen[rc.mailbox] {
+					seen[rc.mailbox] = true
+					logDelivery(ss.s.cfg.Log, rc.mailbox.Name(), ss.s.via, err, nil)
+				}
+			}
 		}
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// deliverAll delivers raw to each recipient once (a recipient given
+// twice, in any case, gets one delivery) and returns the outcome by
+// recipient key.
+func (ss *session) deliverAll(raw []byte) map[string]error {
+	out := make(map[string]error, len(ss.rcpts))
+	for _, rc := range ss.rcpts {
+		k := strings.ToLower(rc.addr)
+		if _, done := out[k]; done {
+			continue
+		}
+		env := Envelope{Sender: ss.from, Recipient: rc.addr, Via: ss.s.via}
+		out[k] = deliver(ss.s.ctx, rc.mailbox, ss.s.cfg.Log, env, raw)
+	}
+	return out
+}
+
+// Data delivers an SMTP message. SMTP has one answer per message: with
+// recipients in several mailboxes, a failure of any is the answer (a
+// temporary one first, so that nothing is lost), and the sender sends the
+// message again to all of them. LMTP (LMTPData) answers per recipient.
+func (ss *session) Data(r io.Reader) error {
+	raw, err := ss.read(r)
+	if err != nil {
 		return err
 	}
-	if ss.rcpts == 0 { // go-smtp refuses DATA without a recipient; defensive
-		return errRecipient
+	if len(ss.rcpts) == 0 { // go-smtp refuses DATA without a recipient; defensive
+		return ErrNoRecipient.smtpError()
 	}
-	ctx, cancel := context.WithTimeout(ss.s.ctx, timeout)
-	defer cancel()
-	return ss.s.receive(ctx, buf.Bytes(), ss.automatic)
+	results := ss.deliverAll(raw)
+	var answer *Reply
+	for _, rc := range ss.rcpts { // in RCPT order, so the answer is stable
+		r := ReplyOf(results[strings.ToLower(rc.addr)])
+		if r != nil && (answer == nil || (r.Temporary() && !answer.Temporary())) {
+			answer = r
+		}
+	}
+	if answer == nil {
+		return nil
+	}
+	return answer.smtpError()
 }
 
-// receive records one message to the privacy address, or says why not.
-func (s *Server) receive(ctx context.Context, data []byte, automatic bool) error {
-	log := s.cfg.Log
-	m, err := Parse(data)
-	switch {
-	case errors.Is(err, ErrBadMessage):
-		log.Info("inbound mail: refused", "reason", err.Error())
-		return errMessage
-	case err != nil:
-		log.Info("inbound mail: refused", "reason", err.Error())
-		return errFrom
+// LMTPData delivers an LMTP message and gives one answer per recipient.
+func (ss *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
+	raw, err := ss.read(r)
+	if err != nil {
+		return err // the answer for every recipient
 	}
-	if automatic || m.Automatic {
-		// Auto-replies and delivery reports ask for nothing, and refusing
-		// them would only send another automatic message back.
-		log.Info("inbound mail: ignored an automatic message (auto-reply or delivery report)")
-		return nil
+	results := ss.deliverAll(raw)
+	for _, rc := range ss.rcpts {
+		var se error
+		if r := ReplyOf(results[strings.ToLower(rc.addr)]); r != nil {
+			se = r.smtpError()
+		}
+		status.SetStatus(rc.addr, se)
 	}
-	kind, word := Classify(m.Subject, m.Text)
-	n := requests.NewRequest{Kind: kind, Email: m.From, Channel: requests.Email, Note: Note(m, kind, word)}
-	req, err := requests.Create(ctx, s.cfg.DB, s.cfg.Limiter, n, requests.System, s.cfg.Now())
-	switch {
-	case err == nil:
-		log.Info("inbound mail: privacy request recorded", "request", req.ID, "kind", string(req.Kind))
-		return nil
-	case errors.Is(err, requests.ErrDuplicate):
-		log.Info("inbound mail: the same request is already open", "request", req.ID, "kind", string(req.Kind))
-		return nil
-	case errors.Is(err, requests.ErrRateLimited):
-		log.Warn("inbound mail: deferred, the address reached the daily limit of requests", "kind", string(kind))
-		return errLimited
-	case errors.Is(err, requests.ErrInvalid):
-		log.Info("inbound mail: refused", "reason", "invalid request")
-		return errFrom
-	}
-	log.Error("inbound mail: cannot record the request; the sender will retry", "error", err.Error())
-	return errTemporary
-}
-
-// Note is the request's note for staff: where it came from, the subject,
-// which word chose the kind, and the first lines of the text.
-func Note(m Message, kind requests.Kind, word string) string {
-	var b strings.Builder
-	b.WriteString("Received by email to the privacy address.\n")
-	fmt.Fprintf(&b, "Subject: %s\n", m.Subject)
-	if word != "" {
-		fmt.Fprintf(&b, "Kind %q chosen automatically from the word %q; check it against the text.\n", string(kind), word)
-	} else {
-		fmt.Fprintf(&b, "Kind %q chosen automatically: no keyword found, so the default; check it against the text.\n", string(kind))
-	}
-	b.WriteString("\n")
-	if m.Text == "" {
-		b.WriteString("(no readable text; attachments are not kept)")
-	} else {
-		b.WriteString(m.Text)
-	}
-	return b.String()
+	return nil
 }
 
 // errorLog passes go-smtp's own messages (accept errors, panics) to the

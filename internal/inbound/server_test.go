@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
-	"net"
 	"net/smtp"
 	"net/textproto"
 	"strings"
@@ -39,9 +38,17 @@ func start(t *testing.T, d *db.DB) (string, *bytes.Buffer) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	s := inbound.New(inbound.Config{DB: d, Limiter: ratelimit.New(d, secret), Log: slog.New(slog.NewTextHandler(&logs, nil)),
-		MaxBytes: 4 << 10})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	privacy := inbound.PrivacyMailbox(inbound.PrivacyConfig{DB: d, Limiter: ratelimit.New(d, secret), Log: log, MaxBytes: 4 << 10})
+	return serve(t, inbound.Config{Mailboxes: []inbound.Mailbox{privacy}, Log: log}, "127.0.0.1:0"), &logs
+}
+
+// serve runs a server for cfg on addr until the test ends and returns the
+// address it listens on.
+func serve(t *testing.T, cfg inbound.Config, addr string) string {
+	t.Helper()
+	s := inbound.New(cfg)
+	ln, err := inbound.Listen(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +62,7 @@ func start(t *testing.T, d *db.DB) (string, *bytes.Buffer) {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return ln.Addr().String(), &logs
+	return ln.Addr().String()
 }
 
 // send delivers msg with net/smtp and returns the SMTP code of a refusal
