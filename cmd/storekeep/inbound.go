@@ -12,11 +12,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/inbound"
 	"github.com/storekeep/storekeep/internal/ratelimit"
 	"github.com/storekeep/storekeep/internal/settings"
+	"github.com/storekeep/storekeep/internal/support"
 )
 
 // mailboxes is the list of Storekeep's mailboxes, in the order they are
@@ -27,8 +29,12 @@ func mailboxes(ctx context.Context, cfg *config.Config, d *db.DB, log *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("inbound mail: %w", err)
 	}
-	privacy := inbound.PrivacyMailbox(inbound.PrivacyConfig{DB: d, Limiter: ratelimit.New(d, secret), Log: log})
-	return []inbound.Mailbox{privacy}, nil
+	lim := ratelimit.New(d, secret)
+	privacy := inbound.PrivacyMailbox(inbound.PrivacyConfig{DB: d, Limiter: lim, Log: log})
+	// The desk logs nothing itself here: the listener's one line per
+	// message carries its outcome (inbound.LogAttrs).
+	desk := &support.Desk{DB: d, Clock: clock.System{}, Limiter: lim, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/")}
+	return []inbound.Mailbox{privacy, desk.Mailbox()}, nil
 }
 
 // inboundListener is one of the receivers startInbound starts.
