@@ -401,7 +401,7 @@ func (d *Desk) Assign(ctx context.Context, ticketID, assignee int64, by audit.Ac
 		detail := "unassigned"
 		if assignee != 0 {
 			var disabled bool
-			if err := tx.QueryRowContext(ctx, `SELECT disabled FROM staff WHERE id = $1`, assignee).Scan(&disabled); err != nil || disabled {
+			if err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NOT NULL FROM staff WHERE id = $1`, assignee).Scan(&disabled); err != nil || disabled {
 				return refuse.Field("assignee", "choose an active member of staff")
 			}
 			to, detail = assignee, "assigned to staff "+strconv.FormatInt(assignee, 10)
