@@ -23,6 +23,7 @@ import (
 	webreleases "github.com/storekeep/storekeep/internal/web/releases"
 	webrepos "github.com/storekeep/storekeep/internal/web/repos"
 	"github.com/storekeep/storekeep/internal/web/site"
+	"github.com/storekeep/storekeep/internal/web/supportdesk"
 	"github.com/storekeep/storekeep/internal/web/trials"
 )
 
@@ -85,6 +86,7 @@ func New(o Options) (*web.Server, error) {
 		webdownloads.Mount(s, webdownloads.Options{Releases: o.Releases}),
 		webrepos.Mount(s, webrepos.Options{Keys: licenseKeys(o.LicenseKeys), Releases: o.Releases, Signer: o.RepoSigner}),
 		trials.Mount(s),
+		supportdesk.Mount(s),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.
