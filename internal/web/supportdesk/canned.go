@@ -13,6 +13,7 @@ var cannedNotices = web.Notices{
 	"created": "The canned reply is saved. Pick it when you reply to a ticket.",
 	"saved":   "The canned reply is saved.",
 	"deleted": "The canned reply is deleted.",
+	"gone":    "The canned reply was deleted already.",
 }
 
 // cannedPage is the content of canned.html (the list and the new form)
@@ -113,7 +114,9 @@ func (s *handler) cannedDelete(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.desk.DeleteCanned(r.Context(), id, actor(r)); err != nil {
 		if errors.Is(err, support.ErrNotFound) {
-			return web.NotFound("There is no such canned reply.")
+			// Deleted already (a second click, or a colleague): the
+			// outcome asked for holds.
+			return s.redirect(w, r, "/staff/support/canned?done=gone")
 		}
 		return err
 	}
