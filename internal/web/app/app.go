@@ -24,6 +24,7 @@ import (
 	webrepos "github.com/storekeep/storekeep/internal/web/repos"
 	"github.com/storekeep/storekeep/internal/web/site"
 	websupport "github.com/storekeep/storekeep/internal/web/support"
+	"github.com/storekeep/storekeep/internal/web/supportdesk"
 	"github.com/storekeep/storekeep/internal/web/trials"
 )
 
@@ -87,6 +88,7 @@ func New(o Options) (*web.Server, error) {
 		webrepos.Mount(s, webrepos.Options{Keys: licenseKeys(o.LicenseKeys), Releases: o.Releases, Signer: o.RepoSigner}),
 		trials.Mount(s),
 		websupport.Mount(s),
+		supportdesk.Mount(s),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.

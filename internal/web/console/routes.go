@@ -143,8 +143,6 @@ func Mount(s *web.Server, o Options) error {
 	// permissions and navigation are settled now. Each such area replaces
 	// its line here with a package of its own that mounts the same path
 	// (as internal/web/licenses did for /staff/licenses).
-	s.HandleStaff("GET /staff/support", full, staff.PermSupportTickets,
-		h.staffArea("Support", "The support desk arrives with its own capability."))
 	s.HandleStaff("GET /staff/stats", full, staff.PermStatsView,
 		h.staffArea("Statistics", "Aggregated visit and sales figures, without personal data, arrive with analytics."))
 
@@ -153,7 +151,6 @@ func Mount(s *web.Server, o Options) error {
 		{Label: "Customers", Href: "/staff/customers", Perm: staff.PermCustomersView, Order: 20},
 		{Label: "Orders", Href: "/staff/orders", Perm: staff.PermBillingView, Order: 30},
 		{Label: "Catalog", Href: "/staff/catalog", Perm: staff.PermCatalogManage, Order: 40},
-		{Label: "Support", Href: "/staff/support", Perm: staff.PermSupportTickets, Order: 60},
 		{Label: "Privacy requests", Href: "/staff/requests", Perm: staff.PermPrivacyRequests, Order: 70},
 		{Label: "Outbox", Href: "/staff/outbox", Perm: staff.PermCustomersView, Order: 80},
 		{Label: "Statistics", Href: "/staff/stats", Perm: staff.PermStatsView, Order: 90},

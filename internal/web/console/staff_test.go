@@ -19,6 +19,7 @@ import (
 	"github.com/storekeep/storekeep/internal/releases"
 	"github.com/storekeep/storekeep/internal/serving"
 	"github.com/storekeep/storekeep/internal/staff"
+	"github.com/storekeep/storekeep/internal/support"
 	"github.com/storekeep/storekeep/internal/testutil"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/webtest"
@@ -213,6 +214,12 @@ func TestStaffRoutePermissions(t *testing.T) {
 				id = webtest.Itoa(fx.license)
 			case strings.HasPrefix(path, "/staff/releases/"):
 				id = webtest.Itoa(fx.release)
+			case strings.HasPrefix(path, "/staff/support/canned/"):
+				id = webtest.Itoa(fx.canned)
+			case strings.HasPrefix(path, "/staff/support/parked/"):
+				id = webtest.Itoa(fx.parked)
+			case strings.HasPrefix(path, "/staff/support/"):
+				id = webtest.Itoa(fx.ticket)
 			case strings.HasPrefix(path, "/staff/account/sessions/"):
 				id = webtest.Itoa(spare[role])
 			}
@@ -224,7 +231,7 @@ func TestStaffRoutePermissions(t *testing.T) {
 				number = fx.correction
 			}
 			return strings.NewReplacer("{id}", id, "{number}", number, "{what}", "product", "{action}", "cancel",
-				"{artifact}", webtest.Itoa(fx.artifact)).Replace(path)
+				"{artifact}", webtest.Itoa(fx.artifact), "{file}", webtest.Itoa(fx.file), "{message}", webtest.Itoa(fx.mail)).Replace(path)
 		}
 		anon := webtest.NewBrowser(s)
 		for _, rule := range s.Srv.StaffRules() {
@@ -285,6 +292,7 @@ func granted(res *http.Response) bool {
 type fixtures struct {
 	customer, request, message, license int64
 	release, artifact                   int64
+	ticket, file, mail, canned, parked  int64 // the support desk's
 	order, invoice, correction          string
 }
 
@@ -333,6 +341,34 @@ func permissionFixtures(t *testing.T, s *webtest.Site, owner *webtest.Browser) f
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx := context.Background()
+	// A support ticket from a mail with a file, a canned reply and a
+	// parked message.
+	desk := &support.Desk{DB: s.DB, Clock: s.Clock}
+	env := support.Envelope{Sender: "kim@example.org", Recipient: "support@milterworks.example", Via: "pipe"}
+	out, err := desk.Receive(ctx, env, []byte("From: kim@example.org\r\nSubject: Help\r\nMessage-ID: <fx1@example.org>\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nHelp\r\n--b\r\n"+
+		"Content-Type: text/plain\r\nContent-Disposition: attachment; filename=log.txt\r\n\r\nlog\r\n--b--\r\n"))
+	if err != nil || out.TicketID == 0 {
+		t.Fatal(out, err)
+	}
+	fx.ticket = out.TicketID
+	if err := s.DB.QueryRowContext(ctx, `SELECT max(id) FROM support_attachments`).Scan(&fx.file); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB.QueryRowContext(ctx, `SELECT max(id) FROM support_messages WHERE raw IS NOT NULL`).Scan(&fx.mail); err != nil {
+		t.Fatal(err)
+	}
+	cr, err := desk.SaveCanned(ctx, support.Canned{Title: "Fixture", Body: "Hello {name}"}, audit.System())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.canned = cr.ID
+	out, err = desk.Receive(ctx, env, []byte("From: kim@example.org\r\nSubject: Spam?\r\nMessage-ID: <fx2@example.org>\r\nX-Spam-Flag: YES\r\n\r\nbody\r\n"))
+	if err != nil || out.ParkedID == 0 {
+		t.Fatal(out, err)
+	}
+	fx.parked = out.ParkedID
 	return fx
 }
 
