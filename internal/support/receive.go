@@ -59,7 +59,7 @@ const (
 	ReasonSpam       = "marked as spam by the mail filter"
 	ReasonFlood      = "more messages from this sender in an hour than the flood limit"
 	ReasonUnreadable = "the message cannot be read"
-	ReasonToken      = "the reply address names a ticket that does not exist"
+	ReasonUnknownReply      = "the reply address names a ticket that does not exist"
 	ReasonStranger   = "the sender is not part of the ticket it answers"
 	ReasonRestricted = "the customer has restricted the processing of their data"
 )
@@ -257,7 +257,7 @@ func (d *Desk) threaded(ctx context.Context, addr Address, env Envelope, m *mail
 	if len(tokens) > 0 {
 		// A reply address we never gave out, or of a ticket long purged:
 		// a person decides.
-		return 0, ReasonToken, nil
+		return 0, ReasonUnknownReply, nil
 	}
 	if n := subjectTicket(m.Subject); n != 0 {
 		var email string

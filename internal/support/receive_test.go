@@ -104,7 +104,7 @@ func TestThreadingOrderAndStrangers(t *testing.T) {
 		// A forged token: parked, with the reason; no ticket opened.
 		tickets := count(t, d, `SELECT count(*) FROM support_tickets`)
 		out = receive(t, desk, "bob@customer.example", "support+aaaaaaaaaaaaaaaaaaaa@milterworks.example", mailFrom("bob@customer.example", "hi", "forged", "Message-ID: <f1@customer.example>"))
-		if out.Kind != support.Parked || out.Reason != support.ReasonToken {
+		if out.Kind != support.Parked || out.Reason != support.ReasonUnknownReply {
 			t.Fatalf("forged token: %+v", out)
 		}
 		// A stranger answering with the right token or our Message-ID: parked, the ticket named.

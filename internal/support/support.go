@@ -337,7 +337,9 @@ func (d *Desk) Thread(ctx context.Context, ticketID int64, withNotes bool) ([]Me
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows.Close()
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
 	arows, err := d.DB.QueryContext(ctx, `SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256
 		FROM support_attachments a JOIN support_messages m ON m.id = a.message_id WHERE m.ticket_id = $1 ORDER BY a.id`, ticketID)
 	if err != nil {
