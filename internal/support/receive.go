@@ -53,15 +53,15 @@ var FloodLimit = ratelimit.Limit{Max: 30, Window: time.Hour}
 
 // Reasons for parking and ignoring, as staff read them.
 const (
-	ReasonReport     = "delivery report (bounce) or other automatic report"
-	ReasonAutoReply  = "automatic reply (out of office, vacation or similar)"
-	ReasonOwn        = "our own message came back"
-	ReasonSpam       = "marked as spam by the mail filter"
-	ReasonFlood      = "more messages from this sender in an hour than the flood limit"
-	ReasonUnreadable = "the message cannot be read"
-	ReasonUnknownReply      = "the reply address names a ticket that does not exist"
-	ReasonStranger   = "the sender is not part of the ticket it answers"
-	ReasonRestricted = "the customer has restricted the processing of their data"
+	ReasonReport       = "delivery report (bounce) or other automatic report"
+	ReasonAutoReply    = "automatic reply (out of office, vacation or similar)"
+	ReasonOwn          = "our own message came back"
+	ReasonSpam         = "marked as spam by the mail filter"
+	ReasonFlood        = "more messages from this sender in an hour than the flood limit"
+	ReasonUnreadable   = "the message cannot be read"
+	ReasonUnknownReply = "the reply address names a ticket that does not exist"
+	ReasonStranger     = "the sender is not part of the ticket it answers"
+	ReasonRestricted   = "the customer has restricted the processing of their data"
 )
 
 // Accepts reports whether rcpt is the desk's address or a plus form of it.
