@@ -13,6 +13,9 @@ import (
 // inventory before anything reads it: the policy page, the purge, the
 // records of processing and the privacy commands then all use them.
 func configureInventory(cfg *config.Config) error {
+	if cfg.SupportRetention == "" {
+		return nil // a command without the flag: the declared default
+	}
 	r, err := parsePeriod(cfg.SupportRetention)
 	if err != nil {
 		return usageError{err: fmt.Errorf("--support-retention %q: %w", cfg.SupportRetention, err)}

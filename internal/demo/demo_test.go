@@ -201,5 +201,9 @@ func TestSeedSupport(t *testing.T) {
 		if cs, err := desk.ListCanned(ctx); err != nil || len(cs) != 2 {
 			t.Fatalf("canned replies %d, %v", len(cs), err)
 		}
+		var unsent int
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE sent_at IS NULL`).Scan(&unsent); err != nil || unsent != 0 {
+			t.Fatalf("the seed leaves %d mails to send (%v): starting the demo would mail its sample customers", unsent, err)
+		}
 	})
 }
