@@ -121,7 +121,7 @@ func TestSupportDeskInTheBrowser(t *testing.T) {
 	if got := visibleText(t, s, "main"); !strings.Contains(got, "Raising the resolver timeout fixed it.") {
 		t.Fatalf("staff do not see the customer's answer:\n%s", got)
 	}
-	if got := visibleText(t, s, "#customer"); !strings.Contains(got, "QuillGuard") {
+	if got := visibleText(t, s, "#customer"); !strings.Contains(got, "quillguard professional") || !strings.Contains(got, "active") {
 		t.Fatalf("the customer's licenses are not beside the ticket:\n%s", got)
 	}
 	shoot(t, s, "support-console-customer.png")
