@@ -17,7 +17,7 @@ import (
 )
 
 // listen serves mailboxes over LMTP (lmtp) or SMTP on loopback.
-func listen(t *testing.T, lmtp bool, mbs ...inbound.Mailbox) string {
+func listen(t testing.TB, lmtp bool, mbs ...inbound.Mailbox) string {
 	t.Helper()
 	s := inbound.New(inbound.Config{Mailboxes: mbs, LMTP: lmtp})
 	ln, err := inbound.Listen("127.0.0.1:0")
