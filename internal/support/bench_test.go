@@ -25,7 +25,7 @@ import (
 //	STOREKEEP_TEST_POSTGRES=... go test -run='^$' -bench='BenchmarkSupport(List|Count)' \
 //	  -benchtime=20x -timeout 30m ./internal/support/
 //
-// Each database is seeded once per process (about 1.1 GB of text on SQLite, 3 messages a ticket
+// Each database is seeded once per process (a 690 MB file on SQLite, 3 messages a ticket
 // on average) and dropped when the benchmarks end (TestMain). STOREKEEP_BENCH_TICKETS sets
 // another number of tickets; STOREKEEP_BENCH_KEEP=1 keeps the databases (their place is
 // logged) to look at plans with sqlite3 or psql.
