@@ -419,3 +419,27 @@ func TestPlusExtensionsThatAreNotTokens(t *testing.T) {
 		}
 	}
 }
+
+// A visitor's ticket becomes the customer's once they have an account.
+func TestLinkCustomerAdoptsEarlierTickets(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		desk, _ := newDesk(t, d)
+		ctx := context.Background()
+		before := receive(t, desk, "uma@customer.example", supportAddr, mailFrom("uma@customer.example", "Pre-sales", "price?"))
+		other := receive(t, desk, "vic@customer.example", supportAddr, mailFrom("vic@customer.example", "Other", "x"))
+		c := newCustomer(t, d, "uma@customer.example")
+		if err := desk.LinkCustomer(ctx, c.ID, "Uma@Customer.example"); err != nil {
+			t.Fatal(err)
+		}
+		if got := ticket(t, desk, before.TicketID).CustomerID; got != c.ID {
+			t.Fatalf("the earlier ticket's customer: %d, want %d", got, c.ID)
+		}
+		if got := ticket(t, desk, other.TicketID).CustomerID; got != 0 {
+			t.Fatalf("another address's ticket was linked to %d", got)
+		}
+		p, err := desk.List(ctx, support.Filter{CustomerID: c.ID, State: "all"})
+		if err != nil || len(p.Tickets) != 1 {
+			t.Fatalf("the customer's tickets: %+v, %v", p, err)
+		}
+	})
+}

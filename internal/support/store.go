@@ -260,6 +260,25 @@ func (d *Desk) workable(ctx context.Context, tx *sql.Tx, id int64) (Ticket, erro
 	return t, nil
 }
 
+// LinkCustomer gives the customer with this account the tickets opened
+// from their address before the account existed (a visitor's question
+// before they bought): the address is theirs, as their sign-in by it
+// proved. It is idempotent; the account's support pages call it.
+func (d *Desk) LinkCustomer(ctx context.Context, customerID int64, email string) error {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if customerID == 0 || email == "" {
+		return nil
+	}
+	// Cheap when there is nothing to link (the email index), so the
+	// pages can call it on every view.
+	var n int
+	if err := d.DB.QueryRowContext(ctx, `SELECT count(*) FROM support_tickets WHERE email = $1 AND customer_id IS NULL`, email).Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	_, err := d.DB.Writer().ExecContext(ctx, `UPDATE support_tickets SET customer_id = $1 WHERE email = $2 AND customer_id IS NULL`, customerID, email)
+	return err
+}
+
 // CustomerMessage adds the customer's message from their account to a
 // ticket of theirs. A waiting or solved ticket is open again.
 func (d *Desk) CustomerMessage(ctx context.Context, ticketID, customerID int64, text string, uploads []Upload) (Message, error) {

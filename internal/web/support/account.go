@@ -68,6 +68,9 @@ func (s *handler) tickets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || !ok {
 		return err
 	}
+	if err := s.desk.LinkCustomer(r.Context(), c.ID, c.Email); err != nil {
+		return err
+	}
 	f := support.Filter{CustomerID: c.ID, State: "all", Limit: 50}
 	if b := r.URL.Query().Get("before"); b != "" {
 		if f.Before, ok = parseCursor(b); !ok {
