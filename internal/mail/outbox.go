@@ -177,11 +177,11 @@ func (m Message) validate() (string, error) {
 	if !utf8.ValidString(m.Subject) || !utf8.ValidString(m.Text) || !utf8.ValidString(m.HTML) {
 		return "", errors.New("mail: the message is not valid UTF-8")
 	}
-	if m.MessageID != "" && !validReference(m.MessageID) {
+	if m.MessageID != "" && !ValidMessageID(m.MessageID) {
 		return "", errors.New("mail: the message ID is not one such as abc@example.com")
 	}
 	for _, ref := range append([]string{m.InReplyTo}, m.References...) {
-		if ref != "" && !validReference(ref) {
+		if ref != "" && !ValidMessageID(ref) {
 			return "", errors.New("mail: a threading reference is not a message ID such as abc@example.com")
 		}
 	}
@@ -235,10 +235,10 @@ func checkUnsubscribeURL(s string) error {
 // and latest messages (RFC 5322 3.6.4), which is what clients thread by.
 const maxReferences = 20
 
-// validReference accepts a message ID without angle brackets: printable
+// ValidMessageID accepts a message ID without angle brackets: printable
 // ASCII without spaces, brackets or quotes, one "@" with text on both
 // sides, as a header can carry it unchanged.
-func validReference(s string) bool {
+func ValidMessageID(s string) bool {
 	at := strings.IndexByte(s, '@')
 	if len(s) > 250 || at <= 0 || at == len(s)-1 || strings.Count(s, "@") != 1 {
 		return false

@@ -128,7 +128,7 @@ func (s *SMTPSender) build(m Outgoing) (*gomail.Msg, error) {
 	}
 	domain := from.Address[strings.LastIndexByte(from.Address, '@')+1:]
 	msgID := m.MessageID + "@" + domain
-	if strings.Contains(m.MessageID, "@") && validReference(m.MessageID) {
+	if strings.Contains(m.MessageID, "@") && ValidMessageID(m.MessageID) {
 		msgID = m.MessageID // chosen whole by the caller (the support desk threads by it)
 	} else if m.MessageID == "" || strings.ContainsAny(m.MessageID, "<>@ \t\r\n") {
 		return nil, Permanent(errors.New("the message has no usable Message-ID"))

@@ -165,7 +165,7 @@ func threadIDs(ctx context.Context, q db.Querier, ticketID int64) ([]string, err
 		if err := rows.Scan(&s); err != nil {
 			return nil, err
 		}
-		if validMailID(s) {
+		if mail.ValidMessageID(s) {
 			out = append(out, s)
 		}
 	}
@@ -180,20 +180,6 @@ func references(ids []string) []string {
 		return ids
 	}
 	return append([]string{ids[0]}, ids[len(ids)-keep+1:]...)
-}
-
-// validMailID accepts a message ID a header can carry as it is.
-func validMailID(s string) bool {
-	at := strings.IndexByte(s, '@')
-	if len(s) > 250 || at <= 0 || at == len(s)-1 || strings.Count(s, "@") != 1 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("<>\"(),;:[]\\", c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // replySubject is "Re: SUBJECT [Support #N]", without stacking "Re:".
@@ -245,7 +231,7 @@ func (d *Desk) acknowledge(ctx context.Context, t Ticket, addr Address, inReplyT
 			"To add to it, reply to this message.\n", t.Number()),
 		CustomerID: t.CustomerID, Purpose: "support", MessageID: addr.messageID(), ReplyTo: addr.Plus(t.Token),
 		AutoSubmitted: mail.AutoReplied, DedupKey: "support-received:" + strconv.FormatInt(t.ID, 10)}
-	if validMailID(inReplyTo) {
+	if mail.ValidMessageID(inReplyTo) {
 		m.InReplyTo, m.References = inReplyTo, []string{inReplyTo}
 	}
 	return d.DB.Tx(ctx, func(tx *sql.Tx) error {
