@@ -122,7 +122,9 @@ func (d *Desk) List(ctx context.Context, f Filter) (Page, error) {
 	if err := rows.Err(); err != nil {
 		return Page{}, err
 	}
-	rows.Close()
+	if err := rows.Close(); err != nil {
+		return Page{}, err
+	}
 	if len(p.Tickets) > limit {
 		p.Tickets = p.Tickets[:limit]
 		last := p.Tickets[limit-1]
