@@ -143,9 +143,62 @@ func build(t testing.TB, d *db.DB, clk *clock.Fixed, opts []Option) *Site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Srv, s.H = srv, srv.Handler()
+	s.Srv, s.H = srv, declaredCookiesOnly(t, srv.Handler())
 	return s
 }
+
+// declaredCookiesOnly fails the test when a response of the site sets a
+// cookie the cookie registry (privacy.Declared.Cookies, from which the
+// cookie policy is written) does not declare: every scenario test of every
+// area checks it on every answer.
+func declaredCookiesOnly(t testing.TB, h http.Handler) http.Handler {
+	declared := map[string]bool{}
+	for _, c := range privacy.Declared.Cookies {
+		declared[c.Name] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cc := &cookieCheck{ResponseWriter: w, t: t, declared: declared, route: r.Method + " " + r.URL.Path}
+		h.ServeHTTP(cc, r)
+		cc.check() // an answer with no body and no explicit status
+	})
+}
+
+type cookieCheck struct {
+	http.ResponseWriter
+	t        testing.TB
+	declared map[string]bool
+	route    string
+	checked  bool
+}
+
+func (c *cookieCheck) check() {
+	if c.checked {
+		return
+	}
+	c.checked = true
+	for _, line := range c.Header().Values("Set-Cookie") {
+		name, _, _ := strings.Cut(line, "=")
+		name = strings.TrimSpace(name)
+		// Over HTTPS the site's cookies carry the __Host- prefix, which the
+		// registry's entries name in their purpose.
+		if !c.declared[strings.TrimPrefix(name, "__Host-")] {
+			c.t.Errorf("%s sets the cookie %q, which the cookie registry (privacy.Declared.Cookies) does not declare: declare it with its purpose and lifetime, or do not set it", c.route, name)
+		}
+	}
+}
+
+func (c *cookieCheck) WriteHeader(code int) {
+	c.check()
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *cookieCheck) Write(b []byte) (int, error) {
+	c.check()
+	return c.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the recorder.
+func (c *cookieCheck) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // Seed saves the test vendor and a catalog: Mailguard with a Standard
 // and a Professional edition (prices in EUR and CHF, one-time and yearly;
