@@ -111,6 +111,10 @@ type Logger struct {
 	written, droppedFull, droppedFailed atomic.Uint64
 	lastWarn                            atomic.Int64 // unix nanoseconds of the last drop warning
 
+	// browsers remembers what Describe said of recent user agents (the
+	// writer's alone: no lock); most requests come from a few browsers.
+	browsers map[string]Browser
+
 	// beforeWrite, when set (tests), runs before each batch is written;
 	// timerSet after a batch's timer is set.
 	beforeWrite, timerSet func()
@@ -289,9 +293,18 @@ func (l *Logger) write(batch []Entry) error {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		n := len(args)
-		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
-		b := Describe(e.UserAgent)
+		if l.db.Dialect == db.SQLite {
+			// Anonymous parameters: modernc.org/sqlite looks each
+			// numbered one ($N) up by name, in a list as long as the
+			// statement's parameters, which made a 500-row batch cost
+			// 4,000² comparisons (most of the log's cost on page
+			// throughput; docs/benchmarks.md).
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+		} else {
+			n := len(args)
+			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
+		}
+		b := l.describe(e.UserAgent)
 		network := ""
 		if e.Network.IsValid() {
 			network = e.Network.Unmap().String()
@@ -310,6 +323,23 @@ func (l *Logger) write(batch []Entry) error {
 	}
 	l.written.Add(uint64(len(batch)))
 	return nil
+}
+
+// browserCache is how many user agents the writer remembers; the map is
+// emptied when it is full, so its memory stays bounded.
+const browserCache = 1024
+
+// describe is Describe, remembered for recent user agents.
+func (l *Logger) describe(ua string) Browser {
+	if b, ok := l.browsers[ua]; ok {
+		return b
+	}
+	if l.browsers == nil || len(l.browsers) >= browserCache {
+		l.browsers = make(map[string]Browser, browserCache)
+	}
+	b := Describe(ua)
+	l.browsers[ua] = b
+	return b
 }
 
 // route keeps a route pattern's path: "GET /products/{slug}" is
