@@ -66,8 +66,9 @@ type Options struct {
 	// Site is the site's base URL: referrers from its host are internal
 	// and stored as empty.
 	Site string
-	// Queue is how many entries wait at most (default 10,000: about 4 MiB
-	// with user agents at their cap, seconds of traffic at full speed).
+	// Queue is how many entries wait at most (default 10,000: at most
+	// about 15 MiB with every header at its cap, seconds of traffic at
+	// full speed).
 	Queue int
 	// Batch is the most rows one INSERT writes (default 500).
 	Batch int
@@ -108,7 +109,7 @@ type Logger struct {
 	closed  atomic.Bool
 	once    sync.Once
 
-	written, droppedFull, droppedFailed atomic.Uint64
+	written, droppedFull, droppedFailed atomic.Int64
 	lastWarn                            atomic.Int64 // unix nanoseconds of the last drop warning
 
 	// browsers remembers what Describe said of recent user agents (the
@@ -164,7 +165,7 @@ func (l *Logger) Record(e Entry) {
 }
 
 // warnDropped logs that entries were dropped, at most once a minute.
-func (l *Logger) warnDropped(total uint64) {
+func (l *Logger) warnDropped(total int64) {
 	now := l.clock.Now().UnixNano()
 	last := l.lastWarn.Load()
 	if last != 0 && now-last < int64(warnEvery) {
@@ -174,7 +175,7 @@ func (l *Logger) warnDropped(total uint64) {
 		return // another request warns
 	}
 	l.log.Warn("request log: queue full, page requests dropped unrecorded",
-		slog.Uint64("dropped_total", total), slog.Int("queue", cap(l.queue)))
+		slog.Int64("dropped_total", total), slog.Int("queue", cap(l.queue)))
 }
 
 // Flush writes everything queued before it was called, and returns the
@@ -214,10 +215,10 @@ func (l *Logger) Close(ctx context.Context) error {
 
 // Written and Dropped count entries written and dropped (queue full,
 // closed, or lost with a batch that failed to write).
-func (l *Logger) Written() uint64 { return l.written.Load() }
+func (l *Logger) Written() int64 { return l.written.Load() }
 
 // Dropped counts entries dropped since New.
-func (l *Logger) Dropped() uint64 { return l.droppedFull.Load() + l.droppedFailed.Load() }
+func (l *Logger) Dropped() int64 { return l.droppedFull.Load() + l.droppedFailed.Load() }
 
 // run is the writer: it collects entries into a batch and writes it when
 // it is full, when its first entry has waited Interval, when asked to
@@ -317,11 +318,11 @@ func (l *Logger) write(batch []Entry) error {
 		return err
 	})
 	if err != nil {
-		l.droppedFailed.Add(uint64(len(batch)))
+		l.droppedFailed.Add(int64(len(batch)))
 		l.log.Error("request log: a batch could not be written", slog.Int("rows", len(batch)), slog.String("error", err.Error()))
 		return fmt.Errorf("request log: write %d rows: %w", len(batch), err)
 	}
-	l.written.Add(uint64(len(batch)))
+	l.written.Add(int64(len(batch)))
 	return nil
 }
 
