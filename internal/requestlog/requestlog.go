@@ -102,11 +102,21 @@ type Logger struct {
 	batch    int
 	interval time.Duration
 
-	queue   chan Entry
+	// The queue is a slice under a mutex, not a channel: a channel send
+	// wakes the writer for every request, and those wake-ups cost more
+	// of a busy server's CPU than the writes (docs/request-log.md).
+	// Record wakes the writer (kick) only when the queue goes from empty
+	// to one entry and when it holds a full batch.
+	mu     sync.Mutex
+	queue  []Entry
+	spare  []Entry // the writer's last batch, reused as the next queue
+	limit  int     // most entries queued
+	closed bool
+
+	kick    chan struct{}
 	flushes chan chan error
 	closing chan struct{}
 	done    chan struct{}
-	closed  atomic.Bool
 	once    sync.Once
 
 	written, droppedFull, droppedFailed atomic.Int64
@@ -124,7 +134,7 @@ type Logger struct {
 // New starts a Logger writing to d.
 func New(d *db.DB, o Options) *Logger {
 	l := &Logger{db: d, clock: o.Clock, log: o.Logger, batch: o.Batch, interval: o.Interval,
-		flushes: make(chan chan error), closing: make(chan struct{}), done: make(chan struct{})}
+		kick: make(chan struct{}, 1), flushes: make(chan chan error), closing: make(chan struct{}), done: make(chan struct{})}
 	if l.clock == nil {
 		l.clock = clock.System{}
 	}
@@ -141,7 +151,8 @@ func New(d *db.DB, o Options) *Logger {
 		l.interval = DefaultInterval
 	}
 	l.siteHost = hostOf(o.Site)
-	l.queue = make(chan Entry, o.Queue)
+	l.limit = o.Queue
+	l.queue = make([]Entry, 0, min(l.batch, l.limit))
 	go l.run()
 	return l
 }
@@ -149,18 +160,27 @@ func New(d *db.DB, o Options) *Logger {
 // Record queues e without ever waiting: when the queue is full, or the
 // Logger is closed, e is dropped and counted.
 func (l *Logger) Record(e Entry) {
-	if l.closed.Load() {
-		l.droppedFull.Add(1)
-		return
-	}
 	e.UserAgent = cut(e.UserAgent, maxHeader)
 	e.Referrer = cut(e.Referrer, maxHeader)
 	e.Host = cut(e.Host, maxHeader)
-	select {
-	case l.queue <- e:
-	default:
+	l.mu.Lock()
+	if l.closed || len(l.queue) >= l.limit {
+		closed := l.closed
+		l.mu.Unlock()
 		n := l.droppedFull.Add(1)
-		l.warnDropped(n)
+		if !closed {
+			l.warnDropped(n)
+		}
+		return
+	}
+	l.queue = append(l.queue, e)
+	n := len(l.queue)
+	l.mu.Unlock()
+	if n == 1 || n == l.batch {
+		select {
+		case l.kick <- struct{}{}:
+		default: // the writer is woken already
+		}
 	}
 }
 
@@ -175,7 +195,7 @@ func (l *Logger) warnDropped(total int64) {
 		return // another request warns
 	}
 	l.log.Warn("request log: queue full, page requests dropped unrecorded",
-		slog.Int64("dropped_total", total), slog.Int("queue", cap(l.queue)))
+		slog.Int64("dropped_total", total), slog.Int("queue", l.limit))
 }
 
 // Flush writes everything queued before it was called, and returns the
@@ -202,14 +222,16 @@ func (l *Logger) Flush(ctx context.Context) error {
 // no request can still be recording.
 func (l *Logger) Close(ctx context.Context) error {
 	l.once.Do(func() {
-		l.closed.Store(true)
+		l.mu.Lock()
+		l.closed = true
+		l.mu.Unlock()
 		close(l.closing)
 	})
 	select {
 	case <-l.done:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("request log: %d entries still queued: %w", len(l.queue), ctx.Err())
+		return fmt.Errorf("request log: %d entries still queued: %w", l.queued(), ctx.Err())
 	}
 }
 
@@ -220,62 +242,63 @@ func (l *Logger) Written() int64 { return l.written.Load() }
 // Dropped counts entries dropped since New.
 func (l *Logger) Dropped() int64 { return l.droppedFull.Load() + l.droppedFailed.Load() }
 
-// run is the writer: it collects entries into a batch and writes it when
-// it is full, when its first entry has waited Interval, when asked to
-// flush, and on Close.
+// queued is how many entries wait.
+func (l *Logger) queued() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.queue)
+}
+
+// run is the writer: it writes what is queued when a full batch waits,
+// when the first entry has waited Interval, when asked to flush, and on
+// Close.
 func (l *Logger) run() {
 	defer close(l.done)
-	var batch []Entry
-	var due <-chan time.Time // set while a batch waits
-	write := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := l.write(batch)
-		batch, due = batch[:0], nil
-		return err
-	}
-	// drain moves everything queued now into batches and writes them.
-	drain := func() error {
-		var first error
-		for {
-			select {
-			case e := <-l.queue:
-				batch = append(batch, e)
-				if len(batch) >= l.batch {
-					if err := write(); err != nil && first == nil {
-						first = err
-					}
-				}
-			default:
-				if err := write(); err != nil && first == nil {
-					first = err
-				}
-				return first
-			}
-		}
-	}
+	var due <-chan time.Time // set while a part batch waits
 	for {
 		select {
-		case e := <-l.queue:
-			batch = append(batch, e)
-			if len(batch) >= l.batch {
-				_ = write()
-			} else if due == nil {
-				due = clock.After(l.clock, l.interval)
-				if l.timerSet != nil {
-					l.timerSet()
+		case <-l.kick:
+			if l.queued() < l.batch {
+				if due == nil {
+					due = clock.After(l.clock, l.interval)
+					if l.timerSet != nil {
+						l.timerSet()
+					}
 				}
+				continue
 			}
 		case <-due:
-			_ = write()
 		case reply := <-l.flushes:
-			reply <- drain()
+			due = nil
+			reply <- l.writeQueued()
+			continue
 		case <-l.closing:
-			_ = drain()
+			_ = l.writeQueued()
 			return
 		}
+		due = nil
+		_ = l.writeQueued()
 	}
+}
+
+// writeQueued takes everything queued and writes it in batches, returning
+// the first error.
+func (l *Logger) writeQueued() error {
+	l.mu.Lock()
+	taken := l.queue
+	l.queue = l.spare[:0]
+	l.mu.Unlock()
+	var first error
+	for rest := taken; len(rest) > 0; {
+		n := min(len(rest), l.batch)
+		if err := l.write(rest[:n]); err != nil && first == nil {
+			first = err
+		}
+		rest = rest[n:]
+	}
+	clear(taken) // let go of the entries' strings
+	l.spare = taken[:0]
+	return first
 }
 
 // write inserts one batch in one transaction. A batch that fails is
@@ -448,5 +471,5 @@ func (l *Logger) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descWritten, prometheus.CounterValue, float64(l.written.Load()))
 	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(l.droppedFull.Load()), "full")
 	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(l.droppedFailed.Load()), "failed")
-	ch <- prometheus.MustNewConstMetric(descQueued, prometheus.GaugeValue, float64(len(l.queue)))
+	ch <- prometheus.MustNewConstMetric(descQueued, prometheus.GaugeValue, float64(l.queued()))
 }
