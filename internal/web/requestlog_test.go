@@ -153,8 +153,10 @@ func TestPagesDoNotWaitForTheRequestLog(t *testing.T) {
 				if rl.Dropped() != 20 || rl.Written() != 0 {
 					t.Fatalf("dropped %d, written %d, want 20 dropped", rl.Dropped(), rl.Written())
 				}
-			} else if rl.Dropped() < 17 {
-				t.Fatalf("dropped %d with the writer stuck, want at least 17 (queue 2, one in the writer)", rl.Dropped())
+			} else if rl.Dropped() < 16 {
+				// The writer took at most one queue's worth (2) before it
+				// stuck; the queue holds 2 more.
+				t.Fatalf("dropped %d of 20 with the writer stuck, want at least 16", rl.Dropped())
 			}
 		})
 	}
