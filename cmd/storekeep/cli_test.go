@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
+
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/testutil"
@@ -196,5 +198,34 @@ func TestParsePeriod(t *testing.T) {
 	}
 	if err := configureInventory(&config.Config{SupportRetention: "24m"}); err != nil {
 		t.Errorf("the default: %v", err)
+	}
+}
+
+// TestLogAddressDays: --log-address-days sets how long the request log
+// keeps full addresses in the inventory the purge and the policy read;
+// a period as long as the rows' is refused.
+func TestLogAddressDays(t *testing.T) {
+	saved := privacy.Declared
+	t.Cleanup(func() { privacy.Declared = saved })
+	if err := configureInventory(&config.Config{LogAddressDays: 90}); err == nil {
+		t.Error("accepted 90 days, as long as the rows are kept")
+	}
+	if err := configureInventory(&config.Config{LogAddressDays: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := truncateAfter(privacy.Declared, privacy.LogAddressSetting); !ok || r.Days != 3 {
+		t.Fatalf("TruncateAfter %+v after --log-address-days 3", r)
+	}
+	var cfg config.Config
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	cfg.Bind(fs)
+	if cfg.LogAddressDays != 7 || !cfg.LogRequests {
+		t.Fatalf("defaults: --log-address-days %d, --log-requests %v", cfg.LogAddressDays, cfg.LogRequests)
+	}
+	if err := fs.Parse([]string{"--log-address-days", "0", "--log-requests=false"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "--log-address-days") {
+		t.Fatalf("--log-address-days 0: %v", err)
 	}
 }

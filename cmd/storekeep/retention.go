@@ -13,6 +13,9 @@ import (
 // inventory before anything reads it: the policy page, the purge, the
 // records of processing and the privacy commands then all use them.
 func configureInventory(cfg *config.Config) error {
+	if err := configureLogAddress(cfg); err != nil {
+		return err
+	}
 	if cfg.SupportRetention == "" {
 		return nil // a command without the flag: the declared default
 	}
@@ -58,6 +61,35 @@ func supportRetention(inv privacy.Inventory) (privacy.Retention, bool) {
 		for _, c := range t.Columns {
 			if c.Retention.Setting == "support" {
 				return c.Retention, true
+			}
+		}
+	}
+	return privacy.Retention{}, false
+}
+
+// configureLogAddress applies --log-address-days: how long the request
+// log keeps full network addresses before the purge shortens them.
+func configureLogAddress(cfg *config.Config) error {
+	if cfg.LogAddressDays == 0 {
+		return nil // a command without the flag: the declared default
+	}
+	if cur, ok := truncateAfter(privacy.Declared, privacy.LogAddressSetting); ok && cur.Years == 0 && cur.Months == 0 && cur.Days == cfg.LogAddressDays {
+		return nil // as declared
+	}
+	inv, err := privacy.Declared.WithRetention(privacy.LogAddressSetting, privacy.Retention{Days: cfg.LogAddressDays})
+	if err != nil {
+		return usageError{err: fmt.Errorf("--log-address-days %d: %w", cfg.LogAddressDays, err)}
+	}
+	privacy.Declared = inv
+	return nil
+}
+
+// truncateAfter is the TruncateAfter period named setting in inv.
+func truncateAfter(inv privacy.Inventory, setting string) (privacy.Retention, bool) {
+	for _, t := range inv.Tables {
+		for _, c := range t.Columns {
+			if c.TruncateAfter.Setting == setting {
+				return c.TruncateAfter, true
 			}
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/demo"
+	"github.com/storekeep/storekeep/internal/requestlog"
 	"github.com/storekeep/storekeep/internal/serving"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/app"
@@ -61,6 +62,7 @@ temporary directory that is removed on exit; with --dir it is kept and reused.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg := config.Config{Addr: addr, LogFormat: "text", LogLevel: "info", AutoMigrate: true, SMTPPort: opt.SMTPPort,
+				LogRequests: opt.LogRequests, LogAddressDays: 7,
 				SMTPHost: opt.SMTPHost, StripeSecretKey: opt.StripeSecretKey, StripeWebhookSecret: opt.StripeWebhookSecret, StripeAPIURL: opt.StripeAPIURL}
 			if dir == "" {
 				tmp, err := os.MkdirTemp("", "storekeep-demo-")
@@ -100,6 +102,7 @@ temporary directory that is removed on exit; with --dir it is kept and reused.`,
 	c.Flags().StringVar(&opt.StripeSecretKey, "stripe-secret-key", "", "Stripe test secret key, to try the Stripe checkout too")
 	c.Flags().StringVar(&opt.StripeWebhookSecret, "stripe-webhook-secret", "", "signing secret of the Stripe webhook endpoint")
 	c.Flags().StringVar(&opt.StripeAPIURL, "stripe-api-url", "", "Stripe API address (stripe-mock)")
+	c.Flags().BoolVar(&opt.LogRequests, "log-requests", true, "record page requests in the request log, as serve does by default")
 	return c
 }
 
@@ -233,6 +236,14 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 	}
 	defer stopInbound()
 	opts := app.Options{Options: web.Options{DB: d, Clock: clk, Logger: log, BaseURL: cfg.BaseURL, Demo: isDemo, Version: version(), MailQueued: wakeMail}}
+	if cfg.LogRequests {
+		rl := requestlog.New(d, requestlog.Options{Clock: clk, Logger: log, Site: cfg.BaseURL})
+		opts.RequestLog = rl
+		// Deferred after d.Close and before the server stops (Serve
+		// returns once in-flight requests are answered), so it runs
+		// between the two: every page request queued is written.
+		defer closeRequestLog(rl, log)
+	}
 	if err := paymentOptions(cfg, isDemo, clk, &opts); err != nil {
 		closeAll()
 		return err
@@ -356,4 +367,14 @@ func (h quietHandshakes) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h quietHandshakes) WithGroup(name string) slog.Handler {
 	return quietHandshakes{h.Handler.WithGroup(name)}
+}
+
+// closeRequestLog writes the request log's queued entries, giving them up
+// to 10 seconds.
+func closeRequestLog(rl *requestlog.Logger, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := rl.Close(ctx); err != nil {
+		log.Error("request log: not everything queued was written", "error", err)
+	}
 }

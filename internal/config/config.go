@@ -35,16 +35,21 @@ type Config struct {
 	// SupportRetention is how long support tickets are kept after they
 	// close, such as "24m", "2y" or "400d" (docs/support.md).
 	SupportRetention string
-	DataDir          string
-	BaseURL          string
-	LogFormat        string
-	LogLevel         string
-	AutoMigrate      bool
-	SMTPHost         string
-	SMTPPort         int
-	SMTPUsername     string
-	SMTPPassword     string
-	SMTPFrom         string
+	// LogRequests turns the request log on (internal/requestlog,
+	// docs/request-log.md); LogAddressDays is how many days it keeps
+	// the full network address before the purge shortens it.
+	LogRequests    bool
+	LogAddressDays int
+	DataDir        string
+	BaseURL        string
+	LogFormat      string
+	LogLevel       string
+	AutoMigrate    bool
+	SMTPHost       string
+	SMTPPort       int
+	SMTPUsername   string
+	SMTPPassword   string
+	SMTPFrom       string
 	// InboundSMTPAddr is where the receiver of privacy mail listens
 	// (package inbound); "" turns it off.
 	InboundSMTPAddr string
@@ -133,6 +138,8 @@ func (c *Config) settings() []setting {
 		{flag: "trusted-proxies", group: Server, env: "STOREKEEP_TRUSTED_PROXIES", def: "", str: &c.TrustedProxies, help: "comma-separated IPs and CIDR blocks of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed"},
 		{flag: "db", group: DB, env: "STOREKEEP_DB", def: "", str: &c.DB, help: "database: a SQLite file path, or a postgres:// URL (default: storekeep.db in the data directory)"},
 		{flag: "support-retention", group: DB, env: "STOREKEEP_SUPPORT_RETENTION", def: "24m", str: &c.SupportRetention, help: "how long support tickets are kept after they close: a number and d, m or y, e.g. 24m, 2y, 400d (1 day to 10 years)"},
+		{flag: "log-address-days", group: DB, env: "STOREKEEP_LOG_ADDRESS_DAYS", def: "7", num: &c.LogAddressDays, help: "days the request log keeps a visitor's full network address before the purge shortens it to its network (1 to 89; rows go after 90 days)"},
+		{flag: "log-requests", group: Server, env: "STOREKEEP_LOG_REQUESTS", def: "true", boolean: &c.LogRequests, help: "record page requests in the request log (route, status, browser family and version, referring site, network address; see docs/request-log.md)"},
 		{flag: "data-dir", group: DB, env: "STOREKEEP_DATA_DIR", def: ".", str: &c.DataDir, help: "directory for the SQLite database and other files"},
 		{flag: "base-url", group: Site, env: "STOREKEEP_BASE_URL", def: "", str: &c.BaseURL, help: "public URL of the site, e.g. https://shop.example.com (default: http://ADDR)"},
 		{flag: "log-format", group: Log, env: "STOREKEEP_LOG_FORMAT", def: "text", str: &c.LogFormat, help: "log format: text or json"},
@@ -315,6 +322,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.level(); err != nil {
 		return err
+	}
+	if c.LogAddressDays < 1 {
+		return fmt.Errorf("--log-address-days %d: give the days the request log keeps full network addresses, at least 1 (default 7)", c.LogAddressDays)
 	}
 	if c.SMTPPort < 1 || c.SMTPPort > 65535 {
 		return fmt.Errorf("--smtp-port %d: use a port from 1 to 65535", c.SMTPPort)

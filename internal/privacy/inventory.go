@@ -10,7 +10,7 @@ import "slices"
 var Declared = merge(core, parts...)
 
 // parts are the domains' declarations, merged into Declared.
-var parts = []Inventory{staffPart, mailPart, ordersPart, customersPart, choicesPart, requestsPart, licensingPart, releasesPart, supportPart}
+var parts = []Inventory{staffPart, mailPart, ordersPart, customersPart, choicesPart, requestsPart, licensingPart, releasesPart, supportPart, requestLogPart}
 
 // merge appends the parts' declarations to base's.
 func merge(base Inventory, parts ...Inventory) Inventory {
@@ -71,6 +71,11 @@ var core = Inventory{
 			Location: "set by the vendor"},
 	},
 	Activities: []Activity{
+		// The request's address and user agent are read to answer it; the
+		// full user agent is never stored. What the request log keeps of a
+		// page request (the address, shortened after a few days, and the
+		// browser's family and version) is declared with its table
+		// (inventory_requestlog.go).
 		{ID: "page_requests", Name: "Answering page requests", Subject: Visitor,
 			Categories: []Category{"user.network.ip", "user.device.user_agent"},
 			Purposes:   []string{"security"},

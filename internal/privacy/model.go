@@ -293,10 +293,12 @@ func (b Blank) sql(now time.Time, args *[]any) string {
 }
 
 // WithRetention returns the inventory with the period of every column
-// whose retention names setting replaced by r's (the event and reason
-// stay as declared): the operator's choice, such as how long support
-// correspondence is kept after a ticket is closed. It refuses a period
-// shorter than a day or longer than ten years.
+// whose retention (or TruncateAfter) names setting replaced by r's (the
+// event and reason stay as declared): the operator's choice, such as how
+// long support correspondence is kept after a ticket is closed, or how
+// long the request log keeps full network addresses. It refuses a period
+// shorter than a day or longer than ten years, and an address kept in
+// full as long as its row or longer.
 func (inv Inventory) WithRetention(setting string, r Retention) (Inventory, error) {
 	if d := time.Duration(r.Years)*365*24*time.Hour + time.Duration(r.Months)*30*24*time.Hour + time.Duration(r.Days)*24*time.Hour; d < 24*time.Hour || d > 10*365*24*time.Hour {
 		return inv, fmt.Errorf("the retention period for %s must be between 1 day and 10 years", setting)
@@ -311,8 +313,15 @@ func (inv Inventory) WithRetention(setting string, r Retention) (Inventory, erro
 				cols[j].Retention.Years, cols[j].Retention.Months, cols[j].Retention.Days = r.Years, r.Months, r.Days
 				found = true
 			}
+			if c.TruncateAfter.Setting == setting {
+				cols[j].TruncateAfter.Years, cols[j].TruncateAfter.Months, cols[j].TruncateAfter.Days = r.Years, r.Months, r.Days
+				found = true
+			}
 		}
 		out.Tables[i].Columns = cols
+		if probs := out.Tables[i].truncateProblems(); len(probs) > 0 {
+			return inv, fmt.Errorf("the period for %s does not fit: %s", setting, strings.Join(probs, "; "))
+		}
 	}
 	if !found {
 		return inv, fmt.Errorf("no retention period is named %q", setting)

@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/input"
 	"github.com/storekeep/storekeep/internal/refuse"
+	"github.com/storekeep/storekeep/internal/requestlog"
 	"github.com/storekeep/storekeep/internal/settings"
 )
 
@@ -111,6 +113,10 @@ func (s *Server) Vendor(r *http.Request) (settings.Vendor, error) {
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		var at time.Time
+		if s.requestLog != nil {
+			at = s.clock.Now()
+		}
 		ri := &requestInfo{}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
 		sw := &statusWriter{ResponseWriter: w}
@@ -126,6 +132,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			route = routeUnmatched
 		}
 		s.metrics.observe(route, status, elapsed)
+		if s.requestLog != nil && pageRequest(r, route, sw.Header()) {
+			s.requestLog.Record(requestlog.Entry{At: at, Route: route, Status: status, Network: ClientIP(r),
+				UserAgent: r.UserAgent(), Referrer: r.Referer(), Host: r.Host})
+		}
 		level := slog.LevelInfo
 		if route == "GET /healthz" {
 			// Probes arrive every few seconds and say nothing about
@@ -137,6 +147,33 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			slog.Int("status", status), slog.Duration("duration", elapsed))
 	})
 }
+
+// pageRequest reports whether a request is a page request, which the
+// request log records: a GET or HEAD answered with HTML (a page, an error
+// page, a redirect's), outside the staff console (whose use the audit log
+// records), the demo's mail viewer, the API, the package repositories
+// (their package downloads are in the download log), webhooks, static
+// files and the health check. Unmatched addresses (404 pages) are page
+// requests too: scans show in them.
+func pageRequest(r *http.Request, route string, h http.Header) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	if !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+		return false
+	}
+	if _, path, ok := strings.Cut(route, " "); ok {
+		for _, p := range notPages {
+			if path == p || strings.HasPrefix(path, p+"/") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// notPages are the route prefixes pageRequest leaves out.
+var notPages = []string{"/staff", "/dev", "/api", "/apt", "/yum", "/webhooks", "/static", "/healthz", "/.well-known"}
 
 // routeUnmatched is the route label of requests no route matched (unknown
 // addresses, refused cross-site requests). One label for all of them keeps

@@ -26,9 +26,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/ratelimit"
+	"github.com/storekeep/storekeep/internal/requestlog"
 	"github.com/storekeep/storekeep/internal/settings"
 )
 
@@ -58,6 +61,18 @@ type Options struct {
 	// may have queued mail (any non-GET request), so that the mail worker
 	// sends it at once instead of at its next poll. It must not block.
 	MailQueued func()
+	// RequestLog, when set, is given every page request (see
+	// pageRequest) after it is answered; it must not block
+	// (requestlog.Logger queues and returns). Nil records nothing. If it
+	// is also a prometheus.Collector, its metrics are served with the
+	// server's.
+	RequestLog RequestLog
+}
+
+// RequestLog receives the site's page requests: the log data the
+// privacy policy declares (internal/requestlog, docs/request-log.md).
+type RequestLog interface {
+	Record(requestlog.Entry)
 }
 
 // Server is the site's core: the router and what every area shares.
@@ -73,6 +88,7 @@ type Server struct {
 	version string
 
 	mailQueued func()
+	requestLog RequestLog
 	csp        string
 	secret     []byte // the installation secret, for signed links
 
@@ -111,6 +127,7 @@ func New(o Options) (*Server, error) {
 		version:    o.Version,
 		mux:        http.NewServeMux(),
 		mailQueued: o.MailQueued,
+		requestLog: o.RequestLog,
 	}
 	if s.clock == nil {
 		s.clock = clock.System{}
@@ -132,6 +149,9 @@ func New(o Options) (*Server, error) {
 	s.limiter = ratelimit.New(o.DB, secret)
 	s.secret = secret
 	s.metrics = newMetrics(o.DB, o.Version)
+	if c, ok := o.RequestLog.(prometheus.Collector); ok {
+		s.metrics.registry.MustRegister(c)
+	}
 	if s.handler, err = s.middleware(http.HandlerFunc(s.serveMux)); err != nil {
 		return nil, err
 	}

@@ -84,6 +84,10 @@ func WithBaseURL(u string) Option { return func(o *app.Options) { o.BaseURL = u 
 // issues no licenses and has no API.
 func WithLicenseKeys(k *licensing.Keyring) Option { return func(o *app.Options) { o.LicenseKeys = k } }
 
+// WithRequestLog gives the site's page requests to rl, as serve gives
+// them to its requestlog.Logger.
+func WithRequestLog(rl web.RequestLog) Option { return func(o *app.Options) { o.RequestLog = rl } }
+
 // WithDemo builds the demo site (banner, mail viewer).
 func WithDemo() Option { return func(o *app.Options) { o.Demo = true } }
 

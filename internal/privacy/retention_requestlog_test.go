@@ -1,0 +1,100 @@
+package privacy_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/testutil"
+)
+
+// TestRequestLogAddressesFollowTheSetting: the request log keeps the full
+// address for the declared 7 days, or for the days the operator chose
+// (--log-address-days, through WithRetention), then its network, and
+// every row for 90 days.
+func TestRequestLogAddressesFollowTheSetting(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		for _, addr := range []string{"198.51.100.7", "2001:db8:1234:5678::9", ""} {
+			if _, err := d.ExecContext(ctx, `INSERT INTO request_log (at, route, status, browser, browser_version, device, referrer_host, network)
+				VALUES ($1, '/pricing', 200, 'Firefox', '128', 'desktop', 'news.example.org', $2)`, t0, addr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		networks := func() []string {
+			rows, err := d.QueryContext(ctx, `SELECT network FROM request_log ORDER BY id`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var out []string
+			for rows.Next() {
+				var n string
+				if err := rows.Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, n)
+			}
+			return out
+		}
+		purge := func(inv privacy.Inventory, days int) {
+			t.Helper()
+			if _, err := privacy.Purge(ctx, d, inv, t0.AddDate(0, 0, days)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		three, err := privacy.Declared.WithRetention(privacy.LogAddressSetting, privacy.Retention{Days: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		purge(privacy.Declared, 2)
+		purge(three, 2)
+		if got := strings.Join(networks(), ","); got != "198.51.100.7,2001:db8:1234:5678::9," {
+			t.Fatalf("shortened within the period: %s", got)
+		}
+		purge(privacy.Declared, 4) // the declared week has not passed
+		if got := networks(); got[0] != "198.51.100.7" {
+			t.Fatalf("the declared period shortened after 4 days: %v", got)
+		}
+		purge(three, 4) // the operator's 3 days have
+		if got := strings.Join(networks(), ","); got != "198.51.100.0/24,2001:db8:1234::/48," {
+			t.Fatalf("after the chosen 3 days: %s", got)
+		}
+		purge(privacy.Declared, 89)
+		if n := len(networks()); n != 3 {
+			t.Fatalf("%d rows before 90 days, want 3", n)
+		}
+		purge(privacy.Declared, 91)
+		if n := len(networks()); n != 0 {
+			t.Fatalf("%d rows after 90 days, want none", n)
+		}
+	})
+}
+
+// TestLogAddressSettingIsChecked: the period must be at least a day and
+// shorter than the rows' 90 days.
+func TestLogAddressSettingIsChecked(t *testing.T) {
+	for _, days := range []int{0, 90, 400} {
+		if _, err := privacy.Declared.WithRetention(privacy.LogAddressSetting, privacy.Retention{Days: days}); err == nil {
+			t.Errorf("%d days accepted", days)
+		}
+	}
+	inv, err := privacy.Declared.WithRetention(privacy.LogAddressSetting, privacy.Retention{Days: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inv.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	tbl, _ := inv.Table("request_log")
+	for _, c := range tbl.Columns {
+		if c.Name == "network" && c.TruncateAfter.Days != 30 {
+			t.Fatalf("TruncateAfter %+v", c.TruncateAfter)
+		}
+	}
+	if orig, _ := privacy.Declared.Table("request_log"); orig.Columns[len(orig.Columns)-1].TruncateAfter.Days != 7 {
+		t.Fatal("WithRetention changed the declared inventory")
+	}
+}

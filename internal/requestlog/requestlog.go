@@ -1,0 +1,475 @@
+// Package requestlog records page requests of the site (log data) without
+// slowing them down: Record puts an entry in a bounded queue and returns
+// at once; a background writer turns entries into rows of request_log in
+// batches, one transaction and one multi-row INSERT per batch. Close
+// writes everything still queued, so a clean shutdown loses nothing.
+//
+// What is kept of a request is minimal (docs/request-log.md): the route
+// pattern, the status, the time, the browser's family, major version and
+// device class (the raw user agent is read here, in memory, and never
+// stored), the referring site's host when it is another site, and the
+// network address, which the retention purge shortens to its network
+// after a few days (privacy.LogAddressSetting) and deletes with the row.
+//
+// When the queue is full (the database cannot keep up, or is down), an
+// entry is dropped and counted rather than the request made to wait: the
+// log serves security, and a site that slows down under a flood because
+// it logs the flood would serve it badly. Drops are counted in the
+// metrics and warned about in the log at most once a minute.
+package requestlog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/storekeep/storekeep/internal/clock"
+	"github.com/storekeep/storekeep/internal/db"
+)
+
+// Entry is one page request as the web layer saw it. UserAgent and
+// Referrer are the raw headers: they stay in memory, and the writer keeps
+// only what Describe derives from them.
+type Entry struct {
+	At time.Time
+	// Route is the path of the route pattern that matched ("/products/{slug}"),
+	// or "unmatched"; never the path as requested.
+	Route   string
+	Status  int
+	Network netip.Addr
+	// UserAgent and Referrer are the request's headers, cut to maxHeader
+	// bytes by Record.
+	UserAgent string
+	Referrer  string
+	// Host is the request's Host header: a referrer from it is this site.
+	Host string
+}
+
+// Options configures a Logger. Zero values take the defaults.
+type Options struct {
+	// Clock tells the time of warnings and times the batches; nil is the
+	// system clock.
+	Clock clock.Clock
+	// Logger receives the writer's failures and the warnings about
+	// dropped entries (never an entry's content); nil discards them.
+	Logger *slog.Logger
+	// Site is the site's base URL: referrers from its host are internal
+	// and stored as empty.
+	Site string
+	// Queue is how many entries wait at most (default 10,000: at most
+	// about 15 MiB with every header at its cap, seconds of traffic at
+	// full speed).
+	Queue int
+	// Batch is the most rows one INSERT writes (default 500).
+	Batch int
+	// Interval is how long an entry waits at most before its batch is
+	// written (default 1 s).
+	Interval time.Duration
+}
+
+// Defaults of Options.
+const (
+	DefaultQueue    = 10000
+	DefaultBatch    = 500
+	DefaultInterval = time.Second
+)
+
+// maxHeader caps the user agent and referrer an entry holds in memory:
+// the parser needs no more, and the queue's memory stays bounded.
+const maxHeader = 512
+
+// warnEvery is the least time between two warnings about dropped entries.
+const warnEvery = time.Minute
+
+// Logger queues entries and writes them in batches. Create it with New,
+// give it to the web layer (web.Options.RequestLog), Close it after the
+// HTTP server has stopped.
+type Logger struct {
+	db       *db.DB
+	clock    clock.Clock
+	log      *slog.Logger
+	siteHost string
+	batch    int
+	interval time.Duration
+
+	// The queue is a slice under a mutex, not a channel: a channel send
+	// wakes the writer for every request, and those wake-ups cost more
+	// of a busy server's CPU than the writes (docs/request-log.md).
+	// Record wakes the writer (kick) only when the queue goes from empty
+	// to one entry and when it holds a full batch.
+	mu     sync.Mutex
+	queue  []Entry
+	spare  []Entry // the writer's last batch, reused as the next queue
+	limit  int     // most entries queued
+	closed bool
+
+	kick    chan struct{}
+	flushes chan chan error
+	closing chan struct{}
+	done    chan struct{}
+	once    sync.Once
+
+	written, droppedFull, droppedFailed atomic.Int64
+	lastWarn                            atomic.Int64 // unix nanoseconds of the last drop warning
+
+	// browsers remembers what Describe said of recent user agents (the
+	// writer's alone: no lock); most requests come from a few browsers.
+	browsers map[string]Browser
+
+	// beforeWrite, when set (tests), runs before each batch is written;
+	// timerSet after a batch's timer is set.
+	beforeWrite, timerSet func()
+}
+
+// New starts a Logger writing to d.
+func New(d *db.DB, o Options) *Logger {
+	l := &Logger{db: d, clock: o.Clock, log: o.Logger, batch: o.Batch, interval: o.Interval,
+		kick: make(chan struct{}, 1), flushes: make(chan chan error), closing: make(chan struct{}), done: make(chan struct{})}
+	if l.clock == nil {
+		l.clock = clock.System{}
+	}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	if o.Queue <= 0 {
+		o.Queue = DefaultQueue
+	}
+	if l.batch <= 0 {
+		l.batch = DefaultBatch
+	}
+	if l.interval <= 0 {
+		l.interval = DefaultInterval
+	}
+	l.siteHost = hostOf(o.Site)
+	l.limit = o.Queue
+	l.queue = make([]Entry, 0, min(l.batch, l.limit))
+	go l.run()
+	return l
+}
+
+// Record queues e without ever waiting: when the queue is full, or the
+// Logger is closed, e is dropped and counted.
+func (l *Logger) Record(e Entry) {
+	e.UserAgent = cut(e.UserAgent, maxHeader)
+	e.Referrer = cut(e.Referrer, maxHeader)
+	e.Host = cut(e.Host, maxHeader)
+	l.mu.Lock()
+	if l.closed || len(l.queue) >= l.limit {
+		closed := l.closed
+		l.mu.Unlock()
+		n := l.droppedFull.Add(1)
+		if !closed {
+			l.warnDropped(n)
+		}
+		return
+	}
+	l.queue = append(l.queue, e)
+	n := len(l.queue)
+	l.mu.Unlock()
+	if n == 1 || n == l.batch {
+		select {
+		case l.kick <- struct{}{}:
+		default: // the writer is woken already
+		}
+	}
+}
+
+// warnDropped logs that entries were dropped, at most once a minute.
+func (l *Logger) warnDropped(total int64) {
+	now := l.clock.Now().UnixNano()
+	last := l.lastWarn.Load()
+	if last != 0 && now-last < int64(warnEvery) {
+		return
+	}
+	if !l.lastWarn.CompareAndSwap(last, now) {
+		return // another request warns
+	}
+	l.log.Warn("request log: queue full, page requests dropped unrecorded",
+		slog.Int64("dropped_total", total), slog.Int("queue", l.limit))
+}
+
+// Flush writes everything queued before it was called, and returns the
+// first write error.
+func (l *Logger) Flush(ctx context.Context) error {
+	reply := make(chan error, 1)
+	select {
+	case l.flushes <- reply:
+	case <-l.done:
+		return errors.New("request log: closed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops taking entries and writes everything queued, waiting until
+// it is written or ctx ends. Call it once the HTTP server has stopped, so
+// no request can still be recording.
+func (l *Logger) Close(ctx context.Context) error {
+	l.once.Do(func() {
+		l.mu.Lock()
+		l.closed = true
+		l.mu.Unlock()
+		close(l.closing)
+	})
+	select {
+	case <-l.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("request log: %d entries still queued: %w", l.queued(), ctx.Err())
+	}
+}
+
+// Written and Dropped count entries written and dropped (queue full,
+// closed, or lost with a batch that failed to write).
+func (l *Logger) Written() int64 { return l.written.Load() }
+
+// Dropped counts entries dropped since New.
+func (l *Logger) Dropped() int64 { return l.droppedFull.Load() + l.droppedFailed.Load() }
+
+// queued is how many entries wait.
+func (l *Logger) queued() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.queue)
+}
+
+// run is the writer: it writes what is queued when a full batch waits,
+// when the first entry has waited Interval, when asked to flush, and on
+// Close.
+func (l *Logger) run() {
+	defer close(l.done)
+	var due <-chan time.Time // set while a part batch waits
+	for {
+		select {
+		case <-l.kick:
+			if l.queued() < l.batch {
+				if due == nil {
+					due = clock.After(l.clock, l.interval)
+					if l.timerSet != nil {
+						l.timerSet()
+					}
+				}
+				continue
+			}
+		case <-due:
+		case reply := <-l.flushes:
+			due = nil
+			reply <- l.writeQueued()
+			continue
+		case <-l.closing:
+			_ = l.writeQueued()
+			return
+		}
+		due = nil
+		_ = l.writeQueued()
+	}
+}
+
+// writeQueued takes everything queued and writes it in batches, returning
+// the first error.
+func (l *Logger) writeQueued() error {
+	l.mu.Lock()
+	taken := l.queue
+	l.queue = l.spare[:0]
+	l.mu.Unlock()
+	var first error
+	for rest := taken; len(rest) > 0; {
+		n := min(len(rest), l.batch)
+		if err := l.write(rest[:n]); err != nil && first == nil {
+			first = err
+		}
+		rest = rest[n:]
+	}
+	clear(taken) // let go of the entries' strings
+	l.spare = taken[:0]
+	return first
+}
+
+// write inserts one batch in one transaction. A batch that fails is
+// logged and counted as dropped: retrying it would hold up the batches
+// behind it, and the queue would overflow anyway.
+func (l *Logger) write(batch []Entry) error {
+	if l.beforeWrite != nil {
+		l.beforeWrite()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var q strings.Builder
+	q.WriteString(`INSERT INTO request_log (at, route, status, browser, browser_version, device, referrer_host, network) VALUES `)
+	args := make([]any, 0, len(batch)*8)
+	for i, e := range batch {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		if l.db.Dialect == db.SQLite {
+			// Anonymous parameters: modernc.org/sqlite looks each
+			// numbered one ($N) up by name, in a list as long as the
+			// statement's parameters, which made a 500-row batch cost
+			// 4,000² comparisons (most of the log's cost on page
+			// throughput; docs/benchmarks.md).
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+		} else {
+			n := len(args)
+			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
+		}
+		b := l.describe(e.UserAgent)
+		network := ""
+		if e.Network.IsValid() {
+			network = e.Network.Unmap().String()
+		}
+		args = append(args, e.At.UTC(), route(e.Route), e.Status, b.Family, b.Version, b.Device,
+			l.referrerHost(e.Referrer, e.Host), network)
+	}
+	err := l.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, q.String(), args...)
+		return err
+	})
+	if err != nil {
+		l.droppedFailed.Add(int64(len(batch)))
+		l.log.Error("request log: a batch could not be written", slog.Int("rows", len(batch)), slog.String("error", err.Error()))
+		return fmt.Errorf("request log: write %d rows: %w", len(batch), err)
+	}
+	l.written.Add(int64(len(batch)))
+	return nil
+}
+
+// browserCache is how many user agents the writer remembers; the map is
+// emptied when it is full, so its memory stays bounded.
+const browserCache = 1024
+
+// describe is Describe, remembered for recent user agents.
+func (l *Logger) describe(ua string) Browser {
+	if b, ok := l.browsers[ua]; ok {
+		return b
+	}
+	if l.browsers == nil || len(l.browsers) >= browserCache {
+		l.browsers = make(map[string]Browser, browserCache)
+	}
+	b := Describe(ua)
+	l.browsers[ua] = b
+	return b
+}
+
+// route keeps a route pattern's path: "GET /products/{slug}" is
+// "/products/{slug}"; the empty route is "unmatched".
+func route(pattern string) string {
+	if pattern == "" {
+		return "unmatched"
+	}
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		pattern = strings.TrimSpace(pattern[i+1:])
+	}
+	if p, ok := strings.CutSuffix(pattern, "{$}"); ok {
+		pattern = p // "/{$}" is the home page, "/"
+	}
+	return cut(pattern, 200)
+}
+
+// referrerHost is the host of an http(s) referrer from another site,
+// lower-cased; "" for none, this site's own pages, and anything that is
+// not an http(s) URL with a plausible host name.
+func (l *Logger) referrerHost(ref, reqHost string) string {
+	h := hostOf(ref)
+	if h == "" || h == l.siteHost || h == hostOf("http://"+reqHost) {
+		return ""
+	}
+	return h
+}
+
+// hostOf is the host name of an http(s) URL, lower-cased, without port
+// and trailing dot; "" when there is none or it holds characters no host
+// name or address has.
+func hostOf(raw string) string {
+	rest, ok := strings.CutPrefix(raw, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(raw, "http://"); !ok {
+			return ""
+		}
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		rest = rest[i+1:] // user information is never kept
+	}
+	host := rest
+	if strings.HasPrefix(host, "[") {
+		end := strings.IndexByte(host, ']')
+		if end < 0 {
+			return ""
+		}
+		host = host[1:end]
+		if _, err := netip.ParseAddr(host); err != nil {
+			return ""
+		}
+		return strings.ToLower(host)
+	}
+	if i := strings.IndexByte(host, ':'); i >= 0 {
+		if _, err := strconv.Atoi(host[i+1:]); err != nil && host[i+1:] != "" {
+			return ""
+		}
+		host = host[:i]
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "" || len(host) > 253 {
+		return ""
+	}
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
+			return ""
+		}
+	}
+	return host
+}
+
+// cut shortens s to at most n bytes, at a rune boundary.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// Describe, Collect: the Logger is a prometheus.Collector, which the web
+// layer registers with its metrics.
+var (
+	descWritten = prometheus.NewDesc("storekeep_request_log_written_total", "Page requests written to the request log.", nil, nil)
+	descDropped = prometheus.NewDesc("storekeep_request_log_dropped_total",
+		"Page requests not recorded in the request log: the queue was full (full) or their batch failed to write (failed).", []string{"reason"}, nil)
+	descQueued = prometheus.NewDesc("storekeep_request_log_queued", "Page requests waiting to be written to the request log.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (l *Logger) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descWritten
+	ch <- descDropped
+	ch <- descQueued
+}
+
+// Collect implements prometheus.Collector.
+func (l *Logger) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(descWritten, prometheus.CounterValue, float64(l.written.Load()))
+	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(l.droppedFull.Load()), "full")
+	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(l.droppedFailed.Load()), "failed")
+	ch <- prometheus.MustNewConstMetric(descQueued, prometheus.GaugeValue, float64(l.queued()))
+}
