@@ -84,8 +84,7 @@ func (d *Desk) List(ctx context.Context, f Filter) (Page, error) {
 		where = append(where, "EXISTS (SELECT 1 FROM support_tags g WHERE g.ticket_id = t.id AND g.tag = "+arg(strings.ToLower(f.Tag))+")")
 	}
 	if f.Overdue {
-		now := arg(d.now())
-		where = append(where, "t.state IN ('new', 'open') AND ((t.first_response_at IS NULL AND t.first_response_due < "+now+") OR t.resolution_due < "+now+")")
+		where = append(where, overdueSQL("t.", arg(d.now())))
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		cond, ok, err := d.searchCondition(ctx, q, arg)
@@ -318,6 +317,13 @@ type Counts struct {
 	Overdue, Parked            int
 }
 
+// overdueSQL is Ticket.Overdue as a condition on the ticket columns
+// (prefixed with prefix) at the time in parameter now.
+func overdueSQL(prefix, now string) string {
+	return prefix + "state IN ('new', 'open') AND ((" + prefix + "first_response_at IS NULL AND " + prefix + "first_response_due < " + now + ") OR " +
+		prefix + "resolution_due < " + now + ")"
+}
+
 // Count counts tickets by state, the overdue ones and the parked mail. The
 // states are named rather than "not closed" so that support_tickets_state
 // serves the count: it reads the few open tickets, not all of them.
@@ -329,7 +335,7 @@ func (d *Desk) Count(ctx context.Context) (Counts, error) {
 		COALESCE(SUM(CASE WHEN state = 'open' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN state = 'waiting' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN state = 'solved' THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN state IN ('new', 'open') AND ((first_response_at IS NULL AND first_response_due < $1) OR resolution_due < $1) THEN 1 ELSE 0 END), 0)
+		COALESCE(SUM(CASE WHEN `+overdueSQL("", "$1")+` THEN 1 ELSE 0 END), 0)
 		FROM support_tickets WHERE state IN ('new', 'open', 'waiting', 'solved')`, now).Scan(&c.New, &c.Open, &c.Waiting, &c.Solved, &c.Overdue)
 	if err != nil {
 		return c, fmt.Errorf("support: count tickets: %w", err)

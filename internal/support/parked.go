@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/audit"
@@ -100,7 +101,7 @@ func (d *Desk) Release(ctx context.Context, id, into, staffID int64, by audit.Ac
 		into = p.TicketID
 	}
 	now := d.now()
-	in := &incoming{mailID: m.MessageID, dedupKey: dedupKey(m), raw: raw, problems: joinLines(m.Problems), attachments: uploadsOf(m)}
+	in := &incoming{mailID: m.MessageID, dedupKey: dedupKey(m), raw: raw, problems: strings.Join(m.Problems, "\n"), attachments: uploadsOf(m)}
 	var ticket int64
 	err = d.DB.Tx(ctx, func(tx *sql.Tx) error {
 		var cur string
@@ -178,15 +179,4 @@ func nullID(id int64) any {
 		return nil
 	}
 	return id
-}
-
-func joinLines(s []string) string {
-	out := ""
-	for i, l := range s {
-		if i > 0 {
-			out += "\n"
-		}
-		out += l
-	}
-	return out
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/storekeep/storekeep/internal/emailaddr"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/refuse"
+	"github.com/storekeep/storekeep/internal/staff"
 )
 
 // NewTicket is a ticket to open with its first message.
@@ -419,10 +420,11 @@ func (d *Desk) Assign(ctx context.Context, ticketID, assignee int64, by audit.Ac
 		var to any
 		detail := "unassigned"
 		if assignee != 0 {
-			var active bool
-			err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NULL AND role IN ('owner', 'support') FROM staff WHERE id = $1`, assignee).Scan(&active)
-			if errors.Is(err, sql.ErrNoRows) || err == nil && !active {
-				return refuse.Field("assignee", "choose an active member of staff who works on support (owner or support role)")
+			// The permission table decides who works on the desk, as it
+			// decides who may open it.
+			a, err := staff.ByID(ctx, tx, assignee)
+			if errors.Is(err, staff.ErrNotFound) || err == nil && (a.Disabled || !a.Role.Can(staff.PermSupportTickets)) {
+				return refuse.Field("assignee", "choose an active member of staff who works on the support desk")
 			}
 			if err != nil {
 				return fmt.Errorf("support: check the assignee: %w", err)

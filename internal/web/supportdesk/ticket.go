@@ -326,16 +326,7 @@ func (s *handler) assign(w http.ResponseWriter, r *http.Request) error {
 		}
 		to = n
 	}
-	if to != 0 {
-		a, err := staff.ByID(r.Context(), s.db, to)
-		if errors.Is(err, staff.ErrNotFound) || err == nil && (a.Disabled || !a.Role.Can(staff.PermSupportTickets)) {
-			return s.refused(w, r, id, ticketPage{Action: "assign"},
-				refuse.Field("assignee", "choose an active member of staff who works on the support desk"))
-		}
-		if err != nil {
-			return err
-		}
-	}
+	// Desk.Assign refuses anyone who does not work on the desk.
 	if err := s.desk.Assign(r.Context(), id, to, actor(r)); err != nil {
 		return s.refused(w, r, id, ticketPage{Action: "assign"}, err)
 	}
