@@ -35,6 +35,7 @@ func migrateWithPrivacyAddress(t *testing.T, dbPath string) {
 	v := settings.Defaults()
 	v.LegalName = "Shop GmbH"
 	v.PrivacyEmail = "privacy@shop.example"
+	v.SupportEmail = "support@shop.example"
 	if err := d.Tx(ctx, func(tx *sql.Tx) error { return settings.Save(ctx, tx, v, time.Now()) }); err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +120,9 @@ func TestSupportIngest(t *testing.T) {
 }
 
 // TestSupportIngestFromPostfix: Postfix's pipe transport runs the built
-// binary as nobody; it delivers to the privacy mailbox and bounces mail
-// for an address no mailbox takes (exit 67).
+// binary as nobody; it delivers to the privacy mailbox and to the support
+// desk (a ticket, and an answer by its support+TOKEN address in the same
+// ticket), and bounces mail for an address no mailbox takes (exit 67).
 func TestSupportIngestFromPostfix(t *testing.T) {
 	// A directory the pipe user (nobody) may use: SQLite writes beside
 	// the database file.
@@ -134,7 +136,7 @@ func TestSupportIngestFromPostfix(t *testing.T) {
 	pf := func() *testutil.Postfix {
 		argv := []string{bin, "support", "ingest", "--db", dbPath, "--recipient", "${recipient}", "--sender", "${sender}"}
 		return testutil.StartPostfix(t, testutil.PostfixOptions{Domain: "shop.example", LMTPAddr: "127.0.0.1:1", RefuseUnlisted: true,
-			Routes: map[string]string{"privacy@shop.example": "pipe", "sales@shop.example": "pipe"}, PipeCommand: argv})
+			Routes: map[string]string{"privacy@shop.example": "pipe", "support@shop.example": "pipe", "sales@shop.example": "pipe"}, PipeCommand: argv})
 	}()
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -178,5 +180,33 @@ func TestSupportIngestFromPostfix(t *testing.T) {
 	pf.WaitQueueEmpty(t, 20*time.Second)
 	if n := privacyRequests(t, dbPath); n != 1 {
 		t.Fatalf("%d requests", n)
+	}
+
+	// The support desk through the same pipe: a ticket, then the
+	// customer's answer to its reply address (support+TOKEN@, which
+	// recipient_delimiter routes like support@) lands in it.
+	question := "From: Ann <ann@example.com>\r\nTo: support@shop.example\r\nSubject: Milter stalls\r\nMessage-ID: <q1@example.com>\r\n\r\nThe milter stalls at DATA.\r\n"
+	if err := smtp.SendMail(pf.SMTPAddr(), nil, "ann@example.com", []string{"support@shop.example"}, []byte(question)); err != nil {
+		t.Fatal(err)
+	}
+	pf.WaitLog(t, 30*time.Second, "to=<support@shop.example>", "relay=storekeep", "status=sent")
+	d, err := db.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var ticket int64
+	var token string
+	if err := d.QueryRowContext(context.Background(), `SELECT id, token FROM support_tickets WHERE email = 'ann@example.com'`).Scan(&ticket, &token); err != nil {
+		t.Fatalf("no ticket from the pipe: %v", err)
+	}
+	answer := "From: Ann <ann@example.com>\r\nTo: support+" + token + "@shop.example\r\nSubject: Re: Milter stalls\r\nMessage-ID: <q2@example.com>\r\n\r\nIt is version 2.4.\r\n"
+	if err := smtp.SendMail(pf.SMTPAddr(), nil, "ann@example.com", []string{"support+" + token + "@shop.example"}, []byte(answer)); err != nil {
+		t.Fatal(err)
+	}
+	pf.WaitLog(t, 30*time.Second, "to=<support+"+token+"@shop.example>", "relay=storekeep", "status=sent")
+	var n int
+	if err := d.QueryRowContext(context.Background(), `SELECT count(*) FROM support_messages WHERE ticket_id = $1 AND author = 'customer'`, ticket).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("the answer through the pipe: %d customer messages in the ticket (%v), want 2", n, err)
 	}
 }
