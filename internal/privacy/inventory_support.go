@@ -53,7 +53,10 @@ var supportPart = Inventory{
 				of(supportColumn("from_name", "user.name", FromSubject, "from_name"), Customer),
 				of(supportColumn("body_text", "user.support.content", FromSubject, "text"), Customer),
 				of(supportColumn("body_html", "user.support.content", FromSubject, ""), Customer),
-				{Name: "mail_id", Note: "the Message-ID of a mail: a mail program's identifier, which threads replies"},
+				// A mail program's identifier, which threads replies; some
+				// programs build it from the host or user name, so it is
+				// declared as the customer's like the rest of their mail.
+				of(supportColumn("mail_id", "user.support.content", FromSubject, ""), Customer),
 				{Name: "dedup_key", Note: "a hash that recognises a mail delivered twice"},
 				{Name: "outbox_id", Note: "the queued mail of a staff reply"},
 				of(supportColumn("raw", "user.support.content", FromSubject, ""), Customer),
