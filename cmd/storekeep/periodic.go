@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/analytics"
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/licensing"
@@ -58,6 +59,10 @@ var periodicJobs = []periodicJob{
 		// A conditional update: running on several instances closes each once.
 		_, err := (&support.Desk{DB: d, Clock: clock.NewFixed(now)}).CloseSolved(ctx)
 		return err
+	}},
+	{name: "analytics roll-up", every: 5 * time.Minute, run: func(ctx context.Context, d *db.DB, _ jobEnv, now time.Time) error {
+		// Upserts of totals: running on several instances counts once.
+		return analytics.Rollup(ctx, d, now)
 	}},
 	{name: "renewal reminders", every: time.Hour, run: func(ctx context.Context, d *db.DB, env jobEnv, now time.Time) error {
 		// Keyed by license, expiry and step: hourly runs on every

@@ -40,16 +40,23 @@ type Config struct {
 	// the full network address before the purge shortens it.
 	LogRequests    bool
 	LogAddressDays int
-	DataDir        string
-	BaseURL        string
-	LogFormat      string
-	LogLevel       string
-	AutoMigrate    bool
-	SMTPHost       string
-	SMTPPort       int
-	SMTPUsername   string
-	SMTPPassword   string
-	SMTPFrom       string
+	// Analytics turns the cookieless usage analytics on (internal/analytics,
+	// docs/analytics.md); AnalyticsPerMinute caps the beacons counted per
+	// address and minute; GeoIPDB is a local MaxMind-format database for
+	// the visitors' countries (empty: no countries).
+	Analytics          bool
+	AnalyticsPerMinute int
+	GeoIPDB            string
+	DataDir            string
+	BaseURL            string
+	LogFormat          string
+	LogLevel           string
+	AutoMigrate        bool
+	SMTPHost           string
+	SMTPPort           int
+	SMTPUsername       string
+	SMTPPassword       string
+	SMTPFrom           string
 	// InboundSMTPAddr is where the receiver of privacy mail listens
 	// (package inbound); "" turns it off.
 	InboundSMTPAddr string
@@ -140,6 +147,9 @@ func (c *Config) settings() []setting {
 		{flag: "support-retention", group: DB, env: "STOREKEEP_SUPPORT_RETENTION", def: "24m", str: &c.SupportRetention, help: "how long support tickets are kept after they close: a number and d, m or y, e.g. 24m, 2y, 400d (1 day to 10 years)"},
 		{flag: "log-address-days", group: DB, env: "STOREKEEP_LOG_ADDRESS_DAYS", def: "7", num: &c.LogAddressDays, help: "days the request log keeps a visitor's full network address before the purge shortens it to its network (1 to 89; rows go after 90 days)"},
 		{flag: "log-requests", group: Server, env: "STOREKEEP_LOG_REQUESTS", def: "true", boolean: &c.LogRequests, help: "record page requests in the request log (route, status, browser family and version, referring site, network address; see docs/request-log.md)"},
+		{flag: "analytics", group: Server, env: "STOREKEEP_ANALYTICS", def: "true", boolean: &c.Analytics, help: "count visits without cookies: pages, sources, engaged time and the funnel, honouring Do Not Track and Global Privacy Control (see docs/analytics.md)"},
+		{flag: "analytics-beacons-per-minute", group: Server, env: "STOREKEEP_ANALYTICS_BEACONS_PER_MINUTE", def: "600", num: &c.AnalyticsPerMinute, help: "most analytics beacons counted per network address and minute; more are ignored (an office's or a carrier's gateway puts many visitors behind one address)"},
+		{flag: "geoip-db", group: Server, env: "STOREKEEP_GEOIP_DB", def: "", str: &c.GeoIPDB, help: "a local GeoIP database (MaxMind .mmdb format, e.g. GeoLite2-Country or DB-IP lite) for the analytics' countries; empty: no countries"},
 		{flag: "data-dir", group: DB, env: "STOREKEEP_DATA_DIR", def: ".", str: &c.DataDir, help: "directory for the SQLite database and other files"},
 		{flag: "base-url", group: Site, env: "STOREKEEP_BASE_URL", def: "", str: &c.BaseURL, help: "public URL of the site, e.g. https://shop.example.com (default: http://ADDR)"},
 		{flag: "log-format", group: Log, env: "STOREKEEP_LOG_FORMAT", def: "text", str: &c.LogFormat, help: "log format: text or json"},
@@ -322,6 +332,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.level(); err != nil {
 		return err
+	}
+	if c.AnalyticsPerMinute < 1 || c.AnalyticsPerMinute > 1_000_000 {
+		return fmt.Errorf("--analytics-beacons-per-minute %d: give how many beacons one address may send a minute, 1 to 1000000 (default 600)", c.AnalyticsPerMinute)
 	}
 	if c.LogAddressDays < 1 {
 		return fmt.Errorf("--log-address-days %d: give the days the request log keeps full network addresses, at least 1 (default 7)", c.LogAddressDays)

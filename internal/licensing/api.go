@@ -301,6 +301,11 @@ func ActivateKey(ctx context.Context, d *db.DB, k Key, mi MachineInfo, now time.
 		if err != nil {
 			return fmt.Errorf("activate machine: %w", err)
 		}
+		// The first activation stays recorded when seats are freed later:
+		// the analytics' funnel counts it (internal/analytics).
+		if _, err := tx.ExecContext(ctx, `UPDATE licenses SET first_activated_at = $1 WHERE id = $2 AND first_activated_at IS NULL`, now, l.ID); err != nil {
+			return fmt.Errorf("activate: record the first activation: %w", err)
+		}
 		res = result(stateCode(l.State), &l, &m)
 		return nil
 	})

@@ -20,6 +20,11 @@ package privacy
 // honoured before anything is written: such a visit is not counted at
 // all.
 var analyticsPart = Inventory{
+	Cookies: []Cookie{
+		{Name: "sk_nocount", Subject: Visitor, Essential: true,
+			Purpose:  "set only when a visitor asks on the usage statistics page not to be counted; it holds \"1\" and nothing else, and the site then counts nothing of that browser (named __Host-sk_nocount over HTTPS)",
+			Duration: "1 year, or until the visitor asks to be counted again"},
+	},
 	Tables: []Table{
 		{Name: "analytics_views", Description: "Page views for the usage statistics: the page (its path, without what follows a question mark), when, the referring site, the campaign a link was tagged with, the browser's family, the kind of device and screen size, the country when configured, and a visitor number that changes every day and cannot be traced back.",
 			Subject: Visitor, Dated: "at",

@@ -53,6 +53,7 @@ var licensingPart = Inventory{
 			{Name: "max_machines", Export: "max_machines"},
 			{Name: "check_in_days"},
 			{Name: "updated_at"},
+			{Name: "first_activated_at", Export: "first_activated_at", Note: "when a machine first took a seat; the usage analytics' funnel counts activations from it, by the order's day, without linking them to page views"},
 		}},
 		{Name: "license_machines", Description: "Machines holding the seats of each license, as the product reported them.", Subject: Customer,
 			Link: Link{Parent: "licenses", ParentColumn: "license_id"}, Dated: "last_seen_at", Columns: []Column{

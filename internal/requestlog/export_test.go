@@ -4,8 +4,5 @@ package requestlog
 // the writer with it.
 func SetBeforeWrite(l *Logger, f func()) { l.beforeWrite = f }
 
-// HostOf is hostOf, for the fuzz test.
-var HostOf = hostOf
-
 // SetTimerSet makes the writer call f once it has set a batch's timer.
 func SetTimerSet(l *Logger, f func()) { l.timerSet = f }

@@ -64,3 +64,10 @@ func (m *metrics) observe(route string, status int, elapsed time.Duration) {
 	m.requests.WithLabelValues(route, code).Inc()
 	m.duration.WithLabelValues(route, code).Observe(elapsed.Seconds())
 }
+
+// RegisterCollector adds an area's metrics (a prometheus.Collector) to
+// those the metrics listener serves; for areas mounting while the site is
+// assembled.
+func (s *Server) RegisterCollector(c prometheus.Collector) error {
+	return s.metrics.registry.Register(c)
+}

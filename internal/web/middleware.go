@@ -77,6 +77,8 @@ type requestInfo struct {
 	// vendor holds the vendor settings once a handler or the page layout
 	// has loaded them (see Server.vendor).
 	vendor *settings.Vendor
+	// errorPage is set while the error page renders.
+	errorPage bool
 }
 
 type infoKey struct{}

@@ -190,6 +190,9 @@ type SiteData struct {
 	// Staff is the signed-in staff member's console state; nil on the
 	// public site and on the console's sign-in pages.
 	Staff *ConsoleData
+	// Count is true on the pages the usage analytics count: the layout
+	// then loads the counting script (see Server.CountPages).
+	Count bool
 }
 
 // Render writes the page template name of pages with status. The page is
@@ -250,7 +253,8 @@ func writeHTML(w http.ResponseWriter, status int, body []byte) {
 }
 
 func (s *Server) site(r *http.Request, v settings.Vendor) SiteData {
-	return SiteData{Vendor: v, Demo: s.demo, Path: r.URL.Path, Year: s.clock.Now().Year(), Staff: s.console(r)}
+	return SiteData{Vendor: v, Demo: s.demo, Path: r.URL.Path, Year: s.clock.Now().Year(), Staff: s.console(r),
+		Count: s.counted[r.Pattern] && r.Method == http.MethodGet && !info(r).errorPage}
 }
 
 // errorPage is the content of error.html.
@@ -267,6 +271,7 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, e *Erro
 	if err != nil {
 		v = settings.Defaults()
 	}
+	info(r).errorPage = true // an error page is not counted as the page it replaces
 	buf, err := s.RenderBytes(r, v, s.layouts.error, errorTitle(e.Status), errorPage{Status: e.Status, Message: e.Message})
 	if err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "render error page",

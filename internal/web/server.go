@@ -97,6 +97,7 @@ type Server struct {
 	staffNav   []NavItem
 	apiErrors  []apiErrors
 	patterns   []string         // every registered route pattern
+	counted    map[string]bool  // route patterns whose pages the analytics count (CountPages)
 	bodyLimits map[string]int64 // route pattern -> body limit (AllowLargeBody)
 
 	assets  *assets
@@ -192,6 +193,32 @@ func (s *Server) Secret() []byte { return s.secret }
 
 // Limiter is the shared rate limiter.
 func (s *Server) Limiter() *ratelimit.Limiter { return s.limiter }
+
+// CountPages marks the pages of the given route patterns ("GET
+// /products/{slug}") as counted by the usage analytics: their layout
+// loads the counting script, and PatternOf tells the beacon endpoint
+// which pattern a reported path belongs to. Call it while mounting,
+// before serving starts.
+func (s *Server) CountPages(patterns ...string) {
+	if s.counted == nil {
+		s.counted = map[string]bool{}
+	}
+	for _, p := range patterns {
+		s.counted[p] = true
+	}
+}
+
+// Counted reports whether the pages of pattern are counted.
+func (s *Server) Counted(pattern string) bool { return s.counted[pattern] }
+
+// PatternOf is the pattern of the route that would serve a GET of path
+// on this site ("GET /products/{slug}" for "/products/milter"), "" when
+// none would.
+func (s *Server) PatternOf(path string) string {
+	r := http.Request{Method: http.MethodGet, URL: &url.URL{Path: path}, Host: s.baseURL.Host}
+	_, pattern := s.mux.Handler(&r)
+	return pattern
+}
 
 // Patterns lists every registered route pattern.
 func (s *Server) Patterns() []string { return slices.Clone(s.patterns) }

@@ -5,6 +5,7 @@ package app
 import (
 	"errors"
 
+	"github.com/storekeep/storekeep/internal/analytics"
 	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
@@ -15,6 +16,7 @@ import (
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/account"
 	"github.com/storekeep/storekeep/internal/web/api"
+	"github.com/storekeep/storekeep/internal/web/beacon"
 	"github.com/storekeep/storekeep/internal/web/checkout"
 	"github.com/storekeep/storekeep/internal/web/console"
 	"github.com/storekeep/storekeep/internal/web/devmail"
@@ -58,6 +60,12 @@ type Options struct {
 	// VATChecker confirms buyers' VAT numbers at checkout (VIES, --vies);
 	// nil checks their format only.
 	VATChecker tax.Checker
+	// Analytics counts visits (--analytics); nil counts nothing and no
+	// page loads the counting script.
+	Analytics *analytics.Counter
+	// AnalyticsPerMinute caps the beacons counted per address and minute
+	// (--analytics-beacons-per-minute; 0 is beacon.DefaultPerMinute).
+	AnalyticsPerMinute int
 }
 
 // New builds the site with every area mounted. It fails when an option is
@@ -89,6 +97,7 @@ func New(o Options) (*web.Server, error) {
 		trials.Mount(s),
 		websupport.Mount(s),
 		supportdesk.Mount(s),
+		beacon.Mount(s, beacon.Options{Counter: o.Analytics, PerMinute: o.AnalyticsPerMinute}),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.

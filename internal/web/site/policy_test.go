@@ -44,8 +44,9 @@ func TestPrivacyPolicyContent(t *testing.T) {
 			"encrypted (HTTPS)", "Only the members of our staff who need",
 			"“Last updated” date",
 		)
-		// The objection list names the legitimate-interest purposes in use.
-		webtest.MustContain(t, body, "Today this concerns:\n      <ul>\n        <li>Security of the site</li>")
+		// The objection list names the legitimate-interest purposes in use:
+		// the usage analytics' and the request log's.
+		webtest.MustContain(t, body, "Today this concerns:\n      <ul>\n        <li>Improving the site and products</li>\n        <li>Security of the site</li>")
 		// No notice: the first version is not marked significant.
 		webtest.MustNotContain(t, body, "This policy changed on")
 	})

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/analytics"
 	"github.com/storekeep/storekeep/internal/catalog"
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
@@ -87,6 +88,12 @@ func WithLicenseKeys(k *licensing.Keyring) Option { return func(o *app.Options) 
 // WithRequestLog gives the site's page requests to rl, as serve gives
 // them to its requestlog.Logger.
 func WithRequestLog(rl web.RequestLog) Option { return func(o *app.Options) { o.RequestLog = rl } }
+
+// WithAnalytics counts the site's visits with c (as serve --analytics
+// does), at most perMinute beacons per address (0: the default).
+func WithAnalytics(c *analytics.Counter, perMinute int) Option {
+	return func(o *app.Options) { o.Analytics, o.AnalyticsPerMinute = c, perMinute }
+}
 
 // WithDemo builds the demo site (banner, mail viewer).
 func WithDemo() Option { return func(o *app.Options) { o.Demo = true } }

@@ -1,0 +1,225 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/storekeep/storekeep/internal/db"
+)
+
+// FunnelDays is how many days back the funnel's orders and activations
+// are counted again on every roll-up: a license is often activated days
+// after its order.
+const FunnelDays = 35
+
+// Rollup counts the raw rows of today and yesterday (UTC) into the daily
+// aggregates and the funnel, and the orders and first activations of the
+// last FunnelDays days into the funnel. Each count replaces the one
+// before (an upsert of the totals, not an addition), so running it again,
+// or on several instances at once, changes nothing.
+func Rollup(ctx context.Context, d *db.DB, now time.Time) error {
+	today := now.UTC().Truncate(24 * time.Hour)
+	for _, day := range []time.Time{today.AddDate(0, 0, -1), today} {
+		if err := RollupDay(ctx, d, day); err != nil {
+			return err
+		}
+	}
+	return rollupOrders(ctx, d, today.AddDate(0, 0, -FunnelDays), today.AddDate(0, 0, 1))
+}
+
+// viewDims are the dimensions counted over every view: a view of a page
+// counts for that page, with the browser it was seen in, and so on.
+var viewDims = []struct{ dim, column string }{
+	{"page", "path"}, {"browser", "browser"}, {"device", "device"}, {"screen", "screen"}, {"country", "country"},
+}
+
+// entryDims are the sources of a visit, which count the visitor's first
+// view of the day: the site or campaign that brought them.
+var entryDims = []struct{ dim, column string }{
+	{"referrer", "referrer_host"}, {"utm_source", "utm_source"}, {"utm_medium", "utm_medium"}, {"utm_campaign", "utm_campaign"},
+}
+
+// perView numbers each view within its visitor's day (nth from the first,
+// rnth from the last, n views in all) and joins its engaged time: the
+// largest a beacon reported for it, on its day or the next (a view seen
+// before midnight may report after it).
+const perView = `WITH v AS (
+	SELECT view, visitor, path, referrer_host, utm_source, utm_medium, utm_campaign, browser, device, screen, country,
+		ROW_NUMBER() OVER (PARTITION BY visitor ORDER BY at, id) AS nth,
+		ROW_NUMBER() OVER (PARTITION BY visitor ORDER BY at DESC, id DESC) AS rnth,
+		COUNT(*) OVER (PARTITION BY visitor) AS n
+	FROM analytics_views WHERE day = $1
+), e AS (
+	SELECT view, MAX(ms) AS ms FROM analytics_engaged WHERE day IN ($1, $2) GROUP BY view
+), ve AS (
+	SELECT v.*, e.ms FROM v LEFT JOIN e ON e.view = v.view
+)
+`
+
+const upsertDaily = ` ON CONFLICT (dim, day, value) DO UPDATE SET views = excluded.views, visitors = excluded.visitors,
+	entries = excluded.entries, exits = excluded.exits, bounces = excluded.bounces,
+	engaged_ms = excluded.engaged_ms, engaged_views = excluded.engaged_views`
+
+// RollupDay counts one day's raw rows into analytics_daily and the
+// visitor steps of analytics_funnel. Once the purge has deleted a day's
+// raw rows it must not run for that day again; Rollup only runs it for
+// today and yesterday, and the rows are kept two days.
+func RollupDay(ctx context.Context, d *db.DB, day time.Time) error {
+	ds, next := Day(day), Day(day.AddDate(0, 0, 1))
+	counts := `COUNT(*), COUNT(DISTINCT visitor),
+		SUM(CASE WHEN nth = 1 THEN 1 ELSE 0 END), SUM(CASE WHEN rnth = 1 THEN 1 ELSE 0 END),
+		SUM(CASE WHEN nth = 1 AND n = 1 THEN 1 ELSE 0 END),
+		COALESCE(SUM(ms), 0), COUNT(ms)`
+	stmts := []string{perView + `INSERT INTO analytics_daily (dim, day, value, views, visitors, entries, exits, bounces, engaged_ms, engaged_views)
+		SELECT 'total', $1, '', ` + counts + ` FROM ve WHERE true HAVING COUNT(*) > 0` + upsertDaily}
+	for _, dm := range viewDims {
+		stmts = append(stmts, perView+`INSERT INTO analytics_daily (dim, day, value, views, visitors, entries, exits, bounces, engaged_ms, engaged_views)
+		SELECT '`+dm.dim+`', $1, `+dm.column+`, `+counts+` FROM ve WHERE true GROUP BY `+dm.column+upsertDaily)
+	}
+	for _, dm := range entryDims {
+		// Views and engaged time of a source are those of the visitors it
+		// brought (all their views that day); entries are those visitors.
+		blank := ""
+		if dm.dim != "referrer" {
+			blank = ` AND s.value <> ''` // views without a campaign are not a campaign
+		}
+		stmts = append(stmts, perView+`, s AS (
+			SELECT visitor, `+dm.column+` AS value, n FROM ve WHERE nth = 1
+		), t AS (
+			SELECT visitor, SUM(COALESCE(ms, 0)) AS ms, COUNT(ms) AS engaged FROM ve GROUP BY visitor
+		)
+		INSERT INTO analytics_daily (dim, day, value, views, visitors, entries, exits, bounces, engaged_ms, engaged_views)
+		SELECT '`+dm.dim+`', $1, s.value, SUM(s.n), COUNT(*), COUNT(*), 0, SUM(CASE WHEN s.n = 1 THEN 1 ELSE 0 END), SUM(t.ms), SUM(t.engaged)
+		FROM s JOIN t ON t.visitor = s.visitor WHERE true`+blank+` GROUP BY s.value`+upsertDaily)
+	}
+	return tx(ctx, d, func(run func(q string, args ...any) error) error {
+		for _, q := range stmts {
+			if err := run(q, ds, next); err != nil {
+				return fmt.Errorf("analytics: roll up %s: %w", ds, err)
+			}
+		}
+		if err := run(funnelVisitors, ds); err != nil {
+			return fmt.Errorf("analytics: roll up the funnel of %s: %w", ds, err)
+		}
+		return nil
+	})
+}
+
+// funnelVisitors counts the funnel's visitor steps of a day: visitors of
+// a product's page ("/products/{slug}"), and those of them who opened the
+// checkout later that day; product ” counts any product page.
+const funnelVisitors = `WITH pv AS (
+	SELECT visitor, substr(path, 11) AS product, MIN(at) AS first_at FROM analytics_views
+	WHERE day = $1 AND path LIKE '/products/%' AND path NOT LIKE '/products/%/%' AND length(path) > 10
+	GROUP BY visitor, substr(path, 11)
+), co AS (
+	SELECT visitor, MAX(at) AS last_at FROM analytics_views WHERE day = $1 AND path = '/checkout' GROUP BY visitor
+), steps AS (
+	SELECT pv.product, pv.visitor, CASE WHEN co.last_at > pv.first_at THEN 1 ELSE 0 END AS checkout
+	FROM pv LEFT JOIN co ON co.visitor = pv.visitor
+), each_product AS (
+	SELECT product, COUNT(*) AS visitors, SUM(checkout) AS checkouts FROM steps GROUP BY product
+), any_product AS (
+	SELECT '' AS product, COUNT(*) AS visitors, SUM(checkout) AS checkouts
+	FROM (SELECT visitor, MAX(checkout) AS checkout FROM steps GROUP BY visitor) x HAVING COUNT(*) > 0
+)
+INSERT INTO analytics_funnel (day, product, product_visitors, checkout_visitors)
+SELECT $1, product, visitors, checkouts FROM (SELECT * FROM each_product UNION ALL SELECT * FROM any_product) u WHERE true
+ON CONFLICT (day, product) DO UPDATE SET product_visitors = excluded.product_visitors, checkout_visitors = excluded.checkout_visitors`
+
+// rollupOrders counts, per day an order was placed in [from, to) and per
+// product, the orders paid and those whose license has been activated
+// (licenses.first_activated_at), from the shop's own records: nothing
+// links them to page views. The orders of a few weeks are few; they are
+// counted here rather than in SQL, where the two databases name a
+// timestamp's day differently.
+func rollupOrders(ctx context.Context, d *db.DB, from, to time.Time) error {
+	type key struct{ day, product string }
+	type count struct{ orders, activated int64 }
+	counts := map[key]*count{}
+	add := func(k key, activated bool) {
+		c := counts[k]
+		if c == nil {
+			c = &count{}
+			counts[k] = c
+		}
+		c.orders++
+		if activated {
+			c.activated++
+		}
+	}
+	rows, err := d.Reader().QueryContext(ctx, `SELECT o.id, o.created_at, p.slug, MAX(CASE WHEN lic.first_activated_at IS NOT NULL THEN 1 ELSE 0 END)
+		FROM orders o
+		JOIN order_lines ol ON ol.order_id = o.id
+		JOIN prices pr ON pr.id = ol.price_id
+		JOIN editions ed ON ed.id = pr.edition_id
+		JOIN products p ON p.id = ed.product_id
+		LEFT JOIN licenses lic ON lic.order_line_id = ol.id
+		WHERE o.created_at >= $1 AND o.created_at < $2 AND o.paid_at IS NOT NULL
+		GROUP BY o.id, o.created_at, p.slug ORDER BY o.id`, from.UTC(), to.UTC())
+	if err != nil {
+		return fmt.Errorf("analytics: count the funnel's orders: %w", err)
+	}
+	type order struct {
+		day       string
+		activated bool
+	}
+	orders := map[int64]*order{}
+	for rows.Next() {
+		var id int64
+		var at time.Time
+		var product string
+		var activated int
+		if err := rows.Scan(&id, &at, &product, &activated); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("analytics: count the funnel's orders: %w", err)
+		}
+		day := Day(at)
+		add(key{day, product}, activated == 1)
+		o := orders[id]
+		if o == nil {
+			o = &order{day: day}
+			orders[id] = o
+		}
+		o.activated = o.activated || activated == 1
+	}
+	if err := errorsJoin(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("analytics: count the funnel's orders: %w", err)
+	}
+	for _, o := range orders {
+		add(key{o.day, ""}, o.activated)
+	}
+	return tx(ctx, d, func(run func(q string, args ...any) error) error {
+		// Days and products that no longer have a paid order (refunded
+		// and purged) drop to zero.
+		if err := run(`UPDATE analytics_funnel SET orders_paid = 0, activated = 0 WHERE day >= $1 AND day < $2`, Day(from), Day(to)); err != nil {
+			return fmt.Errorf("analytics: count the funnel's orders: %w", err)
+		}
+		for k, c := range counts {
+			if err := run(`INSERT INTO analytics_funnel (day, product, orders_paid, activated) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (day, product) DO UPDATE SET orders_paid = excluded.orders_paid, activated = excluded.activated`,
+				k.day, k.product, c.orders, c.activated); err != nil {
+				return fmt.Errorf("analytics: count the funnel's orders: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// tx runs fn's statements in one transaction on the writer pool (not
+// db.Tx: the aggregates are not content the page cache depends on).
+func tx(ctx context.Context, d *db.DB, fn func(run func(q string, args ...any) error) error) error {
+	t, err := d.Writer().BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = t.Rollback() }()
+	if err := fn(func(q string, args ...any) error {
+		_, err := t.ExecContext(ctx, q, args...)
+		return err
+	}); err != nil {
+		return err
+	}
+	return t.Commit()
+}
