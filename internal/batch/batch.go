@@ -30,7 +30,9 @@ type Options struct {
 	// Logger receives write failures and drop warnings (never an item's
 	// content); nil discards them.
 	Logger *slog.Logger
-	// Queue is how many items wait at most (default 10,000).
+	// Queue is how many items wait at most (default 10,000). The writer
+	// takes the whole queue at once, so up to twice as many are in memory
+	// while a slow write holds them.
 	Queue int
 	// Batch is the most items one write gets (default 500).
 	Batch int
