@@ -118,6 +118,9 @@ func TestScriptOnCountedPagesOnly(t *testing.T) {
 			t.Errorf("%s loads the counting script", p)
 		}
 	}
+	if body := mustGet(t, b, "/privacy"); !strings.Contains(body, `<a href="/statistics">usage statistics</a>`) {
+		t.Error("the privacy policy does not point to the statistics page")
+	}
 	patterns := w.s.Srv.Patterns()
 	for _, p := range beacon.CountedPages {
 		if !slices.Contains(patterns, p) {
@@ -131,9 +134,11 @@ func TestScriptOnCountedPagesOnly(t *testing.T) {
 	}
 
 	off := webtest.NewSite(t, testutil.SQLite(t))
-	_, body := webtest.NewBrowser(off).Get(t, "/")
-	if strings.Contains(body, "<script") {
-		t.Fatal("a page loads a script with analytics off")
+	for _, p := range []string{"/", "/privacy"} {
+		_, body := webtest.NewBrowser(off).Get(t, p)
+		if strings.Contains(body, "<script") || strings.Contains(body, "/statistics") {
+			t.Fatalf("%s speaks of counting with analytics off", p)
+		}
 	}
 }
 
