@@ -25,6 +25,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/binary"
 	"fmt"
 	"hash"
@@ -142,6 +143,12 @@ type Counter struct {
 
 	outcomes [numOutcomes]atomic.Int64
 	macs     sync.Pool // *keyedMAC
+
+	// batch is the writers' batch size; full batches of views, the
+	// common case under load, reuse one prepared statement (parsing a
+	// statement of 6,500 parameters was a third of the writer's time).
+	batch     int
+	fullViews *sql.Stmt // the writer's alone
 }
 
 // keyedMAC is an HMAC under one salt, reused across hits of the day.
@@ -164,7 +171,11 @@ func New(d *db.DB, o Options) (*Counter, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	bo := batch.Options{Clock: c.clock, Logger: c.log, Queue: o.Queue, Batch: o.Batch, Interval: o.Interval}
+	c.batch = o.Batch
+	if c.batch <= 0 {
+		c.batch = batch.DefaultBatch
+	}
+	bo := batch.Options{Clock: c.clock, Logger: c.log, Queue: o.Queue, Batch: c.batch, Interval: o.Interval}
 	bo.Name = "analytics views"
 	c.views = batch.New(bo, c.writeViews)
 	bo.Name = "analytics engaged time"
@@ -280,7 +291,11 @@ func (c *Counter) Flush(ctx context.Context) error {
 
 // Close stops counting and writes everything queued.
 func (c *Counter) Close(ctx context.Context) error {
-	return errorsJoin(c.views.Close(ctx), c.engaged.Close(ctx))
+	err := errorsJoin(c.views.Close(ctx), c.engaged.Close(ctx))
+	if c.fullViews != nil && c.views.Queued() == 0 {
+		_ = c.fullViews.Close() // the writer has stopped: no one uses it
+	}
+	return err
 }
 
 // Written counts the rows written (views and engaged times).
@@ -319,11 +334,15 @@ func placeholders(q *strings.Builder, dialect db.Dialect, n, k int) {
 	}
 }
 
-func (c *Counter) writeViews(ctx context.Context, rows []viewRow) error {
+func viewsInsert(dialect db.Dialect, n int) string {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO analytics_views (day, at, view, visitor, path, referrer_host, utm_source, utm_medium, utm_campaign, browser, device, screen, country) VALUES `)
-	placeholders(&q, c.db.Dialect, len(rows), 13)
+	placeholders(&q, dialect, n, 13)
 	q.WriteString(` ON CONFLICT (day, view) DO NOTHING`)
+	return q.String()
+}
+
+func (c *Counter) writeViews(ctx context.Context, rows []viewRow) error {
 	args := make([]any, 0, len(rows)*13)
 	for _, r := range rows {
 		args = append(args, Day(r.at), r.at.UTC(), r.view, r.visitor, r.path, r.referrer, r.source, r.medium, r.campaign,
@@ -332,7 +351,18 @@ func (c *Counter) writeViews(ctx context.Context, rows []viewRow) error {
 	// Straight on the writer pool, not db.Tx: the analytics are not
 	// content, and moving db.ContentStamp would have the page cache
 	// re-read content_version (as with the request log).
-	_, err := c.db.Writer().ExecContext(ctx, q.String(), args...)
+	if len(rows) == c.batch {
+		if c.fullViews == nil {
+			st, err := c.db.Writer().PrepareContext(ctx, viewsInsert(c.db.Dialect, c.batch))
+			if err != nil {
+				return err
+			}
+			c.fullViews = st
+		}
+		_, err := c.fullViews.ExecContext(ctx, args...)
+		return err
+	}
+	_, err := c.db.Writer().ExecContext(ctx, viewsInsert(c.db.Dialect, len(rows)), args...)
 	return err
 }
 

@@ -38,7 +38,11 @@ type world struct {
 	c *analytics.Counter
 }
 
-func newWorld(t *testing.T, d *db.DB, perMinute int) world {
+func newWorld(t *testing.T, d *db.DB, perMinute int) world { return newWorldTB(t, d, perMinute) }
+
+func newBenchWorld(b *testing.B, d *db.DB) world { return newWorldTB(b, d, 1_000_000) }
+
+func newWorldTB(t testing.TB, d *db.DB, perMinute int) world {
 	t.Helper()
 	c, err := analytics.New(d, analytics.Options{Salts: salts{}, Site: webtest.BaseURL})
 	if err != nil {
