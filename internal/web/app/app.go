@@ -14,6 +14,7 @@ import (
 	"github.com/storekeep/storekeep/internal/tax"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/account"
+	webanalytics "github.com/storekeep/storekeep/internal/web/analytics"
 	"github.com/storekeep/storekeep/internal/web/api"
 	"github.com/storekeep/storekeep/internal/web/checkout"
 	"github.com/storekeep/storekeep/internal/web/console"
@@ -89,6 +90,7 @@ func New(o Options) (*web.Server, error) {
 		trials.Mount(s),
 		websupport.Mount(s),
 		supportdesk.Mount(s),
+		webanalytics.Mount(s),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.
