@@ -92,13 +92,10 @@ func (c Line) SVG() template.HTML {
 		b.WriteString(`<text x="` + itoa(x+30) + `" y="16" font-size="` + fontSize + `" fill="` + colorText + `">` + esc(s.Name) + `</text>`)
 		x += 30 + 7*utf8.RuneCountInString(s.Name) + 24
 	}
-	// Gridlines with their values, above each line on the left.
+	// Gridlines; their values are written over the plot, below.
 	for i := 0; i <= 4; i++ {
 		y := linePlotY + linePlotH - i*linePlotH/4
 		b.WriteString(`<line x1="0" y1="` + itoa(y) + `" x2="100%" y2="` + itoa(y) + `" stroke="` + colorGrid + `" stroke-width="1"/>`)
-		if i > 0 {
-			b.WriteString(`<text x="0" y="` + itoa(y-4) + `" font-size="` + fontSize + `" fill="` + ColorPrev + `">` + esc(format(top*float64(i)/4)) + `</text>`)
-		}
 	}
 	// The plot: x in points, y in plotUnits, stretched to the area.
 	w := max(n-1, 1)
@@ -115,6 +112,13 @@ func (c Line) SVG() template.HTML {
 			` stroke-linejoin="round" vector-effect="non-scaling-stroke"/>`)
 	}
 	b.WriteString(`</svg>`)
+	// The gridlines' values, above each line on the left, with a white
+	// halo so that a line crossing them does not hide them.
+	for i := 1; i <= 4; i++ {
+		y := linePlotY + linePlotH - i*linePlotH/4
+		b.WriteString(`<text x="0" y="` + itoa(y-4) + `" font-size="` + fontSize + `" fill="` + ColorPrev +
+			`" stroke="#ffffff" stroke-width="3" paint-order="stroke">` + esc(format(top*float64(i)/4)) + `</text>`)
+	}
 	// First, middle and last label under the plot.
 	ly := itoa(linePlotY + linePlotH + 18)
 	if n > 0 {
@@ -180,7 +184,7 @@ const (
 	barLabelY = 15
 	barY      = 21
 	barH      = 14
-	maxLabel  = 60 // runes; the table has the whole label
+	maxLabel  = 34 // runes, so label and value share a phone's line; the table has the whole label
 )
 
 // SVG draws the chart.
@@ -214,12 +218,9 @@ func (c Bars) SVG() template.HTML {
 			b.WriteString(`<line data-prev="` + num(bar.Prev) + `" x1="` + px + `" y1="` + itoa(y0+barY-3) + `" x2="` + px + `" y2="` + itoa(y0+barY+barH+3) +
 				`" stroke="` + ColorPrev + `" stroke-width="2"/>`)
 		}
-		ty := itoa(y0 + barY + barH - 2)
-		if share <= 0.7 {
-			b.WriteString(`<text x="` + pct(share) + `" dx="6" y="` + ty + `" font-size="` + fontSize + `" fill="` + colorText + `">` + esc(bar.Text) + `</text>`)
-		} else {
-			b.WriteString(`<text x="` + pct(share) + `" dx="-6" y="` + ty + `" font-size="` + fontSize + `" fill="#ffffff" text-anchor="end">` + esc(bar.Text) + `</text>`)
-		}
+		// The value on the label's line, at the right: clear of the bar
+		// and of the previous period's mark.
+		b.WriteString(`<text x="100%" y="` + itoa(y0+barLabelY) + `" font-size="` + fontSize + `" fill="` + colorText + `" text-anchor="end">` + esc(bar.Text) + `</text>`)
 		b.WriteString(`</g>`)
 	}
 	b.WriteString(`</svg>`)
