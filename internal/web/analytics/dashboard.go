@@ -295,7 +295,7 @@ func dayChart(rng report.Range, cur, prev []report.DayCounts) chart {
 		}
 		c.Rows = append(c.Rows, row)
 	}
-	series := []svgchart.Series{{Name: "Page views, " + rng.String(), Values: views}}
+	series := []svgchart.Series{{Name: "Page views, this period", Values: views}}
 	desc := fmt.Sprintf("Page views per day from %s: %s in all", rng.String(), thousands(total))
 	if peak > 0 {
 		desc += fmt.Sprintf(", at most %s on %s", thousands(peak), peakDay)

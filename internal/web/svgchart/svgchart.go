@@ -58,10 +58,9 @@ type Line struct {
 
 // Line chart geometry, in pixels of the outer drawing.
 const (
-	lineLegend = 22  // legend row
-	linePlotY  = 34  // top of the plot area
-	linePlotH  = 170 // its height
-	lineHeight = linePlotY + linePlotH + 26
+	lineLegend = 20   // a legend row
+	linePlotY  = 24   // top of the plot area below the legend, without its rows
+	linePlotH  = 170  // its height
 	plotUnits  = 1000 // the plot's viewBox height
 )
 
@@ -80,26 +79,28 @@ func (c Line) SVG() template.HTML {
 		}
 	}
 	top := Nice(peak)
+	plotY := linePlotY + lineLegend*max(len(c.Series), 1)
+	height := plotY + linePlotH + 26
 	var b strings.Builder
-	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" role="img" width="100%" height="` + itoa(lineHeight) + `"`)
+	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" role="img" width="100%" height="` + itoa(height) + `"`)
 	b.WriteString(` aria-labelledby="` + id + `-title ` + id + `-desc">`)
 	b.WriteString(`<title id="` + id + `-title">` + esc(c.Title) + `</title>`)
 	b.WriteString(`<desc id="` + id + `-desc">` + esc(c.Desc) + `</desc>`)
-	// Legend: a sample of each line and its name.
-	x := 0
+	// Legend: a sample of each line and its name, one a row, so that
+	// long names fit a phone.
 	for i, s := range c.Series {
-		b.WriteString(`<line x1="` + itoa(x) + `" y1="12" x2="` + itoa(x+24) + `" y2="12" stroke="` + seriesColor(i) + `" stroke-width="2"` + dash(i) + `/>`)
-		b.WriteString(`<text x="` + itoa(x+30) + `" y="16" font-size="` + fontSize + `" fill="` + colorText + `">` + esc(s.Name) + `</text>`)
-		x += 30 + 7*utf8.RuneCountInString(s.Name) + 24
+		y := 12 + i*lineLegend
+		b.WriteString(`<line x1="0" y1="` + itoa(y) + `" x2="24" y2="` + itoa(y) + `" stroke="` + seriesColor(i) + `" stroke-width="2"` + dash(i) + `/>`)
+		b.WriteString(`<text x="30" y="` + itoa(y+4) + `" font-size="` + fontSize + `" fill="` + colorText + `">` + esc(s.Name) + `</text>`)
 	}
 	// Gridlines; their values are written over the plot, below.
 	for i := 0; i <= 4; i++ {
-		y := linePlotY + linePlotH - i*linePlotH/4
+		y := plotY + linePlotH - i*linePlotH/4
 		b.WriteString(`<line x1="0" y1="` + itoa(y) + `" x2="100%" y2="` + itoa(y) + `" stroke="` + colorGrid + `" stroke-width="1"/>`)
 	}
 	// The plot: x in points, y in plotUnits, stretched to the area.
 	w := max(n-1, 1)
-	b.WriteString(`<svg x="0" y="` + itoa(linePlotY) + `" width="100%" height="` + itoa(linePlotH) + `" viewBox="0 0 ` + itoa(w) + ` ` + itoa(plotUnits) + `" preserveAspectRatio="none">`)
+	b.WriteString(`<svg x="0" y="` + itoa(plotY) + `" width="100%" height="` + itoa(linePlotH) + `" viewBox="0 0 ` + itoa(w) + ` ` + itoa(plotUnits) + `" preserveAspectRatio="none">`)
 	for i := len(c.Series) - 1; i >= 0; i-- {
 		pts := points(c.Series[i].Values, n, top)
 		if pts == "" {
@@ -115,12 +116,12 @@ func (c Line) SVG() template.HTML {
 	// The gridlines' values, above each line on the left, with a white
 	// halo so that a line crossing them does not hide them.
 	for i := 1; i <= 4; i++ {
-		y := linePlotY + linePlotH - i*linePlotH/4
+		y := plotY + linePlotH - i*linePlotH/4
 		b.WriteString(`<text x="0" y="` + itoa(y-4) + `" font-size="` + fontSize + `" fill="` + ColorPrev +
 			`" stroke="#ffffff" stroke-width="3" paint-order="stroke">` + esc(format(top*float64(i)/4)) + `</text>`)
 	}
 	// First, middle and last label under the plot.
-	ly := itoa(linePlotY + linePlotH + 18)
+	ly := itoa(plotY + linePlotH + 18)
 	if n > 0 {
 		b.WriteString(`<text x="0" y="` + ly + `" font-size="` + fontSize + `" fill="` + colorText + `">` + esc(c.Labels[0]) + `</text>`)
 	}
