@@ -69,12 +69,19 @@ var Permissions = []Permission{PermDashboard, PermOwnAccount, PermStaffManage, P
 
 // grants is the one table of who may do what. Deny by default: a
 // permission not listed for a role is refused.
+//
+// stats.view (the usage-analytics dashboard) is the analysts' and the
+// owners' (issue 14): support and finance do their work from the support
+// desk, orders and the sales report, whose figures their own permissions
+// open; the traffic figures are not personal data, but a role holds what
+// its work needs, and an owner who wants a colleague to read them gives
+// them the analyst role.
 var grants = map[Role][]Permission{
 	Owner: {PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView, PermCustomersView,
 		PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermLicensesManage, PermPrivacyRequests, PermStatsView, PermCatalogManage,
 		PermReleasesManage},
-	Support: {PermDashboard, PermOwnAccount, PermCustomersView, PermSupportTickets, PermLicensesView, PermPrivacyRequests, PermStatsView},
-	Finance: {PermDashboard, PermOwnAccount, PermBillingView, PermOrdersManage, PermLicensesView, PermStatsView},
+	Support: {PermDashboard, PermOwnAccount, PermCustomersView, PermSupportTickets, PermLicensesView, PermPrivacyRequests},
+	Finance: {PermDashboard, PermOwnAccount, PermBillingView, PermOrdersManage, PermLicensesView},
 	Analyst: {PermDashboard, PermOwnAccount, PermStatsView},
 }
 

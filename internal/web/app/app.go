@@ -15,6 +15,7 @@ import (
 	"github.com/storekeep/storekeep/internal/tax"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/account"
+	webanalytics "github.com/storekeep/storekeep/internal/web/analytics"
 	"github.com/storekeep/storekeep/internal/web/api"
 	"github.com/storekeep/storekeep/internal/web/beacon"
 	"github.com/storekeep/storekeep/internal/web/checkout"
@@ -98,6 +99,7 @@ func New(o Options) (*web.Server, error) {
 		websupport.Mount(s),
 		supportdesk.Mount(s),
 		beacon.Mount(s, beacon.Options{Counter: o.Analytics, PerMinute: o.AnalyticsPerMinute}),
+		webanalytics.Mount(s),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.
