@@ -206,21 +206,6 @@ func (s *handler) dashboardFigures(r *http.Request, page *dashboardPage, now tim
 	return nil
 }
 
-// areaPage is the content of area.html: a console section whose
-// screens arrive with a later capability.
-type areaPage struct {
-	Name, Text string
-}
-
-// staffArea renders a section that has no screens yet: the navigation,
-// permissions and audit hooks are in place, the content comes with the
-// capability that owns it.
-func (s *handler) staffArea(name, text string) web.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		return s.render(w, r, http.StatusOK, "area.html", name, areaPage{Name: name, Text: text})
-	}
-}
-
 // accountPage is the content of account.html.
 type accountPage struct {
 	Notice, Error string

@@ -139,13 +139,6 @@ func Mount(s *web.Server, o Options) error {
 		s.HandleStaff("POST /staff/requests/{id}/"+a, full, staff.PermPrivacyRequests, h.staffRequestAction(a))
 	}
 
-	// Sections whose screens come with later capabilities; their
-	// permissions and navigation are settled now. Each such area replaces
-	// its line here with a package of its own that mounts the same path
-	// (as internal/web/licenses did for /staff/licenses).
-	s.HandleStaff("GET /staff/stats", full, staff.PermStatsView,
-		h.staffArea("Statistics", "Aggregated visit and sales figures, without personal data, arrive with analytics."))
-
 	for _, n := range []web.NavItem{
 		{Label: "Dashboard", Href: "/staff", Perm: staff.PermDashboard, Order: 10},
 		{Label: "Customers", Href: "/staff/customers", Perm: staff.PermCustomersView, Order: 20},
@@ -153,7 +146,6 @@ func Mount(s *web.Server, o Options) error {
 		{Label: "Catalog", Href: "/staff/catalog", Perm: staff.PermCatalogManage, Order: 40},
 		{Label: "Privacy requests", Href: "/staff/requests", Perm: staff.PermPrivacyRequests, Order: 70},
 		{Label: "Outbox", Href: "/staff/outbox", Perm: staff.PermCustomersView, Order: 80},
-		{Label: "Statistics", Href: "/staff/stats", Perm: staff.PermStatsView, Order: 90},
 		{Label: "Staff", Href: "/staff/team", Perm: staff.PermStaffManage, Order: 100},
 		{Label: "Settings", Href: "/staff/settings", Perm: staff.PermSettingsManage, Order: 110},
 		{Label: "Audit log", Href: "/staff/audit", Perm: staff.PermAuditView, Order: 120},
