@@ -207,3 +207,32 @@ func TestSeedSupport(t *testing.T) {
 		}
 	})
 }
+
+// TestSeedAnalytics: the demo's dashboard has eight weeks of daily
+// figures before today, once, and none for today (the demo's visitors
+// make those).
+func TestSeedAnalytics(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 5, 7, 10, 0, 0, 0, time.UTC)
+		for _, want := range []bool{true, false} {
+			if seeded, err := demo.SeedAnalytics(ctx, d, now); err != nil || seeded != want {
+				t.Fatalf("seeded %v, %v; want %v", seeded, err, want)
+			}
+		}
+		var days, today, pages int
+		var views int64
+		if err := d.QueryRowContext(ctx, `SELECT count(*), COALESCE(SUM(views), 0) FROM analytics_daily WHERE dim = 'total'`).Scan(&days, &views); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM analytics_daily WHERE day = '2026-05-07'`).Scan(&today); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.QueryRowContext(ctx, `SELECT count(DISTINCT value) FROM analytics_daily WHERE dim = 'page'`).Scan(&pages); err != nil {
+			t.Fatal(err)
+		}
+		if days != 56 || today != 0 || pages < 8 || views < 56*300 {
+			t.Fatalf("%d days, %d rows today, %d pages, %d views", days, today, pages, views)
+		}
+	})
+}
