@@ -47,7 +47,7 @@ import (
 // Salts gives the day's salt; internal/analytics/salt's Keeper is one.
 // ok is false while this instance does not hold the day's salt yet.
 type Salts interface {
-	Salt(now time.Time) (salt *[32]byte, ok bool)
+	Salt(now time.Time) (salt [32]byte, ok bool)
 }
 
 // Countries tells a network address's country (ISO 3166-1 alpha-2), ""
@@ -229,7 +229,7 @@ func (c *Counter) count(h Hit) Outcome {
 	if !ok {
 		return NoSalt
 	}
-	row := viewRow{at: h.At, view: b.View, visitor: c.visitor(salt, h.Addr, ua), path: b.Path,
+	row := viewRow{at: h.At, view: b.View, visitor: c.visitor(&salt, h.Addr, ua), path: b.Path,
 		referrer: c.referrerHost(b.Referrer), source: b.Source, medium: b.Medium, campaign: b.Campaign,
 		browser: br.Family, device: br.Device, screen: b.Screen}
 	if c.countries != nil && h.Addr.IsValid() {

@@ -24,13 +24,13 @@ const (
 // salts is a fixed salt per day, like the keeper gives.
 type salts struct{ off bool }
 
-func (s salts) Salt(now time.Time) (*[32]byte, bool) {
+func (s salts) Salt(now time.Time) ([32]byte, bool) {
 	if s.off {
-		return nil, false
+		return [32]byte{}, false
 	}
 	var b [32]byte
 	copy(b[:], analytics.Day(now))
-	return &b, true
+	return b, true
 }
 
 type countries map[netip.Addr]string

@@ -27,10 +27,10 @@ const firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefo
 
 type salts struct{}
 
-func (salts) Salt(now time.Time) (*[32]byte, bool) {
+func (salts) Salt(now time.Time) ([32]byte, bool) {
 	var b [32]byte
 	copy(b[:], analytics.Day(now))
-	return &b, true
+	return b, true
 }
 
 type world struct {
