@@ -21,7 +21,7 @@ package privacy
 // all.
 var analyticsPart = Inventory{
 	Cookies: []Cookie{
-		{Name: "sk_nocount", Subject: Visitor, Essential: true,
+		{Name: "sk_nocount", Subject: Visitor, Category: Necessary,
 			Purpose:  "set only when a visitor asks on the usage statistics page not to be counted; it holds \"1\" and nothing else, and the site then counts nothing of that browser (named __Host-sk_nocount over HTTPS)",
 			Duration: "1 year, or until the visitor asks to be counted again"},
 	},

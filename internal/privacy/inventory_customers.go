@@ -11,7 +11,7 @@ var customersPart = Inventory{
 			Basis:       Contract},
 	},
 	Cookies: []Cookie{
-		{Name: "sk_customer", Subject: Customer, Essential: true,
+		{Name: "sk_customer", Subject: Customer, Category: Necessary,
 			Purpose:  "keeps a customer signed in to their account; it holds a random session key and nothing else (named __Host-sk_customer over HTTPS)",
 			Duration: "until sign-out, 7 days without activity, or 30 days at most"},
 	},

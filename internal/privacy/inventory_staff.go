@@ -5,10 +5,10 @@ package privacy
 // sign-in's device cookie.
 var staffPart = Inventory{
 	Cookies: []Cookie{
-		{Name: "sk_staff", Subject: Staff, Essential: true,
+		{Name: "sk_staff", Subject: Staff, Category: Necessary,
 			Purpose:  "keeps a staff member signed in to the back office; it holds a random session key and nothing else (named __Host-sk_staff over HTTPS)",
 			Duration: "until sign-out, 30 minutes without activity, or 12 hours at most"},
-		{Name: "sk_staff_device", Subject: Staff, Essential: true,
+		{Name: "sk_staff_device", Subject: Staff, Category: Necessary,
 			Purpose:  "tells the staff sign-in that this browser signed in to the account before, so that wrong passwords typed elsewhere cannot lock the member out here; it holds a random number, a date and a signature, not the address (named __Host-sk_staff_device over HTTPS)",
 			Duration: "90 days after the last sign-in from this browser"},
 	},

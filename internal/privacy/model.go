@@ -333,6 +333,10 @@ func (inv Inventory) WithRetention(setting string, r Retention) (Inventory, erro
 type Table struct {
 	Name        string
 	Description string
+	// OnlyWithOptionalCookies marks a table written only when the cookie
+	// registry holds a cookie that needs consent (the consent records):
+	// the privacy policy speaks of it only then.
+	OnlyWithOptionalCookies bool
 	// Subject is whose personal data the table holds; empty when it holds
 	// none.
 	Subject Subject
@@ -472,16 +476,27 @@ type Recipient struct {
 	AllStored bool
 }
 
-// Cookie is a cookie the site sets.
+// Cookie is a cookie the site sets: the cookie registry, from which the
+// cookie policy is written and the consent banner decides whether to ask
+// (see cookies.go).
 type Cookie struct {
 	Name     string
 	Purpose  string
 	Duration string
-	// Essential cookies are strictly necessary for a service the person
-	// asked for; others need consent.
-	Essential bool
-	Subject   Subject
+	// Category says why the cookie is set. Strictly necessary cookies
+	// (Necessary) make a service the person asked for work and need no
+	// consent; any other category is set only with the person's consent,
+	// given for that category.
+	Category CookieCategory
+	Subject  Subject
+	// OnlyWithOptionalCookies marks a cookie that exists only to remember
+	// consent choices: it is set, and listed in the cookie policy, only
+	// when the registry holds a cookie that needs consent.
+	OnlyWithOptionalCookies bool
 }
+
+// Essential reports whether the cookie is strictly necessary.
+func (c Cookie) Essential() bool { return c.Category == Necessary }
 
 // Inventory is the whole declaration.
 type Inventory struct {
@@ -735,10 +750,21 @@ func (inv Inventory) Validate() error {
 		}
 		checkRefs(where, a.Purposes, a.Recipients)
 	}
+	cookies := map[string]bool{}
 	for _, c := range inv.Cookies {
 		if c.Name == "" || c.Purpose == "" || c.Duration == "" {
 			add("cookie %q: needs Name, Purpose and Duration", c.Name)
 		}
+		if !c.Category.Known() {
+			add("cookie %q: unknown category %q (one of %s)", c.Name, c.Category, strings.Join(cookieCategoryNames(), ", "))
+		}
+		if c.OnlyWithOptionalCookies && !c.Essential() {
+			add("cookie %q: only a strictly necessary cookie can remember consent", c.Name)
+		}
+		if cookies[c.Name] {
+			add("cookie %q declared twice", c.Name)
+		}
+		cookies[c.Name] = true
 	}
 	if len(probs) > 0 {
 		return fmt.Errorf("data inventory is inconsistent:\n  %s", strings.Join(probs, "\n  "))

@@ -83,7 +83,8 @@ func Build(inv Inventory, v settings.Vendor, f Facts) Policy {
 // build derives the policy content for the data of the subjects include
 // accepts.
 func build(inv Inventory, v settings.Vendor, f Facts, include func(Subject) bool) Policy {
-	p := Policy{Vendor: v, Facts: f, Cookies: inv.Cookies}
+	p := Policy{Vendor: v, Facts: f, Cookies: inv.ActiveCookies()}
+	asksConsent := inv.AsksConsent()
 	items := map[Category]*Item{}
 	purposeData := map[string][]string{}
 	recipData := map[string][]string{}
@@ -118,6 +119,9 @@ func build(inv Inventory, v settings.Vendor, f Facts, include func(Subject) bool
 		}
 	}
 	for _, t := range inv.Tables {
+		if t.OnlyWithOptionalCookies && !asksConsent {
+			continue // never written: nothing asks for consent
+		}
 		for _, kind := range t.SubjectKinds() {
 			if !include(kind) {
 				continue
@@ -285,11 +289,17 @@ func LatestVersion(ctx context.Context, q db.Querier, doc Document) (Version, er
 // Current builds the policy for the stored vendor settings and publishes
 // the given document's version, ready to render.
 func Current(ctx context.Context, d *db.DB, doc Document, f Facts, now time.Time) (Policy, error) {
+	return CurrentOf(ctx, d, Declared, doc, f, now)
+}
+
+// CurrentOf is Current for the inventory inv: the site's active one, which
+// holds the cookies a deployment adds (Inventory.WithCookies).
+func CurrentOf(ctx context.Context, d *db.DB, inv Inventory, doc Document, f Facts, now time.Time) (Policy, error) {
 	v, err := settings.Load(ctx, d)
 	if err != nil {
 		return Policy{}, err
 	}
-	p := Build(Declared, v, f)
+	p := Build(inv, v, f)
 	p.Version, err = Publish(ctx, d, doc, p.Hash(doc), now)
 	return p, err
 }

@@ -43,6 +43,9 @@ const (
 const (
 	errorFile = "error.html"
 	formsFile = "forms.html"
+	// consentBannerFile is the cookie consent banner the public layout
+	// shows when the registry holds a cookie that needs consent.
+	consentBannerFile = "consent_banner.html"
 )
 
 // onRender, when set, is told "area/file" of every template executed.
@@ -71,12 +74,15 @@ func TemplateFiles(area string) []string {
 // own with NewPages.
 func (a *assets) funcs() template.FuncMap {
 	return template.FuncMap{
-		"static":   a.url,
-		"date":     FormatDate,
-		"datetime": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
-		"isodate":  func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
-		"join":     strings.Join,
-		"lines":    Lines,
+		"static":      a.url,
+		"date":        FormatDate,
+		"datetime":    func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+		"isodate":     func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
+		"join":        strings.Join,
+		"lines":       Lines,
+		"lower":       strings.ToLower,
+		"inc":         func(i int) int { return i + 1 },
+		"consentPath": func() string { return ConsentPath },
 	}
 }
 
@@ -92,8 +98,9 @@ func parseLayouts(a *assets) (*layouts, error) {
 	for _, name := range []Layout{Public, Console} {
 		files := []string{"templates/" + string(name)}
 		if name == Public {
-			// The parts of the forms that place orders (PayForm).
-			files = append(files, "templates/"+formsFile)
+			// The parts of the forms that place orders (PayForm), and
+			// the cookie consent banner.
+			files = append(files, "templates/"+formsFile, "templates/"+consentBannerFile)
 		}
 		t, err := template.New(string(name)).Funcs(a.funcs()).ParseFS(templateFS, files...)
 		if err != nil {
@@ -193,6 +200,11 @@ type SiteData struct {
 	// Count is true on the pages the usage analytics count: the layout
 	// then loads the counting script (see Server.CountPages).
 	Count bool
+	// ConsentBanner is the cookie consent banner to show, nil for none;
+	// CookieSettings puts the link to the choices in the footer. Both only
+	// when the registry holds a cookie that needs consent (consent.go).
+	ConsentBanner  *ConsentBanner
+	CookieSettings bool
 }
 
 // Render writes the page template name of pages with status. The page is
@@ -254,7 +266,8 @@ func writeHTML(w http.ResponseWriter, status int, body []byte) {
 
 func (s *Server) site(r *http.Request, v settings.Vendor) SiteData {
 	return SiteData{Vendor: v, Demo: s.demo, Path: r.URL.Path, Year: s.clock.Now().Year(), Staff: s.console(r),
-		Count: s.counted[r.Pattern] && r.Method == http.MethodGet && !info(r).errorPage}
+		Count:         s.counted[r.Pattern] && r.Method == http.MethodGet && !info(r).errorPage,
+		ConsentBanner: s.consentBanner(r), CookieSettings: s.inventory.AsksConsent()}
 }
 
 // errorPage is the content of error.html.

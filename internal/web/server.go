@@ -30,6 +30,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/ratelimit"
 	"github.com/storekeep/storekeep/internal/requestlog"
 	"github.com/storekeep/storekeep/internal/settings"
@@ -67,6 +68,11 @@ type Options struct {
 	// is also a prometheus.Collector, its metrics are served with the
 	// server's.
 	RequestLog RequestLog
+	// ExtraCookies are cookies declared beside the registry's own
+	// (privacy.Declared): how a cookie that needs consent is configured.
+	// When one is, the consent banner appears (docs/cookies.md). Tests
+	// use it; none is configured today.
+	ExtraCookies []privacy.Cookie
 }
 
 // RequestLog receives the site's page requests: the log data the
@@ -90,7 +96,8 @@ type Server struct {
 	mailQueued func()
 	requestLog RequestLog
 	csp        string
-	secret     []byte // the installation secret, for signed links
+	secret     []byte            // the installation secret, for signed links
+	inventory  privacy.Inventory // with the active cookie registry (consent.go)
 
 	limiter    *ratelimit.Limiter
 	staffRules []staffRule
@@ -132,6 +139,10 @@ func New(o Options) (*Server, error) {
 	}
 	if s.clock == nil {
 		s.clock = clock.System{}
+	}
+	s.inventory = privacy.Declared.WithCookies(o.ExtraCookies...)
+	if err := s.inventory.Validate(); err != nil {
+		return nil, fmt.Errorf("web: the cookie registry: %w", err)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

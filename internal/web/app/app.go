@@ -19,6 +19,7 @@ import (
 	"github.com/storekeep/storekeep/internal/web/api"
 	"github.com/storekeep/storekeep/internal/web/beacon"
 	"github.com/storekeep/storekeep/internal/web/checkout"
+	"github.com/storekeep/storekeep/internal/web/consent"
 	"github.com/storekeep/storekeep/internal/web/console"
 	"github.com/storekeep/storekeep/internal/web/devmail"
 	webdownloads "github.com/storekeep/storekeep/internal/web/downloads"
@@ -85,6 +86,7 @@ func New(o Options) (*web.Server, error) {
 	// its routes (staff routes with their permissions, console navigation).
 	err = errors.Join(
 		site.Mount(s),
+		consent.Mount(s),
 		account.Mount(s, account.Options{Payments: o.Payments, Processors: o.Processors, PaymentInstructions: o.PaymentInstructions, Licenses: lic,
 			LicenseKeys: o.LicenseKeys, VATChecker: o.VATChecker}),
 		checkout.Mount(s, checkout.Options{Payments: o.Payments, StripeWebhooks: o.StripeWebhooks,

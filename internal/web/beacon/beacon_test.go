@@ -122,8 +122,10 @@ func TestScriptOnCountedPagesOnly(t *testing.T) {
 			t.Errorf("%s loads the counting script", p)
 		}
 	}
-	if body := mustGet(t, b, "/privacy"); !strings.Contains(body, `<a href="/statistics">usage statistics</a>`) {
-		t.Error("the privacy policy does not point to the statistics page")
+	for _, p := range []string{"/privacy", "/cookies"} {
+		if body := mustGet(t, b, p); !strings.Contains(body, `<a href="/statistics">usage statistics</a>`) {
+			t.Errorf("%s does not point to the statistics page", p)
+		}
 	}
 	patterns := w.s.Srv.Patterns()
 	for _, p := range beacon.CountedPages {
@@ -138,7 +140,7 @@ func TestScriptOnCountedPagesOnly(t *testing.T) {
 	}
 
 	off := webtest.NewSite(t, testutil.SQLite(t))
-	for _, p := range []string{"/", "/privacy"} {
+	for _, p := range []string{"/", "/privacy", "/cookies"} {
 		_, body := webtest.NewBrowser(off).Get(t, p)
 		if strings.Contains(body, "<script") || strings.Contains(body, "/statistics") {
 			t.Fatalf("%s speaks of counting with analytics off", p)

@@ -144,7 +144,7 @@ func acceptsGzip(r *http.Request) bool {
 // write answers with p, compressed when the browser accepts it.
 func write(w http.ResponseWriter, r *http.Request, p cachedPage, cache string) {
 	h := w.Header()
-	h.Set("Vary", "Accept-Encoding")
+	h.Add("Vary", "Accept-Encoding")
 	h.Set("X-Cache", cache)
 	if p.gz != nil && acceptsGzip(r) {
 		h.Set("Content-Encoding", "gzip")
@@ -168,6 +168,13 @@ type rendered struct {
 // cache false serves the page without keeping it.
 func (s *handler) serveCached(w http.ResponseWriter, r *http.Request, key string, build func() (rendered, bool, error)) error {
 	ctx, now := r.Context(), s.clock.Now()
+	if s.Inventory().AsksConsent() {
+		// With the cookie consent banner a page comes in two variants,
+		// with it and without; each browser gets the one its consent
+		// cookie calls for, here and in any cache on the way.
+		key += s.ConsentVariant(r)
+		w.Header().Add("Vary", "Cookie")
+	}
 	version, err := s.cache.current(ctx, s.db, now)
 	if err != nil {
 		return err

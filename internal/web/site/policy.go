@@ -27,7 +27,7 @@ type policyPage struct {
 
 // privacyPolicy renders the privacy policy. Its content is derived from
 // the data inventory and the vendor's settings, so it says what the code
-// does; privacy.Current records a new version, with a new date, exactly
+// does; privacy.CurrentOf records a new version, with a new date, exactly
 // when that content changes.
 func (s *handler) privacyPolicy(w http.ResponseWriter, r *http.Request) error {
 	return s.serveCached(w, r, "privacy", func() (rendered, bool, error) {
@@ -50,7 +50,7 @@ func (s *handler) policy(r *http.Request, doc privacy.Document) (policyPage, tim
 	now := s.clock.Now()
 	// Facts are claims the policy may only make when they hold for this
 	// deployment, such as encrypted connections.
-	p, err := privacy.Current(r.Context(), s.db, doc, privacy.Facts{HTTPS: s.HTTPS()}, now)
+	p, err := privacy.CurrentOf(r.Context(), s.db, s.Inventory(), doc, privacy.Facts{HTTPS: s.HTTPS()}, now)
 	if err != nil {
 		return policyPage{}, time.Time{}, fmt.Errorf("%s policy: %w", doc, err)
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/storekeep/storekeep/internal/privacy"
 )
 
 // recorder is a testing.TB that keeps what Errorf said.
@@ -35,7 +37,7 @@ func TestUndeclaredCookiesFail(t *testing.T) {
 		},
 	} {
 		r := &recorder{TB: t}
-		declaredCookiesOnly(r, h).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
+		declaredCookiesOnly(r, h, privacy.Declared.Cookies, nil).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
 		if len(r.errs) != 1 || !strings.Contains(r.errs[0], `"tracker"`) {
 			t.Errorf("%s: %q", name, r.errs)
 		}
@@ -44,8 +46,38 @@ func TestUndeclaredCookiesFail(t *testing.T) {
 	declaredCookiesOnly(r, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "sk_staff", Value: "1"})
 		http.SetCookie(w, &http.Cookie{Name: "__Host-sk_customer", Value: "1"})
-	})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
+	}), privacy.Declared.Cookies, nil).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
 	if len(r.errs) != 0 {
 		t.Errorf("a declared cookie failed: %q", r.errs)
+	}
+}
+
+// A declared cookie that needs consent fails the check when the browser
+// did not agree to its category, and passes when it did or when the
+// answer removes it.
+func TestOptionalCookiesWithoutConsentFail(t *testing.T) {
+	cookies := []privacy.Cookie{{Name: "sk_stats", Category: privacy.Statistics, Purpose: "counts", Duration: "1 day", Subject: privacy.Visitor}}
+	set := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "sk_stats", Value: "1"})
+	})
+	remove := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "sk_stats", MaxAge: -1})
+	})
+	for _, tc := range []struct {
+		name   string
+		h      http.Handler
+		agreed bool
+		errs   int
+	}{
+		{"set without consent", set, false, 1},
+		{"set with consent", set, true, 0},
+		{"removed without consent", remove, false, 0},
+	} {
+		r := &recorder{TB: t}
+		consented := func(*http.Request, privacy.CookieCategory) bool { return tc.agreed }
+		declaredCookiesOnly(r, tc.h, cookies, consented).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
+		if len(r.errs) != tc.errs {
+			t.Errorf("%s: %q", tc.name, r.errs)
+		}
 	}
 }

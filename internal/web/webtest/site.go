@@ -154,21 +154,31 @@ func build(t testing.TB, d *db.DB, clk *clock.Fixed, opts []Option) *Site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Srv, s.H = srv, declaredCookiesOnly(t, srv.Handler())
+	s.Srv, s.H = srv, declaredCookiesOnly(t, srv.Handler(), srv.Inventory().ActiveCookies(), srv.Consented)
 	return s
 }
 
+// WithExtraCookies adds cookie declarations to the site's registry, as a
+// deployment would configure a cookie that needs consent
+// (web.Options.ExtraCookies).
+func WithExtraCookies(cs ...privacy.Cookie) Option {
+	return func(o *app.Options) { o.ExtraCookies = append(o.ExtraCookies, cs...) }
+}
+
 // declaredCookiesOnly fails the test when a response of the site sets a
-// cookie the cookie registry (privacy.Declared.Cookies, from which the
-// cookie policy is written) does not declare: every scenario test of every
-// area checks it on every answer.
-func declaredCookiesOnly(t testing.TB, h http.Handler) http.Handler {
-	declared := map[string]bool{}
-	for _, c := range privacy.Declared.Cookies {
-		declared[c.Name] = true
+// cookie the site's cookie registry (its active cookies, from which the
+// cookie policy is written) does not declare, or sets one that needs
+// consent for a browser that did not agree to its category (as
+// web.Server.SetOptionalCookie would have refused): every scenario test
+// of every area checks it on every answer. Removing a cookie needs no
+// consent.
+func declaredCookiesOnly(t testing.TB, h http.Handler, cookies []privacy.Cookie, consented func(*http.Request, privacy.CookieCategory) bool) http.Handler {
+	declared := map[string]privacy.Cookie{}
+	for _, c := range cookies {
+		declared[c.Name] = c
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cc := &cookieCheck{ResponseWriter: w, t: t, declared: declared, route: r.Method + " " + r.URL.Path}
+		cc := &cookieCheck{ResponseWriter: w, t: t, declared: declared, consented: consented, r: r, route: r.Method + " " + r.URL.Path}
 		h.ServeHTTP(cc, r)
 		cc.check() // an answer with no body and no explicit status
 	})
@@ -176,10 +186,12 @@ func declaredCookiesOnly(t testing.TB, h http.Handler) http.Handler {
 
 type cookieCheck struct {
 	http.ResponseWriter
-	t        testing.TB
-	declared map[string]bool
-	route    string
-	checked  bool
+	t         testing.TB
+	declared  map[string]privacy.Cookie
+	consented func(*http.Request, privacy.CookieCategory) bool
+	r         *http.Request
+	route     string
+	checked   bool
 }
 
 func (c *cookieCheck) check() {
@@ -192,8 +204,19 @@ func (c *cookieCheck) check() {
 		name = strings.TrimSpace(name)
 		// Over HTTPS the site's cookies carry the __Host- prefix, which the
 		// registry's entries name in their purpose.
-		if !c.declared[strings.TrimPrefix(name, "__Host-")] {
+		decl, ok := c.declared[strings.TrimPrefix(name, "__Host-")]
+		if !ok {
 			c.t.Errorf("%s sets the cookie %q, which the cookie registry (privacy.Declared.Cookies) does not declare: declare it with its purpose and lifetime, or do not set it", c.route, name)
+			continue
+		}
+		if decl.Essential() {
+			continue
+		}
+		if sc, err := http.ParseSetCookie(line); err == nil && sc.MaxAge < 0 {
+			continue // a removal
+		}
+		if c.consented == nil || !c.consented(c.r, decl.Category) {
+			c.t.Errorf("%s sets the cookie %q (%s) for a browser that did not agree to it: set cookies that need consent with web.Server.SetOptionalCookie", c.route, name, decl.Category)
 		}
 	}
 }
