@@ -656,8 +656,8 @@ func BenchmarkSalt(b *testing.B) {
 	if err := k.Sync(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
 	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
 		var sink byte
 		for b.Loop() {
 			s, _ := k.Salt(t0)
