@@ -20,6 +20,7 @@ package requestlog
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -121,9 +122,17 @@ type Logger struct {
 	written, droppedFull, droppedFailed atomic.Int64
 	lastWarn                            atomic.Int64 // unix nanoseconds of the last drop warning
 
-	// browsers remembers what Describe said of recent user agents (the
-	// writer's alone: no lock); most requests come from a few browsers.
-	browsers map[string]Browser
+	// The writer's alone (no lock). browsers remembers what Describe said
+	// of recent user agents, as the values the INSERT binds (boxed once,
+	// not once a row); most requests come from a few browsers. routes does
+	// the same for route patterns, a fixed set.
+	browsers map[string][3]any
+	routes   map[string]any
+	// full is the prepared INSERT of a full batch: parsing a 4,000-parameter
+	// statement for every batch was a third of the writer's CPU. Part
+	// batches (a quiet site, Flush, Close) are rare and built as needed.
+	full *sql.Stmt
+	args []any // the last batch's arguments, reused
 
 	// beforeWrite, when set (tests), runs before each batch is written;
 	// timerSet after a batch's timer is set.
@@ -253,6 +262,11 @@ func (l *Logger) queued() int {
 // Close.
 func (l *Logger) run() {
 	defer close(l.done)
+	defer func() {
+		if l.full != nil {
+			_ = l.full.Close()
+		}
+	}()
 	var due <-chan time.Time // set while a part batch waits
 	for {
 		select {
@@ -300,19 +314,59 @@ func (l *Logger) writeQueued() error {
 	return first
 }
 
-// write inserts one batch in one transaction. A batch that fails is
-// logged and counted as dropped: retrying it would hold up the batches
-// behind it, and the queue would overflow anyway.
+// write inserts one batch in one statement. A batch that fails is logged
+// and counted as dropped: retrying it would hold up the batches behind it,
+// and the queue would overflow anyway.
 func (l *Logger) write(batch []Entry) error {
 	if l.beforeWrite != nil {
 		l.beforeWrite()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	args := l.args[:0]
+	for _, e := range batch {
+		b := l.describe(e.UserAgent)
+		network := ""
+		if e.Network.IsValid() {
+			network = e.Network.Unmap().String()
+		}
+		args = append(args, e.At.UTC(), l.route(e.Route), e.Status, b[0], b[1], b[2],
+			l.referrerHost(e.Referrer, e.Host), network)
+	}
+	// One statement, committed on its own, straight on the writer pool:
+	// not through db.Tx or db.ExecContext, which move db.ContentStamp after
+	// every commit so that the page cache re-reads content_version. The
+	// request log is not content (no trigger of migration 00014 is on it),
+	// and thirty batches a second would have every page request in flight
+	// re-read it.
+	var err error
+	if len(batch) == l.batch {
+		if l.full == nil {
+			l.full, err = l.db.Writer().PrepareContext(ctx, l.insert(len(batch)))
+		}
+		if err == nil {
+			_, err = l.full.ExecContext(ctx, args...)
+		}
+	} else {
+		_, err = l.db.Writer().ExecContext(ctx, l.insert(len(batch)), args...)
+	}
+	clear(args) // let go of the values until the next batch
+	l.args = args[:0]
+	if err != nil {
+		l.droppedFailed.Add(int64(len(batch)))
+		l.log.Error("request log: a batch could not be written", slog.Int("rows", len(batch)), slog.String("error", err.Error()))
+		return fmt.Errorf("request log: write %d rows: %w", len(batch), err)
+	}
+	l.written.Add(int64(len(batch)))
+	return nil
+}
+
+// insert is the INSERT of n rows.
+func (l *Logger) insert(n int) string {
 	var q strings.Builder
+	q.Grow(120 + n*40)
 	q.WriteString(`INSERT INTO request_log (at, route, status, browser, browser_version, device, referrer_host, network) VALUES `)
-	args := make([]any, 0, len(batch)*8)
-	for i, e := range batch {
+	for i := range n {
 		if i > 0 {
 			q.WriteString(", ")
 		}
@@ -324,48 +378,44 @@ func (l *Logger) write(batch []Entry) error {
 			// throughput; docs/benchmarks.md).
 			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
 		} else {
-			n := len(args)
-			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
+			k := i * 8
+			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8)
 		}
-		b := l.describe(e.UserAgent)
-		network := ""
-		if e.Network.IsValid() {
-			network = e.Network.Unmap().String()
-		}
-		args = append(args, e.At.UTC(), route(e.Route), e.Status, b.Family, b.Version, b.Device,
-			l.referrerHost(e.Referrer, e.Host), network)
 	}
-	// One statement, committed on its own, straight on the writer pool:
-	// not through db.Tx or db.ExecContext, which move db.ContentStamp after
-	// every commit so that the page cache re-reads content_version. The
-	// request log is not content (no trigger of migration 00014 is on it),
-	// and thirty batches a second would have every page request in flight
-	// re-read it.
-	_, err := l.db.Writer().ExecContext(ctx, q.String(), args...)
-	if err != nil {
-		l.droppedFailed.Add(int64(len(batch)))
-		l.log.Error("request log: a batch could not be written", slog.Int("rows", len(batch)), slog.String("error", err.Error()))
-		return fmt.Errorf("request log: write %d rows: %w", len(batch), err)
-	}
-	l.written.Add(int64(len(batch)))
-	return nil
+	return q.String()
 }
 
 // browserCache is how many user agents the writer remembers; the map is
 // emptied when it is full, so its memory stays bounded.
 const browserCache = 1024
 
-// describe is Describe, remembered for recent user agents.
-func (l *Logger) describe(ua string) Browser {
+// describe is Describe, remembered for recent user agents, as the
+// family, version and device to bind.
+func (l *Logger) describe(ua string) [3]any {
 	if b, ok := l.browsers[ua]; ok {
 		return b
 	}
 	if l.browsers == nil || len(l.browsers) >= browserCache {
-		l.browsers = make(map[string]Browser, browserCache)
+		l.browsers = make(map[string][3]any, browserCache)
 	}
-	b := Describe(ua)
+	d := Describe(ua)
+	b := [3]any{d.Family, d.Version, d.Device}
 	l.browsers[ua] = b
 	return b
+}
+
+// route is route(pattern), remembered (the patterns are the site's routes
+// and "unmatched", a fixed set; bounded all the same).
+func (l *Logger) route(pattern string) any {
+	if r, ok := l.routes[pattern]; ok {
+		return r
+	}
+	if l.routes == nil || len(l.routes) >= browserCache {
+		l.routes = make(map[string]any)
+	}
+	var r any = route(pattern)
+	l.routes[pattern] = r
+	return r
 }
 
 // route keeps a route pattern's path: "GET /products/{slug}" is
