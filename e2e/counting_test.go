@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
@@ -26,20 +27,42 @@ func TestVisitsAreCountedWithoutCookies(t *testing.T) {
 	b := newBrowser(t)
 	site := startDemo(t)
 	ctx := b.ctx
-	if err := chromedp.Run(ctx, emulation.SetUserAgentOverride(desktopChrome)); err != nil {
+	setUA := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: desktopChrome})
+		return err
+	})
+	// Headless windows never have the focus; a visitor's has.
+	focus := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
+		return err
+	})
+	if err := chromedp.Do(ctx, setUA, focus); err != nil {
 		t.Fatal(err)
 	}
-	for _, step := range []chromedp.Action{
+	for _, step := range []chromedp.Action[chromedp.Void]{
 		chromedp.Navigate(site + "/?utm_source=Fediverse&utm_medium=social&ref=ada@example.org"),
-		chromedp.WaitVisible(`main`),
-		chromedp.Click(`main a[href="` + productPath + `"]`),
-		chromedp.WaitVisible(`h1`),
+		chromedp.WaitVisible(chromedp.CSS(`main`)),
+	} {
+		if err := chromedp.Do(ctx, step); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The visitor clicks through to the product.
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`main a[href="`+productPath+`"]`))); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []chromedp.Action[chromedp.Void]{
+		chromedp.WaitVisible(chromedp.CSS(`h1`)),
 		chromedp.Navigate(site + "/pricing"),
-		chromedp.WaitVisible(`h1`),
-		// Leaving the site hides the page: its engaged time is sent.
+		chromedp.WaitVisible(chromedp.CSS(`h1`)),
+		// The visitor reads the prices for a while (the script reports
+		// engaged time from a second on) ...
+		chromedp.Sleep(1500 * time.Millisecond),
+		// ... and leaves the site, which hides the page: its engaged
+		// time is sent.
 		chromedp.Navigate("about:blank"),
 	} {
-		if err := chromedp.Run(ctx, step); err != nil {
+		if err := chromedp.Do(ctx, step); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -85,15 +108,21 @@ func TestVisitsAreCountedWithoutCookies(t *testing.T) {
 	if err := d.QueryRowContext(context.Background(), `SELECT count(DISTINCT visitor) FROM analytics_views`).Scan(&visitors); err != nil || visitors != 1 {
 		t.Errorf("%d visitor numbers for one visit (%v)", visitors, err)
 	}
+	var longest int64
+	if err := d.QueryRowContext(context.Background(), `SELECT COALESCE(MAX(ms), 0) FROM analytics_engaged`).Scan(&longest); err != nil || longest < 1000 || longest > 60000 {
+		t.Errorf("engaged time on the pricing page: %d ms (%v), want the second and a half it was read", longest, err)
+	}
 	var leaked int
 	if err := d.QueryRowContext(context.Background(), `SELECT count(*) FROM analytics_views WHERE path LIKE '%ada%' OR utm_source LIKE '%ada%' OR referrer_host LIKE '%ada%'`).Scan(&leaked); err != nil || leaked != 0 {
 		t.Errorf("the address typed into the query reached the table (%d, %v)", leaked, err)
 	}
 
 	// Nothing kept in the browser: no cookie, no storage.
-	var stored string
-	if err := chromedp.Run(ctx, chromedp.Navigate(site+"/"), chromedp.WaitVisible(`main`),
-		chromedp.Evaluate(`document.cookie + "|" + localStorage.length + "|" + sessionStorage.length`, &stored)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(site+"/"), chromedp.WaitVisible(chromedp.CSS(`main`))); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.cookie + "|" + localStorage.length + "|" + sessionStorage.length`))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if stored != "|0|0" {
@@ -101,16 +130,17 @@ func TestVisitsAreCountedWithoutCookies(t *testing.T) {
 	}
 
 	// "Do not count my visits": later views are not counted.
-	if err := chromedp.Run(ctx, chromedp.Navigate(site+"/statistics"), chromedp.WaitVisible(`main form button`),
-		chromedp.Click(`main form button`), chromedp.WaitVisible(`.notice`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(site+"/statistics"), chromedp.WaitVisible(chromedp.CSS(`main form button`)),
+		chromedp.Click(chromedp.CSS(`main form button`)), chromedp.WaitVisible(chromedp.CSS(`.notice`))); err != nil {
 		t.Fatal(err)
 	}
 	if text := visibleText(t, b, ".notice"); !strings.Contains(text, "not counted") {
 		t.Errorf("after the button: %q", text)
 	}
 	var before, after int
+	time.Sleep(1500 * time.Millisecond) // the views before the choice are stored by now
 	_ = d.QueryRowContext(context.Background(), `SELECT count(*) FROM analytics_views`).Scan(&before)
-	if err := chromedp.Run(ctx, chromedp.Navigate(site+"/pricing"), chromedp.WaitVisible(`h1`), chromedp.Navigate("about:blank")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(site+"/pricing"), chromedp.WaitVisible(chromedp.CSS(`h1`)), chromedp.Navigate("about:blank")); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(1500 * time.Millisecond) // longer than the writer's interval: a counted view would be stored by now

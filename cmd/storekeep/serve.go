@@ -63,6 +63,7 @@ temporary directory that is removed on exit; with --dir it is kept and reused.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg := config.Config{Addr: addr, LogFormat: "text", LogLevel: "info", AutoMigrate: true, SMTPPort: opt.SMTPPort,
 				LogRequests: opt.LogRequests, LogAddressDays: 7,
+				Analytics: opt.Analytics, AnalyticsPerMinute: opt.AnalyticsPerMinute, GeoIPDB: opt.GeoIPDB,
 				SMTPHost: opt.SMTPHost, StripeSecretKey: opt.StripeSecretKey, StripeWebhookSecret: opt.StripeWebhookSecret, StripeAPIURL: opt.StripeAPIURL}
 			if dir == "" {
 				tmp, err := os.MkdirTemp("", "storekeep-demo-")
@@ -103,6 +104,9 @@ temporary directory that is removed on exit; with --dir it is kept and reused.`,
 	c.Flags().StringVar(&opt.StripeWebhookSecret, "stripe-webhook-secret", "", "signing secret of the Stripe webhook endpoint")
 	c.Flags().StringVar(&opt.StripeAPIURL, "stripe-api-url", "", "Stripe API address (stripe-mock)")
 	c.Flags().BoolVar(&opt.LogRequests, "log-requests", true, "record page requests in the request log, as serve does by default")
+	c.Flags().BoolVar(&opt.Analytics, "analytics", true, "count visits without cookies, as serve does by default")
+	c.Flags().IntVar(&opt.AnalyticsPerMinute, "analytics-beacons-per-minute", 600, "most analytics beacons counted per network address and minute")
+	c.Flags().StringVar(&opt.GeoIPDB, "geoip-db", "", "a local GeoIP database (MaxMind .mmdb) for the analytics' countries")
 	return c
 }
 
@@ -220,6 +224,10 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 			closeAll()
 			return err
 		}
+		if _, err := demo.SeedAnalytics(ctx, d, clk.Now()); err != nil {
+			closeAll()
+			return err
+		}
 	}
 	wakeMail, stopMail, err := startMailWorker(ctx, cfg, d, log, isDemo)
 	if err != nil {
@@ -244,6 +252,15 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		// between the two: every page request queued is written.
 		defer closeRequestLog(rl, log)
 	}
+	counter, stopAnalytics, err := startAnalytics(ctx, cfg, d, clk, log)
+	if err != nil {
+		closeAll()
+		return err
+	}
+	// Like the request log: after the server has stopped, before the
+	// database closes.
+	defer stopAnalytics()
+	opts.Analytics, opts.AnalyticsPerMinute = counter, cfg.AnalyticsPerMinute
 	if err := paymentOptions(cfg, isDemo, clk, &opts); err != nil {
 		closeAll()
 		return err

@@ -84,7 +84,7 @@ func SeedAnalytics(ctx context.Context, d *db.DB, now time.Time) (bool, error) {
 				}
 			}
 			for _, f := range []struct {
-				product        string
+				product         string
 				per1000, orders int64
 			}{{"quillguard", 230, 3}, {"quillguard-reports", 90, 1}, {"", 320, 4}} {
 				pv := max(views*f.per1000/1000*10/26, 1)
