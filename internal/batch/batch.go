@@ -39,6 +39,9 @@ type Options struct {
 	// Interval is how long an item waits at most before its batch is
 	// written (default 1 s).
 	Interval time.Duration
+	// TimerSet, when set (tests), runs on the writer after it has set a
+	// part batch's timer: a test then moves its clock.
+	TimerSet func()
 }
 
 // Defaults of Options.
@@ -80,7 +83,6 @@ type Writer[T any] struct {
 	written, droppedFull, droppedFailed atomic.Int64
 	lastWarn                            atomic.Int64
 
-	// timerSet, when set (tests), runs after a part batch's timer is set.
 	timerSet func()
 }
 
@@ -88,7 +90,7 @@ type Writer[T any] struct {
 // writer's goroutine only; a batch it fails is counted as dropped and not
 // retried (it would hold up the batches behind it).
 func New[T any](o Options, write func(ctx context.Context, items []T) error) *Writer[T] {
-	w := &Writer[T]{write: write, name: o.Name, clock: o.Clock, log: o.Logger, batch: o.Batch, interval: o.Interval,
+	w := &Writer[T]{write: write, name: o.Name, clock: o.Clock, log: o.Logger, batch: o.Batch, interval: o.Interval, timerSet: o.TimerSet,
 		kick: make(chan struct{}, 1), flushes: make(chan chan error), closing: make(chan struct{}), done: make(chan struct{})}
 	if w.clock == nil {
 		w.clock = clock.System{}
@@ -145,7 +147,7 @@ func (w *Writer[T]) warnDropped(total int64) {
 	if !w.lastWarn.CompareAndSwap(last, now) {
 		return
 	}
-	w.log.Warn(w.name+": queue full, items dropped unwritten", slog.Int64("dropped_total", total), slog.Int("queue", w.limit))
+	w.log.Warn(w.name+": queue full, entries dropped unwritten", slog.Int64("dropped_total", total), slog.Int("queue", w.limit))
 }
 
 // Flush writes everything queued before it was called and returns the
@@ -190,6 +192,13 @@ func (w *Writer[T]) Written() int64 { return w.written.Load() }
 // Dropped counts items dropped since New (queue full, closed, or lost with
 // a batch that failed).
 func (w *Writer[T]) Dropped() int64 { return w.droppedFull.Load() + w.droppedFailed.Load() }
+
+// DroppedFull counts items dropped because the queue was full or the
+// Writer closed; DroppedFailed those lost with a batch that failed.
+func (w *Writer[T]) DroppedFull() int64 { return w.droppedFull.Load() }
+
+// DroppedFailed: see DroppedFull.
+func (w *Writer[T]) DroppedFailed() int64 { return w.droppedFailed.Load() }
 
 // Queued is how many items wait.
 func (w *Writer[T]) Queued() int {
@@ -250,7 +259,7 @@ func (w *Writer[T]) writeBatch(items []T) error {
 	defer cancel()
 	if err := w.write(ctx, items); err != nil {
 		w.droppedFailed.Add(int64(len(items)))
-		w.log.Error(w.name+": a batch could not be written", slog.Int("items", len(items)), slog.String("error", err.Error()))
+		w.log.Error(w.name+": a batch could not be written", slog.Int("rows", len(items)), slog.String("error", err.Error()))
 		return fmt.Errorf("%s: write %d items: %w", w.name, len(items), err)
 	}
 	w.written.Add(int64(len(items)))

@@ -21,18 +21,16 @@ package requestlog
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/storekeep/storekeep/internal/batch"
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
 )
@@ -91,36 +89,15 @@ const maxHeader = 512
 // warnEvery is the least time between two warnings about dropped entries.
 const warnEvery = time.Minute
 
-// Logger queues entries and writes them in batches. Create it with New,
-// give it to the web layer (web.Options.RequestLog), Close it after the
-// HTTP server has stopped.
+// Logger queues entries and writes them in batches (internal/batch: a
+// bounded queue, one writer, Close writes what is queued). Create it with
+// New, give it to the web layer (web.Options.RequestLog), Close it after
+// the HTTP server has stopped.
 type Logger struct {
 	db       *db.DB
-	clock    clock.Clock
-	log      *slog.Logger
 	siteHost string
 	batch    int
-	interval time.Duration
-
-	// The queue is a slice under a mutex, not a channel: a channel send
-	// wakes the writer for every request, and those wake-ups cost more
-	// of a busy server's CPU than the writes (docs/request-log.md).
-	// Record wakes the writer (kick) only when the queue goes from empty
-	// to one entry and when it holds a full batch.
-	mu     sync.Mutex
-	queue  []Entry
-	spare  []Entry // the writer's last batch, reused as the next queue
-	limit  int     // most entries queued
-	closed bool
-
-	kick    chan struct{}
-	flushes chan chan error
-	closing chan struct{}
-	done    chan struct{}
-	once    sync.Once
-
-	written, droppedFull, droppedFailed atomic.Int64
-	lastWarn                            atomic.Int64 // unix nanoseconds of the last drop warning
+	w        *batch.Writer[Entry]
 
 	// The writer's alone (no lock). browsers remembers what Describe said
 	// of recent user agents, as the values the INSERT binds (boxed once,
@@ -134,34 +111,28 @@ type Logger struct {
 	full *sql.Stmt
 	args []any // the last batch's arguments, reused
 
-	// beforeWrite, when set (tests), runs before each batch is written;
-	// timerSet after a batch's timer is set.
-	beforeWrite, timerSet func()
+	// beforeWrite, when set (tests), runs before each batch is written.
+	beforeWrite func()
 }
 
 // New starts a Logger writing to d.
 func New(d *db.DB, o Options) *Logger {
-	l := &Logger{db: d, clock: o.Clock, log: o.Logger, batch: o.Batch, interval: o.Interval,
-		kick: make(chan struct{}, 1), flushes: make(chan chan error), closing: make(chan struct{}), done: make(chan struct{})}
-	if l.clock == nil {
-		l.clock = clock.System{}
-	}
-	if l.log == nil {
-		l.log = slog.New(slog.DiscardHandler)
-	}
+	return newLogger(d, o, nil)
+}
+
+func newLogger(d *db.DB, o Options, timerSet func()) *Logger {
+	l := &Logger{db: d, batch: o.Batch, siteHost: hostOf(o.Site)}
 	if o.Queue <= 0 {
 		o.Queue = DefaultQueue
 	}
 	if l.batch <= 0 {
 		l.batch = DefaultBatch
 	}
-	if l.interval <= 0 {
-		l.interval = DefaultInterval
+	if o.Interval <= 0 {
+		o.Interval = DefaultInterval
 	}
-	l.siteHost = hostOf(o.Site)
-	l.limit = o.Queue
-	l.queue = make([]Entry, 0, min(l.batch, l.limit))
-	go l.run()
+	l.w = batch.New(batch.Options{Name: "request log", Clock: o.Clock, Logger: o.Logger, Queue: o.Queue, Batch: l.batch,
+		Interval: o.Interval, TimerSet: timerSet}, l.write)
 	return l
 }
 
@@ -171,158 +142,38 @@ func (l *Logger) Record(e Entry) {
 	e.UserAgent = cut(e.UserAgent, maxHeader)
 	e.Referrer = cut(e.Referrer, maxHeader)
 	e.Host = cut(e.Host, maxHeader)
-	l.mu.Lock()
-	if l.closed || len(l.queue) >= l.limit {
-		closed := l.closed
-		l.mu.Unlock()
-		n := l.droppedFull.Add(1)
-		if !closed {
-			l.warnDropped(n)
-		}
-		return
-	}
-	l.queue = append(l.queue, e)
-	n := len(l.queue)
-	l.mu.Unlock()
-	if n == 1 || n == l.batch {
-		select {
-		case l.kick <- struct{}{}:
-		default: // the writer is woken already
-		}
-	}
-}
-
-// warnDropped logs that entries were dropped, at most once a minute.
-func (l *Logger) warnDropped(total int64) {
-	now := l.clock.Now().UnixNano()
-	last := l.lastWarn.Load()
-	if last != 0 && now-last < int64(warnEvery) {
-		return
-	}
-	if !l.lastWarn.CompareAndSwap(last, now) {
-		return // another request warns
-	}
-	l.log.Warn("request log: queue full, page requests dropped unrecorded",
-		slog.Int64("dropped_total", total), slog.Int("queue", l.limit))
+	l.w.Add(e)
 }
 
 // Flush writes everything queued before it was called, and returns the
 // first write error.
-func (l *Logger) Flush(ctx context.Context) error {
-	reply := make(chan error, 1)
-	select {
-	case l.flushes <- reply:
-	case <-l.done:
-		return errors.New("request log: closed")
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-reply:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (l *Logger) Flush(ctx context.Context) error { return l.w.Flush(ctx) }
 
 // Close stops taking entries and writes everything queued, waiting until
 // it is written or ctx ends. Call it once the HTTP server has stopped, so
 // no request can still be recording.
 func (l *Logger) Close(ctx context.Context) error {
-	l.once.Do(func() {
-		l.mu.Lock()
-		l.closed = true
-		l.mu.Unlock()
-		close(l.closing)
-	})
-	select {
-	case <-l.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("request log: %d entries still queued: %w", l.queued(), ctx.Err())
+	err := l.w.Close(ctx)
+	if err == nil && l.full != nil {
+		_ = l.full.Close() // the writer has stopped
 	}
+	return err
 }
 
 // Written and Dropped count entries written and dropped (queue full,
 // closed, or lost with a batch that failed to write).
-func (l *Logger) Written() int64 { return l.written.Load() }
+func (l *Logger) Written() int64 { return l.w.Written() }
 
 // Dropped counts entries dropped since New.
-func (l *Logger) Dropped() int64 { return l.droppedFull.Load() + l.droppedFailed.Load() }
-
-// queued is how many entries wait.
-func (l *Logger) queued() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.queue)
-}
-
-// run is the writer: it writes what is queued when a full batch waits,
-// when the first entry has waited Interval, when asked to flush, and on
-// Close.
-func (l *Logger) run() {
-	defer close(l.done)
-	defer func() {
-		if l.full != nil {
-			_ = l.full.Close()
-		}
-	}()
-	var due <-chan time.Time // set while a part batch waits
-	for {
-		select {
-		case <-l.kick:
-			if l.queued() < l.batch {
-				if due == nil {
-					due = clock.After(l.clock, l.interval)
-					if l.timerSet != nil {
-						l.timerSet()
-					}
-				}
-				continue
-			}
-		case <-due:
-		case reply := <-l.flushes:
-			due = nil
-			reply <- l.writeQueued()
-			continue
-		case <-l.closing:
-			_ = l.writeQueued()
-			return
-		}
-		due = nil
-		_ = l.writeQueued()
-	}
-}
-
-// writeQueued takes everything queued and writes it in batches, returning
-// the first error.
-func (l *Logger) writeQueued() error {
-	l.mu.Lock()
-	taken := l.queue
-	l.queue = l.spare[:0]
-	l.mu.Unlock()
-	var first error
-	for rest := taken; len(rest) > 0; {
-		n := min(len(rest), l.batch)
-		if err := l.write(rest[:n]); err != nil && first == nil {
-			first = err
-		}
-		rest = rest[n:]
-	}
-	clear(taken) // let go of the entries' strings
-	l.spare = taken[:0]
-	return first
-}
+func (l *Logger) Dropped() int64 { return l.w.Dropped() }
 
 // write inserts one batch in one statement. A batch that fails is logged
-// and counted as dropped: retrying it would hold up the batches behind it,
-// and the queue would overflow anyway.
-func (l *Logger) write(batch []Entry) error {
+// and counted as dropped by the batch writer: retrying it would hold up
+// the batches behind it, and the queue would overflow anyway.
+func (l *Logger) write(ctx context.Context, batch []Entry) error {
 	if l.beforeWrite != nil {
 		l.beforeWrite()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	args := l.args[:0]
 	for _, e := range batch {
 		b := l.describe(e.UserAgent)
@@ -352,13 +203,7 @@ func (l *Logger) write(batch []Entry) error {
 	}
 	clear(args) // let go of the values until the next batch
 	l.args = args[:0]
-	if err != nil {
-		l.droppedFailed.Add(int64(len(batch)))
-		l.log.Error("request log: a batch could not be written", slog.Int("rows", len(batch)), slog.String("error", err.Error()))
-		return fmt.Errorf("request log: write %d rows: %w", len(batch), err)
-	}
-	l.written.Add(int64(len(batch)))
-	return nil
+	return err
 }
 
 // insert is the INSERT of n rows.
@@ -520,8 +365,8 @@ func (l *Logger) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (l *Logger) Collect(ch chan<- prometheus.Metric) {
-	ch <- prometheus.MustNewConstMetric(descWritten, prometheus.CounterValue, float64(l.written.Load()))
-	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(l.droppedFull.Load()), "full")
-	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(l.droppedFailed.Load()), "failed")
-	ch <- prometheus.MustNewConstMetric(descQueued, prometheus.GaugeValue, float64(l.queued()))
+	ch <- prometheus.MustNewConstMetric(descWritten, prometheus.CounterValue, float64(l.w.Written()))
+	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(l.w.DroppedFull()), "full")
+	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(l.w.DroppedFailed()), "failed")
+	ch <- prometheus.MustNewConstMetric(descQueued, prometheus.GaugeValue, float64(l.w.Queued()))
 }

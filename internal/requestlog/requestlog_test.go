@@ -239,10 +239,9 @@ func TestCloseWritesEverythingQueued(t *testing.T) {
 func TestIntervalWritesAPartBatch(t *testing.T) {
 	d := testutil.SQLite(t)
 	clk := clock.NewFixed(t0)
-	l := requestlog.New(d, requestlog.Options{Clock: clk})
-	defer l.Close(context.Background())
 	set := make(chan struct{}, 1)
-	requestlog.SetTimerSet(l, func() { set <- struct{}{} })
+	l := requestlog.NewWithTimerSet(d, requestlog.Options{Clock: clk}, func() { set <- struct{}{} })
+	defer l.Close(context.Background())
 	written := make(chan struct{}, 1)
 	requestlog.SetBeforeWrite(l, func() { written <- struct{}{} })
 	l.Record(entry(0))
