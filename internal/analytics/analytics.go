@@ -338,7 +338,6 @@ func viewsInsert(dialect db.Dialect, n int) string {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO analytics_views (day, at, view, visitor, path, referrer_host, utm_source, utm_medium, utm_campaign, browser, device, screen, country) VALUES `)
 	placeholders(&q, dialect, n, 13)
-	q.WriteString(` ON CONFLICT (day, view) DO NOTHING`)
 	return q.String()
 }
 

@@ -3,6 +3,7 @@ package analytics
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
@@ -43,13 +44,19 @@ var entryDims = []struct{ dim, column string }{
 // perView numbers each view within its visitor's day (nth from the first,
 // rnth from the last, n views in all) and joins its engaged time: the
 // largest a beacon reported for it, on its day or the next (a view seen
-// before midnight may report after it).
-const perView = `WITH v AS (
+// before midnight may report after it). A replayed view (the same number
+// twice in a day) counts once: the raw table has no unique index, whose
+// random keys made every insert slower as the day's table grew.
+const perView = `WITH u AS (
+	SELECT id, at, view, visitor, path, referrer_host, utm_source, utm_medium, utm_campaign, browser, device, screen, country,
+		ROW_NUMBER() OVER (PARTITION BY view ORDER BY id) AS dup
+	FROM analytics_views WHERE day = $1
+), v AS (
 	SELECT view, visitor, path, referrer_host, utm_source, utm_medium, utm_campaign, browser, device, screen, country,
 		ROW_NUMBER() OVER (PARTITION BY visitor ORDER BY at, id) AS nth,
 		ROW_NUMBER() OVER (PARTITION BY visitor ORDER BY at DESC, id DESC) AS rnth,
 		COUNT(*) OVER (PARTITION BY visitor) AS n
-	FROM analytics_views WHERE day = $1
+	FROM u WHERE dup = 1
 ), e AS (
 	SELECT view, MAX(ms) AS ms FROM analytics_engaged WHERE day IN ($1, $2) GROUP BY view
 ), ve AS (
@@ -71,39 +78,115 @@ func RollupDay(ctx context.Context, d *db.DB, day time.Time) error {
 		SUM(CASE WHEN nth = 1 THEN 1 ELSE 0 END), SUM(CASE WHEN rnth = 1 THEN 1 ELSE 0 END),
 		SUM(CASE WHEN nth = 1 AND n = 1 THEN 1 ELSE 0 END),
 		COALESCE(SUM(ms), 0), COUNT(ms)`
-	stmts := []string{perView + `INSERT INTO analytics_daily (dim, day, value, views, visitors, entries, exits, bounces, engaged_ms, engaged_views)
-		SELECT 'total', $1, '', ` + counts + ` FROM ve WHERE true HAVING COUNT(*) > 0` + upsertDaily}
+	selects := []string{perView + `SELECT 'total', '', ` + counts + ` FROM ve HAVING COUNT(*) > 0`}
 	for _, dm := range viewDims {
-		stmts = append(stmts, perView+`INSERT INTO analytics_daily (dim, day, value, views, visitors, entries, exits, bounces, engaged_ms, engaged_views)
-		SELECT '`+dm.dim+`', $1, `+dm.column+`, `+counts+` FROM ve WHERE true GROUP BY `+dm.column+upsertDaily)
+		selects = append(selects, perView+`SELECT '`+dm.dim+`', `+dm.column+`, `+counts+` FROM ve GROUP BY `+dm.column)
 	}
 	for _, dm := range entryDims {
 		// Views and engaged time of a source are those of the visitors it
 		// brought (all their views that day); entries are those visitors.
 		blank := ""
 		if dm.dim != "referrer" {
-			blank = ` AND s.value <> ''` // views without a campaign are not a campaign
+			blank = ` WHERE s.value <> ''` // views without a campaign are not a campaign
 		}
-		stmts = append(stmts, perView+`, s AS (
+		selects = append(selects, perView+`, s AS (
 			SELECT visitor, `+dm.column+` AS value, n FROM ve WHERE nth = 1
 		), t AS (
 			SELECT visitor, SUM(COALESCE(ms, 0)) AS ms, COUNT(ms) AS engaged FROM ve GROUP BY visitor
 		)
-		INSERT INTO analytics_daily (dim, day, value, views, visitors, entries, exits, bounces, engaged_ms, engaged_views)
-		SELECT '`+dm.dim+`', $1, s.value, SUM(s.n), COUNT(*), COUNT(*), 0, SUM(CASE WHEN s.n = 1 THEN 1 ELSE 0 END), SUM(t.ms), SUM(t.engaged)
-		FROM s JOIN t ON t.visitor = s.visitor WHERE true`+blank+` GROUP BY s.value`+upsertDaily)
+		SELECT '`+dm.dim+`', s.value, SUM(s.n), COUNT(*), COUNT(*), 0, SUM(CASE WHEN s.n = 1 THEN 1 ELSE 0 END), SUM(t.ms), SUM(t.engaged)
+		FROM s JOIN t ON t.visitor = s.visitor`+blank+` GROUP BY s.value`)
+	}
+	// The counting reads on the reader pool, outside any transaction that
+	// writes: on SQLite a write transaction holds the one write lock, and
+	// a roll-up of a busy day inside it kept the beacon writer waiting
+	// for tens of seconds (docs/benchmarks.md). Only the upserts of the
+	// results take the lock, briefly.
+	var rows []dailyRow
+	for _, q := range selects {
+		got, err := readDaily(ctx, d, q, ds, next)
+		if err != nil {
+			return fmt.Errorf("analytics: roll up %s: %w", ds, err)
+		}
+		rows = append(rows, got...)
+	}
+	funnel, err := readFunnel(ctx, d, ds)
+	if err != nil {
+		return fmt.Errorf("analytics: roll up the funnel of %s: %w", ds, err)
 	}
 	return tx(ctx, d, func(run func(q string, args ...any) error) error {
-		for _, q := range stmts {
-			if err := run(q, ds, next); err != nil {
+		for rest := rows; len(rest) > 0; {
+			n := min(len(rest), upsertBatch)
+			var q strings.Builder
+			q.WriteString(`INSERT INTO analytics_daily (dim, day, value, views, visitors, entries, exits, bounces, engaged_ms, engaged_views) VALUES `)
+			placeholders(&q, d.Dialect, n, 10)
+			q.WriteString(upsertDaily)
+			args := make([]any, 0, n*10)
+			for _, r := range rest[:n] {
+				args = append(args, r.dim, ds, r.value, r.views, r.visitors, r.entries, r.exits, r.bounces, r.engagedMS, r.engagedViews)
+			}
+			if err := run(q.String(), args...); err != nil {
 				return fmt.Errorf("analytics: roll up %s: %w", ds, err)
 			}
+			rest = rest[n:]
 		}
-		if err := run(funnelVisitors, ds); err != nil {
-			return fmt.Errorf("analytics: roll up the funnel of %s: %w", ds, err)
+		for _, f := range funnel {
+			if err := run(`INSERT INTO analytics_funnel (day, product, product_visitors, checkout_visitors) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (day, product) DO UPDATE SET product_visitors = excluded.product_visitors, checkout_visitors = excluded.checkout_visitors`,
+				ds, f.product, f.visitors, f.checkouts); err != nil {
+				return fmt.Errorf("analytics: roll up the funnel of %s: %w", ds, err)
+			}
 		}
 		return nil
 	})
+}
+
+// upsertBatch is the most aggregate rows one upsert writes.
+const upsertBatch = 400
+
+// dailyRow is one row of analytics_daily as a roll-up counted it.
+type dailyRow struct {
+	dim, value                                                        string
+	views, visitors, entries, exits, bounces, engagedMS, engagedViews int64
+}
+
+func readDaily(ctx context.Context, d *db.DB, q string, args ...any) ([]dailyRow, error) {
+	rows, err := d.Reader().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []dailyRow
+	for rows.Next() {
+		var r dailyRow
+		if err := rows.Scan(&r.dim, &r.value, &r.views, &r.visitors, &r.entries, &r.exits, &r.bounces, &r.engagedMS, &r.engagedViews); err != nil {
+			_ = rows.Close()
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, errorsJoin(rows.Err(), rows.Close())
+}
+
+type funnelRow struct {
+	product             string
+	visitors, checkouts int64
+}
+
+func readFunnel(ctx context.Context, d *db.DB, day string) ([]funnelRow, error) {
+	rows, err := d.Reader().QueryContext(ctx, funnelVisitors, day)
+	if err != nil {
+		return nil, err
+	}
+	var out []funnelRow
+	for rows.Next() {
+		var r funnelRow
+		if err := rows.Scan(&r.product, &r.visitors, &r.checkouts); err != nil {
+			_ = rows.Close()
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, errorsJoin(rows.Err(), rows.Close())
 }
 
 // funnelVisitors counts the funnel's visitor steps of a day: visitors of
@@ -124,9 +207,7 @@ const funnelVisitors = `WITH pv AS (
 	SELECT '' AS product, COUNT(*) AS visitors, SUM(checkout) AS checkouts
 	FROM (SELECT visitor, MAX(checkout) AS checkout FROM steps GROUP BY visitor) x HAVING COUNT(*) > 0
 )
-INSERT INTO analytics_funnel (day, product, product_visitors, checkout_visitors)
-SELECT $1, product, visitors, checkouts FROM (SELECT * FROM each_product UNION ALL SELECT * FROM any_product) u WHERE true
-ON CONFLICT (day, product) DO UPDATE SET product_visitors = excluded.product_visitors, checkout_visitors = excluded.checkout_visitors`
+SELECT product, visitors, checkouts FROM (SELECT * FROM each_product UNION ALL SELECT * FROM any_product) u`
 
 // rollupOrders counts, per day an order was placed in [from, to) and per
 // product, the orders paid and those whose license has been activated

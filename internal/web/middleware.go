@@ -139,9 +139,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				UserAgent: r.UserAgent(), Referrer: r.Referer(), Host: r.Host})
 		}
 		level := slog.LevelInfo
-		if route == "GET /healthz" {
+		if route == "GET /healthz" || s.quiet[route] {
 			// Probes arrive every few seconds and say nothing about
-			// visitors; keep them out of the normal log.
+			// visitors, and beacons come with every page: keep them out
+			// of the normal log (the metrics count them).
 			level = slog.LevelDebug
 		}
 		s.log.LogAttrs(r.Context(), level, "request",

@@ -105,6 +105,7 @@ type Server struct {
 	apiErrors  []apiErrors
 	patterns   []string         // every registered route pattern
 	counted    map[string]bool  // route patterns whose pages the analytics count (CountPages)
+	quiet      map[string]bool  // route patterns logged at debug level (LogQuietly)
 	bodyLimits map[string]int64 // route pattern -> body limit (AllowLargeBody)
 
 	assets  *assets
@@ -216,6 +217,18 @@ func (s *Server) CountPages(patterns ...string) {
 	}
 	for _, p := range patterns {
 		s.counted[p] = true
+	}
+}
+
+// LogQuietly logs the requests of the given route patterns at debug level
+// instead of info: for routes every page calls (the analytics' beacon),
+// whose lines would drown the rest. Call it while mounting.
+func (s *Server) LogQuietly(patterns ...string) {
+	if s.quiet == nil {
+		s.quiet = map[string]bool{}
+	}
+	for _, p := range patterns {
+		s.quiet[p] = true
 	}
 }
 

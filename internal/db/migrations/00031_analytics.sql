@@ -8,8 +8,10 @@
 
 -- +goose Up
 -- One row per page view a beacon reported. view is the page view's random
--- identifier, made by the script for this page load only (replays of the
--- same view are one row). visitor is the keyed hash, meaningless once the
+-- identifier, made by the script for this page load only (a replay of the
+-- same view is a second row, counted once by the roll-up: a unique index
+-- on random identifiers made every insert slower as the table grew, and
+-- the indexes here are all in the order rows arrive). visitor is the keyed hash, meaningless once the
 -- day's salt is gone. path is the page's path for public pages, never a
 -- query string; the campaign parameters are kept apart.
 CREATE TABLE analytics_views (
@@ -28,8 +30,8 @@ CREATE TABLE analytics_views (
     screen        TEXT NOT NULL DEFAULT '',
     country       TEXT NOT NULL DEFAULT ''
 );
-CREATE UNIQUE INDEX analytics_views_view ON analytics_views (day, view);
-CREATE INDEX analytics_views_visitor ON analytics_views (day, visitor, at);
+CREATE INDEX analytics_views_day ON analytics_views (day);
+CREATE INDEX analytics_views_at ON analytics_views (at);
 
 -- Engaged time (page visible and focused) a beacon reported for a view,
 -- in milliseconds; a view may report several times (the page hidden and
@@ -41,7 +43,8 @@ CREATE TABLE analytics_engaged (
     view TEXT NOT NULL,
     ms   BIGINT NOT NULL
 );
-CREATE INDEX analytics_engaged_view ON analytics_engaged (day, view);
+CREATE INDEX analytics_engaged_day ON analytics_engaged (day);
+CREATE INDEX analytics_engaged_at ON analytics_engaged (at);
 
 -- The daily aggregates, one row per day and dimension value: dim is
 -- 'total' (value ''), 'page' (a path), 'referrer' (a host, '' for none),

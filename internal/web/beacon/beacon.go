@@ -95,6 +95,7 @@ func Mount(s *web.Server, o Options) error {
 	}
 	s.CountPages(CountedPages...)
 	s.Handle("POST "+Endpoint, h.beacon)
+	s.LogQuietly("POST " + Endpoint)
 	s.Handle("GET /statistics", h.statistics)
 	s.Handle("POST /statistics", h.choose)
 	return nil
