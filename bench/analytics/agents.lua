@@ -12,7 +12,9 @@ agents = {
    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
 }
 
-pages = { "/", "/pricing", "/products/milter", "/products/quillguard", "/products/mailguard", "/privacy", "/docs/install", "/blog/release-3" }
+-- Storekeep's public pages (internal/web/beacon.CountedPages), the only ones
+-- its beacon counts; GoatCounter and the bare handler get the same paths.
+pages = { "/", "/products/quillguard", "/products/quillguard-reports", "/pricing", "/privacy", "/cookies", "/support", "/checkout", "/statistics" }
 
 referrers = { "https://news.example.org/x", "https://www.example.com/search", "", "https://forum.example.net/t/42" }
 

@@ -1,14 +1,18 @@
 -- wrk script for bench/analytics/ingest.sh: Storekeep's beacon as a page's
 -- script sends it, POST /a/v with a small text/plain JSON body
 --
---   {"id":"<16 hex, new per request>","p":"/products/milter","r":"https://news.example.org/x","w":1280}
+--   {"t":"v","id":"<16 hex, new per request>","p":"/products/quillguard","r":"https://news.example.org/x","w":1280}
+--
+-- (a view beacon as count.js sends it; p is one of the public pages of
+-- agents.lua, the only paths Storekeep counts; the id is random per request,
+-- as the table keeps one row per day and id)
 --
 -- Content-Type text/plain (a simple request: no CORS preflight),
 -- Origin http://HOST (BEACON_ORIGIN, default the target's host and port)
 -- and Sec-Fetch-Site same-origin, and a browser user agent picked per
 -- request. Every request comes from 127.0.0.1 (X-Forwarded-For is not
 -- trusted), so the endpoint's per-address rate limit must be lifted for
--- the bench: see STOREKEEP_FLAGS in ingest.sh. The bare baseline reads the
+-- the bench: ingest.sh passes --analytics-beacons-per-minute 1000000. The bare baseline reads the
 -- same requests. The done callback is bench/report.lua's.
 
 local dir = os.getenv("BENCH_DIR") or "bench"
@@ -33,7 +37,7 @@ end
 
 function request()
    local id = string.format("%08x%08x", math.random(0, 0x7fffffff), math.random(0, 0x7fffffff))
-   local body = '{"id":"' .. id .. '","p":"' .. pick(pages) .. '","r":"' .. pick(referrers) .. '","w":' .. pick(width) .. '}'
+   local body = '{"t":"v","id":"' .. id .. '","p":"' .. pick(pages) .. '","r":"' .. pick(referrers) .. '","w":' .. pick(width) .. '}'
    return wrk.format("POST", path, {
       ["Content-Type"] = "text/plain;charset=UTF-8",
       ["Origin"] = origin,
