@@ -19,7 +19,9 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/analytics"
@@ -68,6 +70,8 @@ type handler struct {
 	mu        sync.Mutex
 	customers map[[32]byte]verdict // session cookie hash -> may be counted
 	countable func(path string) bool
+	paths     sync.Map // path -> counted (isCounted)
+	pathCount atomic.Int64
 }
 
 type verdict struct {
@@ -120,7 +124,24 @@ func (h *handler) beacon(w http.ResponseWriter, r *http.Request) error {
 }
 
 // countable reports whether path is one of the counted pages.
-func (h *handler) isCounted(path string) bool { return h.Counted(h.PatternOf(path)) }
+// The answers are remembered per path (the router's lookup allocates a
+// request): the site's pages are few; a flood of made-up paths empties
+// the memory when it is full rather than growing it.
+func (h *handler) isCounted(path string) bool {
+	if v, ok := h.paths.Load(path); ok {
+		return v.(bool)
+	}
+	counted := h.Counted(h.PatternOf(path))
+	if h.pathCount.Add(1) > maxPaths {
+		h.paths.Clear()
+		h.pathCount.Store(0)
+	}
+	h.paths.Store(path, counted)
+	return counted
+}
+
+// maxPaths bounds the remembered paths.
+const maxPaths = 10000
 
 // skip tells whether a beacon must not be counted, and why, from its
 // headers alone.
@@ -152,8 +173,22 @@ func DoNotCount(r *http.Request) bool {
 	if r.Header.Get("Sec-GPC") == "1" || r.Header.Get("DNT") == "1" {
 		return true
 	}
+	if !hasCookieHeader(r, cookieName) {
+		return false // most beacons: no cookie parsing at all
+	}
 	for _, c := range r.Cookies() {
 		if c.Name == cookieName || c.Name == "__Host-"+cookieName {
+			return true
+		}
+	}
+	return false
+}
+
+// hasCookieHeader reports whether a Cookie header mentions name at all,
+// before the cookies are parsed.
+func hasCookieHeader(r *http.Request, name string) bool {
+	for _, v := range r.Header.Values("Cookie") {
+		if strings.Contains(v, name) {
 			return true
 		}
 	}
@@ -170,6 +205,9 @@ const customerTTL = time.Minute
 func (h *handler) customerMayBeCounted(r *http.Request, now time.Time) bool {
 	var key [32]byte
 	found := false
+	if !hasCookieHeader(r, "sk_customer") {
+		return true
+	}
 	for _, c := range r.Cookies() {
 		if c.Name == "sk_customer" || c.Name == "__Host-sk_customer" {
 			key, found = sha256.Sum256([]byte(c.Value)), true
