@@ -62,11 +62,19 @@ const upsertDaily = ` ON CONFLICT (dim, day, value) DO UPDATE SET views = exclud
 	engaged_ms = excluded.engaged_ms, engaged_views = excluded.engaged_views`
 
 // RollupDay counts one day's raw rows into analytics_daily and the
-// visitor steps of analytics_funnel. Once the purge has deleted a day's
-// raw rows it must not run for that day again; Rollup only runs it for
-// today and yesterday, and the rows are kept two days.
+// visitor steps of analytics_funnel, and recounts the day's month in
+// analytics_monthly, in one transaction. Once the purge has deleted a
+// day's raw rows it must not run for that day again; Rollup only runs it
+// for today and yesterday, and the rows are kept two days.
 func RollupDay(ctx context.Context, d *db.DB, day time.Time) error {
-	ds, next := Day(day), Day(day.AddDate(0, 0, 1))
+	return tx(ctx, d, func(run func(q string, args ...any) (int64, error)) error {
+		return rollupDay(run, day)
+	})
+}
+
+// dayStmts are the statements that count a day ($1, the next day $2)
+// into analytics_daily.
+var dayStmts = func() []string {
 	counts := `COUNT(*), COUNT(DISTINCT visitor),
 		SUM(CASE WHEN nth = 1 THEN 1 ELSE 0 END), SUM(CASE WHEN rnth = 1 THEN 1 ELSE 0 END),
 		SUM(CASE WHEN nth = 1 AND n = 1 THEN 1 ELSE 0 END),
@@ -93,14 +101,101 @@ func RollupDay(ctx context.Context, d *db.DB, day time.Time) error {
 		SELECT '`+dm.dim+`', $1, s.value, SUM(s.n), COUNT(*), COUNT(*), 0, SUM(CASE WHEN s.n = 1 THEN 1 ELSE 0 END), SUM(t.ms), SUM(t.engaged)
 		FROM s JOIN t ON t.visitor = s.visitor WHERE true`+blank+` GROUP BY s.value`+upsertDaily)
 	}
-	return tx(ctx, d, func(run func(q string, args ...any) error) error {
-		for _, q := range stmts {
-			if err := run(q, ds, next); err != nil {
-				return fmt.Errorf("analytics: roll up %s: %w", ds, err)
-			}
+	return stmts
+}()
+
+// rollupDay is RollupDay in the caller's transaction.
+func rollupDay(run func(q string, args ...any) (int64, error), day time.Time) error {
+	ds, next := Day(day), Day(day.AddDate(0, 0, 1))
+	var written int64
+	for _, q := range dayStmts {
+		n, err := run(q, ds, next)
+		if err != nil {
+			return fmt.Errorf("analytics: roll up %s: %w", ds, err)
 		}
-		if err := run(funnelVisitors, ds); err != nil {
-			return fmt.Errorf("analytics: roll up the funnel of %s: %w", ds, err)
+		written += n
+	}
+	if _, err := run(funnelVisitors, ds); err != nil {
+		return fmt.Errorf("analytics: roll up the funnel of %s: %w", ds, err)
+	}
+	if written == 0 {
+		return nil // no view that day: no daily row changed, nor the month
+	}
+	if err := recountMonth(run, day, ds); err != nil {
+		return fmt.Errorf("analytics: recount the month of %s: %w", ds, err)
+	}
+	return nil
+}
+
+// Month is t's UTC month as analytics_monthly stores it (YYYY-MM).
+func Month(t time.Time) string { return t.UTC().Format("2006-01") }
+
+// monthDims are the dimensions of analytics_daily, each recounted into
+// analytics_monthly by its own statement: the primary key (dim, day,
+// value) then serves each as one range.
+var monthDims = func() []string {
+	out := []string{"total"}
+	for _, dm := range viewDims {
+		out = append(out, dm.dim)
+	}
+	for _, dm := range entryDims {
+		out = append(out, dm.dim)
+	}
+	return out
+}()
+
+// lockMonth takes the month's lock before it is recounted: the row lock
+// of its total row (inserted if need be, updated to itself otherwise).
+// On PostgreSQL, a roll-up of another day of the month on another
+// instance waits here until this one commits, and its recount, whose
+// statements start after that, sees this one's days; so the last to
+// recount sees every day committed before it, and a month always ends
+// equal to the sum of its days. (SQLite has one writer.)
+const lockMonth = `INSERT INTO analytics_monthly (dim, month, value) VALUES ('total', $1, '')
+	ON CONFLICT (dim, month, value) DO UPDATE SET views = analytics_monthly.views`
+
+// recountMonthSQL sums one dimension's days of a month ($2 to before $3)
+// into the month's rows, for the values that day $4 has (or all of them
+// when $4 is ”): only a rolled-up day's rows change, and only for its
+// values. Rows whose sums did not change are not written again.
+const recountMonthSQL = `INSERT INTO analytics_monthly (dim, month, value, views, visitors, entries, exits, bounces, engaged_ms, engaged_views)
+	SELECT dim, CAST($5 AS TEXT), value, sum(views), sum(visitors), sum(entries), sum(exits), sum(bounces), sum(engaged_ms), sum(engaged_views)
+	FROM analytics_daily
+	WHERE dim = $1 AND day >= $2 AND day < $3
+		AND ($4 = '' OR value IN (SELECT value FROM analytics_daily WHERE dim = $1 AND day = $4))
+	GROUP BY dim, value
+	ON CONFLICT (dim, month, value) DO UPDATE SET views = excluded.views, visitors = excluded.visitors,
+		entries = excluded.entries, exits = excluded.exits, bounces = excluded.bounces,
+		engaged_ms = excluded.engaged_ms, engaged_views = excluded.engaged_views
+	WHERE analytics_monthly.views <> excluded.views OR analytics_monthly.visitors <> excluded.visitors
+		OR analytics_monthly.entries <> excluded.entries OR analytics_monthly.exits <> excluded.exits
+		OR analytics_monthly.bounces <> excluded.bounces OR analytics_monthly.engaged_ms <> excluded.engaged_ms
+		OR analytics_monthly.engaged_views <> excluded.engaged_views`
+
+// recountMonth recounts the month of t from its days in analytics_daily:
+// the values of day ds when ds is set, every value of the month when not.
+func recountMonth(run func(q string, args ...any) (int64, error), t time.Time, ds string) error {
+	month := Month(t)
+	first := time.Date(t.UTC().Year(), t.UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
+	from, to := Day(first), Day(first.AddDate(0, 1, 0))
+	if _, err := run(lockMonth, month); err != nil {
+		return err
+	}
+	for _, dim := range monthDims {
+		if _, err := run(recountMonthSQL, dim, from, to, ds, month); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RecountMonth recounts the whole month of t in analytics_monthly from
+// analytics_daily. The roll-up keeps the months up to date by itself;
+// this is for daily rows written some other way (test and benchmark data).
+func RecountMonth(ctx context.Context, d *db.DB, t time.Time) error {
+	return tx(ctx, d, func(run func(q string, args ...any) (int64, error)) error {
+		if err := recountMonth(run, t, ""); err != nil {
+			return fmt.Errorf("analytics: recount the month of %s: %w", Day(t), err)
 		}
 		return nil
 	})
@@ -190,14 +285,14 @@ func rollupOrders(ctx context.Context, d *db.DB, from, to time.Time) error {
 	for _, o := range orders {
 		add(key{o.day, ""}, o.activated)
 	}
-	return tx(ctx, d, func(run func(q string, args ...any) error) error {
+	return tx(ctx, d, func(run func(q string, args ...any) (int64, error)) error {
 		// Days and products that no longer have a paid order (refunded
 		// and purged) drop to zero.
-		if err := run(`UPDATE analytics_funnel SET orders_paid = 0, activated = 0 WHERE day >= $1 AND day < $2`, Day(from), Day(to)); err != nil {
+		if _, err := run(`UPDATE analytics_funnel SET orders_paid = 0, activated = 0 WHERE day >= $1 AND day < $2`, Day(from), Day(to)); err != nil {
 			return fmt.Errorf("analytics: count the funnel's orders: %w", err)
 		}
 		for k, c := range counts {
-			if err := run(`INSERT INTO analytics_funnel (day, product, orders_paid, activated) VALUES ($1, $2, $3, $4)
+			if _, err := run(`INSERT INTO analytics_funnel (day, product, orders_paid, activated) VALUES ($1, $2, $3, $4)
 				ON CONFLICT (day, product) DO UPDATE SET orders_paid = excluded.orders_paid, activated = excluded.activated`,
 				k.day, k.product, c.orders, c.activated); err != nil {
 				return fmt.Errorf("analytics: count the funnel's orders: %w", err)
@@ -208,16 +303,20 @@ func rollupOrders(ctx context.Context, d *db.DB, from, to time.Time) error {
 }
 
 // tx runs fn's statements in one transaction on the writer pool (not
-// db.Tx: the aggregates are not content the page cache depends on).
-func tx(ctx context.Context, d *db.DB, fn func(run func(q string, args ...any) error) error) error {
+// db.Tx: the aggregates are not content the page cache depends on); run
+// returns the rows a statement wrote.
+func tx(ctx context.Context, d *db.DB, fn func(run func(q string, args ...any) (int64, error)) error) error {
 	t, err := d.Writer().BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = t.Rollback() }()
-	if err := fn(func(q string, args ...any) error {
-		_, err := t.ExecContext(ctx, q, args...)
-		return err
+	if err := fn(func(q string, args ...any) (int64, error) {
+		res, err := t.ExecContext(ctx, q, args...)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
 	}); err != nil {
 		return err
 	}
