@@ -121,7 +121,7 @@ func rollupDay(run func(q string, args ...any) (int64, error), day time.Time) er
 	if written == 0 {
 		return nil // no view that day: no daily row changed, nor the month
 	}
-	if err := recountMonth(run, day, ds); err != nil {
+	if err := recountMonth(run, day); err != nil {
 		return fmt.Errorf("analytics: recount the month of %s: %w", ds, err)
 	}
 	return nil
@@ -155,14 +155,15 @@ const lockMonth = `INSERT INTO analytics_monthly (dim, month, value) VALUES ('to
 	ON CONFLICT (dim, month, value) DO UPDATE SET views = analytics_monthly.views`
 
 // recountMonthSQL sums one dimension's days of a month ($2 to before $3)
-// into the month's rows, for the values that day $4 has (or all of them
-// when $4 is ”): only a rolled-up day's rows change, and only for its
-// values. Rows whose sums did not change are not written again.
+// into the month's rows ($4). Rows whose sums did not change are not
+// written again. (Recounting only the values of the day rolled up was
+// measured: no cheaper on SQLite, three times slower on PostgreSQL; the
+// cost is reading the month's rows, some 50,000 at 10 million views a
+// year, not writing them.)
 const recountMonthSQL = `INSERT INTO analytics_monthly (dim, month, value, views, visitors, entries, exits, bounces, engaged_ms, engaged_views)
-	SELECT dim, CAST($5 AS TEXT), value, sum(views), sum(visitors), sum(entries), sum(exits), sum(bounces), sum(engaged_ms), sum(engaged_views)
+	SELECT dim, CAST($4 AS TEXT), value, sum(views), sum(visitors), sum(entries), sum(exits), sum(bounces), sum(engaged_ms), sum(engaged_views)
 	FROM analytics_daily
 	WHERE dim = $1 AND day >= $2 AND day < $3
-		AND ($4 = '' OR value IN (SELECT value FROM analytics_daily WHERE dim = $1 AND day = $4))
 	GROUP BY dim, value
 	ON CONFLICT (dim, month, value) DO UPDATE SET views = excluded.views, visitors = excluded.visitors,
 		entries = excluded.entries, exits = excluded.exits, bounces = excluded.bounces,
@@ -172,9 +173,11 @@ const recountMonthSQL = `INSERT INTO analytics_monthly (dim, month, value, views
 		OR analytics_monthly.bounces <> excluded.bounces OR analytics_monthly.engaged_ms <> excluded.engaged_ms
 		OR analytics_monthly.engaged_views <> excluded.engaged_views`
 
-// recountMonth recounts the month of t from its days in analytics_daily:
-// the values of day ds when ds is set, every value of the month when not.
-func recountMonth(run func(q string, args ...any) (int64, error), t time.Time, ds string) error {
+// recountMonth recounts the month of t from its days in analytics_daily,
+// under the month's lock. A month's values never disappear: a day's rows
+// are only ever upserted, so the month's sums only grow and every value
+// the month had is still in one of its days.
+func recountMonth(run func(q string, args ...any) (int64, error), t time.Time) error {
 	month := Month(t)
 	first := time.Date(t.UTC().Year(), t.UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
 	from, to := Day(first), Day(first.AddDate(0, 1, 0))
@@ -182,7 +185,7 @@ func recountMonth(run func(q string, args ...any) (int64, error), t time.Time, d
 		return err
 	}
 	for _, dim := range monthDims {
-		if _, err := run(recountMonthSQL, dim, from, to, ds, month); err != nil {
+		if _, err := run(recountMonthSQL, dim, from, to, month); err != nil {
 			return err
 		}
 	}
@@ -194,7 +197,7 @@ func recountMonth(run func(q string, args ...any) (int64, error), t time.Time, d
 // this is for daily rows written some other way (test and benchmark data).
 func RecountMonth(ctx context.Context, d *db.DB, t time.Time) error {
 	return tx(ctx, d, func(run func(q string, args ...any) (int64, error)) error {
-		if err := recountMonth(run, t, ""); err != nil {
+		if err := recountMonth(run, t); err != nil {
 			return fmt.Errorf("analytics: recount the month of %s: %w", Day(t), err)
 		}
 		return nil
