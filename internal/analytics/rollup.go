@@ -73,6 +73,33 @@ const upsertDaily = ` ON CONFLICT (dim, day, value) DO UPDATE SET views = exclud
 // raw rows it must not run for that day again; Rollup only runs it for
 // today and yesterday, and the rows are kept two days.
 func RollupDay(ctx context.Context, d *db.DB, day time.Time) error {
+	c, err := countDay(ctx, d, day)
+	if err != nil {
+		return err
+	}
+	return tx(ctx, d, func(run func(q string, args ...any) (int64, error)) error {
+		return writeDay(run, day, c, true)
+	})
+}
+
+// rollupDay is RollupDay with the writes in the caller's transaction.
+func rollupDay(ctx context.Context, d *db.DB, run func(q string, args ...any) (int64, error), day time.Time) error {
+	c, err := countDay(ctx, d, day)
+	if err != nil {
+		return err
+	}
+	return writeDay(run, day, c, true)
+}
+
+// dayCounts is what countDay counted of one day.
+type dayCounts struct {
+	dialect db.Dialect
+	rows    []dailyRow
+	funnel  []funnelRow
+}
+
+// countDay counts one day's raw rows, on the reader pool.
+func countDay(ctx context.Context, d *db.DB, day time.Time) (dayCounts, error) {
 	ds, next := Day(day), Day(day.AddDate(0, 0, 1))
 	counts := `COUNT(*), COUNT(DISTINCT visitor),
 		SUM(CASE WHEN nth = 1 THEN 1 ELSE 0 END), SUM(CASE WHEN rnth = 1 THEN 1 ELSE 0 END),
@@ -106,39 +133,51 @@ func RollupDay(ctx context.Context, d *db.DB, day time.Time) error {
 	for _, q := range selects {
 		got, err := readDaily(ctx, d, q, ds, next)
 		if err != nil {
-			return fmt.Errorf("analytics: roll up %s: %w", ds, err)
+			return dayCounts{}, fmt.Errorf("analytics: roll up %s: %w", ds, err)
 		}
 		rows = append(rows, got...)
 	}
 	funnel, err := readFunnel(ctx, d, ds)
 	if err != nil {
-		return fmt.Errorf("analytics: roll up the funnel of %s: %w", ds, err)
+		return dayCounts{}, fmt.Errorf("analytics: roll up the funnel of %s: %w", ds, err)
 	}
-	return tx(ctx, d, func(run func(q string, args ...any) error) error {
-		for rest := rows; len(rest) > 0; {
-			n := min(len(rest), upsertBatch)
-			var q strings.Builder
-			q.WriteString(`INSERT INTO analytics_daily (dim, day, value, views, visitors, entries, exits, bounces, engaged_ms, engaged_views) VALUES `)
-			placeholders(&q, d.Dialect, n, 10)
-			q.WriteString(upsertDaily)
-			args := make([]any, 0, n*10)
-			for _, r := range rest[:n] {
-				args = append(args, r.dim, ds, r.value, r.views, r.visitors, r.entries, r.exits, r.bounces, r.engagedMS, r.engagedViews)
-			}
-			if err := run(q.String(), args...); err != nil {
-				return fmt.Errorf("analytics: roll up %s: %w", ds, err)
-			}
-			rest = rest[n:]
+	return dayCounts{dialect: d.Dialect, rows: rows, funnel: funnel}, nil
+}
+
+// writeDay upserts a day's counts, and recounts its month when month is
+// set and the day had views.
+func writeDay(run func(q string, args ...any) (int64, error), day time.Time, c dayCounts, month bool) error {
+	ds := Day(day)
+	rows, funnel := c.rows, c.funnel
+	for rest := rows; len(rest) > 0; {
+		n := min(len(rest), upsertBatch)
+		var q strings.Builder
+		q.WriteString(`INSERT INTO analytics_daily (dim, day, value, views, visitors, entries, exits, bounces, engaged_ms, engaged_views) VALUES `)
+		placeholders(&q, c.dialect, n, 10)
+		q.WriteString(upsertDaily)
+		args := make([]any, 0, n*10)
+		for _, r := range rest[:n] {
+			args = append(args, r.dim, ds, r.value, r.views, r.visitors, r.entries, r.exits, r.bounces, r.engagedMS, r.engagedViews)
 		}
-		for _, f := range funnel {
-			if err := run(`INSERT INTO analytics_funnel (day, product, product_visitors, checkout_visitors) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (day, product) DO UPDATE SET product_visitors = excluded.product_visitors, checkout_visitors = excluded.checkout_visitors`,
-				ds, f.product, f.visitors, f.checkouts); err != nil {
-				return fmt.Errorf("analytics: roll up the funnel of %s: %w", ds, err)
-			}
+		if _, err := run(q.String(), args...); err != nil {
+			return fmt.Errorf("analytics: roll up %s: %w", ds, err)
 		}
-		return nil
-	})
+		rest = rest[n:]
+	}
+	for _, f := range funnel {
+		if _, err := run(`INSERT INTO analytics_funnel (day, product, product_visitors, checkout_visitors) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (day, product) DO UPDATE SET product_visitors = excluded.product_visitors, checkout_visitors = excluded.checkout_visitors`,
+			ds, f.product, f.visitors, f.checkouts); err != nil {
+			return fmt.Errorf("analytics: roll up the funnel of %s: %w", ds, err)
+		}
+	}
+	if len(rows) == 0 || !month {
+		return nil // no view that day: no daily row changed, nor the month
+	}
+	if err := recountMonth(run, day); err != nil {
+		return fmt.Errorf("analytics: recount the month of %s: %w", ds, err)
+	}
+	return nil
 }
 
 // upsertBatch is the most aggregate rows one upsert writes.
@@ -187,6 +226,83 @@ func readFunnel(ctx context.Context, d *db.DB, day string) ([]funnelRow, error) 
 		out = append(out, r)
 	}
 	return out, errorsJoin(rows.Err(), rows.Close())
+}
+
+// Month is t's UTC month as analytics_monthly stores it (YYYY-MM).
+func Month(t time.Time) string { return t.UTC().Format("2006-01") }
+
+// monthDims are the dimensions of analytics_daily, each recounted into
+// analytics_monthly by its own statement: the primary key (dim, day,
+// value) then serves each as one range.
+var monthDims = func() []string {
+	out := []string{"total"}
+	for _, dm := range viewDims {
+		out = append(out, dm.dim)
+	}
+	for _, dm := range entryDims {
+		out = append(out, dm.dim)
+	}
+	return out
+}()
+
+// lockMonth takes the month's lock before it is recounted: the row lock
+// of its total row (inserted if need be, updated to itself otherwise).
+// On PostgreSQL, a roll-up of another day of the month on another
+// instance waits here until this one commits, and its recount, whose
+// statements start after that, sees this one's days; so the last to
+// recount sees every day committed before it, and a month always ends
+// equal to the sum of its days. (SQLite has one writer.)
+const lockMonth = `INSERT INTO analytics_monthly (dim, month, value) VALUES ('total', $1, '')
+	ON CONFLICT (dim, month, value) DO UPDATE SET views = analytics_monthly.views`
+
+// recountMonthSQL sums one dimension's days of a month ($2 to before $3)
+// into the month's rows ($4). Rows whose sums did not change are not
+// written again. (Recounting only the values of the day rolled up was
+// measured: no cheaper on SQLite, three times slower on PostgreSQL; the
+// cost is reading the month's rows, some 50,000 at 10 million views a
+// year, not writing them.)
+const recountMonthSQL = `INSERT INTO analytics_monthly (dim, month, value, views, visitors, entries, exits, bounces, engaged_ms, engaged_views)
+	SELECT dim, CAST($4 AS TEXT), value, sum(views), sum(visitors), sum(entries), sum(exits), sum(bounces), sum(engaged_ms), sum(engaged_views)
+	FROM analytics_daily
+	WHERE dim = $1 AND day >= $2 AND day < $3
+	GROUP BY dim, value
+	ON CONFLICT (dim, month, value) DO UPDATE SET views = excluded.views, visitors = excluded.visitors,
+		entries = excluded.entries, exits = excluded.exits, bounces = excluded.bounces,
+		engaged_ms = excluded.engaged_ms, engaged_views = excluded.engaged_views
+	WHERE analytics_monthly.views <> excluded.views OR analytics_monthly.visitors <> excluded.visitors
+		OR analytics_monthly.entries <> excluded.entries OR analytics_monthly.exits <> excluded.exits
+		OR analytics_monthly.bounces <> excluded.bounces OR analytics_monthly.engaged_ms <> excluded.engaged_ms
+		OR analytics_monthly.engaged_views <> excluded.engaged_views`
+
+// recountMonth recounts the month of t from its days in analytics_daily,
+// under the month's lock. A month's values never disappear: a day's rows
+// are only ever upserted, so the month's sums only grow and every value
+// the month had is still in one of its days.
+func recountMonth(run func(q string, args ...any) (int64, error), t time.Time) error {
+	month := Month(t)
+	first := time.Date(t.UTC().Year(), t.UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
+	from, to := Day(first), Day(first.AddDate(0, 1, 0))
+	if _, err := run(lockMonth, month); err != nil {
+		return err
+	}
+	for _, dim := range monthDims {
+		if _, err := run(recountMonthSQL, dim, from, to, month); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RecountMonth recounts the whole month of t in analytics_monthly from
+// analytics_daily. The roll-up keeps the months up to date by itself;
+// this is for daily rows written some other way (test and benchmark data).
+func RecountMonth(ctx context.Context, d *db.DB, t time.Time) error {
+	return tx(ctx, d, func(run func(q string, args ...any) (int64, error)) error {
+		if err := recountMonth(run, t); err != nil {
+			return fmt.Errorf("analytics: recount the month of %s: %w", Day(t), err)
+		}
+		return nil
+	})
 }
 
 // funnelVisitors counts the funnel's visitor steps of a day: visitors of
@@ -271,14 +387,14 @@ func rollupOrders(ctx context.Context, d *db.DB, from, to time.Time) error {
 	for _, o := range orders {
 		add(key{o.day, ""}, o.activated)
 	}
-	return tx(ctx, d, func(run func(q string, args ...any) error) error {
+	return tx(ctx, d, func(run func(q string, args ...any) (int64, error)) error {
 		// Days and products that no longer have a paid order (refunded
 		// and purged) drop to zero.
-		if err := run(`UPDATE analytics_funnel SET orders_paid = 0, activated = 0 WHERE day >= $1 AND day < $2`, Day(from), Day(to)); err != nil {
+		if _, err := run(`UPDATE analytics_funnel SET orders_paid = 0, activated = 0 WHERE day >= $1 AND day < $2`, Day(from), Day(to)); err != nil {
 			return fmt.Errorf("analytics: count the funnel's orders: %w", err)
 		}
 		for k, c := range counts {
-			if err := run(`INSERT INTO analytics_funnel (day, product, orders_paid, activated) VALUES ($1, $2, $3, $4)
+			if _, err := run(`INSERT INTO analytics_funnel (day, product, orders_paid, activated) VALUES ($1, $2, $3, $4)
 				ON CONFLICT (day, product) DO UPDATE SET orders_paid = excluded.orders_paid, activated = excluded.activated`,
 				k.day, k.product, c.orders, c.activated); err != nil {
 				return fmt.Errorf("analytics: count the funnel's orders: %w", err)
@@ -289,16 +405,20 @@ func rollupOrders(ctx context.Context, d *db.DB, from, to time.Time) error {
 }
 
 // tx runs fn's statements in one transaction on the writer pool (not
-// db.Tx: the aggregates are not content the page cache depends on).
-func tx(ctx context.Context, d *db.DB, fn func(run func(q string, args ...any) error) error) error {
+// db.Tx: the aggregates are not content the page cache depends on); run
+// returns the rows a statement wrote.
+func tx(ctx context.Context, d *db.DB, fn func(run func(q string, args ...any) (int64, error)) error) error {
 	t, err := d.Writer().BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = t.Rollback() }()
-	if err := fn(func(q string, args ...any) error {
-		_, err := t.ExecContext(ctx, q, args...)
-		return err
+	if err := fn(func(q string, args ...any) (int64, error) {
+		res, err := t.ExecContext(ctx, q, args...)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
 	}); err != nil {
 		return err
 	}

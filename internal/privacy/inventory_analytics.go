@@ -59,6 +59,8 @@ var analyticsPart = Inventory{
 			Columns: plain("day", "peer", "generation", "public_key", "sealed", "sealed_by", "seen_at")},
 		{Name: "analytics_daily", Description: "Usage statistics per day: counts of page views, visitors, entries, exits and engaged time per page, referring site, campaign, browser, device, screen size class and country.",
 			Columns: plain("dim", "day", "value", "views", "visitors", "entries", "exits", "bounces", "engaged_ms", "engaged_views")},
+		{Name: "analytics_monthly", Description: "The same usage statistics summed per calendar month, so that long ranges are quick to show.",
+			Columns: plain("dim", "month", "value", "views", "visitors", "entries", "exits", "bounces", "engaged_ms", "engaged_views")},
 		{Name: "analytics_funnel", Description: "The purchase funnel per day and product: counts of product page visitors, checkout visitors, paid orders and activated licenses.",
 			Columns: plain("day", "product", "product_visitors", "checkout_visitors", "orders_paid", "activated")},
 	},

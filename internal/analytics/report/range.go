@@ -1,9 +1,10 @@
 // Package report reads the usage-analytics aggregates (analytics_daily and
-// analytics_funnel, migration 00031) for the staff dashboard: totals, a
-// series per day, the top values of a dimension and the funnel, each for a
-// range of days and, for comparison, the previous period of the same
-// length. It reads counts only: these tables hold no row about a person,
-// and no query here joins a table that does.
+// analytics_funnel, migration 00031; analytics_monthly, 00034) for the
+// staff dashboard: totals, a series per day, the top values of a
+// dimension and the funnel, each for a range of days and, for comparison,
+// the previous period of the same length. It reads counts only: these
+// tables hold no row about a person, and no query here joins a table that
+// does.
 //
 // Visitors are counted per day (the visitor hash's salt changes every
 // day), so a range's visitors are the sum of its days' visitors:

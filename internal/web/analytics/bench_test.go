@@ -20,86 +20,98 @@ import (
 // BenchmarkDashboard times each query of the dashboard and the whole page
 // (through the site, as an analyst's browser asks for it) at 10 million
 // page views over a year, for the last 30 and 365 days, on both databases
-// (docs/benchmarks.md, "Analytics dashboard at 10 million page views"):
+// and for two shapes of traffic: heavy (thousands of pages) and vendor (a
+// software vendor's few hundred); see reporttest.Shape and
+// docs/benchmarks.md, "Analytics dashboard at 10 million page views":
 //
 //	STOREKEEP_TEST_POSTGRES=... go test -run='^$' -bench=BenchmarkDashboard \
 //	  -benchtime=10x -timeout 60m ./internal/web/analytics/
 //
+// "top-page-days" is the top pages as first computed (every day's rows,
+// reporttest.TopFromDays), for comparison in the same run.
 // STOREKEEP_BENCH_VIEWS sets another number of views a day (27,400 by
 // default: 10 million a year).
 func BenchmarkDashboard(b *testing.B) {
 	for _, dialect := range []string{"sqlite", "postgres"} {
-		b.Run(dialect, func(b *testing.B) {
-			var d *db.DB
-			if dialect == "sqlite" {
-				d = testutil.SQLite(b)
-			} else {
-				d = testutil.Postgres(b)
-			}
-			s := webtest.NewSite(b, d)
-			seedTraffic(b, d, s.Clock.Now())
-			analyst := webtest.NewBrowser(s)
-			analyst.SignIn(b, webtest.AddStaff(b, s, "analyst@milterworks.example", staff.Analyst, true))
-			ctx := context.Background()
-			now := s.Clock.Now()
-			for _, days := range []int{30, 365} {
-				r := report.Last(days, now)
-				prev := r.Previous()
-				run := func(name string, f func() error) {
-					b.Run(fmt.Sprintf("%dd/%s", days, name), func(b *testing.B) {
-						for b.Loop() {
-							if err := f(); err != nil {
-								b.Fatal(err)
-							}
-						}
-					})
+		for _, shape := range []reporttest.Shape{reporttest.Heavy, reporttest.Vendor} {
+			b.Run(dialect+"/"+shape.String(), func(b *testing.B) { benchDashboard(b, dialect, shape) })
+		}
+	}
+}
+
+func benchDashboard(b *testing.B, dialect string, shape reporttest.Shape) {
+	var d *db.DB
+	if dialect == "sqlite" {
+		d = testutil.SQLite(b)
+	} else {
+		d = testutil.Postgres(b)
+	}
+	s := webtest.NewSite(b, d)
+	seedTraffic(b, d, s.Clock.Now(), shape)
+	analyst := webtest.NewBrowser(s)
+	analyst.SignIn(b, webtest.AddStaff(b, s, "analyst@milterworks.example", staff.Analyst, true))
+	ctx := context.Background()
+	now := s.Clock.Now()
+	for _, days := range []int{30, 365} {
+		r := report.Last(days, now)
+		prev := r.Previous()
+		run := func(name string, f func() error) {
+			b.Run(fmt.Sprintf("%dd/%s", days, name), func(b *testing.B) {
+				for b.Loop() {
+					if err := f(); err != nil {
+						b.Fatal(err)
+					}
 				}
-				run("totals", func() error {
-					_, err := report.Totals(ctx, d, r)
-					if err == nil {
-						_, err = report.Totals(ctx, d, prev)
-					}
-					return err
-				})
-				run("series", func() error {
-					_, err := report.Series(ctx, d, r)
-					if err == nil {
-						_, err = report.Series(ctx, d, prev)
-					}
-					return err
-				})
-				for _, dim := range []report.Dim{report.Page, report.Referrer, report.UTMCampaign, report.Browser, report.Country} {
-					run("top-"+string(dim), func() error {
-						_, err := report.Top(ctx, d, dim, r, true, 10)
-						return err
-					})
-				}
-				run("funnel", func() error {
-					_, err := report.Funnels(ctx, d, r, true)
-					return err
-				})
-				run("page", func() error {
-					res, body := analyst.Get(b, "/staff/analytics?days="+strconv.Itoa(days))
-					if res.StatusCode != http.StatusOK {
-						return fmt.Errorf("status %d: %.300s", res.StatusCode, body)
-					}
-					return nil
-				})
-				run("export-page", func() error {
-					res, body := analyst.Get(b, "/staff/analytics/export.csv?dim=page&days="+strconv.Itoa(days))
-					if res.StatusCode != http.StatusOK {
-						return fmt.Errorf("status %d: %.300s", res.StatusCode, body)
-					}
-					return nil
-				})
+			})
+		}
+		run("totals", func() error {
+			_, err := report.Totals(ctx, d, r)
+			if err == nil {
+				_, err = report.Totals(ctx, d, prev)
 			}
+			return err
+		})
+		run("series", func() error {
+			_, err := report.Series(ctx, d, r)
+			if err == nil {
+				_, err = report.Series(ctx, d, prev)
+			}
+			return err
+		})
+		run("top-page-days", func() error {
+			_, err := reporttest.TopFromDays(ctx, d, report.Page, r, true, 10)
+			return err
+		})
+		for _, dim := range []report.Dim{report.Page, report.Referrer, report.UTMCampaign, report.Browser, report.Country} {
+			run("top-"+string(dim), func() error {
+				_, err := report.Top(ctx, d, dim, r, true, 10)
+				return err
+			})
+		}
+		run("funnel", func() error {
+			_, err := report.Funnels(ctx, d, r, true)
+			return err
+		})
+		run("page", func() error {
+			res, body := analyst.Get(b, "/staff/analytics?days="+strconv.Itoa(days))
+			if res.StatusCode != http.StatusOK {
+				return fmt.Errorf("status %d: %.300s", res.StatusCode, body)
+			}
+			return nil
+		})
+		run("export-page", func() error {
+			res, body := analyst.Get(b, "/staff/analytics/export.csv?dim=page&days="+strconv.Itoa(days))
+			if res.StatusCode != http.StatusOK {
+				return fmt.Errorf("status %d: %.300s", res.StatusCode, body)
+			}
+			return nil
 		})
 	}
 }
 
 // seedTraffic writes a year of aggregates ending today: 10 million views
 // at the default rate.
-func seedTraffic(b *testing.B, d *db.DB, now time.Time) {
+func seedTraffic(b *testing.B, d *db.DB, now time.Time, shape reporttest.Shape) {
 	b.Helper()
 	perDay := 27_400
 	if v, err := strconv.Atoi(os.Getenv("STOREKEEP_BENCH_VIEWS")); err == nil && v > 0 {
@@ -116,7 +128,7 @@ func seedTraffic(b *testing.B, d *db.DB, now time.Time) {
 		rows, funnel = rows[:0], funnel[:0]
 		return err
 	}
-	views, err := reporttest.Generate(reporttest.Traffic{Last: now, Days: 365, ViewsPerDay: perDay, Seed: 14}, func(r []reporttest.Daily, f []reporttest.FunnelDay) error {
+	views, err := reporttest.Generate(reporttest.Traffic{Last: now, Days: 365, ViewsPerDay: perDay, Seed: 14, Shape: shape}, func(r []reporttest.Daily, f []reporttest.FunnelDay) error {
 		rows, funnel = append(rows, r...), append(funnel, f...)
 		if len(rows) >= 20_000 {
 			return flush()
@@ -133,5 +145,10 @@ func seedTraffic(b *testing.B, d *db.DB, now time.Time) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fmt.Fprintf(os.Stderr, "%s: %d views in %d rows of analytics_daily, seeded in %s\n", d.Dialect, views, nrows, time.Since(start).Round(100*time.Millisecond))
+	var monthly int
+	if err := d.QueryRowContext(ctx, `SELECT count(*) FROM analytics_monthly`).Scan(&monthly); err != nil {
+		b.Fatal(err)
+	}
+	fmt.Fprintf(os.Stderr, "%s, %s: %d views in %d rows of analytics_daily and %d of analytics_monthly, seeded in %s\n",
+		d.Dialect, shape, views, nrows, monthly, time.Since(start).Round(100*time.Millisecond))
 }

@@ -10,12 +10,35 @@ import (
 )
 
 // Traffic describes generated traffic: days ending with Last, ViewsPerDay
-// views a day on average.
+// views a day on average, spread over the values of Shape.
 type Traffic struct {
 	Last        time.Time
 	Days        int
 	ViewsPerDay int
 	Seed        uint64
+	Shape       Shape
+}
+
+// Shape is how many distinct values each dimension has.
+type Shape int
+
+// The shapes of traffic.
+const (
+	// Heavy is a site with thousands of documentation pages, 200 to 2,000
+	// of them seen each day (about 5,000 a month), hundreds of referring
+	// sites and dozens of campaigns a day: far more values than a
+	// software vendor's site has, the worst case for the top lists.
+	Heavy Shape = iota
+	// Vendor is a software vendor's site as it is: a few hundred pages
+	// (products, pricing, documentation, a blog; 100 to 250 seen a day),
+	// a hundred referring sites, a few campaigns at a time.
+	Vendor
+	// Small has a few values of each dimension, for tests.
+	Small
+)
+
+func (s Shape) String() string {
+	return [...]string{"heavy", "vendor", "small"}[s]
 }
 
 // pool is one dimension's possible values with how many of them a day
@@ -35,9 +58,31 @@ func names(prefix string, n int) []string {
 	return out
 }
 
-// pools are the shapes of a software vendor's site: thousands of
-// documentation pages, hundreds of referring sites, dozens of campaigns.
-func pools() []pool {
+// pools are the values of each dimension in shape s.
+func pools(s Shape) []pool {
+	switch s {
+	case Vendor:
+		return []pool{
+			{report.Page, names("/docs/page-%03d", 320), 100, 250, 1},
+			{report.Referrer, names("site-%03d.example", 120), 20, 60, 0.55},
+			{report.UTMSource, names("source-%02d", 15), 2, 8, 0.12},
+			{report.UTMMedium, []string{"email", "cpc", "social", "newsletter", "partner"}, 2, 5, 0.12},
+			{report.UTMCampaign, names("campaign-%02d", 30), 2, 10, 0.12},
+			{report.Browser, []string{"Chrome", "Firefox", "Safari", "Edge", "Opera", "Samsung Internet", "Brave", "Vivaldi", "Chromium", "Other"}, 6, 10, 1},
+			{report.Device, []string{"desktop", "phone", "tablet"}, 3, 3, 1},
+			{report.Screen, []string{"small", "medium", "large", "xlarge", "unknown"}, 5, 5, 1},
+			{report.Country, names("C%02d", 60), 25, 50, 0.97},
+		}
+	case Small:
+		return []pool{
+			{report.Page, names("/docs/page-%02d", 40), 5, 30, 1},
+			{report.Referrer, names("site-%02d.example", 15), 2, 8, 0.55},
+			{report.UTMSource, names("source-%d", 5), 0, 3, 0.12},
+			{report.UTMCampaign, names("campaign-%d", 8), 0, 3, 0.12},
+			{report.Browser, []string{"Chrome", "Firefox", "Safari"}, 1, 3, 1},
+			{report.Country, names("C%02d", 10), 1, 6, 0.97},
+		}
+	}
 	return []pool{
 		{report.Page, names("/docs/page-%04d", 6000), 200, 2000, 1},
 		{report.Referrer, names("site-%03d.example", 800), 150, 450, 0.55},
@@ -58,7 +103,7 @@ func pools() []pool {
 // the value "".
 func Generate(t Traffic, emit func([]Daily, []FunnelDay) error) (int64, error) {
 	rng := rand.New(rand.NewPCG(t.Seed, t.Seed^0x5eed))
-	ps := pools()
+	ps := pools(t.Shape)
 	var total int64
 	first := report.Day(t.Last).AddDate(0, 0, -(t.Days - 1))
 	for k := range t.Days {

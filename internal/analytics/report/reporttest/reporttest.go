@@ -1,6 +1,7 @@
 // Package reporttest writes analytics aggregates for tests and
 // benchmarks: fixture rows as the roll-up would write them, inserted in
-// batches, and a generator of a year of realistic traffic.
+// batches, a generator of traffic of a few shapes, and the dashboard's
+// first top-list query (from the days only) to compare the report with.
 package reporttest
 
 import (
@@ -9,7 +10,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/storekeep/storekeep/internal/analytics"
 	"github.com/storekeep/storekeep/internal/analytics/report"
 	"github.com/storekeep/storekeep/internal/db"
 )
@@ -33,8 +36,29 @@ type FunnelDay struct {
 const batch = 500
 
 // Insert writes rows and funnel days in transactions of a few thousand
-// rows, with multi-row INSERTs.
+// rows, with multi-row INSERTs, then recounts the months of the rows in
+// analytics_monthly as the roll-up would.
 func Insert(ctx context.Context, d *db.DB, rows []Daily, funnel []FunnelDay) error {
+	months := map[string]time.Time{}
+	for _, r := range rows {
+		t, err := time.Parse(time.DateOnly, r.Day)
+		if err != nil {
+			return fmt.Errorf("insert analytics_daily: day %q: %w", r.Day, err)
+		}
+		months[analytics.Month(t)] = t
+	}
+	if err := insert(ctx, d, rows, funnel); err != nil {
+		return err
+	}
+	for _, t := range months {
+		if err := analytics.RecountMonth(ctx, d, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func insert(ctx context.Context, d *db.DB, rows []Daily, funnel []FunnelDay) error {
 	for len(rows) > 0 {
 		n := min(len(rows), batch*8)
 		part := rows[:n]
@@ -112,4 +136,47 @@ func placeholders(dialect db.Dialect, from, n int) string {
 	}
 	b.WriteByte(')')
 	return b.String()
+}
+
+// TopFromDays is report.Top as the dashboard first computed it, summing
+// every row of analytics_daily in the range and its previous period: the
+// reference the monthly aggregates must agree with, and the "before" of
+// BenchmarkDashboard.
+func TopFromDays(ctx context.Context, q db.Querier, dim report.Dim, r report.Range, compare bool, limit int) ([]report.Row, error) {
+	first := r.From
+	if compare {
+		first = r.Previous().From
+	}
+	rows, err := q.QueryContext(ctx, `SELECT value,
+	sum(CASE WHEN day >= $2 THEN views ELSE 0 END), sum(CASE WHEN day >= $2 THEN visitors ELSE 0 END),
+	sum(CASE WHEN day >= $2 THEN entries ELSE 0 END), sum(CASE WHEN day >= $2 THEN exits ELSE 0 END),
+	sum(CASE WHEN day >= $2 THEN bounces ELSE 0 END), sum(CASE WHEN day >= $2 THEN engaged_ms ELSE 0 END),
+	sum(CASE WHEN day >= $2 THEN engaged_views ELSE 0 END),
+	sum(CASE WHEN day < $2 THEN views ELSE 0 END), sum(CASE WHEN day < $2 THEN visitors ELSE 0 END),
+	sum(CASE WHEN day < $2 THEN entries ELSE 0 END), sum(CASE WHEN day < $2 THEN exits ELSE 0 END),
+	sum(CASE WHEN day < $2 THEN bounces ELSE 0 END), sum(CASE WHEN day < $2 THEN engaged_ms ELSE 0 END),
+	sum(CASE WHEN day < $2 THEN engaged_views ELSE 0 END)
+	FROM analytics_daily WHERE dim = $1 AND day >= $3 AND day <= $4
+	GROUP BY value
+	HAVING sum(CASE WHEN day >= $2 THEN views ELSE 0 END) > 0
+	ORDER BY 2 DESC, value
+	LIMIT $5`, string(dim), r.FromText(), first.Format(time.DateOnly), r.ToText(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("analytics top %s from days: %w", dim, err)
+	}
+	defer rows.Close()
+	var out []report.Row
+	for rows.Next() {
+		var w report.Row
+		c, p := &w.Cur, &w.Prev
+		if err := rows.Scan(&w.Value, &c.Views, &c.Visitors, &c.Entries, &c.Exits, &c.Bounces, &c.EngagedMS, &c.EngagedViews,
+			&p.Views, &p.Visitors, &p.Entries, &p.Exits, &p.Bounces, &p.EngagedMS, &p.EngagedViews); err != nil {
+			return nil, fmt.Errorf("analytics top %s from days: %w", dim, err)
+		}
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("analytics top %s from days: %w", dim, err)
+	}
+	return out, rows.Close()
 }
