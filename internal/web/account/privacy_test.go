@@ -31,11 +31,16 @@ func TestPrivacyCenterAccessChoicesAndErasure(t *testing.T) {
 		webtest.MustContain(t, body, "Orders: what was bought", "Purchase and invoice records", "7 years after the end of the calendar year",
 			"Restrict processing", "Erase my account", "data protection authority",
 			"Before you erase", `href="/account/privacy/export.zip" download`)
-		// Choices are offered for what the code does: no purpose declared
-		// for a capability that does not exist yet (fraud review, a
-		// newsletter, product notices by mail) is offered for objection or
-		// consent, just as the policy does not claim them.
-		webtest.MustNotContain(t, body, "Object to this", "I agree", "Fraud prevention", "Licenses you bought")
+		// Choices are offered for what the code does: the usage analytics
+		// ("improvement", a legitimate interest) can be objected to; no
+		// purpose declared for a capability that does not exist yet (fraud
+		// review, a newsletter, product notices by mail) is offered for
+		// objection or consent, just as the policy does not claim them.
+		webtest.MustContain(t, body, "Improving the site and products", "Object to this")
+		if strings.Count(body, "Object to this") != 1 {
+			t.Errorf("%d objections offered, want the analytics' only", strings.Count(body, "Object to this"))
+		}
+		webtest.MustNotContain(t, body, "I agree", "Fraud prevention", "Licenses you bought")
 
 		res, zipBody := b.Get(t, "/account/privacy/export.zip")
 		webtest.WantStatus(t, res, "", 200)
@@ -54,13 +59,14 @@ func TestPrivacyCenterAccessChoicesAndErasure(t *testing.T) {
 		for _, form := range []url.Values{
 			{"choice": {"restriction"}, "on": {"1"}},
 			{"choice": {"objection"}, "purpose": {"notices"}, "on": {"1"}},
+			{"choice": {"objection"}, "purpose": {"improvement"}, "on": {"1"}},
 			{"choice": {"consent"}, "purpose": {"marketing"}, "on": {"1"}},
 		} {
 			res, _ := b.Post(t, "/account/privacy/choices", form)
 			webtest.WantRedirect(t, res, "/account/privacy?done=choices")
 		}
 		ch, _ := privacy.LoadChoices(ctx, d, c.ID)
-		if !ch.Restricted || ch.Objections["notices"].IsZero() || ch.Consents["marketing"].IsZero() {
+		if !ch.Restricted || ch.Objections["notices"].IsZero() || ch.Objections["improvement"].IsZero() || ch.Consents["marketing"].IsZero() {
 			t.Fatalf("choices not saved: %+v", ch)
 		}
 		res, body = b.Post(t, "/account/privacy/choices", url.Values{"choice": {"objection"}, "purpose": {"delivery"}, "on": {"1"}})
