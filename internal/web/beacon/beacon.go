@@ -249,16 +249,16 @@ func (h *handler) customerMayBeCounted(r *http.Request, now time.Time) bool {
 // round trip. Its memory is bounded by the addresses seen in one minute,
 // and at most maxAddresses of them.
 type limiter struct {
-	perMinute uint32
+	perMinute int
 	mu        sync.Mutex
 	window    int64
-	counts    map[netip.Addr]uint32
+	counts    map[netip.Addr]int
 }
 
 const maxAddresses = 100000
 
 func newLimiter(perMinute int) *limiter {
-	return &limiter{perMinute: uint32(min(perMinute, 1<<30)), counts: map[netip.Addr]uint32{}} // #nosec G115 -- capped
+	return &limiter{perMinute: perMinute, counts: map[netip.Addr]int{}}
 }
 
 func (l *limiter) allow(addr netip.Addr, now time.Time) bool {
