@@ -40,7 +40,7 @@ const readAnalytics = `(() => {
 })()`
 
 // TestAnalystReadsAnalytics: an analyst opens the analytics dashboard of a
-// demo holding three months of aggregates: totals that match the rows, a
+// demo holding two months of aggregates (a vendor-sized site): totals that match the rows, a
 // line chart with the previous period dashed, bar charts each with a table,
 // no style attribute (the CSP forbids inline styles), and a layout that
 // fits a phone. Screenshots at desktop and phone width.
@@ -48,7 +48,7 @@ func TestAnalystReadsAnalytics(t *testing.T) {
 	site := startDemo(t)
 	d := demoDB(t, site)
 	now := time.Now().UTC()
-	// The demo's own eight weeks give way to the test's three months.
+	// The demo's own eight weeks give way to the test's two months.
 	for _, table := range []string{"analytics_daily", "analytics_funnel"} {
 		if _, err := d.ExecContext(context.Background(), `DELETE FROM `+table); err != nil {
 			t.Fatal(err)
@@ -56,7 +56,7 @@ func TestAnalystReadsAnalytics(t *testing.T) {
 	}
 	var views30 int64
 	first30 := report.Last(30, now).FromText()
-	_, err := reporttest.Generate(reporttest.Traffic{Last: now, Days: 90, ViewsPerDay: 2700, Seed: 7}, func(rows []reporttest.Daily, f []reporttest.FunnelDay) error {
+	_, err := reporttest.Generate(reporttest.Traffic{Last: now, Days: 60, ViewsPerDay: 2700, Seed: 7, Shape: reporttest.Vendor}, func(rows []reporttest.Daily, f []reporttest.FunnelDay) error {
 		for _, r := range rows {
 			if r.Dim == report.Total && r.Day >= first30 {
 				views30 += r.Views
