@@ -26,6 +26,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
+	"errors"
 	"fmt"
 	"hash"
 	"log/slog"
@@ -270,11 +271,10 @@ func (c *Counter) visitor(salt *[32]byte, addr netip.Addr, ua string) int64 {
 
 // referrerHost keeps a referrer's host when it is another site.
 func (c *Counter) referrerHost(ref string) string {
-	h := requestlog.HostOf(ref)
-	if h == c.siteHost || len(h) > 253 {
-		return ""
+	if h := requestlog.HostOf(ref); h != c.siteHost {
+		return h
 	}
-	return h
+	return ""
 }
 
 // Outcomes counts the hits of each outcome since New.
@@ -288,13 +288,13 @@ func (c *Counter) Outcomes() map[string]int64 {
 
 // Flush writes everything queued.
 func (c *Counter) Flush(ctx context.Context) error {
-	return errorsJoin(c.views.Flush(ctx), c.engaged.Flush(ctx))
+	return errors.Join(c.views.Flush(ctx), c.engaged.Flush(ctx))
 }
 
 // Close stops counting and writes everything queued.
 func (c *Counter) Close(ctx context.Context) error {
-	err := errorsJoin(c.views.Close(ctx), c.engaged.Close(ctx))
-	if c.fullViews != nil && c.views.Queued() == 0 {
+	err := errors.Join(c.views.Close(ctx), c.engaged.Close(ctx))
+	if err == nil && c.fullViews != nil {
 		_ = c.fullViews.Close() // the writer has stopped: no one uses it
 	}
 	return err
@@ -303,43 +303,10 @@ func (c *Counter) Close(ctx context.Context) error {
 // Written counts the rows written (views and engaged times).
 func (c *Counter) Written() int64 { return c.views.Written() + c.engaged.Written() }
 
-func errorsJoin(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
-}
-
-// placeholders writes n rows of k parameters: anonymous (?) on SQLite,
-// where modernc.org/sqlite looks numbered ones up by name in a list as
-// long as the statement's parameters (see internal/requestlog), numbered
-// on PostgreSQL.
-func placeholders(q *strings.Builder, dialect db.Dialect, n, k int) {
-	arg := 0
-	for i := range n {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteByte('(')
-		for j := range k {
-			if j > 0 {
-				q.WriteString(", ")
-			}
-			if dialect == db.SQLite {
-				q.WriteByte('?')
-			} else {
-				arg++
-				fmt.Fprintf(q, "$%d", arg)
-			}
-		}
-		q.WriteByte(')')
-	}
-}
-
 func viewsInsert(dialect db.Dialect, n int) string {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO analytics_views (day, at, view, visitor, path, referrer_host, utm_source, utm_medium, utm_campaign, browser, device, screen, country) VALUES `)
-	placeholders(&q, dialect, n, 13)
+	dialect.Rows(&q, n, 13)
 	return q.String()
 }
 
@@ -370,7 +337,7 @@ func (c *Counter) writeViews(ctx context.Context, rows []viewRow) error {
 func (c *Counter) writeEngaged(ctx context.Context, rows []engagedRow) error {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO analytics_engaged (day, at, view, ms) VALUES `)
-	placeholders(&q, c.db.Dialect, len(rows), 4)
+	c.db.Dialect.Rows(&q, len(rows), 4)
 	args := make([]any, 0, len(rows)*4)
 	for _, r := range rows {
 		args = append(args, Day(r.at), r.at.UTC(), r.view, r.ms)

@@ -1,8 +1,12 @@
 package analytics
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -98,44 +102,51 @@ type dayCounts struct {
 	funnel  []funnelRow
 }
 
-// countDay counts one day's raw rows, on the reader pool.
-func countDay(ctx context.Context, d *db.DB, day time.Time) (dayCounts, error) {
-	ds, next := Day(day), Day(day.AddDate(0, 0, 1))
+// dayQuery counts one day's raw rows for every dimension in one
+// statement: the numbered views (perView) are computed once and shared by
+// each dimension's branch (a common table expression used more than once
+// is materialised, by SQLite and by PostgreSQL), where one statement per
+// dimension numbered the day's views ten times over.
+var dayQuery = func() string {
 	counts := `COUNT(*), COUNT(DISTINCT visitor),
 		SUM(CASE WHEN nth = 1 THEN 1 ELSE 0 END), SUM(CASE WHEN rnth = 1 THEN 1 ELSE 0 END),
 		SUM(CASE WHEN nth = 1 AND n = 1 THEN 1 ELSE 0 END),
 		COALESCE(SUM(ms), 0), COUNT(ms)`
-	selects := []string{perView + `SELECT 'total', '', ` + counts + ` FROM ve HAVING COUNT(*) > 0`}
+	// Views and engaged time of a source are those of the visitors it
+	// brought (all their views that day); entries are those visitors.
+	q := perView + `, s AS (
+		SELECT visitor, referrer_host, utm_source, utm_medium, utm_campaign, n FROM ve WHERE nth = 1
+	), t AS (
+		SELECT visitor, SUM(COALESCE(ms, 0)) AS ms, COUNT(ms) AS engaged FROM ve GROUP BY visitor
+	)
+	SELECT 'total', '', ` + counts + ` FROM ve HAVING COUNT(*) > 0`
 	for _, dm := range viewDims {
-		selects = append(selects, perView+`SELECT '`+dm.dim+`', `+dm.column+`, `+counts+` FROM ve GROUP BY `+dm.column)
+		q += `
+	UNION ALL SELECT '` + dm.dim + `', ` + dm.column + `, ` + counts + ` FROM ve GROUP BY ` + dm.column
 	}
 	for _, dm := range entryDims {
-		// Views and engaged time of a source are those of the visitors it
-		// brought (all their views that day); entries are those visitors.
 		blank := ""
 		if dm.dim != "referrer" {
-			blank = ` WHERE s.value <> ''` // views without a campaign are not a campaign
+			blank = ` WHERE s.` + dm.column + ` <> ''` // views without a campaign are not a campaign
 		}
-		selects = append(selects, perView+`, s AS (
-			SELECT visitor, `+dm.column+` AS value, n FROM ve WHERE nth = 1
-		), t AS (
-			SELECT visitor, SUM(COALESCE(ms, 0)) AS ms, COUNT(ms) AS engaged FROM ve GROUP BY visitor
-		)
-		SELECT '`+dm.dim+`', s.value, SUM(s.n), COUNT(*), COUNT(*), 0, SUM(CASE WHEN s.n = 1 THEN 1 ELSE 0 END), SUM(t.ms), SUM(t.engaged)
-		FROM s JOIN t ON t.visitor = s.visitor`+blank+` GROUP BY s.value`)
+		q += `
+	UNION ALL SELECT '` + dm.dim + `', s.` + dm.column + `, SUM(s.n), COUNT(*), COUNT(*), 0, SUM(CASE WHEN s.n = 1 THEN 1 ELSE 0 END), SUM(t.ms), SUM(t.engaged)
+		FROM s JOIN t ON t.visitor = s.visitor` + blank + ` GROUP BY s.` + dm.column
 	}
+	return q
+}()
+
+// countDay counts one day's raw rows, on the reader pool.
+func countDay(ctx context.Context, d *db.DB, day time.Time) (dayCounts, error) {
+	ds, next := Day(day), Day(day.AddDate(0, 0, 1))
 	// The counting reads on the reader pool, outside any transaction that
 	// writes: on SQLite a write transaction holds the one write lock, and
 	// a roll-up of a busy day inside it kept the beacon writer waiting
 	// for tens of seconds (docs/benchmarks.md). Only the upserts of the
 	// results take the lock, briefly.
-	var rows []dailyRow
-	for _, q := range selects {
-		got, err := readDaily(ctx, d, q, ds, next)
-		if err != nil {
-			return dayCounts{}, fmt.Errorf("analytics: roll up %s: %w", ds, err)
-		}
-		rows = append(rows, got...)
+	rows, err := readDaily(ctx, d, dayQuery, ds, next)
+	if err != nil {
+		return dayCounts{}, fmt.Errorf("analytics: roll up %s: %w", ds, err)
 	}
 	funnel, err := readFunnel(ctx, d, ds)
 	if err != nil {
@@ -153,7 +164,7 @@ func writeDay(run func(q string, args ...any) (int64, error), day time.Time, c d
 		n := min(len(rest), upsertBatch)
 		var q strings.Builder
 		q.WriteString(`INSERT INTO analytics_daily (dim, day, value, views, visitors, entries, exits, bounces, engaged_ms, engaged_views) VALUES `)
-		placeholders(&q, c.dialect, n, 10)
+		c.dialect.Rows(&q, n, 10)
 		q.WriteString(upsertDaily)
 		args := make([]any, 0, n*10)
 		for _, r := range rest[:n] {
@@ -203,7 +214,7 @@ func readDaily(ctx context.Context, d *db.DB, q string, args ...any) ([]dailyRow
 		}
 		out = append(out, r)
 	}
-	return out, errorsJoin(rows.Err(), rows.Close())
+	return out, errors.Join(rows.Err(), rows.Close())
 }
 
 type funnelRow struct {
@@ -225,7 +236,7 @@ func readFunnel(ctx context.Context, d *db.DB, day string) ([]funnelRow, error) 
 		}
 		out = append(out, r)
 	}
-	return out, errorsJoin(rows.Err(), rows.Close())
+	return out, errors.Join(rows.Err(), rows.Close())
 }
 
 // Month is t's UTC month as analytics_monthly stores it (YYYY-MM).
@@ -381,7 +392,7 @@ func rollupOrders(ctx context.Context, d *db.DB, from, to time.Time) error {
 		}
 		o.activated = o.activated || activated == 1
 	}
-	if err := errorsJoin(rows.Err(), rows.Close()); err != nil {
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return fmt.Errorf("analytics: count the funnel's orders: %w", err)
 	}
 	for _, o := range orders {
@@ -393,7 +404,14 @@ func rollupOrders(ctx context.Context, d *db.DB, from, to time.Time) error {
 		if _, err := run(`UPDATE analytics_funnel SET orders_paid = 0, activated = 0 WHERE day >= $1 AND day < $2`, Day(from), Day(to)); err != nil {
 			return fmt.Errorf("analytics: count the funnel's orders: %w", err)
 		}
-		for k, c := range counts {
+		// In key order, like the UPDATE's scan of the primary key: two
+		// instances recounting at once take the rows' locks in the same
+		// order and cannot deadlock.
+		keys := slices.SortedFunc(maps.Keys(counts), func(a, b key) int {
+			return cmp.Or(strings.Compare(a.day, b.day), strings.Compare(a.product, b.product))
+		})
+		for _, k := range keys {
+			c := counts[k]
 			if _, err := run(`INSERT INTO analytics_funnel (day, product, orders_paid, activated) VALUES ($1, $2, $3, $4)
 				ON CONFLICT (day, product) DO UPDATE SET orders_paid = excluded.orders_paid, activated = excluded.activated`,
 				k.day, k.product, c.orders, c.activated); err != nil {

@@ -21,7 +21,6 @@ package requestlog
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"log/slog"
 	"net/netip"
 	"strconv"
@@ -211,22 +210,7 @@ func (l *Logger) insert(n int) string {
 	var q strings.Builder
 	q.Grow(120 + n*40)
 	q.WriteString(`INSERT INTO request_log (at, route, status, browser, browser_version, device, referrer_host, network) VALUES `)
-	for i := range n {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		if l.db.Dialect == db.SQLite {
-			// Anonymous parameters: modernc.org/sqlite looks each
-			// numbered one ($N) up by name, in a list as long as the
-			// statement's parameters, which made a 500-row batch cost
-			// 4,000² comparisons (most of the log's cost on page
-			// throughput; docs/benchmarks.md).
-			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
-		} else {
-			k := i * 8
-			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8)
-		}
-	}
+	l.db.Dialect.Rows(&q, n, 8)
 	return q.String()
 }
 

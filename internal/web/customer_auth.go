@@ -33,13 +33,25 @@ func (s *Server) ClearCustomerCookie(w http.ResponseWriter) {
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }
 
-// CustomerSession returns the request's live customer session, or nil.
-func (s *Server) CustomerSession(r *http.Request) (*customers.Session, error) {
+// CustomerCookie returns the value of the request's customer session
+// cookie, and whether there is one; it says nothing of whether the session
+// is live (CustomerSession does). For code that keys something on the
+// session without looking it up every time.
+func (s *Server) CustomerCookie(r *http.Request) (string, bool) {
 	c, err := r.Cookie(s.customerCookieName())
 	if err != nil {
+		return "", false
+	}
+	return c.Value, true
+}
+
+// CustomerSession returns the request's live customer session, or nil.
+func (s *Server) CustomerSession(r *http.Request) (*customers.Session, error) {
+	token, ok := s.CustomerCookie(r)
+	if !ok {
 		return nil, nil
 	}
-	sess, err := customers.LookupSession(r.Context(), s.db, c.Value, s.clock.Now())
+	sess, err := customers.LookupSession(r.Context(), s.db, token, s.clock.Now())
 	if errors.Is(err, customers.ErrNoSession) {
 		return nil, nil
 	}

@@ -139,10 +139,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				UserAgent: r.UserAgent(), Referrer: r.Referer(), Host: r.Host})
 		}
 		level := slog.LevelInfo
-		if route == "GET /healthz" || s.quiet[route] {
-			// Probes arrive every few seconds and say nothing about
-			// visitors, and beacons come with every page: keep them out
-			// of the normal log (the metrics count them).
+		if s.quiet[route] {
+			// Health probes, beacons: routes called all the time that
+			// say nothing on their own (LogQuietly); the metrics count them.
 			level = slog.LevelDebug
 		}
 		s.log.LogAttrs(r.Context(), level, "request",

@@ -170,6 +170,8 @@ func New(o Options) (*Server, error) {
 	}
 	s.Handle("GET /static/{file}", s.static)
 	s.Handle("GET /healthz", s.healthz)
+	// Probes arrive every few seconds and say nothing about visitors.
+	s.LogQuietly("GET /healthz")
 	return s, nil
 }
 

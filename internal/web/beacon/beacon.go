@@ -19,7 +19,6 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -173,22 +172,8 @@ func DoNotCount(r *http.Request) bool {
 	if r.Header.Get("Sec-GPC") == "1" || r.Header.Get("DNT") == "1" {
 		return true
 	}
-	if !hasCookieHeader(r, cookieName) {
-		return false // most beacons: no cookie parsing at all
-	}
-	for _, c := range r.Cookies() {
-		if c.Name == cookieName || c.Name == "__Host-"+cookieName {
-			return true
-		}
-	}
-	return false
-}
-
-// hasCookieHeader reports whether a Cookie header mentions name at all,
-// before the cookies are parsed.
-func hasCookieHeader(r *http.Request, name string) bool {
-	for _, v := range r.Header.Values("Cookie") {
-		if strings.Contains(v, name) {
+	for _, name := range []string{cookieName, "__Host-" + cookieName} {
+		if _, err := r.Cookie(name); err == nil {
 			return true
 		}
 	}
@@ -203,19 +188,11 @@ const customerTTL = time.Minute
 // "improvement" purpose, or whose processing is restricted, is not
 // counted. A visitor without a session is not looked up.
 func (h *handler) customerMayBeCounted(r *http.Request, now time.Time) bool {
-	var key [32]byte
-	found := false
-	if !hasCookieHeader(r, "sk_customer") {
+	token, ok := h.CustomerCookie(r)
+	if !ok {
 		return true
 	}
-	for _, c := range r.Cookies() {
-		if c.Name == "sk_customer" || c.Name == "__Host-sk_customer" {
-			key, found = sha256.Sum256([]byte(c.Value)), true
-		}
-	}
-	if !found {
-		return true
-	}
+	key := sha256.Sum256([]byte(token))
 	h.mu.Lock()
 	v, ok := h.customers[key]
 	h.mu.Unlock()

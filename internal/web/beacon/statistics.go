@@ -39,10 +39,8 @@ func (h *handler) statistics(w http.ResponseWriter, r *http.Request) error {
 	case r.Header.Get("DNT") == "1":
 		p.Signal = "Do Not Track"
 	}
-	for _, c := range r.Cookies() {
-		if c.Name == h.cookie() {
-			p.Stopped = true
-		}
+	if _, err := r.Cookie(h.cookie()); err == nil {
+		p.Stopped = true
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	return h.Render(w, r, http.StatusOK, h.pages, "statistics.html", "Usage statistics", p)

@@ -8,7 +8,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -86,11 +85,8 @@ func insert(ctx context.Context, d *db.DB, rows []Daily, funnel []FunnelDay) err
 			var q strings.Builder
 			q.WriteString(`INSERT INTO analytics_funnel (day, product, product_visitors, checkout_visitors, orders_paid, activated) VALUES `)
 			args := make([]any, 0, 6*k)
-			for i, f := range funnel[:k] {
-				if i > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteString(placeholders(d.Dialect, len(args), 6))
+			d.Dialect.Rows(&q, k, 6)
+			for _, f := range funnel[:k] {
 				args = append(args, f.Day, f.Product, f.ProductVisitors, f.CheckoutVisitors, f.OrdersPaid, f.Activated)
 			}
 			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
@@ -106,36 +102,14 @@ func insertDaily(ctx context.Context, tx *sql.Tx, dialect db.Dialect, rows []Dai
 	var q strings.Builder
 	q.WriteString(`INSERT INTO analytics_daily (dim, day, value, views, visitors, entries, exits, bounces, engaged_ms, engaged_views) VALUES `)
 	args := make([]any, 0, 10*len(rows))
-	for i, r := range rows {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString(placeholders(dialect, len(args), 10))
+	dialect.Rows(&q, len(rows), 10)
+	for _, r := range rows {
 		args = append(args, string(r.Dim), r.Day, r.Value, r.Views, r.Visitors, r.Entries, r.Exits, r.Bounces, r.EngagedMS, r.EngagedViews)
 	}
 	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 		return fmt.Errorf("insert analytics_daily: %w", err)
 	}
 	return nil
-}
-
-// placeholders is "(?, ?, ...)" on SQLite, whose driver looks each $N up
-// by name (slow with thousands), and "($k+1, ...)" on PostgreSQL.
-func placeholders(dialect db.Dialect, from, n int) string {
-	var b strings.Builder
-	b.WriteByte('(')
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		if dialect == db.SQLite {
-			b.WriteByte('?')
-		} else {
-			b.WriteString("$" + strconv.Itoa(from+i+1))
-		}
-	}
-	b.WriteByte(')')
-	return b.String()
 }
 
 // TopFromDays is report.Top as the dashboard first computed it, summing
