@@ -75,6 +75,8 @@ type Options struct {
 
 // Hit is a beacon as the web layer received it.
 type Hit struct {
+	// Body is the beacon's body; Count does not keep it once it returns
+	// (the web layer reuses the buffer).
 	Body      []byte
 	At        time.Time
 	Addr      netip.Addr
@@ -156,6 +158,7 @@ type keyedMAC struct {
 	salt [32]byte
 	mac  hash.Hash
 	sum  [sha256.Size]byte
+	buf  []byte // what is hashed, gathered for one Write
 }
 
 // New starts a Counter writing to d.
@@ -256,10 +259,10 @@ func (c *Counter) visitor(salt *[32]byte, addr netip.Addr, ua string) int64 {
 	if addr.IsValid() {
 		a = addr.Unmap().As16()
 	}
-	m.mac.Write([]byte(c.siteHost))
-	m.mac.Write([]byte{0})
-	m.mac.Write(a[:])
-	m.mac.Write([]byte(ua))
+	// One buffer kept with the MAC: string conversions passed to the
+	// hash's Write would each allocate.
+	m.buf = append(append(append(append(m.buf[:0], c.siteHost...), 0), a[:]...), ua...)
+	m.mac.Write(m.buf)
 	sum := m.mac.Sum(m.sum[:0])
 	var v int64 // the first 8 bytes, big-endian; any sign will do
 	for _, b := range sum[:8] {
@@ -312,8 +315,13 @@ func viewsInsert(dialect db.Dialect, n int) string {
 
 func (c *Counter) writeViews(ctx context.Context, rows []viewRow) error {
 	args := make([]any, 0, len(rows)*13)
+	var day any // a batch's rows are nearly all of one day: its text made and boxed once
+	var dayOf time.Time
 	for _, r := range rows {
-		args = append(args, Day(r.at), r.at.UTC(), r.view, r.visitor, r.path, r.referrer, r.source, r.medium, r.campaign,
+		if d := r.at.UTC().Truncate(24 * time.Hour); !d.Equal(dayOf) {
+			day, dayOf = Day(d), d
+		}
+		args = append(args, day, r.at.UTC(), r.view, r.visitor, r.path, r.referrer, r.source, r.medium, r.campaign,
 			r.browser, r.device, r.screen, r.countryCode)
 	}
 	// Straight on the writer pool, not db.Tx: the analytics are not

@@ -71,6 +71,39 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
+// TestSecurityHeadersAreNotSharedState: the security headers' values are
+// shared by all responses (securityHeaders); a handler that adds to one,
+// sets one or deletes one changes its own response only.
+func TestSecurityHeadersAreNotSharedState(t *testing.T) {
+	d := testutil.SQLite(t)
+	s := webtest.NewSite(t, d, webtest.WithBaseURL("https://shop.example.com"))
+	s.Srv.Handle("GET /test/headers", func(w http.ResponseWriter, r *http.Request) error {
+		h := w.Header()
+		h.Add("Content-Security-Policy", "sandbox")
+		h.Set("X-Frame-Options", "SAMEORIGIN")
+		h.Del("Referrer-Policy")
+		h["Cross-Origin-Opener-Policy"] = append(h["Cross-Origin-Opener-Policy"], "x")
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	res := s.Do(t, http.MethodGet, "/test/headers", nil, nil)
+	if got := res.Header.Values("Content-Security-Policy"); len(got) != 2 || got[1] != "sandbox" {
+		t.Fatalf("the handler's own CSP values: %q", got)
+	}
+	if got := res.Header.Get("X-Frame-Options"); got != "SAMEORIGIN" {
+		t.Fatalf("the handler's own X-Frame-Options: %q", got)
+	}
+	for range 2 {
+		res = s.Do(t, http.MethodGet, "/", nil, nil)
+		checkSecurityHeaders(t, res, true)
+		for _, k := range []string{"Content-Security-Policy", "Cross-Origin-Opener-Policy"} {
+			if got := res.Header.Values(k); len(got) != 1 {
+				t.Fatalf("%s on the next response: %q", k, got)
+			}
+		}
+	}
+}
+
 // TestInternalErrorIsGeneric: when the database fails, every page is a 500
 // with the security headers and a generic message; the cause goes to the
 // log only.

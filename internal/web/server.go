@@ -96,6 +96,7 @@ type Server struct {
 	mailQueued func()
 	requestLog RequestLog
 	csp        string
+	security   []headerValue     // securityHeaders' headers, built once
 	secret     []byte            // the installation secret, for signed links
 	inventory  privacy.Inventory // with the active cookie registry (consent.go)
 
@@ -155,6 +156,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s.csp = contentSecurityPolicy(o.FormOrigins)
+	s.security = securityHeaderValues(s.csp, s.https)
 	secret, err := settings.InstallSecret(context.Background(), o.DB, s.clock.Now())
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)

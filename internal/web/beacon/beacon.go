@@ -111,16 +111,24 @@ func (h *handler) beacon(w http.ResponseWriter, r *http.Request) error {
 	if o, skip := h.skip(r, now); skip {
 		h.counter.Note(o)
 	} else {
-		body, err := io.ReadAll(io.LimitReader(r.Body, analytics.MaxBody+1))
-		if err == nil {
-			h.counter.Count(analytics.Hit{Body: body, At: now, Addr: web.ClientIP(r), UserAgent: r.UserAgent(), Countable: h.countable})
-		} else {
+		buf := bodies.Get().(*[analytics.MaxBody + 1]byte)
+		n, err := io.ReadFull(r.Body, buf[:])
+		switch err {
+		case nil, io.EOF, io.ErrUnexpectedEOF:
+			// Count does not keep the body: what it stores is copied out.
+			h.counter.Count(analytics.Hit{Body: buf[:n], At: now, Addr: web.ClientIP(r), UserAgent: r.UserAgent(), Countable: h.countable})
+		default:
 			h.counter.Note(analytics.Refused)
 		}
+		bodies.Put(buf)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// bodies are the buffers beacon bodies are read into: one more byte than
+// the largest accepted, so that a longer body is seen to be too long.
+var bodies = sync.Pool{New: func() any { return new([analytics.MaxBody + 1]byte) }}
 
 // countable reports whether path is one of the counted pages.
 // The answers are remembered per path (the router's lookup allocates a
