@@ -124,6 +124,11 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 		t.Fatal(err)
 	}
 	supportFixture(t, d, p, email, n)
+	// The person unsubscribed from a newsletter by its one-click link.
+	if _, err := d.ExecContext(ctx, `INSERT INTO unsubscribes (processed_at, customer_id, purpose, via) VALUES ($1, $2, 'marketing', 'one-click')`,
+		t0, p.Customer.ID); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 

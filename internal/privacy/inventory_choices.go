@@ -10,6 +10,14 @@ var choicesPart = Inventory{
 				choiceColumn("choice", "choice"), choiceColumn("purpose", "purpose"), choiceColumn("active", "in_force"),
 				choiceColumn("changed_at", "changed_at"), choiceColumn("note", "note"),
 			}},
+		{Name: "unsubscribes", Description: "Each time you unsubscribed from our mail: from what, how, and when we processed it.",
+			Subject: Customer, Link: Link{Column: "customer_id"}, Columns: []Column{
+				{Name: "id"}, {Name: "customer_id"},
+				{Name: "subscriber_id", Note: "set instead of customer_id for a mailing-list subscriber without an account (internal/lists)"},
+				choiceColumn("processed_at", "processed_at"), choiceColumn("purpose", "purpose"), choiceColumn("via", "via"),
+				{Name: "list_id", Note: "the mailing list, not a person"},
+				{Name: "notice_recipient_id", Note: "the notice's delivery row the link came in"},
+			}},
 	},
 }
 

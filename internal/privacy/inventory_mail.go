@@ -29,6 +29,10 @@ var mailPart = Inventory{
 			{Name: "refs", Note: "the message IDs of the thread a reply belongs to: random identifiers"},
 			mailColumn("reply_to", "user.contact.correspondence", ""),
 			{Name: "auto_submitted", Note: "whether a person or Storekeep wrote the message (RFC 3834)"},
+			mailColumn("bounced_at", "user.contact.correspondence", "bounced_at"),
+			mailColumn("bounce_kind", "user.contact.correspondence", "bounce_kind"),
+			mailColumn("bounce_detail", "user.contact.correspondence", "bounce_detail"),
+			mailColumn("complained_at", "user.contact.correspondence", "complained_at"),
 		}},
 	},
 }
