@@ -205,6 +205,10 @@ type SiteData struct {
 	// when the registry holds a cookie that needs consent (consent.go).
 	ConsentBanner  *ConsentBanner
 	CookieSettings bool
+	// Statistics puts the statistics page (what the usage analytics
+	// count, and the choice not to be counted) in the footer: only when
+	// the analytics are on.
+	Statistics bool
 }
 
 // Render writes the page template name of pages with status. The page is
@@ -267,7 +271,7 @@ func writeHTML(w http.ResponseWriter, status int, body []byte) {
 func (s *Server) site(r *http.Request, v settings.Vendor) SiteData {
 	return SiteData{Vendor: v, Demo: s.demo, Path: r.URL.Path, Year: s.clock.Now().Year(), Staff: s.console(r),
 		Count:         s.counted[r.Pattern] && r.Method == http.MethodGet && !info(r).errorPage,
-		ConsentBanner: s.consentBanner(r), CookieSettings: s.inventory.AsksConsent()}
+		ConsentBanner: s.consentBanner(r), CookieSettings: s.inventory.AsksConsent(), Statistics: len(s.counted) > 0}
 }
 
 // errorPage is the content of error.html.

@@ -214,6 +214,15 @@ func TestStatisticsPageChoice(t *testing.T) {
 	d := testutil.SQLite(t)
 	w := newWorld(t, d, 0)
 	b := webtest.NewBrowser(w.s)
+	// Every page's footer leads to it while the analytics are on; without
+	// them there is nothing to tell and no link.
+	if home := mustGet(t, b, "/"); !strings.Contains(home, `<a href="/statistics"`) {
+		t.Fatalf("no link to /statistics in the footer:\n%s", home)
+	}
+	plain := webtest.NewBrowser(webtest.NewSite(t, testutil.SQLite(t)))
+	if home := mustGet(t, plain, "/"); strings.Contains(home, `/statistics"`) {
+		t.Fatal("a site without analytics links to /statistics")
+	}
 	body := mustGet(t, b, "/statistics")
 	if !strings.Contains(body, "Do not count my visits") || !strings.Contains(body, "deleted after two days") {
 		t.Fatalf("statistics page:\n%s", body)
