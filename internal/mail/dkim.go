@@ -35,6 +35,8 @@ var dkimSignedHeaders = []string{
 	"From", "Reply-To", "Subject", "Date", "To", "Cc", "Message-ID",
 	"In-Reply-To", "References", "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
 	"List-Unsubscribe", "List-Unsubscribe-Post", "List-Id", "Precedence", "Auto-Submitted",
+	// Gmail's feedback loop wants Feedback-ID signed by the sender.
+	"Feedback-ID",
 }
 
 // dkimOversigned are named once more in h= than the message has them
@@ -143,7 +145,7 @@ func dkimHeaderKeys(msg []byte) []string {
 func LoadDKIMKey(path string) (crypto.Signer, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("DKIM key %s does not exist: create one with `storekeep mail dkim-keygen --domain DOMAIN --selector SELECTOR --out %s`, or leave --dkim-key empty to send unsigned mail", path, path)
+		return nil, fmt.Errorf("DKIM key %s does not exist: create one with `storekeep mail dkim-keygen --domain DOMAIN --selector SELECTOR --out %s`, or leave --dkim-domain, --dkim-selector and --dkim-key empty to send unsigned mail", path, path)
 	} else if err != nil {
 		return nil, fmt.Errorf("DKIM key %s cannot be read (%v): make it readable by the user Storekeep runs as, with mode 0600", path, errors.Unwrap(err))
 	}

@@ -266,3 +266,36 @@ func TestLoadDKIMKeyRefuses(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDKIMSign: the cost signing adds to each message (a bulk
+// message with text and HTML parts), for docs/benchmarks.md's notice run.
+func BenchmarkDKIMSign(b *testing.B) {
+	s, err := mail.NewSMTPSender(mail.SMTPConfig{Host: "localhost", TLS: mail.TLSNone, Clock: clock.NewFixed(start)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := bulkOutgoing()
+	m.Attachments = nil
+	raw, err := s.Build(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, keyType := range []string{"ed25519", "rsa"} {
+		key, _, err := mail.GenerateDKIMKey(keyType)
+		if err != nil {
+			b.Fatal(err)
+		}
+		signer, err := mail.NewDKIMSigner("milterworks.example", "sk1", key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(keyType, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := signer.Sign([]byte(raw)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
