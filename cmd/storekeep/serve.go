@@ -64,7 +64,7 @@ temporary directory that is removed on exit; with --dir it is kept and reused.`,
 			cfg := config.Config{Addr: addr, LogFormat: "text", LogLevel: "info", AutoMigrate: true, SMTPPort: opt.SMTPPort,
 				LogRequests: opt.LogRequests, LogAddressDays: 7,
 				Analytics: opt.Analytics, AnalyticsPerMinute: opt.AnalyticsPerMinute, GeoIPDB: opt.GeoIPDB,
-				SMTPHost: opt.SMTPHost, StripeSecretKey: opt.StripeSecretKey, StripeWebhookSecret: opt.StripeWebhookSecret, StripeAPIURL: opt.StripeAPIURL}
+				SMTPHost: opt.SMTPHost, DKIMDomain: opt.DKIMDomain, DKIMSelector: opt.DKIMSelector, DKIMKey: opt.DKIMKey, StripeSecretKey: opt.StripeSecretKey, StripeWebhookSecret: opt.StripeWebhookSecret, StripeAPIURL: opt.StripeAPIURL}
 			if dir == "" {
 				tmp, err := os.MkdirTemp("", "storekeep-demo-")
 				if err != nil {
@@ -100,6 +100,9 @@ temporary directory that is removed on exit; with --dir it is kept and reused.`,
 	c.Flags().StringVar(&dir, "dir", "", "directory to keep the demo database in (default: a temporary directory)")
 	c.Flags().StringVar(&opt.SMTPHost, "smtp-host", "", "send the demo's mail through this SMTP relay instead of showing it at /dev/mail")
 	c.Flags().IntVar(&opt.SMTPPort, "smtp-port", 587, "SMTP relay port")
+	c.Flags().StringVar(&opt.DKIMDomain, "dkim-domain", "", "with --smtp-host: sign the mail with DKIM for this domain (with --dkim-selector and --dkim-key)")
+	c.Flags().StringVar(&opt.DKIMSelector, "dkim-selector", "", "DKIM selector the key is published under")
+	c.Flags().StringVar(&opt.DKIMKey, "dkim-key", "", "DKIM private key file (storekeep mail dkim-keygen)")
 	c.Flags().StringVar(&opt.StripeSecretKey, "stripe-secret-key", "", "Stripe test secret key, to try the Stripe checkout too")
 	c.Flags().StringVar(&opt.StripeWebhookSecret, "stripe-webhook-secret", "", "signing secret of the Stripe webhook endpoint")
 	c.Flags().StringVar(&opt.StripeAPIURL, "stripe-api-url", "", "Stripe API address (stripe-mock)")

@@ -28,6 +28,10 @@ import (
 // to staff, and goes out once a relay is configured.
 func startMailWorker(ctx context.Context, cfg *config.Config, d *db.DB, log *slog.Logger, demo bool) (wake, stop func(), err error) {
 	var sender mail.Sender
+	dkim, err := dkimSigner(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
 	switch {
 	case cfg.SMTPHost != "":
 		if cfg.SMTPFrom != "" {
@@ -37,7 +41,7 @@ func startMailWorker(ctx context.Context, cfg *config.Config, d *db.DB, log *slo
 		}
 		s, err := mail.NewSMTPSender(mail.SMTPConfig{
 			Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
-			TLS: mail.TLSOpportunistic,
+			TLS: mail.TLSOpportunistic, DKIM: dkim,
 		})
 		if err != nil {
 			return nil, nil, err
@@ -48,6 +52,9 @@ func startMailWorker(ctx context.Context, cfg *config.Config, d *db.DB, log *slo
 			attrs = append(attrs, "from", "the support address in the settings")
 		}
 		log.Info("mail: sending through an SMTP relay", attrs...)
+		if dkim == nil {
+			log.Info("mail: no DKIM key configured (--dkim-key): outgoing mail is not signed; create one with `storekeep mail dkim-keygen`")
+		}
 	case demo:
 		sender = mail.DevSender{}
 		log.Info("mail: demo mode, nothing is sent; read the mail at /dev/mail")

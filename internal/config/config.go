@@ -57,6 +57,12 @@ type Config struct {
 	SMTPUsername       string
 	SMTPPassword       string
 	SMTPFrom           string
+	// DKIM signs outgoing mail with the PKCS#8 key in DKIMKey for
+	// DKIMDomain under DKIMSelector (docs/mail-deliverability.md); all
+	// three or none.
+	DKIMDomain   string
+	DKIMSelector string
+	DKIMKey      string
 	// InboundSMTPAddr is where the receiver of privacy mail listens
 	// (package inbound); "" turns it off.
 	InboundSMTPAddr string
@@ -160,6 +166,9 @@ func (c *Config) settings() []setting {
 		{flag: "smtp-username", group: Server, env: "STOREKEEP_SMTP_USERNAME", def: "", str: &c.SMTPUsername, help: "SMTP user name"},
 		{flag: "smtp-password", group: Server, env: "STOREKEEP_SMTP_PASSWORD", def: "", str: &c.SMTPPassword, secret: true, help: "SMTP password (prefer the environment variable: flags show up in process lists)"},
 		{flag: "smtp-from", group: Server, env: "STOREKEEP_SMTP_FROM", def: "", str: &c.SMTPFrom, help: "sender address of outgoing mail"},
+		{flag: "dkim-domain", group: Server, env: "STOREKEEP_DKIM_DOMAIN", def: "", str: &c.DKIMDomain, help: "domain that signs outgoing mail with DKIM (d=), normally the sender address's domain; with --dkim-selector and --dkim-key"},
+		{flag: "dkim-selector", group: Server, env: "STOREKEEP_DKIM_SELECTOR", def: "", str: &c.DKIMSelector, help: "DKIM selector (s=): the key is published at SELECTOR._domainkey.DOMAIN"},
+		{flag: "dkim-key", group: Server, env: "STOREKEEP_DKIM_KEY", def: "", str: &c.DKIMKey, help: "PEM file of the DKIM private key (PKCS#8, Ed25519 or RSA of 2048 bits or more; create with: storekeep mail dkim-keygen); empty: mail goes unsigned"},
 		{flag: "inbound-smtp-addr", group: Server, env: "STOREKEEP_INBOUND_SMTP_ADDR", def: "", str: &c.InboundSMTPAddr, help: "host:port (loopback or private) where Storekeep receives mail over SMTP for its mailboxes (privacy, support); empty: off (see docs/inbound-mail.md)"},
 		{flag: "inbound-lmtp-addr", group: Server, env: "STOREKEEP_INBOUND_LMTP_ADDR", def: "", str: &c.InboundLMTPAddr, help: "host:port (loopback or private) or Unix socket path (/run/storekeep/lmtp.sock) where Storekeep receives mail over LMTP, the transport to use from Postfix; empty: off (see docs/inbound-mail.md)"},
 		{flag: "stripe-secret-key", group: Stripe, env: "STOREKEEP_STRIPE_SECRET_KEY", def: "", str: &c.StripeSecretKey, secret: true, help: "Stripe secret API key; enables card payments through Stripe Checkout"},
@@ -269,6 +278,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.validateTLS(); err != nil {
 		return err
+	}
+	if n := countSet(c.DKIMDomain, c.DKIMSelector, c.DKIMKey); n != 0 && n != 3 {
+		return fmt.Errorf("--dkim-domain, --dkim-selector and --dkim-key go together: set all three to sign mail with DKIM (storekeep mail dkim-keygen prints them), or none to send it unsigned")
 	}
 	host, port, err := net.SplitHostPort(c.Addr)
 	if err != nil {
@@ -534,4 +546,15 @@ func (c *Config) Print(w io.Writer) error {
 		fmt.Fprintf(tw, "--%s\t%s\t%s\n", s.flag, v, s.env)
 	}
 	return tw.Flush()
+}
+
+// countSet counts the non-empty strings.
+func countSet(ss ...string) int {
+	n := 0
+	for _, s := range ss {
+		if s != "" {
+			n++
+		}
+	}
+	return n
 }
