@@ -229,3 +229,75 @@ func Leave(ctx context.Context, d *db.DB, customerID, memberID int64, now time.T
 	}
 	return Unsubscribe(ctx, d, unsubscribe.Token{Customer: customerID, Purpose: Purpose, List: list}, ViaAccount, now)
 }
+
+// Describe says what a verified token would stop, and whether that is in
+// force still (Already when not), without changing anything: for the
+// page the link opens.
+func Describe(ctx context.Context, q db.Querier, t unsubscribe.Token) (Outcome, error) {
+	var name string
+	if t.List != 0 {
+		err := q.QueryRowContext(ctx, `SELECT name FROM mailing_lists WHERE id = $1`, t.List).Scan(&name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Outcome{}, ErrUnknown
+		}
+		if err != nil {
+			return Outcome{}, fmt.Errorf("lists: read the list: %w", err)
+		}
+	}
+	var n int
+	var err error
+	switch {
+	case t.Subscriber != 0:
+		var list int64
+		var ended sql.NullTime
+		err = q.QueryRowContext(ctx, `SELECT list_id, ended_at FROM list_members WHERE id = $1 AND customer_id IS NULL`, t.Subscriber).Scan(&list, &ended)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && t.List != 0 && t.List != list {
+			return Outcome{}, ErrUnknown
+		}
+		if err == nil && name == "" {
+			err = q.QueryRowContext(ctx, `SELECT name FROM mailing_lists WHERE id = $1`, list).Scan(&name)
+		}
+		if err == nil && !ended.Valid {
+			n = 1
+		}
+	case t.List != 0:
+		err = q.QueryRowContext(ctx, `SELECT count(*) FROM list_members WHERE list_id = $1 AND customer_id = $2 AND ended_at IS NULL`, t.List, t.Customer).Scan(&n)
+	default:
+		p, ok := privacy.Declared.Purpose(t.Purpose)
+		if !ok || (p.Basis != privacy.Consent && p.Basis != privacy.LegitimateInterest) {
+			return Outcome{}, ErrUnknown
+		}
+		name = p.Name
+		ch, err := privacy.LoadChoices(ctx, q, t.Customer)
+		if err != nil {
+			return Outcome{}, err
+		}
+		_, given := ch.Consents[p.ID]
+		_, objected := ch.Objections[p.ID]
+		if p.Basis == privacy.Consent && given || p.Basis == privacy.LegitimateInterest && !objected {
+			n = 1
+		}
+		if p.ID == Purpose && n == 0 {
+			err = q.QueryRowContext(ctx, `SELECT count(*) FROM list_members WHERE customer_id = $1 AND ended_at IS NULL`, t.Customer).Scan(&n)
+		}
+		if err != nil {
+			return Outcome{}, fmt.Errorf("lists: read the memberships: %w", err)
+		}
+	}
+	if err != nil {
+		return Outcome{}, fmt.Errorf("lists: read the subscription: %w", err)
+	}
+	return Outcome{What: name, Already: n == 0}, nil
+}
+
+// Withdrawn ends every list membership of a customer whose consent to
+// Purpose was withdrawn on their privacy page, in the caller's
+// transaction, and records it like an unsubscribe (via account) when
+// anything ended.
+func Withdrawn(ctx context.Context, tx *sql.Tx, customerID int64, now time.Time) error {
+	n, err := EndAllOfCustomer(ctx, tx, customerID, ViaAccount, now)
+	if err != nil || n == 0 {
+		return err
+	}
+	return record(ctx, tx, unsubscribe.Token{Customer: customerID, Purpose: Purpose}, ViaAccount, now)
+}

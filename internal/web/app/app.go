@@ -27,6 +27,7 @@ import (
 	webreleases "github.com/storekeep/storekeep/internal/web/releases"
 	webrepos "github.com/storekeep/storekeep/internal/web/repos"
 	"github.com/storekeep/storekeep/internal/web/site"
+	weblists "github.com/storekeep/storekeep/internal/web/lists"
 	websupport "github.com/storekeep/storekeep/internal/web/support"
 	"github.com/storekeep/storekeep/internal/web/supportdesk"
 	"github.com/storekeep/storekeep/internal/web/trials"
@@ -99,6 +100,7 @@ func New(o Options) (*web.Server, error) {
 		webrepos.Mount(s, webrepos.Options{Keys: licenseKeys(o.LicenseKeys), Releases: o.Releases, Signer: o.RepoSigner}),
 		trials.Mount(s),
 		websupport.Mount(s),
+		weblists.Mount(s),
 		supportdesk.Mount(s),
 		beacon.Mount(s, beacon.Options{Counter: o.Analytics, PerMinute: o.AnalyticsPerMinute}),
 		webanalytics.Mount(s),
