@@ -325,3 +325,33 @@ func httptestPost(t *testing.T, s *webtest.Site, path, ct string, body *strings.
 	s.H.ServeHTTP(rec, req)
 	return rec.Result()
 }
+
+// TestOneClickIsNeverRateLimited: a mailbox provider unsubscribing many
+// recipients of one notice from one network is never refused.
+func TestOneClickIsNeverRateLimited(t *testing.T) {
+	s := webtest.NewSite(t, testutil.SQLite(t))
+	ctx := context.Background()
+	l := lists.List{Key: lists.NewsletterKey, Name: "Newsletter"}
+	const n = 40
+	for i := range n {
+		email := "r" + webtest.Itoa(int64(i)) + "@example.com"
+		if err := lists.Subscribe(ctx, s.DB, lists.Request{List: l, Email: email, Wording: "w", SiteName: "M", BaseURL: webtest.BaseURL}, s.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := lists.Confirm(ctx, s.DB, mailedToken(t, s.DB, email), s.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, _ = lists.Find(ctx, s.DB, lists.NewsletterKey)
+	for r, err := range lists.Recipients(ctx, s.DB, l.ID) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := strings.TrimPrefix(unsubscribe.URL(s.Srv.BaseURL(), s.Srv.Secret(), r.Token(l.ID, 0)), webtest.BaseURL)
+		res, body := oneClick(t, s, path, "")
+		webtest.WantStatus(t, res, body, http.StatusOK)
+	}
+	if got := webtest.Count(t, s.DB, `SELECT count(*) FROM unsubscribes WHERE via = 'one-click'`); got != n {
+		t.Fatalf("%d of %d unsubscribed", got, n)
+	}
+}

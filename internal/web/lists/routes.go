@@ -32,15 +32,13 @@ var templates embed.FS
 
 // Subscribing sends mail, so it is limited per address (a few
 // confirmations a day: nobody's inbox is filled with them) and per network
-// (an office shares one). Confirming and unsubscribing check secrets, so
-// their uses per network are capped like the other emailed links'; a
-// mailbox provider's one-click requests come from few networks, so its cap
-// is higher.
+// (an office shares one). Confirming checks a secret, so its uses per
+// network are capped like the other emailed links'. Unsubscribing is not
+// limited (see apply).
 var (
 	limitSubscribeAddress = ratelimit.Limit{Max: 3, Window: 24 * time.Hour}
 	limitSubscribeNetwork = ratelimit.Limit{Max: 20, Window: time.Hour}
 	limitConfirm          = ratelimit.Limit{Max: 20, Window: 15 * time.Minute}
-	limitUnsubscribe      = ratelimit.Limit{Max: 600, Window: 15 * time.Minute}
 )
 
 type handler struct {
