@@ -179,6 +179,65 @@ func TestMailingListInTheBrowser(t *testing.T) {
 	}
 	shoot(t, m, "lists-already-390.png")
 	m.checkStayedOnSite(t, site)
+
+	// A customer's subscription shows on their privacy page, with the
+	// words they agreed to, and ends with its button.
+	c := newBrowser(t)
+	if err := chromedp.Do(c.ctx, chromedp.Navigate(site+"/account/login")); err != nil {
+		t.Fatal(err)
+	}
+	already := len(sink.WaitForTo("ada@example.com", 0, time.Second))
+	signInByEmail(t, c, sink, "ada@example.com", already)
+	subscribeInBrowserAfter(t, c, sink, site, "ada@example.com")
+	if err := chromedp.Do(c.ctx, chromedp.Navigate(site+"/account/privacy#lists")); err != nil {
+		t.Fatal(err)
+	}
+	if got := visibleText(t, c, "main"); !strings.Contains(got, "you agreed on") || !strings.Contains(got, "Yes, send me announcements of new releases of ") {
+		t.Fatalf("the privacy page's subscriptions:\n%s", got)
+	}
+	// The choices section only: the whole privacy page is long.
+	png, err := chromedp.Run(c.ctx, chromedp.Screenshot(chromedp.CSS(`section:has(#lists)`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saveScreenshot(t, "lists-account-privacy.png", png)
+	click(t, c, `main form[action$="/leave"] button[type="submit"]`)
+	if got := visibleText(t, c, "main"); !strings.Contains(got, "You are unsubscribed from that list.") || !strings.Contains(got, "You are on none of our mailing lists") {
+		t.Fatalf("after leaving:\n%s", got)
+	}
+	c.checkStayedOnSite(t, site)
+}
+
+// subscribeInBrowserAfter is subscribeInBrowser for a signed-in customer
+// whose address has received mail before.
+func subscribeInBrowserAfter(t *testing.T, b *browser, sink *testutil.SMTPSink, site, email string) {
+	t.Helper()
+	already := len(sink.WaitForTo(email, 0, time.Second))
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(site+"/newsletter")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`input[name="list"][value^="releases:"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.ID("email"))); err != nil || v != email {
+		t.Fatalf("the form does not offer the account's address: %q %v", v, err)
+	}
+	click(t, b, `main form button[type="submit"]`)
+	var link string
+	for n := already + 1; link == "" && n <= already+3; n++ {
+		msgs := sink.WaitForTo(email, n, 20*time.Second)
+		link = listConfirmLink.FindString(msgs[n-1].Text)
+	}
+	if link == "" {
+		t.Fatal("no confirmation link mailed")
+	}
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(link)); err != nil {
+		t.Fatal(err)
+	}
+	click(t, b, `main form button[type="submit"]`)
+	if got := visibleText(t, b, "main"); !strings.Contains(got, "You are subscribed") {
+		t.Fatalf("after confirming: %q", got)
+	}
 }
 
 func countRows(t *testing.T, site, q string, args ...any) int {
