@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/downloads"
 	"github.com/storekeep/storekeep/internal/licensing"
+	"github.com/storekeep/storekeep/internal/lists"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
@@ -129,7 +131,31 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 		t0, p.Customer.ID); err != nil {
 		t.Fatal(err)
 	}
+	listsFixture(t, d, email)
 	return p
+}
+
+// listsFixture subscribes the person to the newsletter as the site does:
+// a request, the mailed link, the confirmation.
+func listsFixture(t *testing.T, d *db.DB, email string) {
+	t.Helper()
+	ctx := context.Background()
+	l := lists.List{Key: lists.NewsletterKey, Name: "Newsletter"}
+	if err := lists.Subscribe(ctx, d, lists.Request{List: l, Email: email, Wording: lists.Wording(l, "M"), PolicySeq: 1,
+		SiteName: "M", BaseURL: "https://x"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	var text string
+	if err := d.QueryRowContext(ctx, `SELECT text_body FROM outbox WHERE template = 'list-confirm' AND to_addr = $1`, email).Scan(&text); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`\?t=([A-Za-z0-9_-]+)`).FindStringSubmatch(text)
+	if m == nil {
+		t.Fatalf("no confirmation link in %q", text)
+	}
+	if _, err := lists.Confirm(ctx, d, m[1], t0); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // supportFixture gives the person support tickets as the desk makes them:

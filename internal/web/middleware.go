@@ -55,6 +55,7 @@ func (s *Server) middleware(next http.Handler) (http.Handler, error) {
 	if err := cop.AddTrustedOrigin(s.baseURL.Scheme + "://" + s.baseURL.Host); err != nil {
 		return nil, fmt.Errorf("web: trust base URL origin: %w", err)
 	}
+	s.cop = cop
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &Error{Status: http.StatusForbidden, Message: msgCrossSite})
 	}))
@@ -305,6 +306,17 @@ func (s *Server) AllowLargeBody(pattern string, max int64) {
 		s.bodyLimits = map[string]int64{}
 	}
 	s.bodyLimits[pattern] = max
+}
+
+// AllowCrossSite exempts the one route registered as pattern (method and
+// path, "POST /unsubscribe/{token}") from the cross-origin protection.
+// It is for a request another site sends by design on the person's
+// behalf: RFC 8058's one-click unsubscribe, which mailbox providers POST
+// from their own servers, with their own Origin or none. Such a route
+// must change nothing without a capability in its URL (a signed token)
+// and must not act on cookies. Call it when mounting, before serving.
+func (s *Server) AllowCrossSite(pattern string) {
+	s.cop.AddInsecureBypassPattern(pattern)
 }
 
 // readableForms reads every url-encoded form submitted and refuses it,

@@ -113,6 +113,7 @@ type Server struct {
 	layouts *layouts
 	metrics *metrics
 	mux     *http.ServeMux
+	cop     *http.CrossOriginProtection // AllowCrossSite adds its exemptions
 
 	handler http.Handler
 }

@@ -2,10 +2,7 @@ package account
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +14,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/customers"
+	"github.com/storekeep/storekeep/internal/lists"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/ratelimit"
 	"github.com/storekeep/storekeep/internal/web"
@@ -33,12 +31,15 @@ type privacyPage struct {
 	Choices    privacy.Choices
 	Objectable []privacy.PurposeUse
 	Consents   []privacy.Purpose
+	// Lists are the customer's mailing-list subscriptions in force.
+	Lists []lists.Membership
 	// HasDocuments: the customer has invoices worth saving before erasure.
 	HasDocuments bool
 }
 
 var privacyNotices = map[string]string{
-	"choices": "Your choice is saved and applies from now on.",
+	"choices":      "Your choice is saved and applies from now on.",
+	"unsubscribed": "You are unsubscribed from that list.",
 }
 
 func (s *handler) subjectOf(c *customers.Customer) privacy.SubjectRef {
@@ -68,6 +69,9 @@ func (s *handler) privacyCenter(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	page := privacyPage{Notice: privacyNotices[r.URL.Query().Get("done")], Customer: *c, Export: e, Choices: ch}
+	if page.Lists, err = lists.OfCustomer(ctx, s.db, c.ID); err != nil {
+		return err
+	}
 	// The choices offered are those of the purposes the policy names: what
 	// the code does. A purpose declared for a capability that does not
 	// exist yet (fraud review) is not offered for objection.
@@ -77,6 +81,13 @@ func (s *handler) privacyCenter(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, u := range privacy.Build(privacy.Declared, v, privacy.Facts{HTTPS: s.HTTPS()}).Purposes {
 		switch {
+		case u.Basis == privacy.Consent && u.ID == lists.Purpose:
+			// Newsletters are given by subscribing to a list, with the
+			// mailed confirmation (double opt-in), and withdrawn per list
+			// below; a consent recorded without a list can be withdrawn.
+			if _, given := ch.Consents[u.ID]; given && len(page.Lists) == 0 {
+				page.Consents = append(page.Consents, u.Purpose)
+			}
 		case u.Basis == privacy.Consent:
 			page.Consents = append(page.Consents, u.Purpose)
 		case u.Basis == privacy.LegitimateInterest && u.Overriding == "":
@@ -145,6 +156,12 @@ func (s *handler) saveChoice(r *http.Request, customerID int64, choice, purpose 
 		if err := privacy.SetChoice(ctx, tx, privacy.Declared, customerID, choice, purpose, on, via, s.clock.Now()); err != nil {
 			return err
 		}
+		// The lists rest on this consent: withdrawn, they end with it.
+		if choice == privacy.ChoiceConsent && purpose == lists.Purpose && !on {
+			if err := lists.Withdrawn(ctx, tx, customerID, s.clock.Now()); err != nil {
+				return err
+			}
+		}
 		return s.Audit(ctx, tx, r, audit.Entry{ActorType: audit.ActorCustomer, ActorID: customerID,
 			Action: "privacy." + choice, SubjectType: "customer", SubjectID: web.Itoa(customerID),
 			Detail: fmt.Sprintf("%s %v via %s", purpose, on, via)})
@@ -200,64 +217,26 @@ func (s *handler) privacyErase(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "privacy_erased.html", "Your account is erased", page)
 }
 
-// unsubscribeToken signs a customer and purpose for the link in bulk mail:
-// following it withdraws the consent or records the objection, without
-// signing in (RFC 8058 one-click).
-func unsubscribeToken(secret []byte, customerID int64, purpose string) string {
-	payload := strconv.FormatInt(customerID, 10) + "." + purpose
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("unsubscribe\x00" + payload))
-	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
-}
-
-// UnsubscribeURL is the link bulk mail to a customer carries for purpose,
-// on site s.
-func UnsubscribeURL(s *web.Server, customerID int64, purpose string) string {
-	return s.BaseURL().String() + "/unsubscribe/" + unsubscribeToken(s.Secret(), customerID, purpose)
-}
-
-func (s *handler) parseUnsubscribe(token string) (int64, string, error) {
-	p, _, ok := strings.Cut(token, ".")
-	raw, err := base64.RawURLEncoding.DecodeString(p)
-	if ok && err == nil {
-		idStr, purpose, ok2 := strings.Cut(string(raw), ".")
-		id, err := strconv.ParseInt(idStr, 10, 64)
-		if ok2 && err == nil && hmac.Equal([]byte(unsubscribeToken(s.Secret(), id, purpose)), []byte(token)) {
-			return id, purpose, nil
+// privacyLeaveList ends one of the customer's list subscriptions: as
+// easy as giving the consent was, one button.
+func (s *handler) privacyLeaveList(w http.ResponseWriter, r *http.Request) error {
+	c, ok, err := s.RequireCustomer(w, r)
+	if err != nil || !ok {
+		return err
+	}
+	id, err := web.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	out, err := lists.Leave(r.Context(), s.db, c.ID, id, s.clock.Now())
+	if err != nil {
+		return err
+	}
+	if !out.Already {
+		if err := s.customerAudit(r.Context(), r, c.ID, "privacy.unsubscribed", lists.Purpose+" via account: "+out.What); err != nil {
+			return err
 		}
 	}
-	return 0, "", &web.Error{Status: http.StatusNotFound, Message: "This unsubscribe link is not valid. Sign in to your account's privacy page to change what we send you."}
-}
-
-// unsubscribePage is the content of unsubscribe.html.
-type unsubscribePage struct {
-	Token, Purpose string
-	Done           bool
-}
-
-func (s *handler) unsubscribeForm(w http.ResponseWriter, r *http.Request) error {
-	_, purpose, err := s.parseUnsubscribe(r.PathValue("token"))
-	if err != nil {
-		return err
-	}
-	p, _ := privacy.Declared.Purpose(purpose)
-	return s.render(w, r, http.StatusOK, "unsubscribe.html", "Unsubscribe", unsubscribePage{Token: r.PathValue("token"), Purpose: p.Name})
-}
-
-// unsubscribe withdraws consent (newsletters) or records an objection
-// (product notices): as easy as it was to receive them, one request.
-func (s *handler) unsubscribe(w http.ResponseWriter, r *http.Request) error {
-	id, purpose, err := s.parseUnsubscribe(r.PathValue("token"))
-	if err != nil {
-		return err
-	}
-	p, _ := privacy.Declared.Purpose(purpose)
-	choice, on := privacy.ChoiceObjection, true
-	if p.Basis == privacy.Consent {
-		choice, on = privacy.ChoiceConsent, false
-	}
-	if err := s.saveChoice(r, id, choice, purpose, on, "email link"); err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, "unsubscribe.html", "Unsubscribed", unsubscribePage{Purpose: p.Name, Done: true})
+	http.Redirect(w, r, "/account/privacy?done=unsubscribed#lists", http.StatusSeeOther)
+	return nil
 }

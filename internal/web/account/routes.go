@@ -1,7 +1,7 @@
 // Package account is the customer's side of the site: sign-in by emailed
 // link, the account page with orders and documents, the licenses (keys,
 // machines, files), the profile and email change, and the privacy center (what is held and why, the download,
-// choices, erasure) with the one-click unsubscribe of bulk mail.
+// choices, mailing-list subscriptions, erasure).
 package account
 
 import (
@@ -136,8 +136,10 @@ func Mount(s *web.Server, o Options) error {
 	s.Handle("GET /account/privacy/export.zip", h.privacyExport)
 	s.Handle("POST /account/privacy/choices", h.privacyChoices)
 	s.Handle("POST /account/privacy/erase", h.privacyErase)
-	s.Handle("GET /unsubscribe/{token}", h.unsubscribeForm)
-	s.Handle("POST /unsubscribe/{token}", h.unsubscribe)
+	// The mailing lists the customer is on (internal/lists), each with
+	// its withdraw button; the unsubscribe links of bulk mail are
+	// internal/web/lists'.
+	s.Handle("POST /account/privacy/lists/{id}/leave", h.privacyLeaveList)
 	return nil
 }
 

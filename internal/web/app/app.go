@@ -24,6 +24,7 @@ import (
 	"github.com/storekeep/storekeep/internal/web/devmail"
 	webdownloads "github.com/storekeep/storekeep/internal/web/downloads"
 	"github.com/storekeep/storekeep/internal/web/licenses"
+	weblists "github.com/storekeep/storekeep/internal/web/lists"
 	webreleases "github.com/storekeep/storekeep/internal/web/releases"
 	webrepos "github.com/storekeep/storekeep/internal/web/repos"
 	"github.com/storekeep/storekeep/internal/web/site"
@@ -99,6 +100,7 @@ func New(o Options) (*web.Server, error) {
 		webrepos.Mount(s, webrepos.Options{Keys: licenseKeys(o.LicenseKeys), Releases: o.Releases, Signer: o.RepoSigner}),
 		trials.Mount(s),
 		websupport.Mount(s),
+		weblists.Mount(s),
 		supportdesk.Mount(s),
 		beacon.Mount(s, beacon.Options{Counter: o.Analytics, PerMinute: o.AnalyticsPerMinute}),
 		webanalytics.Mount(s),
