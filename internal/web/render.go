@@ -205,11 +205,13 @@ type SiteData struct {
 	// when the registry holds a cookie that needs consent (consent.go).
 	ConsentBanner  *ConsentBanner
 	CookieSettings bool
-	// Statistics puts the statistics page (what the usage analytics
-	// count, and the choice not to be counted) in the footer: only when
-	// the analytics are on.
-	Statistics bool
+	// Footer are the links areas put in every page's footer (FooterLink),
+	// after Support, the privacy and the cookie policy.
+	Footer []FooterLink
 }
+
+// FooterLink is a link in the public site's footer.
+type FooterLink struct{ Label, Path string }
 
 // Render writes the page template name of pages with status. The page is
 // executed into a buffer first, so that a template error becomes a clean
@@ -271,7 +273,7 @@ func writeHTML(w http.ResponseWriter, status int, body []byte) {
 func (s *Server) site(r *http.Request, v settings.Vendor) SiteData {
 	return SiteData{Vendor: v, Demo: s.demo, Path: r.URL.Path, Year: s.clock.Now().Year(), Staff: s.console(r),
 		Count:         s.counted[r.Pattern] && r.Method == http.MethodGet && !info(r).errorPage,
-		ConsentBanner: s.consentBanner(r), CookieSettings: s.inventory.AsksConsent(), Statistics: len(s.counted) > 0}
+		ConsentBanner: s.consentBanner(r), CookieSettings: s.inventory.AsksConsent(), Footer: s.footer}
 }
 
 // errorPage is the content of error.html.

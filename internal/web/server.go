@@ -106,6 +106,7 @@ type Server struct {
 	apiErrors  []apiErrors
 	patterns   []string         // every registered route pattern
 	counted    map[string]bool  // route patterns whose pages the analytics count (CountPages)
+	footer     []FooterLink     // links areas put in the footer (AddFooterLink)
 	quiet      map[string]bool  // route patterns logged at debug level (LogQuietly)
 	bodyLimits map[string]int64 // route pattern -> body limit (AllowLargeBody)
 
@@ -223,6 +224,13 @@ func (s *Server) CountPages(patterns ...string) {
 	for _, p := range patterns {
 		s.counted[p] = true
 	}
+}
+
+// AddFooterLink puts a link to one of the area's pages in the public
+// site's footer, in the order areas are mounted: the statistics page while
+// the analytics are on, the newsletter. Call it when mounting.
+func (s *Server) AddFooterLink(label, path string) {
+	s.footer = append(s.footer, FooterLink{Label: label, Path: path})
 }
 
 // LogQuietly logs the requests of the given route patterns at debug level

@@ -100,6 +100,7 @@ func Mount(s *web.Server, o Options) error {
 	s.Handle("POST "+Endpoint, h.beacon)
 	s.LogQuietly("POST " + Endpoint)
 	s.Handle("GET /statistics", h.statistics)
+	s.AddFooterLink("Statistics", "/statistics")
 	s.Handle("POST /statistics", h.choose)
 	return nil
 }

@@ -78,6 +78,8 @@ func TestSubscribeConfirmUnsubscribe(t *testing.T) {
 		l := lists.List{Key: lists.NewsletterKey, Name: "Newsletter"}
 		webtest.MustContain(t, body, `action="/newsletter"`, `value="newsletter" checked`, html.EscapeString(lists.Wording(l, "Milterworks")), "Release announcements for ")
 		webtest.MustNotContain(t, body, "<script")
+		_, home := b.Get(t, "/")
+		webtest.MustContain(t, home, `<a href="/newsletter">Newsletter</a>`) // every page's footer
 
 		res, body = b.Post(t, "/newsletter", url.Values{"list": {"nope"}, "email": {"x"}})
 		webtest.WantStatus(t, res, body, http.StatusUnprocessableEntity)

@@ -58,6 +58,7 @@ func Mount(s *web.Server) error {
 	}
 	h := &handler{Server: s, pages: pages}
 	s.Handle("GET /newsletter", h.form)
+	s.AddFooterLink("Newsletter", "/newsletter")
 	s.Handle("POST /newsletter", h.subscribe)
 	s.Handle("GET /newsletter/confirm", h.confirmForm)
 	s.Handle("POST /newsletter/confirm", h.confirm)
