@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/bounces"
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/db"
@@ -34,7 +35,15 @@ func mailboxes(ctx context.Context, cfg *config.Config, d *db.DB, log *slog.Logg
 	// The desk logs nothing itself here: the listener's one line per
 	// message carries its outcome (inbound.LogAttrs).
 	desk := &support.Desk{DB: d, Clock: clock.System{}, Limiter: lim, BaseURL: strings.TrimSuffix(cfg.BaseURL, "/")}
-	return []inbound.Mailbox{privacy, desk.Mailbox()}, nil
+	// Delivery reports and complaints about our mail, sent to its VERP
+	// return path (docs/mailing.md, "Bounces and complaints").
+	bounceLocal, bounceDomain, err := cfg.BounceLocalDomain()
+	if err != nil {
+		return nil, fmt.Errorf("inbound mail: %w", err)
+	}
+	bounceBox := bounces.Config{DB: d, Secret: secret, Local: bounceLocal, Domain: bounceDomain, Clock: clock.System{},
+		SoftLimit: cfg.BounceSoftLimit, SoftWindow: time.Duration(cfg.BounceSoftDays) * 24 * time.Hour}.Mailbox()
+	return []inbound.Mailbox{privacy, desk.Mailbox(), bounceBox}, nil
 }
 
 // inboundListener is one of the receivers startInbound starts.

@@ -16,13 +16,22 @@ import (
 	"github.com/storekeep/storekeep/internal/mail"
 )
 
+// mailCommands are the subcommands of "storekeep mail", in the order help
+// lists them. A new one is one more constructor here.
+var mailCommands = []func() *cobra.Command{
+	mailDKIMKeygenCommand, suppressionsCommand,
+}
+
+// mailCommand groups the commands about outgoing mail.
 func mailCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "mail",
-		Short: "Outgoing mail: DKIM keys",
+		Short: "Outgoing mail: DKIM keys (dkim-keygen), the suppression list (suppressions)",
 		Args:  cobra.NoArgs,
 	}
-	c.AddCommand(mailDKIMKeygenCommand())
+	for _, sub := range mailCommands {
+		c.AddCommand(sub())
+	}
 	return c
 }
 

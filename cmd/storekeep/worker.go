@@ -63,7 +63,14 @@ func startMailWorker(ctx context.Context, cfg *config.Config, d *db.DB, log *slo
 		return func() {}, func() {}, nil
 	}
 	host, _ := os.Hostname()
+	bounceLocal, bounceDomain, err := cfg.BounceLocalDomain()
+	if err != nil {
+		return nil, nil, err
+	}
 	w := &mail.Worker{
+		// Each message's return path is its VERP address, read by the
+		// inbound listener's bounces mailbox (docs/mailing.md).
+		BounceLocal: bounceLocal, BounceDomain: bounceDomain,
 		DB: d, Sender: sender, Clock: clock.System{}, Log: log, From: cfg.SMTPFrom, ID: mail.NewWorkerID(host),
 		// Confirmations and invoices carry the invoice's PDF, rendered
 		// when the message is sent.

@@ -46,7 +46,9 @@ func TestStartMailWorker(t *testing.T) {
 	got := sink.WaitFor(1, 10*time.Second)
 	stop()
 	stop() // twice is harmless
-	if got[0].From != "shop@shop.example" || !strings.HasSuffix(got[0].MessageID, "@shop.example>") {
+	// The envelope sender is the message's VERP return path; From stays.
+	if !strings.HasPrefix(got[0].From, "bounces+") || !strings.HasSuffix(got[0].From, "@shop.example") ||
+		!strings.Contains(got[0].Header.Get("From"), "shop@shop.example") || !strings.HasSuffix(got[0].MessageID, "@shop.example>") {
 		t.Fatalf("%+v", got[0])
 	}
 

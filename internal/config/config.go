@@ -63,6 +63,13 @@ type Config struct {
 	DKIMDomain   string
 	DKIMSelector string
 	DKIMKey      string
+	// BounceAddress is the VERP return path's untagged address
+	// (bounces@example.com gives bounces+<id>-<mac>@example.com); ""
+	// means bounces@ the sender's domain. BounceSoftLimit soft bounces
+	// within BounceSoftDays suppress an address (docs/mailing.md).
+	BounceAddress   string
+	BounceSoftLimit int
+	BounceSoftDays  int
 	// InboundSMTPAddr is where the receiver of privacy mail listens
 	// (package inbound); "" turns it off.
 	InboundSMTPAddr string
@@ -169,6 +176,9 @@ func (c *Config) settings() []setting {
 		{flag: "dkim-domain", group: Server, env: "STOREKEEP_DKIM_DOMAIN", def: "", str: &c.DKIMDomain, help: "domain that signs outgoing mail with DKIM (d=), normally the sender address's domain; with --dkim-selector and --dkim-key"},
 		{flag: "dkim-selector", group: Server, env: "STOREKEEP_DKIM_SELECTOR", def: "", str: &c.DKIMSelector, help: "DKIM selector (s=): the key is published at SELECTOR._domainkey.DOMAIN"},
 		{flag: "dkim-key", group: Server, env: "STOREKEEP_DKIM_KEY", def: "", str: &c.DKIMKey, help: "PEM file of the DKIM private key (PKCS#8, Ed25519 or RSA of 2048 bits or more; create with: storekeep mail dkim-keygen); empty: mail goes unsigned"},
+		{flag: "bounce-address", group: Server, env: "STOREKEEP_BOUNCE_ADDRESS", def: "", str: &c.BounceAddress, help: "return path of outgoing mail: bounces@example.com makes bounces+<id>-<mac>@example.com, received by the inbound listener's bounces mailbox; empty: bounces@ the sender's domain (see docs/mailing.md)"},
+		{flag: "bounce-soft-limit", group: Server, env: "STOREKEEP_BOUNCE_SOFT_LIMIT", def: "3", num: &c.BounceSoftLimit, help: "soft bounces (within --bounce-soft-days, no delivery between) that put an address on the suppression list"},
+		{flag: "bounce-soft-days", group: Server, env: "STOREKEEP_BOUNCE_SOFT_DAYS", def: "30", num: &c.BounceSoftDays, help: "days within which --bounce-soft-limit soft bounces count"},
 		{flag: "inbound-smtp-addr", group: Server, env: "STOREKEEP_INBOUND_SMTP_ADDR", def: "", str: &c.InboundSMTPAddr, help: "host:port (loopback or private) where Storekeep receives mail over SMTP for its mailboxes (privacy, support); empty: off (see docs/inbound-mail.md)"},
 		{flag: "inbound-lmtp-addr", group: Server, env: "STOREKEEP_INBOUND_LMTP_ADDR", def: "", str: &c.InboundLMTPAddr, help: "host:port (loopback or private) or Unix socket path (/run/storekeep/lmtp.sock) where Storekeep receives mail over LMTP, the transport to use from Postfix; empty: off (see docs/inbound-mail.md)"},
 		{flag: "stripe-secret-key", group: Stripe, env: "STOREKEEP_STRIPE_SECRET_KEY", def: "", str: &c.StripeSecretKey, secret: true, help: "Stripe secret API key; enables card payments through Stripe Checkout"},
@@ -353,6 +363,13 @@ func (c *Config) Validate() error {
 	}
 	if c.SMTPPort < 1 || c.SMTPPort > 65535 {
 		return fmt.Errorf("--smtp-port %d: use a port from 1 to 65535", c.SMTPPort)
+	}
+	if _, _, err := c.BounceLocalDomain(); err != nil {
+		return err
+	}
+	// 0 (a Config built in code, as the demo's) means the default.
+	if c.BounceSoftLimit < 0 || c.BounceSoftDays < 0 {
+		return fmt.Errorf("--bounce-soft-limit %d, --bounce-soft-days %d: give at least 1 for each (defaults 3 and 30)", c.BounceSoftLimit, c.BounceSoftDays)
 	}
 	return c.validateMetrics()
 }
@@ -557,4 +574,18 @@ func countSet(ss ...string) int {
 		}
 	}
 	return n
+}
+
+// BounceLocalDomain splits --bounce-address into the return path's local
+// part and domain; both empty when it is not set.
+func (c *Config) BounceLocalDomain() (local, domain string, err error) {
+	if c.BounceAddress == "" {
+		return "", "", nil
+	}
+	local, domain, ok := strings.Cut(c.BounceAddress, "@")
+	if !ok || local == "" || domain == "" || strings.ContainsAny(c.BounceAddress, " \t\r\n<>+\"") || strings.Count(c.BounceAddress, "@") != 1 ||
+		!strings.Contains(domain, ".") {
+		return "", "", fmt.Errorf("--bounce-address %q: give a bare address without a + tag, such as bounces@example.com", c.BounceAddress)
+	}
+	return strings.ToLower(local), strings.ToLower(domain), nil
 }

@@ -23,6 +23,10 @@ type Outgoing struct {
 	// ReplyTo is the bare address replies should go to; empty means the
 	// sender's.
 	ReplyTo string
+	// EnvelopeFrom is the SMTP envelope sender (MAIL FROM), where
+	// delivery reports go: the message's VERP return path (verp.go).
+	// Empty means the From address. The From header is not changed.
+	EnvelopeFrom string
 	// Headers are extra header fields, such as Auto-Submitted.
 	Headers map[string]string
 	// Attachments are files sent with the message (multipart/mixed).

@@ -140,6 +140,12 @@ func (s *SMTPSender) build(m Outgoing) (*gomail.Msg, error) {
 	}
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	msg.FromMailAddress(from)
+	if m.EnvelopeFrom != "" {
+		// MAIL FROM only: bounces come back to the VERP address.
+		if err := msg.EnvelopeFrom(m.EnvelopeFrom); err != nil {
+			return nil, Permanent(errors.New("the return path is not usable"))
+		}
+	}
 	if err := msg.To(m.To); err != nil {
 		return nil, Permanent(errors.New("the recipient address is not usable"))
 	}

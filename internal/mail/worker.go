@@ -74,6 +74,14 @@ type Worker struct {
 	// Poll is how long Run waits between looks at the outbox when nothing
 	// wakes it (default 5 seconds).
 	Poll time.Duration
+	// BounceLocal and BounceDomain make each message's VERP return path,
+	// BounceLocal+<id>-<mac>@BounceDomain (verp.go); defaults "bounces"
+	// and the From address's domain.
+	BounceLocal, BounceDomain string
+	// Secret keys the VERP tags and the suppression list's hashes; nil
+	// means the installation secret from the database.
+	Secret   []byte
+	secretMu sync.Mutex
 
 	wakeOnce sync.Once
 	wake     chan struct{}
@@ -424,9 +432,18 @@ func (w *Worker) from(ctx context.Context) (string, error) {
 // whether the message was sent; an error means the outcome could not be
 // recorded.
 func (w *Worker) deliver(ctx context.Context, from string, m claimed) (bool, error) {
+	secret, err := w.secret(ctx)
+	if err != nil {
+		return false, err
+	}
+	// Bulk mail never goes to an address on the suppression list.
+	if skipped, err := w.skipSuppressed(ctx, secret, m); skipped || err != nil {
+		return false, err
+	}
 	out := Outgoing{
 		MessageID: m.MessageID, From: from, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
 		Kind: m.Kind, UnsubscribeURL: m.UnsubscribeURL, ReplyTo: m.ReplyTo, Headers: map[string]string{},
+		EnvelopeFrom: w.returnPath(secret, from, m.ID),
 	}
 	// RFC 3834: no auto-replies (out-of-office) to machine mail; a
 	// person's message (a staff reply) carries no such header.
@@ -479,7 +496,7 @@ func (w *Worker) deliver(ctx context.Context, from string, m claimed) (bool, err
 	}
 	reason := scrubError(sendErr.Error())
 	next := now.Add(Backoff(attempts))
-	_, err := w.DB.ExecContext(recCtx, `UPDATE outbox SET attempts = $3, last_error = $4, send_after = $5, locked_until = NULL
+	_, err = w.DB.ExecContext(recCtx, `UPDATE outbox SET attempts = $3, last_error = $4, send_after = $5, locked_until = NULL
 		WHERE id = $1 AND locked_by = $2 AND sent_at IS NULL`, m.ID, w.ID, attempts, reason, next)
 	if err != nil {
 		return false, fmt.Errorf("mail: record failed attempt of message %d: %w", m.ID, err)

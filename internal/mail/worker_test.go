@@ -45,7 +45,10 @@ func TestWorkerDeliversWithHeaders(t *testing.T) {
 		if want := "<" + r.MessageID + "@milterworks.example>"; g.MessageID != want {
 			t.Errorf("Message-ID %q, want %q", g.MessageID, want)
 		}
-		if g.From != "shop@milterworks.example" || len(g.To) != 1 || g.To[0] != "bob@example.com" {
+		// The envelope sender is the message's VERP return path
+		// (verp_test.go); the From header stays the shop's.
+		if !strings.HasPrefix(g.From, fmt.Sprintf("bounces+%d-", id)) || !strings.HasSuffix(g.From, "@milterworks.example") ||
+			len(g.To) != 1 || g.To[0] != "bob@example.com" || !strings.Contains(g.Header.Get("From"), "shop@milterworks.example") {
 			t.Errorf("envelope %s -> %v", g.From, g.To)
 		}
 		if g.Subject != m.Subject || !strings.Contains(g.Text, "https://shop.example.com/s?t=1") || !strings.Contains(g.HTML, `href="https://shop.example.com/s?t=1"`) {
@@ -389,7 +392,7 @@ func TestSenderFromSettings(t *testing.T) {
 			t.Fatalf("sent %d", n)
 		}
 		g := sink.Messages()[0]
-		if g.From != "support@quill.example" || !strings.Contains(g.Header.Get("From"), "Quill & Feather") ||
+		if !strings.HasPrefix(g.From, "bounces+") || !strings.HasSuffix(g.From, "@quill.example") || !strings.Contains(g.Header.Get("From"), "Quill & Feather") ||
 			!strings.HasSuffix(g.MessageID, "@quill.example>") {
 			t.Fatalf("from %s, header %q, id %s", g.From, g.Header.Get("From"), g.MessageID)
 		}

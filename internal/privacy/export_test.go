@@ -132,6 +132,12 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 		t.Fatal(err)
 	}
 	listsFixture(t, d, email)
+	// A complaint put the person's address on the suppression list
+	// (internal/mail/suppress.go: a keyed hash, never the address).
+	if _, err := d.ExecContext(ctx, `INSERT INTO mail_suppressions (addr_hash, reason, detail, customer_id, created_at)
+		VALUES ($1, 'complaint', 'abuse', $2, $3)`, fmt.Sprintf("%064x", p.Customer.ID), p.Customer.ID, t0); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 

@@ -33,6 +33,7 @@ var mailPart = Inventory{
 			mailColumn("bounce_kind", "user.contact.correspondence", "bounce_kind"),
 			mailColumn("bounce_detail", "user.contact.correspondence", "bounce_detail"),
 			mailColumn("complained_at", "user.contact.correspondence", "complained_at"),
+			{Name: "suppressed_at", Export: "suppressed_at", Note: "when a bulk message was not sent because its address is on the suppression list"},
 		}},
 	},
 }
