@@ -24,6 +24,7 @@ import (
 	"github.com/storekeep/storekeep/internal/web/devmail"
 	webdownloads "github.com/storekeep/storekeep/internal/web/downloads"
 	"github.com/storekeep/storekeep/internal/web/licenses"
+	webnotices "github.com/storekeep/storekeep/internal/web/notices"
 	webreleases "github.com/storekeep/storekeep/internal/web/releases"
 	webrepos "github.com/storekeep/storekeep/internal/web/repos"
 	"github.com/storekeep/storekeep/internal/web/site"
@@ -102,6 +103,7 @@ func New(o Options) (*web.Server, error) {
 		supportdesk.Mount(s),
 		beacon.Mount(s, beacon.Options{Counter: o.Analytics, PerMinute: o.AnalyticsPerMinute}),
 		webanalytics.Mount(s),
+		webnotices.Mount(s, webnotices.Options{}),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.
