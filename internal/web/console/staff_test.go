@@ -15,8 +15,8 @@ import (
 
 	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/db"
-	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/notices"
+	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/releases"
 	"github.com/storekeep/storekeep/internal/serving"
 	"github.com/storekeep/storekeep/internal/staff"
