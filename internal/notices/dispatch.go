@@ -51,7 +51,14 @@ type Sender struct {
 	Site string
 	// Lists is the mailing lists' audience; nil when there are none.
 	Lists ListAudience
+	// Batch is the most recipients one transaction queues (default
+	// 500): a run queues what the rate allows in transactions of this
+	// size, so memory and lock times stay bounded at any rate.
+	Batch int
 }
+
+// DefaultBatch is Sender.Batch's default.
+const DefaultBatch = 500
 
 // Outcome is what one run did.
 type Outcome struct {
@@ -77,6 +84,24 @@ func (s *Sender) RunOnce(ctx context.Context) (Outcome, error) {
 	if !s.Rate.Valid() {
 		return out, fmt.Errorf("notices: rate %d/s, %d/h is not valid", s.Rate.PerSecond, s.Rate.PerHour)
 	}
+	batch := s.Batch
+	if batch <= 0 {
+		batch = DefaultBatch
+	}
+	for {
+		q, sk, full, err := s.runBatch(ctx, now, batch)
+		out.Queued += q
+		out.Skipped += sk
+		if err != nil || !full {
+			return out, err
+		}
+	}
+}
+
+// runBatch queues at most batch recipients in one transaction; full
+// reports that it queued or skipped a whole batch, so there may be more.
+func (s *Sender) runBatch(ctx context.Context, now time.Time, batch int) (queuedN, skippedN int, full bool, err error) {
+	var out Outcome
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		out.Queued, out.Skipped = 0, 0
 		// The turnstile: on PostgreSQL the row lock makes a second
@@ -89,6 +114,8 @@ func (s *Sender) RunOnce(ctx context.Context) (Outcome, error) {
 		if err != nil || budget <= 0 {
 			return err
 		}
+		budget = min(budget, batch)
+		limit := budget
 		ns, err := sendingNotices(ctx, tx)
 		if err != nil {
 			return err
@@ -103,16 +130,20 @@ func (s *Sender) RunOnce(ctx context.Context) (Outcome, error) {
 			}
 			out.Queued += q
 			out.Skipped += sk
-			budget -= q
+			budget -= q + sk
 			if done {
 				if _, err := tx.ExecContext(ctx, `UPDATE notices SET status = 'sent', finished_at = $1, updated_at = $1 WHERE id = $2 AND status = 'sending'`, now, n.ID); err != nil {
 					return err
 				}
 			}
 		}
+		full = out.Queued+out.Skipped >= limit
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return 0, 0, false, err
+	}
+	return out.Queued, out.Skipped, full, nil
 }
 
 // budget is how many messages may be queued now without passing either

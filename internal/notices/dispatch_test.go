@@ -356,3 +356,23 @@ func TestTestSendGoesToTheStaffMember(t *testing.T) {
 		}
 	})
 }
+
+// TestARunQueuesTheRateInBatches: a rate above the batch size is reached
+// in one run, in transactions of at most Batch recipients.
+func TestARunQueuesTheRateInBatches(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		holders(t, d, 1300)
+		started(t, d, notices.Security)
+		clk := clock.NewFixed(start)
+		s := sender(d, clk, notices.Rate{PerSecond: 1200, PerHour: 100_000})
+		s.Batch = 500
+		if o, err := s.RunOnce(ctx); err != nil || o.Queued != 1200 {
+			t.Fatalf("one run at 1200/s: %+v, %v", o, err)
+		}
+		clk.Advance(time.Second)
+		if o, err := s.RunOnce(ctx); err != nil || o.Queued != 100 {
+			t.Fatalf("the rest: %+v, %v", o, err)
+		}
+	})
+}
