@@ -30,7 +30,7 @@ func TestARealSMTPServerReceivesTheNotice(t *testing.T) {
 		owner.SignIn(t, webtest.AddStaff(t, s, "owner@milterworks.example", staff.Owner, true))
 		holder(t, s, "ada@example.com")
 		path := created(t, owner, url.Values{"kind": {"security"}, "subject": {"Mailguard 2.4.1: update now"},
-			"body": {"Version **2.4.1** fixes CVE-2026-1.\n\n<script>alert(1)</script>\n\n[Read more](https://milterworks.example/cve)"},
+			"body":    {"Version **2.4.1** fixes CVE-2026-1.\n\n<script>alert(1)</script>\n\n[Read more](https://milterworks.example/cve)"},
 			"product": {"mailguard"}, "states": {"active"}})
 		res, _ := owner.Post(t, path+"/send", nil)
 		if res.StatusCode != http.StatusSeeOther {
