@@ -232,14 +232,15 @@ type ListAudience interface {
 	// InsertRecipients adds the list's confirmed subscribers to the
 	// notice's recipients in one INSERT ... SELECT in tx:
 	//
-	//	INSERT INTO notice_recipients (notice_id, customer_id, subscriber_id, email)
-	//	SELECT $1, ..., ..., ... FROM <subscribers> WHERE list_id = $2 AND <confirmed, not withdrawn>
+	//	INSERT INTO notice_recipients (notice_id, customer_id, subscriber_id, email, created_at)
+	//	SELECT CAST($1 AS BIGINT), ..., ..., ..., $3 FROM <subscribers> WHERE list_id = $2 AND <confirmed, not withdrawn>
 	//	ON CONFLICT (notice_id, email) DO NOTHING
 	//
 	// (customer_id NULL for a subscriber without an account,
-	// subscriber_id their subscription's id) and returns the number of
-	// rows inserted.
-	InsertRecipients(ctx context.Context, tx *sql.Tx, noticeID, listID int64) (int64, error)
+	// subscriber_id their subscription's id, created_at now, from which
+	// the row's retention counts) and returns the number of rows
+	// inserted.
+	InsertRecipients(ctx context.Context, tx *sql.Tx, noticeID, listID int64, now time.Time) (int64, error)
 	// CountSubscribers is how many InsertRecipients would insert now.
 	CountSubscribers(ctx context.Context, q db.Querier, listID int64) (int64, error)
 	// Lists names the lists a notice can go to, for the compose form.
@@ -276,13 +277,13 @@ func Count(ctx context.Context, q db.Querier, lists ListAudience, n Notice, now 
 // insertHolders writes the license holders of the audience as the
 // notice's recipients, in one statement.
 func insertHolders(ctx context.Context, tx *sql.Tx, n Notice, now time.Time) (int64, error) {
-	p := args{n.ID}
+	p := args{n.ID, now.UTC()}
 	sel, err := n.Audience.holders(ctx, tx, &p, n.Kind, now)
 	if err != nil {
 		return 0, err
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO notice_recipients (notice_id, customer_id, email)
-		SELECT CAST($1 AS BIGINT), a.id, a.email FROM (`+sel+`) a`, p...)
+	res, err := tx.ExecContext(ctx, `INSERT INTO notice_recipients (notice_id, customer_id, email, created_at)
+		SELECT CAST($1 AS BIGINT), a.id, a.email, $2 FROM (`+sel+`) a`, p...)
 	if err != nil {
 		return 0, fmt.Errorf("queue notice %d: %w", n.ID, err)
 	}

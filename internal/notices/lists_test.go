@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
@@ -18,10 +19,10 @@ import (
 // one INSERT ... SELECT.
 type fakeLists struct{}
 
-func (fakeLists) InsertRecipients(ctx context.Context, tx *sql.Tx, noticeID, listID int64) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO notice_recipients (notice_id, customer_id, subscriber_id, email)
-		SELECT CAST($1 AS BIGINT), customer_id, id, email FROM test_list_members WHERE list_id = $2 AND confirmed
-		ON CONFLICT (notice_id, email) DO NOTHING`, noticeID, listID)
+func (fakeLists) InsertRecipients(ctx context.Context, tx *sql.Tx, noticeID, listID int64, now time.Time) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO notice_recipients (notice_id, customer_id, subscriber_id, email, created_at)
+		SELECT CAST($1 AS BIGINT), customer_id, id, email, $3 FROM test_list_members WHERE list_id = $2 AND confirmed
+		ON CONFLICT (notice_id, email) DO NOTHING`, noticeID, listID, now)
 	if err != nil {
 		return 0, err
 	}

@@ -39,7 +39,7 @@ func Start(ctx context.Context, d *db.DB, lists ListAudience, by audit.Actor, id
 			if lists == nil {
 				return refuse.New(refuse.Conflict, "notice_no_lists", "Mailing lists are not available on this site: the notice cannot go to a list.")
 			}
-			count, err = lists.InsertRecipients(ctx, tx, n.ID, n.ListID)
+			count, err = lists.InsertRecipients(ctx, tx, n.ID, n.ListID, now.UTC())
 		} else {
 			count, err = insertHolders(ctx, tx, n, now)
 		}

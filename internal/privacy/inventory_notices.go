@@ -18,12 +18,12 @@ var noticesPart = Inventory{
 				{Name: "recipients", Note: "a count"},
 			}},
 		{Name: "notice_recipients", Description: "Who each notice went to, and what became of its message.", Subject: Customer,
-			Link: Link{Column: "customer_id", EmailColumn: "email"}, Dated: "dispatched_at", Columns: []Column{
+			Link: Link{Column: "customer_id", EmailColumn: "email"}, Dated: "created_at", Columns: []Column{
 				{Name: "id"}, {Name: "notice_id", Export: "notice"},
 				{Name: "customer_id"}, {Name: "subscriber_id"},
 				noticeColumn("email", "user.contact.email", "to"),
 				{Name: "state", Export: "state"}, {Name: "skip_reason", Note: "why a message was not sent, in Storekeep's words"},
-				{Name: "outbox_id"}, {Name: "dispatched_at", Export: "queued_at"},
+				{Name: "outbox_id"}, {Name: "dispatched_at", Export: "queued_at"}, {Name: "created_at"},
 			}},
 		{Name: "notice_dispatch", Description: "The notice dispatchers' shared turnstile (one row).",
 			Columns: plain("id", "last_run")},

@@ -38,8 +38,10 @@ CREATE TABLE notice_recipients (
     skip_reason   TEXT NOT NULL DEFAULT '',
     outbox_id     BIGINT,
     dispatched_at @TIME@,
+    created_at    @TIME@ NOT NULL,
     UNIQUE (notice_id, email)
 );
+CREATE INDEX notice_recipients_created ON notice_recipients (created_at);
 CREATE INDEX notice_recipients_next ON notice_recipients (notice_id, state, id);
 CREATE INDEX notice_recipients_dispatched ON notice_recipients (dispatched_at);
 CREATE INDEX notice_recipients_customer ON notice_recipients (customer_id);
