@@ -45,6 +45,7 @@ CREATE INDEX notice_recipients_created ON notice_recipients (created_at);
 CREATE INDEX notice_recipients_next ON notice_recipients (notice_id, state, id);
 CREATE INDEX notice_recipients_dispatched ON notice_recipients (dispatched_at);
 CREATE INDEX notice_recipients_customer ON notice_recipients (customer_id);
+CREATE INDEX notice_recipients_email ON notice_recipients (email); -- access and erasure find a person by address too
 
 -- The dispatchers' turnstile: each run locks this one row, so that
 -- instances sharing a PostgreSQL database count the rate together.
