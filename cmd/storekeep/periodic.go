@@ -10,6 +10,7 @@ import (
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/licensing"
+	"github.com/storekeep/storekeep/internal/notices"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/requests"
@@ -31,6 +32,9 @@ type jobEnv struct {
 	// BaseURL is the site's address as links in mail carry it, without a
 	// trailing slash.
 	BaseURL string
+	// Notices is the notices' sender (its rate from the flags); nil runs
+	// no dispatch.
+	Notices *notices.Sender
 }
 
 // periodicJobs is the one table of periodic work.
@@ -63,6 +67,15 @@ var periodicJobs = []periodicJob{
 	{name: "analytics roll-up", every: 5 * time.Minute, run: func(ctx context.Context, d *db.DB, _ jobEnv, now time.Time) error {
 		// Upserts of totals: running on several instances counts once.
 		return analytics.Rollup(ctx, d, now)
+	}},
+	{name: "notices", every: time.Second, run: func(ctx context.Context, d *db.DB, env jobEnv, now time.Time) error {
+		// Each run queues what the rate allows now; runs on several
+		// instances serialise on one row and share the rate.
+		if env.Notices == nil {
+			return nil
+		}
+		_, err := env.Notices.RunOnce(ctx)
+		return err
 	}},
 	{name: "renewal reminders", every: time.Hour, run: func(ctx context.Context, d *db.DB, env jobEnv, now time.Time) error {
 		// Keyed by license, expiry and step: hourly runs on every

@@ -19,6 +19,7 @@ import (
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/demo"
+	"github.com/storekeep/storekeep/internal/notices"
 	"github.com/storekeep/storekeep/internal/requestlog"
 	"github.com/storekeep/storekeep/internal/serving"
 	"github.com/storekeep/storekeep/internal/web"
@@ -64,6 +65,7 @@ temporary directory that is removed on exit; with --dir it is kept and reused.`,
 			cfg := config.Config{Addr: addr, LogFormat: "text", LogLevel: "info", AutoMigrate: true, SMTPPort: opt.SMTPPort,
 				LogRequests: opt.LogRequests, LogAddressDays: 7,
 				Analytics: opt.Analytics, AnalyticsPerMinute: opt.AnalyticsPerMinute, GeoIPDB: opt.GeoIPDB,
+				NoticesPerSecond: notices.DefaultRate.PerSecond, NoticesPerHour: notices.DefaultRate.PerHour,
 				SMTPHost: opt.SMTPHost, DKIMDomain: opt.DKIMDomain, DKIMSelector: opt.DKIMSelector, DKIMKey: opt.DKIMKey, StripeSecretKey: opt.StripeSecretKey, StripeWebhookSecret: opt.StripeWebhookSecret, StripeAPIURL: opt.StripeAPIURL}
 			if dir == "" {
 				tmp, err := os.MkdirTemp("", "storekeep-demo-")
@@ -292,7 +294,12 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 	}
 	// Once the keys have loaded and the site is built: a serve that fails
 	// to start runs no job (and sends no reminder) first.
-	defer startPeriodic(ctx, d, clk, log, jobEnv{BaseURL: strings.TrimSuffix(cfg.BaseURL, "/")}, wakeMail)()
+	noticeSender, err := newNoticeSender(ctx, cfg, d, clk, log)
+	if err != nil {
+		closeAll()
+		return err
+	}
+	defer startPeriodic(ctx, d, clk, log, jobEnv{BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Notices: noticeSender}, wakeMail)()
 	if metricsLn != nil {
 		defer startMetrics(metricsLn, srv.MetricsHandler(), cfg.MetricsToken, log)()
 	}

@@ -46,17 +46,21 @@ type Config struct {
 	// the visitors' countries (empty: no countries).
 	Analytics          bool
 	AnalyticsPerMinute int
-	GeoIPDB            string
-	DataDir            string
-	BaseURL            string
-	LogFormat          string
-	LogLevel           string
-	AutoMigrate        bool
-	SMTPHost           string
-	SMTPPort           int
-	SMTPUsername       string
-	SMTPPassword       string
-	SMTPFrom           string
+	// NoticesPerSecond and NoticesPerHour are the rate at which notices
+	// go into the outbox, over all instances (internal/notices).
+	NoticesPerSecond int
+	NoticesPerHour   int
+	GeoIPDB          string
+	DataDir          string
+	BaseURL          string
+	LogFormat        string
+	LogLevel         string
+	AutoMigrate      bool
+	SMTPHost         string
+	SMTPPort         int
+	SMTPUsername     string
+	SMTPPassword     string
+	SMTPFrom         string
 	// DKIM signs outgoing mail with the PKCS#8 key in DKIMKey for
 	// DKIMDomain under DKIMSelector (docs/mail-deliverability.md); all
 	// three or none.
@@ -168,6 +172,8 @@ func (c *Config) settings() []setting {
 		{flag: "log-format", group: Log, env: "STOREKEEP_LOG_FORMAT", def: "text", str: &c.LogFormat, help: "log format: text or json"},
 		{flag: "log-level", group: Log, env: "STOREKEEP_LOG_LEVEL", def: "info", str: &c.LogLevel, help: "log level: debug, info, warn or error"},
 		{flag: "migrate", group: Server, env: "STOREKEEP_MIGRATE", def: "true", boolean: &c.AutoMigrate, help: "apply pending migrations at start-up"},
+		{flag: "notices-per-second", group: Server, env: "STOREKEEP_NOTICES_PER_SECOND", def: "10", num: &c.NoticesPerSecond, help: "most notice messages (security notices, updates, announcements, newsletters) queued in any second, over all instances, so the relay and the sender's reputation survive"},
+		{flag: "notices-per-hour", group: Server, env: "STOREKEEP_NOTICES_PER_HOUR", def: "20000", num: &c.NoticesPerHour, help: "most notice messages queued in any hour, over all instances"},
 		{flag: "smtp-host", group: Server, env: "STOREKEEP_SMTP_HOST", def: "", str: &c.SMTPHost, help: "SMTP relay host for outgoing mail"},
 		{flag: "smtp-port", group: Server, env: "STOREKEEP_SMTP_PORT", def: "587", num: &c.SMTPPort, help: "SMTP relay port"},
 		{flag: "smtp-username", group: Server, env: "STOREKEEP_SMTP_USERNAME", def: "", str: &c.SMTPUsername, help: "SMTP user name"},
@@ -357,6 +363,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AnalyticsPerMinute < 1 || c.AnalyticsPerMinute > 1_000_000 {
 		return fmt.Errorf("--analytics-beacons-per-minute %d: give how many beacons one address may send a minute, 1 to 1000000 (default 600)", c.AnalyticsPerMinute)
+	}
+	if c.NoticesPerSecond < 1 || c.NoticesPerHour < c.NoticesPerSecond || c.NoticesPerHour > 10_000_000 {
+		return fmt.Errorf("--notices-per-second %d, --notices-per-hour %d: give at least 1 a second and at least as many an hour as a second, at most 10000000 an hour (defaults 10 and 20000)", c.NoticesPerSecond, c.NoticesPerHour)
 	}
 	if c.LogAddressDays < 1 {
 		return fmt.Errorf("--log-address-days %d: give the days the request log keeps full network addresses, at least 1 (default 7)", c.LogAddressDays)

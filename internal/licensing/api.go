@@ -132,6 +132,10 @@ func Validate(ctx context.Context, d *db.DB, keys PublicKeys, c Check, now time.
 	if err != nil {
 		return Result{}, err
 	}
+	version, err := CheckVersion(c.Version)
+	if err != nil {
+		return Result{}, err
+	}
 	// The license the key names, read before the key is verified: when the
 	// key is, byte for byte, the one stored with that license (the key we
 	// signed when we issued it), its signature needs no check (see
@@ -197,6 +201,14 @@ func Validate(ctx context.Context, d *db.DB, keys PublicKeys, c Check, now time.
 			return Result{}, fmt.Errorf("validate license: %w", err)
 		}
 		m.LastSeenAt = now
+	}
+	// A reported version is recorded when it changed (an upgrade), not
+	// at every validation: the notices' audiences read it.
+	if version != "" && version != m.Version {
+		if _, err := d.ExecContext(ctx, `UPDATE license_machines SET version = $1 WHERE id = $2`, version, m.ID); err != nil {
+			return Result{}, fmt.Errorf("validate license: %w", err)
+		}
+		m.Version = version
 	}
 	return result(stateCode(l.State), &l, &m), nil
 }
@@ -366,7 +378,7 @@ func CheckIn(ctx context.Context, d *db.DB, keys PublicKeys, key, fingerprint, v
 	if err != nil {
 		return Result{}, err
 	}
-	if version, err = input.Line("version", "The version", 64, version); err != nil {
+	if version, err = CheckVersion(version); err != nil {
 		return Result{}, err
 	}
 	pl, refused := parse(keys, key)

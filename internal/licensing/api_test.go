@@ -2,6 +2,8 @@ package licensing_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,6 +163,41 @@ func TestFile(t *testing.T) {
 		wantCode(t, "suspended file", r, err, licensing.CodeSuspended)
 		if p, err = licensing.ParseFile(f.keys, file); err != nil || p.State != licensing.StateSuspended {
 			t.Fatalf("suspended file %+v, %v", p, err)
+		}
+	})
+}
+
+// TestReportedVersion: check-in and validation record the installed
+// version a product reports, when it is a bounded version string.
+func TestReportedVersion(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		l := f.issue(t, f.pro, false, 1)
+		wantCode(t, "activate", must(t)(licensing.Activate(ctx, d, f.keys, l.Key, licensing.MachineInfo{Fingerprint: "m"}, t0)), nil, licensing.CodeValid)
+		for _, bad := range []string{"2.4.1; rm -rf", "2.4.1 beta", ".2", "-1", "2.4.1\n", strings.Repeat("1", 65), "2.4.<b>"} {
+			if _, err := licensing.CheckIn(ctx, d, f.keys, l.Key, "m", bad, t0); !errors.Is(err, licensing.ErrVersion) {
+				t.Errorf("check-in with version %q: %v, want ErrVersion", bad, err)
+			}
+			if _, err := licensing.Validate(ctx, d, f.keys, licensing.Check{Key: l.Key, Fingerprint: "m", Version: bad}, t0); !errors.Is(err, licensing.ErrVersion) {
+				t.Errorf("validation with version %q: %v, want ErrVersion", bad, err)
+			}
+		}
+		ci := wantCode(t, "check in", must(t)(licensing.CheckIn(ctx, d, f.keys, l.Key, "m", " 2.4.1-beta.1+b7 ", t0)), nil, licensing.CodeValid)
+		if ci.Machine.Version != "2.4.1-beta.1+b7" {
+			t.Fatalf("check-in recorded %q", ci.Machine.Version)
+		}
+		v := wantCode(t, "validate", must(t)(licensing.Validate(ctx, d, f.keys, licensing.Check{Key: l.Key, Fingerprint: "m", Version: "2.5.0"}, t0.Add(time.Minute))), nil, licensing.CodeValid)
+		var stored string
+		d.QueryRowContext(ctx, `SELECT version FROM license_machines`).Scan(&stored)
+		if v.Machine.Version != "2.5.0" || stored != "2.5.0" {
+			t.Fatalf("validation recorded %q, stored %q", v.Machine.Version, stored)
+		}
+		// Without a version, validation leaves the recorded one.
+		must(t)(licensing.Validate(ctx, d, f.keys, licensing.Check{Key: l.Key, Fingerprint: "m"}, t0.Add(2*time.Hour)))
+		d.QueryRowContext(ctx, `SELECT version FROM license_machines`).Scan(&stored)
+		if stored != "2.5.0" {
+			t.Fatalf("a validation without version changed it to %q", stored)
 		}
 	})
 }

@@ -150,6 +150,10 @@ type Check struct {
 	Fingerprint  string   // "": any machine
 	Product      string   // "": any product
 	Entitlements []string // every one must be held
+	// Version is the installed product version (optional): with a
+	// fingerprint holding a seat, it is recorded for the machine when it
+	// changed, as a check-in records it.
+	Version string
 }
 
 // Result is the answer of the license API: a code, a message for people,

@@ -138,6 +138,16 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 		VALUES ($1, 'complaint', 'abuse', $2, $3)`, fmt.Sprintf("%064x", p.Customer.ID), p.Customer.ID, t0); err != nil {
 		t.Fatal(err)
 	}
+	// A security notice went to them.
+	var notice int64
+	if err := d.Writer().QueryRowContext(ctx, `INSERT INTO notices (kind, status, subject, body, created_at, updated_at)
+		VALUES ('security', 'sent', 'Fix', 'Update.', $1, $1) RETURNING id`, t0).Scan(&notice); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ExecContext(ctx, `INSERT INTO notice_recipients (notice_id, customer_id, email, state, created_at, dispatched_at)
+		VALUES ($1, $2, $3, 'queued', $4, $4)`, notice, p.Customer.ID, email, t0); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 

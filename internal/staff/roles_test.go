@@ -25,6 +25,10 @@ func TestRoleGrants(t *testing.T) {
 		{Support, PermLicensesManage, false},
 		{Finance, PermLicensesManage, false},
 		{Owner, Permission("made.up"), false},
+		{Owner, PermNoticesSend, true},
+		{Support, PermNoticesSend, true},
+		{Finance, PermNoticesSend, false},
+		{Analyst, PermNoticesSend, false},
 	} {
 		if got := tc.role.Can(tc.perm); got != tc.want {
 			t.Errorf("%s.Can(%s) = %v, want %v", tc.role, tc.perm, got, tc.want)

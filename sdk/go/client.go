@@ -69,6 +69,11 @@ type ValidateRequest struct {
 	Fingerprint  string   `json:"fingerprint,omitempty"`
 	Product      string   `json:"product,omitempty"`
 	Entitlements []string `json:"entitlements,omitempty"`
+	// Version is the installed product version (optional, as in
+	// CheckInRequest). Omitted when empty: a server older than the field
+	// refuses members it does not know, so set it only against a server
+	// that documents it in ValidateRequest.
+	Version string `json:"version,omitempty"`
 }
 
 // ActivateRequest takes a seat for a machine.

@@ -20,6 +20,7 @@ type (
 		Fingerprint  string   `json:"fingerprint"`
 		Product      string   `json:"product"`
 		Entitlements []string `json:"entitlements"`
+		Version      string   `json:"version"`
 		Nonce        string   `json:"nonce"`
 	}
 	activateRequest struct {
@@ -52,7 +53,7 @@ const (
 	maxFingerprint  = licensing.MaxFingerprint
 	maxHostname     = 253
 	maxPlatform     = 100
-	maxVersion      = 64
+	maxVersion      = licensing.MaxVersion
 	maxProduct      = 64
 	maxEntitlement  = 64
 	maxEntitlements = 64
@@ -167,12 +168,13 @@ func (h *handler) validate(w http.ResponseWriter, r *http.Request) error {
 		for i := range req.Entitlements {
 			text(p, "entitlements", "An entitlement", maxEntitlement, &req.Entitlements[i])
 		}
+		versionText(p, &req.Version)
 	})
 	if !ok {
 		return err
 	}
 	res, err := licensing.Validate(r.Context(), h.DB(), h.keys, licensing.Check{Key: req.Key, Fingerprint: req.Fingerprint,
-		Product: req.Product, Entitlements: req.Entitlements}, h.Clock().Now())
+		Product: req.Product, Entitlements: req.Entitlements, Version: req.Version}, h.Clock().Now())
 	if err != nil {
 		return h.domainError(w, r, err, nonce)
 	}
@@ -236,7 +238,7 @@ func (h *handler) checkIn(w http.ResponseWriter, r *http.Request) error {
 	nonce, ok, err := h.read(w, r, &req, func(p *[]error) {
 		text(p, "fingerprint", "The fingerprint", maxFingerprint, &req.Fingerprint)
 		required(p, "fingerprint", req.Fingerprint)
-		text(p, "version", "The version", maxVersion, &req.Version)
+		versionText(p, &req.Version)
 	})
 	if !ok {
 		return err
@@ -262,4 +264,15 @@ func (h *handler) file(w http.ResponseWriter, r *http.Request) error {
 	}
 	res.Machine = nil
 	return h.answer(w, r, res, nonce, string(file))
+}
+
+// versionText checks the installed version a request reports
+// (licensing.CheckVersion).
+func versionText(p *[]error, v *string) {
+	out, err := licensing.CheckVersion(*v)
+	if err != nil {
+		*p = append(*p, bad("%s", licensing.ErrVersion.Msg))
+		return
+	}
+	*v = out
 }

@@ -70,6 +70,17 @@ func TestTheSDKIsTheServersClient(t *testing.T) {
 		}
 		r, err = c.CheckIn(ctx, license.CheckInRequest{Key: l.Key, Fingerprint: "mx1", Version: "2.4.1"})
 		want(r, err, "VALID")
+		// Validation reports the version too (an upgrade between
+		// check-ins); a text that is no version is refused.
+		r, err = c.Validate(ctx, license.ValidateRequest{Key: l.Key, Fingerprint: "mx1", Version: "2.4.2"})
+		want(r, err, "VALID")
+		var version string
+		if err := s.DB.QueryRowContext(ctx, `SELECT version FROM license_machines WHERE license_id = (SELECT id FROM licenses WHERE lic = $1)`, l.LicenseID).Scan(&version); err != nil || version != "2.4.2" {
+			t.Fatalf("validation recorded version %q, %v", version, err)
+		}
+		if _, err := c.Validate(ctx, license.ValidateRequest{Key: l.Key, Fingerprint: "mx1", Version: "2.4.2; drop"}); err == nil {
+			t.Fatal("a version with spaces and a semicolon was accepted")
+		}
 		r, err = c.File(ctx, license.FileRequest{Key: l.Key, Fingerprint: "mx1"})
 		want(r, err, "VALID")
 		if _, err := v.VerifyFile([]byte(r.File), "mx1", s.Clock.Now()); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/analytics"
 	"github.com/storekeep/storekeep/internal/licensing"
+	"github.com/storekeep/storekeep/internal/notices"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/privacy"
@@ -25,6 +26,7 @@ import (
 	webdownloads "github.com/storekeep/storekeep/internal/web/downloads"
 	"github.com/storekeep/storekeep/internal/web/licenses"
 	weblists "github.com/storekeep/storekeep/internal/web/lists"
+	webnotices "github.com/storekeep/storekeep/internal/web/notices"
 	webreleases "github.com/storekeep/storekeep/internal/web/releases"
 	webrepos "github.com/storekeep/storekeep/internal/web/repos"
 	"github.com/storekeep/storekeep/internal/web/site"
@@ -104,6 +106,7 @@ func New(o Options) (*web.Server, error) {
 		supportdesk.Mount(s),
 		beacon.Mount(s, beacon.Options{Counter: o.Analytics, PerMinute: o.AnalyticsPerMinute}),
 		webanalytics.Mount(s),
+		webnotices.Mount(s, webnotices.Options{Lists: notices.MailingLists{}}),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/notices"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/releases"
 	"github.com/storekeep/storekeep/internal/serving"
@@ -212,6 +213,8 @@ func TestStaffRoutePermissions(t *testing.T) {
 				id = webtest.Itoa(fx.message)
 			case strings.HasPrefix(path, "/staff/licenses/"):
 				id = webtest.Itoa(fx.license)
+			case strings.HasPrefix(path, "/staff/notices/"):
+				id = webtest.Itoa(fx.notice)
 			case strings.HasPrefix(path, "/staff/releases/"):
 				id = webtest.Itoa(fx.release)
 			case strings.HasPrefix(path, "/staff/support/canned/"):
@@ -291,7 +294,7 @@ func granted(res *http.Response) bool {
 // fixtures are records every console path can name.
 type fixtures struct {
 	customer, request, message, license int64
-	release, artifact                   int64
+	release, artifact, notice           int64
 	ticket, file, mail, canned, parked  int64 // the support desk's
 	order, invoice, correction          string
 }
@@ -334,6 +337,11 @@ func permissionFixtures(t *testing.T, s *webtest.Site, owner *webtest.Browser) f
 		t.Fatal(err)
 	}
 	fx.release = rel.ID
+	// A draft notice to every license holder.
+	if fx.notice, err = notices.Create(context.Background(), s.DB, audit.System(),
+		notices.Input{Kind: notices.Security, Subject: "Fix", Body: "Update."}, s.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
 	err = s.DB.Tx(context.Background(), func(tx *sql.Tx) error {
 		return tx.QueryRowContext(context.Background(), `INSERT INTO release_artifacts (release_id, file_name, platform, kind, size, sha256,
 			signature, store_key, created_at) VALUES ($1, 'a.tar', 'any', 'other', 0, '', '', 'fixture', $2) RETURNING id`, rel.ID, s.Clock.Now()).Scan(&fx.artifact)
