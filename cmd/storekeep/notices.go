@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"net/url"
 
 	"github.com/storekeep/storekeep/internal/clock"
@@ -15,10 +16,11 @@ import (
 // newNoticeSender builds the notices' dispatcher with the configured rate
 // (--notices-per-second, --notices-per-hour). Bulk mail needs an https
 // unsubscribe link, so a site whose base URL is not https sends no
-// notices (a warning says so; the console still composes them).
+// notices (a warning says so; the console still composes them), except
+// on the loopback interface: the demo, whose mail stays in its viewer.
 func newNoticeSender(ctx context.Context, cfg *config.Config, d *db.DB, clk clock.Clock, log *slog.Logger) (*notices.Sender, error) {
 	base, err := url.Parse(cfg.BaseURL)
-	if err != nil || base.Scheme != "https" || base.Host == "" {
+	if err != nil || base.Host == "" || !(base.Scheme == "https" || base.Scheme == "http" && loopbackHost(base.Hostname())) {
 		log.Warn("notices are not sent: their unsubscribe links need an https --base-url")
 		return nil, nil
 	}
@@ -32,4 +34,13 @@ func newNoticeSender(ctx context.Context, cfg *config.Config, d *db.DB, clk cloc
 	}
 	return &notices.Sender{DB: d, Clock: clk, BaseURL: base, Secret: secret, Site: v.Name,
 		Rate: notices.Rate{PerSecond: cfg.NoticesPerSecond, PerHour: cfg.NoticesPerHour}, Lists: notices.MailingLists{}}, nil
+}
+
+// loopbackHost: localhost or a loopback address.
+func loopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.IsLoopback()
 }

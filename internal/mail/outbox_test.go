@@ -18,22 +18,26 @@ func TestEnqueueRefusesBadInput(t *testing.T) {
 	bulk := ok
 	bulk.Kind = mail.Bulk
 	cases := map[string]func(m *mail.Message){
-		"kind":                 func(m *mail.Message) { m.Kind = "spam" },
-		"empty address":        func(m *mail.Message) { m.To = "" },
-		"no at":                func(m *mail.Message) { m.To = "bob" },
-		"display name":         func(m *mail.Message) { m.To = "Bob <bob@example.com>" },
-		"two addresses":        func(m *mail.Message) { m.To = "bob@example.com, eve@example.com" },
-		"header in address":    func(m *mail.Message) { m.To = "bob@example.com\r\nBcc: eve@example.com" },
-		"newline in address":   func(m *mail.Message) { m.To = "bob@example.com\nBcc: eve@example.com" },
-		"header in subject":    func(m *mail.Message) { m.Subject = "Hello\r\nBcc: eve@example.com" },
-		"lf in subject":        func(m *mail.Message) { m.Subject = "Hello\nBcc: eve@example.com" },
-		"no subject":           func(m *mail.Message) { m.Subject = "" },
-		"no text":              func(m *mail.Message) { m.Text = "" },
-		"no template":          func(m *mail.Message) { m.Template = "" },
-		"invalid utf-8":        func(m *mail.Message) { m.Text = "\xff" },
-		"long address":         func(m *mail.Message) { m.To = strings.Repeat("a", 250) + "@example.com" },
-		"bulk without unsub":   func(m *mail.Message) { m.Kind = mail.Bulk },
-		"bulk with http unsub": func(m *mail.Message) { m.Kind, m.UnsubscribeURL = mail.Bulk, "javascript:alert(1)" },
+		"kind":                   func(m *mail.Message) { m.Kind = "spam" },
+		"empty address":          func(m *mail.Message) { m.To = "" },
+		"no at":                  func(m *mail.Message) { m.To = "bob" },
+		"display name":           func(m *mail.Message) { m.To = "Bob <bob@example.com>" },
+		"two addresses":          func(m *mail.Message) { m.To = "bob@example.com, eve@example.com" },
+		"header in address":      func(m *mail.Message) { m.To = "bob@example.com\r\nBcc: eve@example.com" },
+		"newline in address":     func(m *mail.Message) { m.To = "bob@example.com\nBcc: eve@example.com" },
+		"header in subject":      func(m *mail.Message) { m.Subject = "Hello\r\nBcc: eve@example.com" },
+		"lf in subject":          func(m *mail.Message) { m.Subject = "Hello\nBcc: eve@example.com" },
+		"no subject":             func(m *mail.Message) { m.Subject = "" },
+		"no text":                func(m *mail.Message) { m.Text = "" },
+		"no template":            func(m *mail.Message) { m.Template = "" },
+		"invalid utf-8":          func(m *mail.Message) { m.Text = "\xff" },
+		"long address":           func(m *mail.Message) { m.To = strings.Repeat("a", 250) + "@example.com" },
+		"bulk without unsub":     func(m *mail.Message) { m.Kind = mail.Bulk },
+		"bulk with script unsub": func(m *mail.Message) { m.Kind, m.UnsubscribeURL = mail.Bulk, "javascript:alert(1)" },
+		"bulk with http unsub":   func(m *mail.Message) { m.Kind, m.UnsubscribeURL = mail.Bulk, "http://shop.example.com/u" },
+		"http unsub posing as loopback": func(m *mail.Message) {
+			m.Kind, m.UnsubscribeURL = mail.Bulk, "http://127.0.0.1.evil.example/u"
+		},
 		"unsub with header": func(m *mail.Message) {
 			m.Kind, m.UnsubscribeURL = mail.Bulk, "https://x.example/u\r\nBcc: eve@example.com"
 		},
@@ -56,6 +60,11 @@ func TestEnqueueRefusesBadInput(t *testing.T) {
 		func() mail.Message {
 			m := bulk
 			m.UnsubscribeURL = "mailto:unsubscribe@shop.example.com?subject=stop"
+			return m
+		}(),
+		func() mail.Message {
+			m := bulk
+			m.UnsubscribeURL = "http://127.0.0.1:8080/unsubscribe/abc" // the demo's
 			return m
 		}()} {
 		if _, err := m.Validate(); err != nil {
