@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"log/slog"
-	"net/netip"
 	"net/url"
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/mail"
 	"github.com/storekeep/storekeep/internal/notices"
 	"github.com/storekeep/storekeep/internal/settings"
 )
@@ -20,7 +20,7 @@ import (
 // on the loopback interface: the demo, whose mail stays in its viewer.
 func newNoticeSender(ctx context.Context, cfg *config.Config, d *db.DB, clk clock.Clock, log *slog.Logger) (*notices.Sender, error) {
 	base, err := url.Parse(cfg.BaseURL)
-	if err != nil || base.Host == "" || !(base.Scheme == "https" || base.Scheme == "http" && loopbackHost(base.Hostname())) {
+	if err != nil || !mail.UnsubscribeBase(base) {
 		log.Warn("notices are not sent: their unsubscribe links need an https --base-url")
 		return nil, nil
 	}
@@ -34,13 +34,4 @@ func newNoticeSender(ctx context.Context, cfg *config.Config, d *db.DB, clk cloc
 	}
 	return &notices.Sender{DB: d, Clock: clk, BaseURL: base, Secret: secret, Site: v.Name,
 		Rate: notices.Rate{PerSecond: cfg.NoticesPerSecond, PerHour: cfg.NoticesPerHour}, Lists: notices.MailingLists{}}, nil
-}
-
-// loopbackHost: localhost or a loopback address.
-func loopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip, err := netip.ParseAddr(h)
-	return err == nil && ip.IsLoopback()
 }

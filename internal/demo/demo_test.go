@@ -236,3 +236,41 @@ func TestSeedAnalytics(t *testing.T) {
 		}
 	})
 }
+
+// TestSeedMailing: the demo's mailing area has confirmed subscribers, a
+// security notice on its way and a newsletter draft, once.
+func TestSeedMailing(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		if _, err := demo.Seed(ctx, d, now); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if _, err := licensing.GenerateKey(dir, rand.Reader); err != nil {
+			t.Fatal(err)
+		}
+		keys, err := licensing.LoadKeyring(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := demo.SeedCustomers(ctx, d, keys, now); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if _, err := demo.SeedMailing(ctx, d, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var members, sending, drafts int
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM list_members WHERE confirmed_at IS NOT NULL AND ended_at IS NULL`).Scan(&members); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE status = 'sending'), count(*) FILTER (WHERE status = 'draft') FROM notices`).Scan(&sending, &drafts); err != nil {
+			t.Fatal(err)
+		}
+		if members != len(demo.Subscribers) || sending != 1 || drafts != 1 {
+			t.Fatalf("%d confirmed members, %d notices sending, %d drafts", members, sending, drafts)
+		}
+	})
+}

@@ -234,6 +234,13 @@ func checkUnsubscribeURL(s string) error {
 	return nil
 }
 
+// UnsubscribeBase reports whether links under a site's base URL may be
+// bulk mail's unsubscribe addresses (checkUnsubscribeURL): https, or
+// plain http on the loopback interface.
+func UnsubscribeBase(u *url.URL) bool {
+	return u != nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname()))
+}
+
 // maxReferences caps Message.References: a long thread keeps its first
 // and latest messages (RFC 5322 3.6.4), which is what clients thread by.
 const maxReferences = 20

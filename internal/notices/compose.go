@@ -89,7 +89,11 @@ func reason(k Kind, site string) string {
 	}
 	switch k {
 	case Security:
-		return "You receive this security notice because you hold a license from " + site + " for the software it concerns."
+		// The unsubscribe link records an objection to the notices,
+		// which stops product updates; security notices are essential
+		// and still come while the license is in force. Say so.
+		return "You receive this security notice because you hold a license from " + site + " for the software it concerns. " +
+			"Security notices go to every holder of a license in force; the link below stops our other product updates."
 	case ProductUpdate:
 		return "You receive this product update because you hold a license from " + site + "."
 	}

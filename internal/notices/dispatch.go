@@ -212,7 +212,7 @@ func (s *Sender) dispatch(ctx context.Context, tx *sql.Tx, n Notice, budget int,
 	if len(rs) == 0 {
 		return 0, 0, true, nil
 	}
-	if s.BaseURL == nil || s.BaseURL.Scheme != "https" {
+	if !mail.UnsubscribeBase(s.BaseURL) {
 		return 0, 0, false, errors.New("notices: the site needs an https base URL for unsubscribe links")
 	}
 	c, err := Render(n, s.Site, unsubscribePlaceholder)
