@@ -195,14 +195,12 @@ func (s *Sender) dispatch(ctx context.Context, tx *sql.Tx, n Notice, budget int,
 		var r recipient
 		var c, sub sql.NullInt64
 		if err := rows.Scan(&r.id, &c, &sub, &r.email); err != nil {
-			rows.Close()
-			return 0, 0, false, err
+			return 0, 0, false, errors.Join(err, rows.Close())
 		}
 		r.customer, r.subscriber = c.Int64, sub.Int64
 		rs = append(rs, r)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return 0, 0, false, err
 	}
 	done = len(rs) <= budget
@@ -317,12 +315,13 @@ func (s *Sender) startDue(ctx context.Context, now time.Time) (int, error) {
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
+			return 0, errors.Join(err, rows.Close())
 		}
 		ids = append(ids, id)
 	}
-	rows.Close()
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, fmt.Errorf("notices: due: %w", err)
+	}
 	started := 0
 	for _, id := range ids {
 		_, err := Start(ctx, s.DB, s.Lists, audit.System(), id, now)

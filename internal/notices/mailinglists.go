@@ -24,7 +24,7 @@ func (MailingLists) InsertRecipients(ctx context.Context, tx *sql.Tx, noticeID, 
 	res, err := tx.ExecContext(ctx, `INSERT INTO notice_recipients (notice_id, customer_id, subscriber_id, email, created_at)
 		SELECT CAST($1 AS BIGINT), a.customer_id, CASE WHEN a.customer_id IS NULL THEN a.member_id END, a.email, $3
 		FROM (`+lists.AudienceSQL(2)+`) a
-		WHERE true -- SQLite reads "ON" after a FROM as a join's without it
+		WHERE true /* SQLite reads "ON" after a FROM as a join's without it */
 		ON CONFLICT (notice_id, email) DO NOTHING`, noticeID, listID, now.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("notices: the list's recipients: %w", err)
