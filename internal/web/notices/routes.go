@@ -9,8 +9,10 @@ package notices
 
 import (
 	"embed"
+	"fmt"
 	"html/template"
 	"net/http"
+	"strings"
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
@@ -39,7 +41,10 @@ type handler struct {
 
 // Mount registers the area's routes and navigation entry on s.
 func Mount(s *web.Server, o Options) error {
-	pages, err := s.NewPages("notices", templates, web.Console, template.FuncMap{})
+	pages, err := s.NewPages("notices", templates, web.Console, template.FuncMap{
+		// words: a license state's identifier as a person reads it ("in_grace" is "in grace").
+		"words": func(v any) string { return strings.ReplaceAll(fmt.Sprint(v), "_", " ") },
+	})
 	if err != nil {
 		return err
 	}
