@@ -3,6 +3,7 @@ package demo_test
 import (
 	"context"
 	"crypto/rand"
+	"github.com/storekeep/storekeep/internal/notices"
 	"path/filepath"
 	"testing"
 	"time"
@@ -237,8 +238,8 @@ func TestSeedAnalytics(t *testing.T) {
 	})
 }
 
-// TestSeedMailing: the demo's mailing area has confirmed subscribers, a
-// security notice on its way and a newsletter draft, once.
+// TestSeedMailing: the demo's mailing area has confirmed subscribers and
+// two drafts whose audiences are not empty, once.
 func TestSeedMailing(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -269,8 +270,17 @@ func TestSeedMailing(t *testing.T) {
 		if err := d.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE status = 'sending'), count(*) FILTER (WHERE status = 'draft') FROM notices`).Scan(&sending, &drafts); err != nil {
 			t.Fatal(err)
 		}
-		if members != len(demo.Subscribers) || sending != 1 || drafts != 1 {
+		if members != len(demo.Subscribers) || sending != 0 || drafts != 2 {
 			t.Fatalf("%d confirmed members, %d notices sending, %d drafts", members, sending, drafts)
+		}
+		for _, id := range []int64{1, 2} {
+			n, err := notices.ByID(ctx, d, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c, err := notices.Count(ctx, d, notices.MailingLists{}, n, now); err != nil || c == 0 {
+				t.Fatalf("the draft %q would go to %d, %v", n.Subject, c, err)
+			}
 		}
 	})
 }

@@ -24,10 +24,12 @@ var Subscribers = []struct{ Email, List string }{
 var demoConfirm = regexp.MustCompile(`/newsletter/confirm\?t=([A-Za-z0-9_-]+)`)
 
 // SeedMailing gives the demo's mailing area something to show: newsletter
-// subscribers (double opt-in, confirmed), a security notice to the
-// QuillGuard license holders, started so that the demo's dispatcher
-// sends it into the mail viewer (when there are license holders), and a
-// newsletter left as a draft. It does nothing when notices exist.
+// subscribers (double opt-in, confirmed), and two drafts, a security
+// notice to the QuillGuard license holders and a newsletter, which a
+// visitor of the console previews, tests and sends (the demo's dispatcher
+// delivers into the mail viewer). Drafts, not sent: the demo's sample
+// customers' mail is what its browser tests read. It does nothing when
+// notices exist.
 func SeedMailing(ctx context.Context, d *db.DB, now time.Time) (bool, error) {
 	var n int
 	if err := d.QueryRowContext(ctx, `SELECT count(*) FROM notices`).Scan(&n); err != nil {
@@ -59,27 +61,13 @@ func SeedMailing(ctx context.Context, d *db.DB, now time.Time) (bool, error) {
 		}
 	}
 	owner := audit.System()
-	sec, err := notices.Create(ctx, d, owner, notices.Input{Kind: notices.Security,
+	if _, err := notices.Create(ctx, d, owner, notices.Input{Kind: notices.Security,
 		Subject: "Security notice: update QuillGuard Milter to 2.4.1",
 		Body: "QuillGuard Milter before **2.4.1** can be made to stop filtering by a message with a malformed " +
 			"`Content-Type` header.\n\nUpdate to 2.4.1 from your account's downloads page or the package repository " +
 			"(`apt-get update && apt-get install quillguard`). No configuration change is needed.",
-		Audience: notices.Audience{Product: "quillguard"}}, now)
-	if err != nil {
+		Audience: notices.Audience{Product: "quillguard"}}, now); err != nil {
 		return false, fmt.Errorf("demo security notice: %w", err)
-	}
-	// Started only when the demo has license holders (it has none
-	// without license keys); otherwise it stays a draft.
-	n1, err := notices.ByID(ctx, d, sec)
-	if err != nil {
-		return false, err
-	}
-	if c, err := notices.Count(ctx, d, notices.MailingLists{}, n1, now); err != nil {
-		return false, err
-	} else if c > 0 {
-		if _, err := notices.Start(ctx, d, notices.MailingLists{}, owner, sec, now); err != nil {
-			return false, fmt.Errorf("demo security notice: %w", err)
-		}
 	}
 	nl, err := lists.Find(ctx, d, lists.NewsletterKey)
 	if err != nil {
