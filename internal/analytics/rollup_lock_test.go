@@ -16,7 +16,8 @@ import (
 // second starts. Without the month's lock the second would recount the
 // month without the first's day (not yet committed when its statements
 // started) and write over the first's sums after it commits; with it, the
-// second waits and counts both days.
+// second waits and counts both days. The first commits once the second
+// is seen waiting for it.
 func TestMonthRecountWaitsForAnotherDayOfTheMonth(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -45,15 +46,37 @@ func TestMonthRecountWaitsForAnotherDayOfTheMonth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The second must come to wait for the first: on PostgreSQL for the
+		// month's row lock (a session the first's blocks), on SQLite for
+		// the one writer connection (the pool counts who waited for it).
+		var firstPID int
+		if d.Dialect == db.Postgres {
+			if err := first.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&firstPID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waited := d.Writer().Stats().WaitCount
+		waiting := func() bool {
+			if d.Dialect != db.Postgres {
+				return d.Writer().Stats().WaitCount > waited
+			}
+			var n int
+			if err := d.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, firstPID).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n > 0
+		}
 		second := make(chan error, 1)
 		go func() { second <- RollupDay(ctx, d, day2) }()
-		// Give the second time to reach the month (it must wait there on
-		// PostgreSQL, and for the one writer on SQLite); the test can only
-		// pass more easily if it has not got there yet.
-		select {
-		case err := <-second:
-			t.Fatalf("the second roll-up finished before the first committed: %v", err)
-		case <-time.After(300 * time.Millisecond):
+		for deadline := time.Now().Add(30 * time.Second); !waiting(); {
+			select {
+			case err := <-second:
+				t.Fatalf("the second roll-up finished before the first committed: %v", err)
+			case <-time.After(5 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the second roll-up has not waited for the first in 30 s")
+			}
 		}
 		if err := first.Commit(); err != nil {
 			t.Fatal(err)

@@ -7,9 +7,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/storekeep/storekeep/internal/db"
@@ -36,10 +38,80 @@ func ForEachDB(t *testing.T, fn func(t *testing.T, d *db.DB)) {
 }
 
 // SQLite returns a fresh, migrated SQLite database in the test's temporary
-// directory.
+// directory: a copy of the file that the first call of the test binary
+// migrated (see migratedSQLite).
 func SQLite(t testing.TB) *db.DB {
 	t.Helper()
-	return open(t, filepath.Join(t.TempDir(), "test.db"))
+	file, err := migratedSQLite()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "test.db")
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// sqliteTemplate is the file of a freshly migrated SQLite database, made
+// once per test binary.
+var sqliteTemplate struct {
+	once sync.Once
+	file []byte
+	err  error
+}
+
+// migratedSQLite returns the bytes of a SQLite database file that
+// db.Migrate has brought to the latest version, migrating it on the first
+// call. Under the race detector the pure-Go SQLite migrates a database in
+// seconds, and a package's tests ask for hundreds; copying the file takes
+// a millisecond and gives each test the same fresh database (db.Migrate
+// writes no time or random value into it but goose's own history).
+func migratedSQLite() ([]byte, error) {
+	sqliteTemplate.once.Do(func() {
+		sqliteTemplate.file, sqliteTemplate.err = migrateSQLiteFile()
+	})
+	return sqliteTemplate.file, sqliteTemplate.err
+}
+
+func migrateSQLiteFile() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "storekeep-test-template-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "template.db")
+	ctx := context.Background()
+	d, err := db.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.Migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	// Everything into the main file, so that the file alone is the
+	// database: a copy without its write-ahead log would miss the end.
+	var busy, logged, moved int
+	err = d.Writer().QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &moved)
+	if err == nil && (busy != 0 || logged != moved) {
+		err = fmt.Errorf("checkpoint of the migrated template incomplete: busy %d, %d of %d pages", busy, moved, logged)
+	}
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(path + "-wal"); err == nil && st.Size() > 0 {
+		return nil, fmt.Errorf("the migrated template still has a write-ahead log of %d bytes", st.Size())
+	}
+	return os.ReadFile(path)
 }
 
 // Postgres returns a fresh, migrated PostgreSQL database: a schema of its
