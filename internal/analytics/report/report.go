@@ -277,8 +277,29 @@ func Top(ctx context.Context, q db.Querier, dim Dim, r Range, compare bool, n in
 // Each calls fn with the values of dim in r, the most viewed first, at
 // most limit of them, as Top finds them; for exports. Whole months are
 // read from analytics_monthly, the days at either end from
-// analytics_daily: the sums are the same, from far fewer rows.
+// analytics_daily: the sums are the same, from far fewer rows. A short
+// list over a range with such days is found through the months' bounds
+// (see boundedSQL): the same rows again.
 func Each(ctx context.Context, q db.Querier, dim Dim, r Range, compare bool, limit int, fn func(Row) error) error {
+	if bounded(r, limit) {
+		rows, _, ok, err := topBounded(ctx, q, boundedSQL, dim, r, compare, limit, boundedFirst(limit))
+		if err != nil {
+			return err
+		}
+		if ok {
+			for _, row := range rows {
+				if err := fn(row); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	return eachSummed(ctx, q, dim, r, compare, limit, fn)
+}
+
+// eachSummed is Each with topSQL: every value of the range summed.
+func eachSummed(ctx context.Context, q db.Querier, dim Dim, r Range, compare bool, limit int, fn func(Row) error) error {
 	var prev parts // none unless compared
 	if compare {
 		prev = split(r.Previous())

@@ -28,7 +28,10 @@ import (
 //	  -benchtime=10x -timeout 60m ./internal/web/analytics/
 //
 // "top-page-days" is the top pages as first computed (every day's rows,
-// reporttest.TopFromDays), for comparison in the same run.
+// reporttest.TopFromDays) and "top-page-months" as computed before the
+// months' bounds (whole months and the days at either end, every value
+// summed: reporttest.TopFromMonths), for comparison in the same run with
+// "top-page" (report.Top).
 // STOREKEEP_BENCH_VIEWS sets another number of views a day (27,400 by
 // default: 10 million a year).
 func BenchmarkDashboard(b *testing.B) {
@@ -80,6 +83,10 @@ func benchDashboard(b *testing.B, dialect string, shape reporttest.Shape) {
 		})
 		run("top-page-days", func() error {
 			_, err := reporttest.TopFromDays(ctx, d, report.Page, r, true, 10)
+			return err
+		})
+		run("top-page-months", func() error {
+			_, err := reporttest.TopFromMonths(ctx, d, report.Page, r, true, 10)
 			return err
 		})
 		for _, dim := range []report.Dim{report.Page, report.Referrer, report.UTMCampaign, report.Browser, report.Country} {

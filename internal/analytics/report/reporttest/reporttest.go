@@ -31,7 +31,9 @@ type FunnelDay struct {
 }
 
 // batch is the rows per INSERT statement: 10 columns each, well under
-// both databases' limits on parameters.
+// both databases' limits on parameters. A whole batch's statement is
+// prepared once per transaction: parsing its 5,000 parameters was a third
+// of the time of an insert on SQLite under the race detector.
 const batch = 500
 
 // Insert writes rows and funnel days in transactions of a few thousand
@@ -58,15 +60,31 @@ func Insert(ctx context.Context, d *db.DB, rows []Daily, funnel []FunnelDay) err
 }
 
 func insert(ctx context.Context, d *db.DB, rows []Daily, funnel []FunnelDay) error {
+	full := dailyInsert(d.Dialect, batch) // the text of a whole batch, prepared once per transaction
 	for len(rows) > 0 {
 		n := min(len(rows), batch*8)
 		part := rows[:n]
 		rows = rows[n:]
 		err := d.Tx(ctx, func(tx *sql.Tx) error {
+			var st *sql.Stmt
+			if len(part) >= batch {
+				var err error
+				if st, err = tx.PrepareContext(ctx, full); err != nil {
+					return fmt.Errorf("insert analytics_daily: %w", err)
+				}
+				defer st.Close()
+			}
 			for len(part) > 0 {
 				k := min(len(part), batch)
-				if err := insertDaily(ctx, tx, d.Dialect, part[:k]); err != nil {
-					return err
+				args := dailyArgs(part[:k])
+				var err error
+				if k == batch {
+					_, err = st.ExecContext(ctx, args...)
+				} else {
+					_, err = tx.ExecContext(ctx, dailyInsert(d.Dialect, k), args...)
+				}
+				if err != nil {
+					return fmt.Errorf("insert analytics_daily: %w", err)
 				}
 				part = part[k:]
 			}
@@ -98,18 +116,20 @@ func insert(ctx context.Context, d *db.DB, rows []Daily, funnel []FunnelDay) err
 	})
 }
 
-func insertDaily(ctx context.Context, tx *sql.Tx, dialect db.Dialect, rows []Daily) error {
+// dailyInsert is the INSERT of n rows of analytics_daily.
+func dailyInsert(dialect db.Dialect, n int) string {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO analytics_daily (dim, day, value, views, visitors, entries, exits, bounces, engaged_ms, engaged_views) VALUES `)
+	dialect.Rows(&q, n, 10)
+	return q.String()
+}
+
+func dailyArgs(rows []Daily) []any {
 	args := make([]any, 0, 10*len(rows))
-	dialect.Rows(&q, len(rows), 10)
 	for _, r := range rows {
 		args = append(args, string(r.Dim), r.Day, r.Value, r.Views, r.Visitors, r.Entries, r.Exits, r.Bounces, r.EngagedMS, r.EngagedViews)
 	}
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("insert analytics_daily: %w", err)
-	}
-	return nil
+	return args
 }
 
 // TopFromDays is report.Top as the dashboard first computed it, summing
