@@ -426,6 +426,22 @@ func rollupOrders(ctx context.Context, d *db.DB, from, to time.Time) error {
 // db.Tx: the aggregates are not content the page cache depends on); run
 // returns the rows a statement wrote.
 func tx(ctx context.Context, d *db.DB, fn func(run func(q string, args ...any) (int64, error)) error) error {
+	// Several instances roll up at once, each day's rows and the funnel's
+	// weeks overlapping: PostgreSQL may end one transaction to break a
+	// deadlock between them (TestMonthRecountOnSeveralInstancesAtOnce found
+	// one between a day's funnel rows and the orders' weeks). Every
+	// statement here writes totals computed before, so the victim is
+	// simply run again.
+	var err error
+	for range 4 {
+		if err = txOnce(ctx, d, fn); err == nil || !db.IsRetryable(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+func txOnce(ctx context.Context, d *db.DB, fn func(run func(q string, args ...any) (int64, error)) error) error {
 	t, err := d.Writer().BeginTx(ctx, nil)
 	if err != nil {
 		return err

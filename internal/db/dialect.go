@@ -85,6 +85,14 @@ func IsUniqueViolation(err error) bool {
 	return false
 }
 
+// IsRetryable reports whether err is PostgreSQL ending a transaction so
+// that another can go on: a deadlock (40P01) or a serialization failure
+// (40001). The transaction changed nothing and may be run again.
+func IsRetryable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001")
+}
+
 // FoldCase is how text is compared without regard to case: Unicode
 // lower-casing, the same on both databases. In SQL, write
 // fold_case(column) LIKE $1 with the pattern made by ContainsPattern.
