@@ -38,8 +38,12 @@ func TestPrivacyCenterAccessChoicesAndErasure(t *testing.T) {
 		// subscribed to on the newsletter page (double opt-in), not by a
 		// button here.
 		webtest.MustContain(t, body, "Improving the site and products", "Object to this")
-		if strings.Count(body, "Object to this") != 1 {
-			t.Errorf("%d objections offered, want the analytics' only", strings.Count(body, "Object to this"))
+		// Product updates by mail exist now (issue 15): their objection is
+		// offered beside the analytics' (security notices still come, as
+		// the notice's footer says).
+		webtest.MustContain(t, body, "Product updates and security notices")
+		if strings.Count(body, "Object to this") != 2 {
+			t.Errorf("%d objections offered, want the analytics' and the product updates'", strings.Count(body, "Object to this"))
 		}
 		webtest.MustNotContain(t, body, "I agree", "Fraud prevention", "Licenses you bought")
 
