@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,8 +46,14 @@ func TestPrivacyPolicyContent(t *testing.T) {
 			"“Last updated” date",
 		)
 		// The objection list names the legitimate-interest purposes in use:
-		// the usage analytics' and the request log's.
-		webtest.MustContain(t, body, "Today this concerns:\n      <ul>\n        <li>Improving the site and products</li>\n        <li>Security of the site</li>")
+		// the product updates by mail, the usage analytics', the request
+		// log's and the suppression list's.
+		_, list, _ := strings.Cut(body, "Today this concerns:")
+		list, _, _ = strings.Cut(list, "</ul>")
+		for _, p := range []string{"Product updates and security notices", "Improving the site and products", "Security of the site", "Keeping our mail deliverable"} {
+			webtest.MustContain(t, list, "<li>"+p+"</li>")
+		}
+
 		// No notice: the first version is not marked significant.
 		webtest.MustNotContain(t, body, "This policy changed on")
 	})
