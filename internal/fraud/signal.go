@@ -31,9 +31,9 @@ const (
 	CountryMismatch      Kind = "country_mismatch"       // billing country differs from the network's (GeoIP)
 
 	// From licensing, downloads and repositories.
-	KeySharing         Kind = "key_sharing"         // one license used from many networks or machines in a window
-	ManyReplacements   Kind = "many_replacements"   // more machines replaced than the license's policy expects
-	DownloadVolume     Kind = "download_volume"     // downloads far beyond what the customer's licenses explain
+	KeySharing         Kind = "key_sharing"          // one license used from many networks or machines in a window
+	ManyReplacements   Kind = "many_replacements"    // more machines replaced than the license's policy expects
+	DownloadVolume     Kind = "download_volume"      // downloads far beyond what the customer's licenses explain
 	RepoCredentialWide Kind = "repo_credential_wide" // a repository credential used from many networks
 )
 
