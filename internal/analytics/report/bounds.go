@@ -11,17 +11,25 @@ import (
 )
 
 // A short top list (the dashboard's ten pages) over a range that is not
-// made of whole months is found without summing every value's days. The
-// months that overlap the range give each value an upper bound of its
-// views in the range: a month is at least the part of it in the range,
+// made of whole months is found without summing every value's days, nor
+// every value's months. Each month that overlaps the range is read from
+// its most viewed values down (the index analytics_monthly_views,
+// migration 00039), K values per month: the seen values. A value not seen
+// in a month has at most as many views there as the month's K-th, and
+// none when the month has fewer than K values; so no value left unseen
+// has more views in the range than the threshold, the sum of the months'
+// K-th counts (a month's views are at least the part of it in the range,
 // counts being never negative, and analytics_monthly always equals the sum
-// of its days (the roll-up recounts a month in the transaction that writes
-// its days). Only the values with the highest bounds (the candidates) are
-// summed exactly, the way topSQL sums them. Once the n-th exact count is
-// beaten by the bound of every value left out, in the order topSQL uses
-// (views DESC, value ASC), those n are the top n: a threshold algorithm,
-// with the same rows as topSQL, from a few thousand monthly rows and a few
-// hundred lookups of daily rows instead of every daily row of the range.
+// of its days: the roll-up recounts a month in the transaction that writes
+// its days). The seen values are summed exactly over the range, the way
+// topSQL sums them; once the n-th exact count is above the threshold (or
+// the threshold is 0: every value was seen), those n are the top n, in
+// topSQL's order (views DESC, value ASC). Otherwise a next attempt reads
+// four times as many values per month. This is Fagin's threshold
+// algorithm, with the months as its sorted lists: some hundred monthly
+// rows through the index and a few thousand lookups of daily rows,
+// instead of every monthly row of the dim (tens of thousands for a site
+// with thousands of pages) and every daily row.
 // docs/analytics-dashboard.md, "How long ranges stay quick", says why;
 // docs/benchmarks.md has the figures.
 
@@ -29,29 +37,32 @@ import (
 // (exports) sum every value with topSQL, which reads each row once.
 const boundedMaxRows = 100
 
-// boundedMaxCandidates is the most candidates an attempt sums: beyond it,
-// looking every candidate's days up one by one costs more than reading
-// every row once (topSQL).
-const boundedMaxCandidates = 2000
+// boundedMaxSeen is the most values an attempt reads (K per month times
+// the months): beyond it, looking every seen value's days up one by one
+// costs more than reading every row once (topSQL).
+const boundedMaxSeen = 2000
 
-// boundedFirst is how many candidates the first attempt sums for n rows:
-// enough that the dashboard's last 30 and 365 days take one attempt for
-// every dim on the benchmark's data (a range of a few days inside a
-// month, which the month bounds loosely, takes two for pages), few enough
-// that its lookups cost little.
+// boundedMonths is the most months a range overlaps: MaxDays (400) days
+// overlap at most 15 calendar months. boundedSQL reads each in a branch
+// of its own, so that each is read through the index from its top down.
+const boundedMonths = 15
+
+// boundedFirst is how many values per month the first attempt reads for
+// n rows: enough that the dashboard's last 30 and 365 days take one
+// attempt for the benchmark's pages, few enough that the lookups cost
+// little.
 func boundedFirst(n int) int { return 2*n + 10 }
 
-// boundedSQL is one attempt: it sums the $4 candidates with the highest
-// bounds and returns the top $5 of them with their counts, and the
-// previous period's counts of those rows only, each row with certain (1
-// when no value left out can be in the top $5) and need (how many values
-// have a bound at least the $5-th exact count: the candidates a next
-// attempt needs). One statement, so that one snapshot of the tables
-// answers it while the roll-up writes.
+// boundedSQL is one attempt: it reads the $2 most viewed values of each
+// month $14 ... $28 (empty for none), sums the values seen over the range
+// and returns the top $3 of them with their counts, and the previous
+// period's counts of those rows only, each row with certain (1 when no
+// value left unseen can be in the top $3). One statement, so that one
+// snapshot of the tables answers it while the roll-up writes.
 //
-// The days and months to read are lists in one text each ($6, $8, $10,
-// $12: days of 10 characters, months of 7, each followed by a comma; $7,
-// $9, $11 and $13 are their lengths), cut apart by n (0 to $14 - 1), so
+// The days and months to sum are lists in one text each ($5, $7, $9,
+// $11: days of 10 characters, months of 7, each followed by a comma; $6,
+// $8, $10 and $12 are their lengths), cut apart by n (0 to $13 - 1), so
 // that the statement's text is the same for every range, on both
 // databases. Each value to sum is paired with each day and month first
 // (cand_days, ...; MATERIALIZED keeps PostgreSQL from undoing it), so
@@ -62,20 +73,24 @@ func boundedFirst(n int) int { return 2*n + 10 }
 // dimension). A LIMIT or OFFSET is "$n + 0", not "$n": SQLite reads a
 // bare parameter's value there while it plans, and so plans the statement
 // again (some 2 ms) whenever the value changes, every other call.
-const boundedSQL = `WITH RECURSIVE n(i) AS (
-	SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $14
+var boundedSQL = `WITH RECURSIVE n(i) AS (
+	SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $13
 ),
-cur_days AS (SELECT substr($6, 11 * i + 1, 10) AS day FROM n WHERE i < $7),
-cur_months AS (SELECT substr($8, 8 * i + 1, 7) AS month FROM n WHERE i < $9),
-prev_days AS (SELECT substr($10, 11 * i + 1, 10) AS day FROM n WHERE i < $11),
-prev_months AS (SELECT substr($12, 8 * i + 1, 7) AS month FROM n WHERE i < $13),
-bound AS ( -- every value's views in the months that overlap the range
-	SELECT value, sum(views) AS views FROM analytics_monthly WHERE dim = $1 AND month >= $2 AND month <= $3 GROUP BY value
+cur_days AS (SELECT substr($5, 11 * i + 1, 10) AS day FROM n WHERE i < $6),
+cur_months AS (SELECT substr($7, 8 * i + 1, 7) AS month FROM n WHERE i < $8),
+prev_days AS (SELECT substr($9, 11 * i + 1, 10) AS day FROM n WHERE i < $10),
+prev_months AS (SELECT substr($11, 8 * i + 1, 7) AS month FROM n WHERE i < $12),
+seen AS MATERIALIZED ( -- each month's $2 most viewed values
+` + seenBranches() + `
 ),
-cand AS MATERIALIZED (SELECT value FROM bound WHERE views > 0 ORDER BY views DESC, value LIMIT $4 + 0),
+per_month AS (SELECT b, count(*) AS c, min(views) AS lo FROM seen GROUP BY b),
+threshold AS ( -- the most views a value not seen can have in the range
+	SELECT COALESCE(sum(CASE WHEN c = $2 THEN lo ELSE 0 END), 0) AS t FROM per_month
+),
+cand AS MATERIALIZED (SELECT DISTINCT value FROM seen WHERE views > 0),
 cand_days AS MATERIALIZED (SELECT cand.value, k.day FROM cand CROSS JOIN cur_days k),
 cand_months AS MATERIALIZED (SELECT cand.value, k.month FROM cand CROSS JOIN cur_months k),
-exact AS ( -- the candidates' counts in the range
+exact AS ( -- the seen values' counts in the range
 	SELECT value, sum(views) AS views, sum(visitors) AS visitors, sum(entries) AS entries, sum(exits) AS exits,
 		sum(bounces) AS bounces, sum(engaged_ms) AS engaged_ms, sum(engaged_views) AS engaged_views
 	FROM (
@@ -87,9 +102,8 @@ exact AS ( -- the candidates' counts in the range
 	GROUP BY value
 	HAVING sum(views) > 0
 ),
-top AS MATERIALIZED (SELECT * FROM exact ORDER BY views DESC, value LIMIT $5 + 0),
-nth AS (SELECT views, value FROM top ORDER BY views DESC, value LIMIT 1 OFFSET $15 + 0),
-left_out AS (SELECT views, value FROM bound WHERE views > 0 ORDER BY views DESC, value LIMIT 1 OFFSET $4 + 0),
+top AS MATERIALIZED (SELECT * FROM exact ORDER BY views DESC, value LIMIT $3 + 0),
+nth AS (SELECT views, value FROM top ORDER BY views DESC, value LIMIT 1 OFFSET $4 + 0),
 top_days AS MATERIALIZED (SELECT top.value, k.day FROM top CROSS JOIN prev_days k),
 top_months AS MATERIALIZED (SELECT top.value, k.month FROM top CROSS JOIN prev_months k),
 prev AS ( -- the previous period's counts of the rows returned
@@ -105,20 +119,35 @@ prev AS ( -- the previous period's counts of the rows returned
 ),
 verdict AS (
 	SELECT CASE
-		WHEN NOT EXISTS (SELECT 1 FROM left_out) THEN 1
+		WHEN (SELECT t FROM threshold) = 0 THEN 1
 		WHEN NOT EXISTS (SELECT 1 FROM nth) THEN 0
-		WHEN (SELECT views FROM left_out) < (SELECT views FROM nth) THEN 1
-		WHEN (SELECT views FROM left_out) = (SELECT views FROM nth) AND (SELECT value FROM left_out) > (SELECT value FROM nth) THEN 1
-		ELSE 0 END AS certain,
-	(SELECT count(*) FROM bound WHERE views > 0 AND views >= COALESCE((SELECT views FROM nth), 1)) AS need
+		WHEN (SELECT views FROM nth) > (SELECT t FROM threshold) THEN 1
+		ELSE 0 END AS certain
 )
-SELECT verdict.certain, verdict.need, top.value,
+SELECT verdict.certain, top.value,
 	COALESCE(top.views, 0), COALESCE(top.visitors, 0), COALESCE(top.entries, 0), COALESCE(top.exits, 0),
 	COALESCE(top.bounces, 0), COALESCE(top.engaged_ms, 0), COALESCE(top.engaged_views, 0),
 	COALESCE(prev.views, 0), COALESCE(prev.visitors, 0), COALESCE(prev.entries, 0), COALESCE(prev.exits, 0),
 	COALESCE(prev.bounces, 0), COALESCE(prev.engaged_ms, 0), COALESCE(prev.engaged_views, 0)
 FROM verdict LEFT JOIN top ON 1 = 1 LEFT JOIN prev ON prev.value = top.value
 ORDER BY top.views DESC, top.value`
+
+// seenBranches are boundedSQL's reads of the months, one branch per
+// month ($14 on), each its month's $2 most viewed values, b telling the
+// months apart. The inner ORDER BY views DESC, value is the index's
+// order, so each branch reads K index entries and stops.
+func seenBranches() string {
+	var b strings.Builder
+	for i := range boundedMonths {
+		if i > 0 {
+			b.WriteString("\n\tUNION ALL ")
+		} else {
+			b.WriteString("\t")
+		}
+		fmt.Fprintf(&b, "SELECT %d AS b, value, views FROM (SELECT value, views FROM analytics_monthly WHERE dim = $1 AND month = $%d ORDER BY views DESC, value LIMIT $2 + 0) s%d", i, 14+i, i)
+	}
+	return b.String()
+}
 
 // countCols of analytics_daily d and analytics_monthly m.
 const (
@@ -166,10 +195,9 @@ func bounded(r Range, limit int) bool {
 
 // topBounded is the top limit values of dim in r as topSQL finds them,
 // through bounds, with query as an attempt's text (boundedSQL; tests
-// break it) and first candidates in the first attempt. ok is false when
-// it gave up: the candidates it needs are too many (see
-// boundedMaxCandidates), or the roll-up kept changing the counts between
-// attempts; the caller then uses topSQL.
+// break it) and first values per month in the first attempt. ok is false
+// when it gave up: the values it would have to read are too many (see
+// boundedMaxSeen); the caller then uses topSQL.
 func topBounded(ctx context.Context, q db.Querier, query string, dim Dim, r Range, compare bool, limit, first int) (rows []Row, attempts int, ok bool, err error) {
 	cd, ncd, cm, ncm := split(r).keys()
 	var pd, pm string
@@ -177,35 +205,46 @@ func topBounded(ctx context.Context, q db.Querier, query string, dim Dim, r Rang
 	if compare {
 		pd, npd, pm, npm = split(r.Previous()).keys()
 	}
-	keys := []any{cd, ncd, cm, ncm, pd, npd, pm, npm, max(ncd, ncm, npd, npm, 1), limit - 1}
-	months := []any{string(dim), r.From.Format("2006-01"), r.To.Format("2006-01")}
-	k := first
-	for attempts < 3 { // a second attempt is certain unless the roll-up wrote in between
+	var months []any
+	for m := time.Date(r.From.Year(), r.From.Month(), 1, 0, 0, 0, 0, time.UTC); !m.After(r.To); m = m.AddDate(0, 1, 0) {
+		months = append(months, m.Format("2006-01"))
+	}
+	if len(months) > boundedMonths {
+		return nil, 0, false, nil
+	}
+	for len(months) < boundedMonths {
+		months = append(months, "")
+	}
+	nmonths := 0
+	for _, m := range months {
+		if m != "" {
+			nmonths++
+		}
+	}
+	keys := []any{cd, ncd, cm, ncm, pd, npd, pm, npm, max(ncd, ncm, npd, npm, 1)}
+	for k := max(first, 1); k*nmonths <= boundedMaxSeen; k *= 4 {
 		attempts++
-		rows, certain, need, err := boundedAttempt(ctx, q, query, dim, append(append(months, k, limit), keys...))
+		args := append(append([]any{string(dim), k, limit, limit - 1}, keys...), months...)
+		rows, certain, err := boundedAttempt(ctx, q, query, dim, args)
 		if err != nil || certain {
 			return rows, attempts, err == nil, err
 		}
-		if need > boundedMaxCandidates {
-			break
-		}
-		k = max(need, k+1)
 	}
 	return nil, attempts, false, nil
 }
 
-func boundedAttempt(ctx context.Context, q db.Querier, query string, dim Dim, args []any) (out []Row, certain bool, need int, err error) {
+func boundedAttempt(ctx context.Context, q db.Querier, query string, dim Dim, args []any) (out []Row, certain bool, err error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, false, 0, fmt.Errorf("analytics top %s: %w", dim, err)
+		return nil, false, fmt.Errorf("analytics top %s: %w", dim, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var row Row
 		var value sql.NullString
 		var sure int
-		if err := rows.Scan(append(append([]any{&sure, &need, &value}, row.Cur.dest()...), row.Prev.dest()...)...); err != nil {
-			return nil, false, 0, fmt.Errorf("analytics top %s: %w", dim, err)
+		if err := rows.Scan(append(append([]any{&sure, &value}, row.Cur.dest()...), row.Prev.dest()...)...); err != nil {
+			return nil, false, fmt.Errorf("analytics top %s: %w", dim, err)
 		}
 		certain = sure == 1
 		if value.Valid {
@@ -214,10 +253,10 @@ func boundedAttempt(ctx context.Context, q db.Querier, query string, dim Dim, ar
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, false, 0, fmt.Errorf("analytics top %s: %w", dim, err)
+		return nil, false, fmt.Errorf("analytics top %s: %w", dim, err)
 	}
 	if err := rows.Close(); err != nil {
-		return nil, false, 0, fmt.Errorf("analytics top %s: %w", dim, err)
+		return nil, false, fmt.Errorf("analytics top %s: %w", dim, err)
 	}
-	return out, certain, need, nil
+	return out, certain, nil
 }

@@ -8,7 +8,7 @@ import (
 
 // BoundedSQL is the text of an attempt of the bounded top list, for tests
 // that break it.
-const BoundedSQL = boundedSQL
+var BoundedSQL = boundedSQL
 
 // Bounded reports whether Top reads a list of limit rows over r through
 // bounds.

@@ -14,6 +14,7 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/testutil"
+	"github.com/storekeep/storekeep/internal/web/analytics"
 	"github.com/storekeep/storekeep/internal/web/webtest"
 )
 
@@ -99,13 +100,19 @@ func benchDashboard(b *testing.B, dialect string, shape reporttest.Shape) {
 			_, err := report.Funnels(ctx, d, r, true)
 			return err
 		})
-		run("page", func() error {
+		page := func() error {
 			res, body := analyst.Get(b, "/staff/analytics?days="+strconv.Itoa(days))
 			if res.StatusCode != http.StatusOK {
 				return fmt.Errorf("status %d: %.300s", res.StatusCode, body)
 			}
 			return nil
-		})
+		}
+		// The page with its statements one at a time, the baseline of
+		// "page" (a few at once) in the same run.
+		analytics.SetFillParallel(1)
+		run("page-serial", page)
+		analytics.SetFillParallel(3)
+		run("page", page)
 		run("export-page", func() error {
 			res, body := analyst.Get(b, "/staff/analytics/export.csv?dim=page&days="+strconv.Itoa(days))
 			if res.StatusCode != http.StatusOK {
