@@ -158,6 +158,23 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// Staff asked them, they answered, and staff closed their
+	// repositories (a decision with a hold).
+	var caseID int64
+	if err := d.QueryRowContext(ctx, `SELECT id FROM fraud_cases WHERE customer_id = $1`, p.Customer.ID).Scan(&caseID); err != nil {
+		t.Fatal(err)
+	}
+	fs := fraud.Service{DB: d, SiteName: "M", BaseURL: "https://x"}
+	if err := fs.Ask(ctx, fraud.AskRequest{CaseID: caseID, Question: "Who uses the key?", Token: fmt.Sprintf("ask-%d", n), StaffID: 1}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := fraud.Answer(ctx, d, p.Customer.ID, caseID, "My team.", "", t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Decide(ctx, fraud.DecideRequest{CaseID: caseID, Action: fraud.RevokeAccess, LicenseID: ls[0].ID, Reason: "Too many networks.",
+		Token: fmt.Sprintf("dec-%d", n), StaffID: 1}, t0); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 

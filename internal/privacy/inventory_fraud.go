@@ -36,7 +36,52 @@ var fraudPart = Inventory{
 				{Name: "customer_id"}, {Name: "order_id"}, {Name: "license_id"},
 				fraudColumn("observed_at", "user.fraud.evidence", "observed_at"),
 			}},
+		{Name: "fraud_messages", Description: "The questions staff asked in a fraud review case and the customer's answers.",
+			Subject: Customer, Link: Link{Parent: "fraud_cases", ParentColumn: "case_id"}, Columns: []Column{
+				{Name: "id"}, {Name: "case_id", Export: "case"},
+				fraudColumn("direction", "user.fraud.review", "question_or_answer"),
+				withSource(fraudColumn("body", "user.fraud.review", "text"), FromSubject),
+				{Name: "staff_id", Note: "the staff account that asked; staff accounts are declared with the staff table"},
+				{Name: "outbox_id"},
+				fraudColumn("created_at", "user.fraud.review", "at"),
+			}},
+		{Name: "fraud_decisions", Description: "What staff decided on a fraud review case, why, and whether the decision was reversed.",
+			Subject: Customer, Link: Link{Parent: "fraud_cases", ParentColumn: "case_id"}, Dated: "created_at", Columns: []Column{
+				{Name: "id"}, {Name: "case_id", Export: "case"},
+				decisionColumn("action", "decision"),
+				{Name: "order_id"}, {Name: "license_id"},
+				decisionColumn("reason", "reason"),
+				{Name: "staff_id", Note: "the staff account that decided"},
+				{Name: "form_token", Note: "a random one-time value of the decision form"},
+				decisionColumn("objection_seen", "your_objection_weighed"),
+				{Name: "notice_outbox_id"},
+				decisionColumn("notice_note", "how_you_were_told"),
+				decisionColumn("created_at", "decided_at"),
+				decisionColumn("reversed_at", "reversed_at"),
+				{Name: "reversed_by", Note: "the staff account that reversed it"},
+				decisionColumn("reverse_reason", "why_reversed"),
+			}},
+		{Name: "fraud_holds", Description: "What a standing fraud review decision holds back: a license's downloads and repositories, or a customer's purchases.",
+			Subject: Customer, Link: Link{Parent: "fraud_decisions", ParentColumn: "decision_id"}, Columns: []Column{
+				{Name: "id"}, {Name: "decision_id", Export: "decision"},
+				decisionColumn("scope", "held"),
+				{Name: "license_id"}, {Name: "customer_id"},
+				decisionColumn("created_at", "since"),
+				decisionColumn("lifted_at", "lifted_at"),
+			}},
 	},
+}
+
+// decisionRetention keeps a decision, and with it its case and evidence
+// (a parent stays while a dated child is kept), long enough for it to be
+// contested and for claims about it to be settled.
+var decisionRetention = Retention{Years: 3, From: FromCollection,
+	Why: "counted from the decision: the limitation period for claims about it; the case and its evidence are kept with it"}
+
+// decisionColumn declares a part of a staff decision on a case.
+func decisionColumn(name, export string) Column {
+	return Column{Name: name, Personal: true, Category: "user.fraud.review", Purposes: []string{"fraud"},
+		Retention: decisionRetention, Erasure: EraseDelete, Source: FromStaff, Export: export}
 }
 
 // fraudRetention keeps a case without a decision for a short time after

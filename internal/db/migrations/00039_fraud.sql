@@ -57,6 +57,62 @@ CREATE INDEX fraud_signals_case ON fraud_signals (case_id, observed_at);
 CREATE INDEX fraud_signals_kind ON fraud_signals (kind, case_id);
 CREATE INDEX fraud_signals_customer ON fraud_signals (customer_id);
 
+-- What staff asked the customer and what the customer answered. The
+-- customer answers on a page of their account, signed in; the mail only
+-- points there. outbox_id is the question's mail.
+CREATE TABLE fraud_messages (
+    id           @ID@,
+    case_id      BIGINT NOT NULL REFERENCES fraud_cases (id) ON DELETE CASCADE,
+    direction    TEXT NOT NULL CHECK (direction IN ('question', 'answer')),
+    body         TEXT NOT NULL,
+    staff_id     BIGINT,
+    outbox_id    BIGINT,
+    created_at   @TIME@ NOT NULL
+);
+CREATE INDEX fraud_messages_case ON fraud_messages (case_id, created_at);
+
+-- A staff member's decision on a case, with why; reversed_* record who
+-- took it back and why. form_token makes a double submit of the same
+-- form one decision. notice_outbox_id is the mail that told the customer.
+CREATE TABLE fraud_decisions (
+    id               @ID@,
+    case_id          BIGINT NOT NULL REFERENCES fraud_cases (id) ON DELETE CASCADE,
+    action           TEXT NOT NULL CHECK (action IN ('no_action', 'refund', 'suspend_license', 'revoke_access', 'block_purchase')),
+    order_id         BIGINT,
+    license_id       BIGINT,
+    reason           TEXT NOT NULL,
+    staff_id         BIGINT NOT NULL,
+    form_token       TEXT NOT NULL UNIQUE,
+    objection_seen   INTEGER NOT NULL DEFAULT 0,
+    notice_outbox_id BIGINT,
+    notice_note      TEXT NOT NULL DEFAULT '',
+    created_at       @TIME@ NOT NULL,
+    reversed_at      @TIME@,
+    reversed_by      BIGINT,
+    reverse_reason   TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX fraud_decisions_case ON fraud_decisions (case_id, created_at);
+CREATE INDEX fraud_decisions_created ON fraud_decisions (created_at);
+
+-- What a decision holds back while it stands: a license's downloads and
+-- repositories (revoke_access), or a customer's next purchase
+-- (block_purchase). Lifted when the decision is reversed.
+CREATE TABLE fraud_holds (
+    id           @ID@,
+    decision_id  BIGINT NOT NULL REFERENCES fraud_decisions (id) ON DELETE CASCADE,
+    scope        TEXT NOT NULL CHECK (scope IN ('access', 'purchase')),
+    license_id   BIGINT,
+    customer_id  BIGINT,
+    created_at   @TIME@ NOT NULL,
+    lifted_at    @TIME@
+);
+CREATE INDEX fraud_holds_license ON fraud_holds (license_id, scope);
+CREATE INDEX fraud_holds_customer ON fraud_holds (customer_id, scope);
+CREATE INDEX fraud_holds_decision ON fraud_holds (decision_id);
+
 -- +goose Down
+DROP TABLE fraud_holds;
+DROP TABLE fraud_decisions;
+DROP TABLE fraud_messages;
 DROP TABLE fraud_signals;
 DROP TABLE fraud_cases;
