@@ -51,8 +51,11 @@ type Case struct {
 	AskedAt    time.Time
 	AnsweredAt time.Time
 	ClosedAt   time.Time
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// ContestedAt is when the customer contested the decision that
+	// closed the case; zero when they did not (reset when it reopens).
+	ContestedAt time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 	// CustomerEmail and CustomerName, read with the case; empty for a
 	// case about no person (an order of an erased customer).
 	CustomerEmail, CustomerName string
@@ -70,15 +73,15 @@ func (c Case) Person() string {
 }
 
 const caseColumns = `c.id, c.status, c.subject_key, c.customer_id, c.order_id, c.license_id, c.signals, c.last_kind,
-	c.first_at, c.last_at, c.asked_at, c.answered_at, c.closed_at, c.created_at, c.updated_at,
+	c.first_at, c.last_at, c.asked_at, c.answered_at, c.closed_at, c.contested_at, c.created_at, c.updated_at,
 	COALESCE(p.email, ''), COALESCE(p.name, '')`
 
 func scanCase(row interface{ Scan(...any) error }) (Case, error) {
 	var c Case
 	var cust, ord, lic sql.NullInt64
-	var asked, answered, closed sql.NullTime
+	var asked, answered, closed, contested sql.NullTime
 	err := row.Scan(&c.ID, &c.Status, &c.SubjectKey, &cust, &ord, &lic, &c.Signals, &c.LastKind,
-		&c.FirstAt, &c.LastAt, &asked, &answered, &closed, &c.CreatedAt, &c.UpdatedAt, &c.CustomerEmail, &c.CustomerName)
+		&c.FirstAt, &c.LastAt, &asked, &answered, &closed, &contested, &c.CreatedAt, &c.UpdatedAt, &c.CustomerEmail, &c.CustomerName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Case{}, ErrNotFound
 	}
@@ -86,7 +89,7 @@ func scanCase(row interface{ Scan(...any) error }) (Case, error) {
 		return Case{}, fmt.Errorf("read case: %w", err)
 	}
 	c.CustomerID, c.OrderID, c.LicenseID = cust.Int64, ord.Int64, lic.Int64
-	c.AskedAt, c.AnsweredAt, c.ClosedAt = asked.Time, answered.Time, closed.Time
+	c.AskedAt, c.AnsweredAt, c.ClosedAt, c.ContestedAt = asked.Time, answered.Time, closed.Time, contested.Time
 	return c, nil
 }
 

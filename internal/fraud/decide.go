@@ -421,7 +421,7 @@ func (s Service) Reverse(ctx context.Context, req ReverseRequest, now time.Time)
 				return fmt.Errorf("reverse decision: %w", err)
 			}
 			if newer == 0 {
-				if _, err := tx.ExecContext(ctx, `UPDATE fraud_cases SET status = 'open', open_key = subject_key, closed_at = NULL, updated_at = $1 WHERE id = $2`,
+				if _, err := tx.ExecContext(ctx, `UPDATE fraud_cases SET status = 'open', open_key = subject_key, closed_at = NULL, contested_at = NULL, updated_at = $1 WHERE id = $2`,
 					now, c.ID); err != nil {
 					return fmt.Errorf("reopen case: %w", err)
 				}
