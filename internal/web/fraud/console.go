@@ -27,6 +27,7 @@ type listPage struct {
 	Status   fraud.Status
 	Kind     fraud.Kind
 	Next     string // the query of the next page; "" on the last
+	Cap      int    // fraud.CountCap: counts beyond it show as "1000+"
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
@@ -52,7 +53,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 		f.BeforeAt, f.BeforeID = at, id
 	}
 	ctx := r.Context()
-	page := listPage{Statuses: fraud.Statuses, Kinds: fraud.Kinds, Status: f.Status, Kind: f.Kind}
+	page := listPage{Statuses: fraud.Statuses, Kinds: fraud.Kinds, Status: f.Status, Kind: f.Kind, Cap: fraud.CountCap}
 	var err error
 	if page.Cases, err = fraud.List(ctx, h.db, f); err != nil {
 		return err
