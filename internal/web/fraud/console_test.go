@@ -111,7 +111,7 @@ func TestReviewFlow(t *testing.T) {
 
 		res, body = owner.Get(t, path)
 		webtest.WantStatus(t, res, body, 200)
-		if !strings.Contains(body, "networks in 24 hours") || !strings.Contains(body, "17") {
+		if !strings.Contains(body, "networks in 24 hours") || !strings.Contains(body, "17") || !strings.Contains(body, `<dd id="signal-count">1, from `) {
 			t.Fatalf("the case page lacks its evidence:\n%s", body)
 		}
 		views := webtest.AuditActions(t, d, "personal_data.view")
