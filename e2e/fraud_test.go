@@ -127,7 +127,8 @@ func TestStaffReviewsAFraudCaseAndTheCustomerAnswers(t *testing.T) {
 	if text := visibleText(t, staffB, `main p.notice[role="status"]`); !strings.Contains(text, "decision is recorded") {
 		t.Fatalf("deciding says %q", text)
 	}
-	if dec := visibleText(t, staffB, "#decisions"); !strings.Contains(dec, "suspend_license") || !strings.Contains(dec, "customer told by mail") {
+	if dec := visibleText(t, staffB, "#decisions"); !strings.Contains(dec, "suspend_license") || !strings.Contains(dec, "customer told by mail") ||
+		!strings.Contains(dec, "by Olivia Owner") {
 		t.Fatalf("the decisions: %q", dec)
 	}
 	if st := licenseStatus(); st != "suspended" {
