@@ -175,7 +175,11 @@ func Get(ctx context.Context, q db.Querier, id int64) (Case, error) {
 
 // lockCase reads case id for a change (see db.Dialect.ForUpdate).
 func lockCase(ctx context.Context, tx *sql.Tx, dialect db.Dialect, id int64) (Case, error) {
-	if _, err := tx.ExecContext(ctx, `SELECT id FROM fraud_cases WHERE id = $1`+dialect.ForUpdate(), id); err != nil {
+	lock := `SELECT id FROM fraud_cases WHERE id = $1`
+	if dialect == db.Postgres {
+		lock = `SELECT id FROM fraud_cases WHERE id = $1 FOR UPDATE` // SQLite's write transaction holds the database already
+	}
+	if _, err := tx.ExecContext(ctx, lock, id); err != nil {
 		return Case{}, fmt.Errorf("lock case: %w", err)
 	}
 	return Get(ctx, tx, id)
@@ -249,12 +253,12 @@ func Load(ctx context.Context, q db.Querier, id int64) (Detail, error) {
 		var facts string
 		var ord, lic sql.NullInt64
 		if err := rows.Scan(&s.ID, &s.Kind, &s.Summary, &facts, &ord, &lic, &s.ObservedAt); err != nil {
-			rows.Close()
+			_ = rows.Close()
 			return Detail{}, fmt.Errorf("read signals: %w", err)
 		}
 		var fs []factJSON
 		if err := json.Unmarshal([]byte(facts), &fs); err != nil {
-			rows.Close()
+			_ = rows.Close()
 			return Detail{}, fmt.Errorf("read signal %d: %w", s.ID, err)
 		}
 		for _, f := range fs {
@@ -263,7 +267,7 @@ func Load(ctx context.Context, q db.Querier, id int64) (Detail, error) {
 		s.OrderID, s.LicenseID = ord.Int64, lic.Int64
 		d.Signals = append(d.Signals, s)
 	}
-	rows.Close()
+	_ = rows.Close()
 	if err := rows.Err(); err != nil {
 		return Detail{}, err
 	}
@@ -358,7 +362,7 @@ func (k Kind) Describe() string {
 		KeySharing:           "The license was used from many networks or machines in a short time.",
 		ManyReplacements:     "More machines were replaced than the license's policy expects.",
 		DownloadVolume:       "Far more downloads than the customer's licenses explain.",
-		RepoCredentialWide:   "A repository credential was used from many networks.",
+		RepoCredentialWide:   "A package repository was opened with the same license key from many networks.",
 	}[k]
 }
 

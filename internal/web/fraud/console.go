@@ -174,7 +174,12 @@ func (h *handler) ask(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return h.refused(w, r, id, "ask", casePage{Question: q}, err)
 	}
-	http.Redirect(w, r, "/staff/fraud/"+web.Itoa(id)+"?done=asked", http.StatusSeeOther)
+	return redirect(w, r, id, "asked")
+}
+
+// redirect sends the browser back to case id with the notice what.
+func redirect(w http.ResponseWriter, r *http.Request, id int64, what string) error {
+	http.Redirect(w, r, "/staff/fraud/"+web.Itoa(id)+"?done="+what, http.StatusSeeOther)
 	return nil
 }
 
@@ -220,8 +225,7 @@ func (h *handler) decide(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return h.refused(w, r, id, "decide", casePage{Form: f}, err)
 	}
-	http.Redirect(w, r, "/staff/fraud/"+web.Itoa(id)+"?done=decided", http.StatusSeeOther)
-	return nil
+	return redirect(w, r, id, "decided")
 }
 
 func (h *handler) reverse(w http.ResponseWriter, r *http.Request) error {
@@ -256,6 +260,5 @@ func (h *handler) reverse(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return h.refused(w, r, id, "reverse", casePage{}, err)
 	}
-	http.Redirect(w, r, "/staff/fraud/"+web.Itoa(id)+"?done=reversed", http.StatusSeeOther)
-	return nil
+	return redirect(w, r, id, "reversed")
 }
