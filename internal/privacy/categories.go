@@ -1,6 +1,9 @@
 package privacy
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Category is a kind of personal data in a dotted taxonomy, from general to
 // specific: "user.contact.email" is a contact detail of a user. The policy
@@ -34,6 +37,7 @@ var categories = map[Category]struct{ group, label string }{
 	"user.license.record":         {"license", "Your licenses and whose they are"},
 	"user.license.download":       {"license", "Downloads of releases (which file, when, how)"},
 	"user.staff.activity":         {"staff", "Staff actions and views of personal data"},
+	"user.legal.disclosure":       {"legal", "Requests from public authorities about you, and what we disclosed"},
 }
 
 // groupLabels names the groups the policy shows.
@@ -47,6 +51,17 @@ var groupLabels = map[string]string{
 	"usage":    "Usage data",
 	"license":  "License data",
 	"staff":    "Staff records",
+	"legal":    "Disclosures to authorities",
+}
+
+// KnownCategories lists every category, in the taxonomy's order.
+func KnownCategories() []Category {
+	out := make([]Category, 0, len(categories))
+	for c := range categories {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Known reports whether c is a declared category.

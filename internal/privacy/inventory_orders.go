@@ -5,9 +5,10 @@ package privacy
 var ordersPart = Inventory{
 	Recipients: []Recipient{
 		{ID: "stripe", Name: "Stripe",
-			Role:     "takes card payments on its own hosted checkout page; card details go to Stripe only, never to us",
-			Location: "Ireland (Stripe Payments Europe) and the United States",
-			Transfer: "EU-U.S. Data Privacy Framework and Standard Contractual Clauses"},
+			Role:       "takes card payments on its own hosted checkout page; card details go to Stripe only, never to us",
+			Location:   "Ireland (Stripe Payments Europe) and the United States",
+			Transfer:   "EU-U.S. Data Privacy Framework and Standard Contractual Clauses",
+			OutsideEEA: true, Safeguard: SafeguardSCC},
 		// Asked only when the shop runs with --vies: the buyer's VAT number
 		// (and the seller's, as the requester) go to the Commission's VAT
 		// information exchange system, which answers whether it is

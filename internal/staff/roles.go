@@ -60,13 +60,14 @@ const (
 	PermCatalogManage   Permission = "catalog.manage"   // products, editions and prices
 	PermReleasesManage  Permission = "releases.manage"  // create, upload, publish and yank releases
 	PermNoticesSend     Permission = "notices.send"     // write, test, schedule, send and pause notices; see their recipients
+	PermAccountability  Permission = "privacy.records"  // the recipients register, the records of processing, the disclosures to authorities
 )
 
 // Permissions lists every permission. Code names a permission by its
 // constant, never by its text (TestPermissionsAreConstants).
 var Permissions = []Permission{PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView,
 	PermCustomersView, PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermLicensesManage, PermPrivacyRequests,
-	PermStatsView, PermCatalogManage, PermReleasesManage, PermNoticesSend}
+	PermStatsView, PermCatalogManage, PermReleasesManage, PermNoticesSend, PermAccountability}
 
 // grants is the one table of who may do what. Deny by default: a
 // permission not listed for a role is refused.
@@ -82,10 +83,15 @@ var Permissions = []Permission{PermDashboard, PermOwnAccount, PermStaffManage, P
 // mail to customers, which support writes every day, and its recipient
 // list shows their addresses, which support may see (customers.view);
 // finance and analysts hold neither.
+//
+// privacy.records (issue 17) is the owners' alone: the register and the
+// records of processing are the controller's own statements to an
+// authority, and the disclosure log says which customers an authority
+// asked about, which not even support may know.
 var grants = map[Role][]Permission{
 	Owner: {PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView, PermCustomersView,
 		PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermLicensesManage, PermPrivacyRequests, PermStatsView, PermCatalogManage,
-		PermReleasesManage, PermNoticesSend},
+		PermReleasesManage, PermNoticesSend, PermAccountability},
 	Support: {PermDashboard, PermOwnAccount, PermCustomersView, PermSupportTickets, PermLicensesView, PermPrivacyRequests, PermNoticesSend},
 	Finance: {PermDashboard, PermOwnAccount, PermBillingView, PermOrdersManage, PermLicensesView},
 	Analyst: {PermDashboard, PermOwnAccount, PermStatsView},
