@@ -16,6 +16,7 @@ import (
 	"github.com/storekeep/storekeep/internal/tax"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/account"
+	"github.com/storekeep/storekeep/internal/web/accountability"
 	webanalytics "github.com/storekeep/storekeep/internal/web/analytics"
 	"github.com/storekeep/storekeep/internal/web/api"
 	"github.com/storekeep/storekeep/internal/web/beacon"
@@ -107,6 +108,7 @@ func New(o Options) (*web.Server, error) {
 		beacon.Mount(s, beacon.Options{Counter: o.Analytics, PerMinute: o.AnalyticsPerMinute}),
 		webanalytics.Mount(s),
 		webnotices.Mount(s, webnotices.Options{Lists: notices.MailingLists{}}),
+		accountability.Mount(s),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.
