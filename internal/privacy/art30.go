@@ -192,7 +192,7 @@ func BuildRecords(inv Inventory, reg []Registered, v settings.Vendor, dep Deploy
 			continue
 		}
 		rr := RecordsRecipient{Name: r.Name, Kind: r.Kind.Label(), Purpose: r.Purpose, Data: r.CategoryLabels(), Location: r.Location,
-			OutsideEEA: r.OutsideEEA, AgreementRef: r.AgreementRef, AgreementDate: day(r.AgreementDate), ReviewDate: day(r.ReviewDate),
+			OutsideEEA: r.OutsideEEA, AgreementRef: firstOf(r.AgreementRef, r.NoAgreement), AgreementDate: day(r.AgreementDate), ReviewDate: day(r.ReviewDate),
 			Declared: r.Declared != ""}
 		if r.AllStored {
 			rr.Data = []string{"Everything stored"}

@@ -15,7 +15,8 @@ var ordersPart = Inventory{
 		// registered, with the name and address the member state holds.
 		{ID: "vies", Name: "European Commission (VIES, the VAT information exchange system)",
 			Role:     "confirms that a business buyer's VAT number is registered, when the shop is set to check VAT numbers with it; it receives the VAT number only",
-			Location: "European Union"},
+			Location: "European Union",
+			Kind:     OtherRecipient, NoAgreement: "a public service of the European Commission, used as every business may use it; no contract is made with it"},
 	},
 	Tables: []Table{
 		// Only invoiced orders are tax records (HeldWith); the billing

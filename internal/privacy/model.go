@@ -485,6 +485,11 @@ type Recipient struct {
 	// from them and the owner's record replaces them.
 	OutsideEEA bool
 	Safeguard  Safeguard
+	// Kind is the recipient's role (a processor when empty); NoAgreement,
+	// when set, says why no agreement with the recipient is needed (a
+	// public service), so the register does not ask for one.
+	Kind        RecipientKind
+	NoAgreement string
 }
 
 // Cookie is a cookie the site sets: the cookie registry, from which the

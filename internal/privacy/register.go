@@ -109,6 +109,8 @@ type Registered struct {
 	// InUse is true for a declared recipient the code sends data to: it
 	// cannot be deleted or ended while it does.
 	InUse bool
+	// NoAgreement says why no agreement is needed (the inventory's).
+	NoAgreement string
 }
 
 // Active reports whether data goes to the recipient.
@@ -179,7 +181,10 @@ func declaredEntry(r Recipient, cats []Category, v settings.Vendor) Registered {
 	vr := vendorRecipient(r, v)
 	e := Registered{Key: r.ID, Declared: r.ID, Name: vr.Name, Kind: KindProcessor, Purpose: r.Role, Categories: cats,
 		AllStored: r.AllStored, Location: vr.Location, OutsideEEA: r.OutsideEEA, Safeguard: r.Safeguard,
-		InUse: r.AllStored || len(cats) > 0}
+		InUse: r.AllStored || len(cats) > 0, NoAgreement: r.NoAgreement}
+	if r.Kind != "" {
+		e.Kind = r.Kind
+	}
 	if t := vr.Transfer; t != "" {
 		e.OutsideEEA, e.SafeguardNote = true, t
 		if e.Safeguard == SafeguardNone {
@@ -271,7 +276,7 @@ func Register(ctx context.Context, q db.Querier, inv Inventory, v settings.Vendo
 		if s, ok := stored[r.ID]; ok {
 			// What the code decides (which data, whether it is in use)
 			// stays the code's; the rest is the owner's record.
-			s.Key, s.Categories, s.AllStored, s.InUse = e.Key, e.Categories, e.AllStored, e.InUse
+			s.Key, s.Categories, s.AllStored, s.InUse, s.NoAgreement = e.Key, e.Categories, e.AllStored, e.InUse, e.NoAgreement
 			e = s
 		}
 		out = append(out, e)
@@ -544,7 +549,7 @@ func RecipientProblems(reg []Registered, now time.Time) []RecipientProblem {
 		if r.OutsideEEA && r.Safeguard == SafeguardNone {
 			add("no_safeguard", "%s receives personal data outside the EEA (%s) without a safeguard: record the adequacy decision, clauses or rules the transfer relies on, or stop it.", r.Name, r.Location)
 		}
-		if r.AgreementRef == "" {
+		if r.AgreementRef == "" && r.NoAgreement == "" {
 			add("no_agreement", "%s receives personal data, but no agreement with them is on file: record its reference and date.", r.Name)
 		}
 		if !r.ReviewDate.IsZero() && r.ReviewDate.Before(now) {
