@@ -336,7 +336,7 @@ func recordsCommand() *cobra.Command {
 				_, err = c.OutOrStdout().Write(buf.Bytes())
 				return err
 			}
-			if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil { // #nosec G306 -- the records hold no personal data; they are for an auditor
+			if err := os.WriteFile(out, buf.Bytes(), 0o600); err != nil {
 				return fmt.Errorf("write %s: %w", out, err)
 			}
 			if err := d.Tx(ctx, func(tx *sql.Tx) error {
