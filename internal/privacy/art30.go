@@ -111,7 +111,7 @@ func BuildRecords(inv Inventory, reg []Registered, v settings.Vendor, dep Deploy
 		}
 		transfer := ""
 		if r.OutsideEEA {
-			transfer = r.Name + " (" + r.Location + "): " + strings.ToLower(r.TransferText()[:1]) + r.TransferText()[1:]
+			transfer = r.Name + " (" + r.Location + "): " + r.TransferText()
 		}
 		return r.Name, transfer
 	}
