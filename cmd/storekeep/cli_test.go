@@ -35,6 +35,7 @@ func TestDatabaseCommandsRefuseAMissingDatabase(t *testing.T) {
 		{"staff", "list"},
 		{"staff", "create", "--email", "owner@example.com"},
 		{"privacy", "review"},
+		{"privacy", "records"},
 		{"privacy", "requests"},
 		{"privacy", "export", "--email", "bob@example.com", "--out", filepath.Join(dir, "x.zip")},
 	} {

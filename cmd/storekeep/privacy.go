@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/documents"
 	"github.com/storekeep/storekeep/internal/emailaddr"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/settings"
@@ -29,7 +31,7 @@ func privacyCommand() *cobra.Command {
 		Use:   "privacy",
 		Short: "The data inventory and privacy tools",
 	}
-	c.AddCommand(inventoryCommand(), exportCommand(), eraseCommand(), purgeCommand(), reviewCommand(), requestsCommand(), digestCommand())
+	c.AddCommand(inventoryCommand(), exportCommand(), eraseCommand(), purgeCommand(), reviewCommand(), recordsCommand(), requestsCommand(), digestCommand())
 	return c
 }
 
@@ -284,6 +286,101 @@ func reviewCommand() *cobra.Command {
 			if expired > 0 {
 				fmt.Fprintf(c.OutOrStdout(), "\n%d rows are past their retention: the hourly purge in serve removes them; run 'storekeep privacy purge' to do it now.\n", expired)
 			}
+			probs, err := privacy.LoadRecipientProblems(ctx, d, privacy.Declared, clock.System{}.Now())
+			if err != nil {
+				return err
+			}
+			if len(probs) == 0 {
+				fmt.Fprintln(c.OutOrStdout(), "\nRecipients: every recipient has an agreement on file and every transfer out of the EEA a safeguard.")
+				return nil
+			}
+			fmt.Fprintf(c.OutOrStdout(), "\nRecipients: %d problem(s) in the register (console: Accountability):\n", len(probs))
+			for _, p := range probs {
+				fmt.Fprintf(c.OutOrStdout(), "  - %s\n", p.Problem)
+			}
 			return nil
 		})
+}
+
+func recordsCommand() *cobra.Command {
+	var format, out string
+	c := cliCommandWith("records", "Print the records of processing activities (GDPR Art. 30): text, JSON, CSV or PDF", config.Site,
+		func(ctx context.Context, c *cobra.Command, cfg *config.Config, d *db.DB) error {
+			now := clock.System{}.Now()
+			rec, err := privacy.LoadRecords(ctx, d, privacy.Declared, privacy.Facts{HTTPS: strings.HasPrefix(cfg.BaseURL, "https://")}, now)
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			switch format {
+			case "text":
+				writeRecordsText(&buf, rec)
+			case "json":
+				err = rec.WriteJSON(&buf)
+			case "csv":
+				err = rec.WriteCSV(&buf)
+			case "pdf":
+				if out == "" {
+					return usageError{cmd: "records", err: errors.New("--format pdf needs --out FILE")}
+				}
+				var pdf []byte
+				pdf, err = documents.RecordsPDF(rec)
+				buf.Write(pdf)
+			default:
+				return usageError{cmd: "records", err: fmt.Errorf("--format %q: choose text, json, csv or pdf", format)}
+			}
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				_, err = c.OutOrStdout().Write(buf.Bytes())
+				return err
+			}
+			if err := os.WriteFile(out, buf.Bytes(), 0o600); err != nil {
+				return fmt.Errorf("write %s: %w", out, err)
+			}
+			if err := d.Tx(ctx, func(tx *sql.Tx) error {
+				_, err := audit.Append(ctx, tx, audit.Entry{At: now, ActorType: audit.ActorSystem, Action: "records.downloaded",
+					SubjectType: "records", SubjectID: format, Detail: "command line"})
+				return err
+			}); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.OutOrStdout(), "Wrote %s: %d processing activities, %d recipients.\n", out, len(rec.Activities), len(rec.Recipients))
+			return nil
+		})
+	c.Flags().StringVar(&format, "format", "text", "text, json, csv or pdf")
+	c.Flags().StringVar(&out, "out", "", "write to this file instead of standard output (needed for pdf)")
+	return c
+}
+
+// writeRecordsText prints the records for a terminal.
+func writeRecordsText(w io.Writer, r privacy.ProcessingRecords) {
+	fmt.Fprintf(w, "Records of processing activities (Art. 30 GDPR), %s\n\n", r.GeneratedAt.Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(w, "Controller: %s; privacy contact %s\n", r.Controller.Name, r.Controller.PrivacyEmail)
+	for i, a := range r.Activities {
+		fmt.Fprintf(w, "\n%d. %s\n", i+1, a.Name)
+		fmt.Fprintf(w, "   purpose:     %s\n   legal basis: %s\n", a.Description, a.LegalBasis)
+		fmt.Fprintf(w, "   subjects:    %s\n   data:        %s\n", strings.Join(a.Subjects, ", "), strings.Join(a.Categories, "; "))
+		fmt.Fprintf(w, "   recipients:  %s\n   transfers:   %s\n", privacy.Join(a.Recipients), privacy.Join(a.Transfers))
+		for _, ret := range a.Retention {
+			fmt.Fprintf(w, "   retention:   %s\n", ret)
+		}
+	}
+	fmt.Fprintln(w, "\nRecipients:")
+	for _, rc := range r.Recipients {
+		agreement := rc.AgreementRef
+		if agreement == "" {
+			agreement = "NONE ON FILE"
+		}
+		where := rc.Location
+		if rc.OutsideEEA {
+			where += "; outside the EEA: " + rc.Safeguard
+		}
+		fmt.Fprintf(w, "  - %s (%s): %s; %s; agreement: %s\n", rc.Name, rc.Kind, rc.Purpose, where, agreement)
+	}
+	fmt.Fprintln(w, "\nSecurity measures in force:")
+	for _, m := range r.Security {
+		fmt.Fprintf(w, "  - %s\n", m)
+	}
 }

@@ -1,6 +1,9 @@
 package privacy
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Category is a kind of personal data in a dotted taxonomy, from general to
 // specific: "user.contact.email" is a contact detail of a user. The policy
@@ -36,6 +39,7 @@ var categories = map[Category]struct{ group, label string }{
 	"user.staff.activity":         {"staff", "Staff actions and views of personal data"},
 	"user.fraud.evidence":         {"fraud", "Signals of possible fraud about your purchases and license use, as figures (counts, scores, country codes), never addresses"},
 	"user.fraud.review":           {"fraud", "Fraud review cases: what we asked you, your answer, and what a staff member decided and why"},
+	"user.legal.disclosure":       {"legal", "Requests from public authorities about you, and what we disclosed"},
 }
 
 // groupLabels names the groups the policy shows.
@@ -50,6 +54,17 @@ var groupLabels = map[string]string{
 	"license":  "License data",
 	"staff":    "Staff records",
 	"fraud":    "Fraud review",
+	"legal":    "Disclosures to authorities",
+}
+
+// KnownCategories lists every category, in the taxonomy's order.
+func KnownCategories() []Category {
+	out := make([]Category, 0, len(categories))
+	for c := range categories {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Known reports whether c is a declared category.

@@ -108,6 +108,9 @@ func (inv Inventory) subjectWhere(t Table, s SubjectRef, args *[]any) (string, b
 func Collect(ctx context.Context, q db.Querier, inv Inventory, v settings.Vendor, s SubjectRef, now time.Time) (Export, error) {
 	e := Export{Subject: s, GeneratedAt: now.UTC(), Controller: v}
 	p := build(inv, v, Facts{}, func(x Subject) bool { return x == s.Kind })
+	if err := withRegister(ctx, q, inv, v, &p); err != nil {
+		return e, err
+	}
 	for _, g := range p.Groups {
 		e.About = append(e.About, g.Items...)
 	}
@@ -136,6 +139,10 @@ func Collect(ctx context.Context, q db.Querier, inv Inventory, v settings.Vendor
 			cols = append(cols, fmt.Sprintf("(SELECT p.%s FROM %s p WHERE p.id = %s.%s)", parent.Ref, parent.Name, t.Name, l.ParentColumn))
 			et.Columns = append([]string{l.ParentExport}, et.Columns...)
 			cols = append(cols[len(cols)-1:], cols[:len(cols)-1]...)
+		}
+		if t.Withheld != "" {
+			// The law forbids telling the person of these rows.
+			where += " AND " + t.Withheld + " = FALSE"
 		}
 		rows, err := q.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+t.Name+` WHERE `+where, args...)
 		if err != nil {

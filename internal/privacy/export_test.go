@@ -175,6 +175,12 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 		Token: fmt.Sprintf("dec-%d", n), StaffID: 1}, t0); err != nil {
 		t.Fatal(err)
 	}
+	// An authority asked about them (accountability_test.go has the
+	// disclosures the law forbids telling them of).
+	if _, err := privacy.RecordDisclosure(ctx, d, audit.Staff(1), privacy.DisclosureInput{Authority: "Public prosecutor", LegalBasis: "court order",
+		RequestedAt: t0, Asked: "who bought license " + p.OrderNumber, Decision: privacy.DecisionPending, CustomerID: p.Customer.ID}, t0); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 

@@ -5,16 +5,18 @@ package privacy
 var ordersPart = Inventory{
 	Recipients: []Recipient{
 		{ID: "stripe", Name: "Stripe",
-			Role:     "takes card payments on its own hosted checkout page; card details go to Stripe only, never to us",
-			Location: "Ireland (Stripe Payments Europe) and the United States",
-			Transfer: "EU-U.S. Data Privacy Framework and Standard Contractual Clauses"},
+			Role:       "takes card payments on its own hosted checkout page; card details go to Stripe only, never to us",
+			Location:   "Ireland (Stripe Payments Europe) and the United States",
+			Transfer:   "EU-U.S. Data Privacy Framework and Standard Contractual Clauses",
+			OutsideEEA: true, Safeguard: SafeguardSCC},
 		// Asked only when the shop runs with --vies: the buyer's VAT number
 		// (and the seller's, as the requester) go to the Commission's VAT
 		// information exchange system, which answers whether it is
 		// registered, with the name and address the member state holds.
 		{ID: "vies", Name: "European Commission (VIES, the VAT information exchange system)",
 			Role:     "confirms that a business buyer's VAT number is registered, when the shop is set to check VAT numbers with it; it receives the VAT number only",
-			Location: "European Union"},
+			Location: "European Union",
+			Kind:     OtherRecipient, NoAgreement: "a public service of the European Commission, used as every business may use it; no contract is made with it"},
 	},
 	Tables: []Table{
 		// Only invoiced orders are tax records (HeldWith); the billing

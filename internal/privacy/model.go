@@ -349,6 +349,11 @@ type Table struct {
 	// retention purge finds expired rows by an indexed range. Tables
 	// linked through a parent may leave it empty and follow the parent.
 	Dated string
+	// Withheld names a boolean column: rows where it is true are left out
+	// of the subject's access export, because the law forbids telling
+	// them (a disclosure to an authority under a gagging order). The row
+	// is still found by erasure and retention.
+	Withheld string
 	// Chained names the sequence column of an append-only chain (the audit
 	// log): the purge then removes only a prefix of it, every entry up to
 	// the newest expired one, so that the rest still verifies.
@@ -474,6 +479,17 @@ type Recipient struct {
 	// AllStored is true for a recipient that holds everything we store,
 	// such as the hosting provider; columns need not list it.
 	AllStored bool
+	// OutsideEEA and Safeguard are what the code knows of the transfer
+	// (Stripe processes in the United States under the Standard
+	// Contractual Clauses); the recipients register (register.go) starts
+	// from them and the owner's record replaces them.
+	OutsideEEA bool
+	Safeguard  Safeguard
+	// Kind is the recipient's role (a processor when empty); NoAgreement,
+	// when set, says why no agreement with the recipient is needed (a
+	// public service), so the register does not ask for one.
+	Kind        RecipientKind
+	NoAgreement string
 }
 
 // Cookie is a cookie the site sets: the cookie registry, from which the
@@ -722,6 +738,9 @@ func (inv Inventory) Validate() error {
 					add("table %s: Link names column %q, which is not declared", name, c)
 				}
 			}
+		}
+		if t.Withheld != "" && !cols[t.Withheld] {
+			add("table %s: Withheld names column %q, which is not declared", t.Name, t.Withheld)
 		}
 		if t.Ref != "" && !cols[t.Ref] {
 			add("table %s: Ref names column %q, which is not declared", t.Name, t.Ref)

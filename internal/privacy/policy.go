@@ -300,6 +300,9 @@ func CurrentOf(ctx context.Context, d *db.DB, inv Inventory, doc Document, f Fac
 		return Policy{}, err
 	}
 	p := Build(inv, v, f)
+	if err := withRegister(ctx, d, inv, v, &p); err != nil {
+		return Policy{}, err
+	}
 	p.Version, err = Publish(ctx, d, doc, p.Hash(doc), now)
 	return p, err
 }

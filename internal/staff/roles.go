@@ -61,13 +61,14 @@ const (
 	PermReleasesManage  Permission = "releases.manage"  // create, upload, publish and yank releases
 	PermNoticesSend     Permission = "notices.send"     // write, test, schedule, send and pause notices; see their recipients
 	PermFraudReview     Permission = "fraud.review"     // fraud review cases: see them, ask the customer, decide and reverse
+	PermAccountability  Permission = "privacy.records"  // the recipients register, the records of processing, the disclosures to authorities
 )
 
 // Permissions lists every permission. Code names a permission by its
 // constant, never by its text (TestPermissionsAreConstants).
 var Permissions = []Permission{PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView,
 	PermCustomersView, PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermLicensesManage, PermPrivacyRequests,
-	PermStatsView, PermCatalogManage, PermReleasesManage, PermNoticesSend, PermFraudReview}
+	PermStatsView, PermCatalogManage, PermReleasesManage, PermNoticesSend, PermFraudReview, PermAccountability}
 
 // grants is the one table of who may do what. Deny by default: a
 // permission not listed for a role is refused.
@@ -91,10 +92,15 @@ var Permissions = []Permission{PermDashboard, PermOwnAccount, PermStaffManage, P
 // sees only figures (analysts). The permission covers applying a
 // decision's action from the case, so that a case is decided in one
 // place; each action is still audited under the domain's own name.
+//
+// privacy.records (issue 17) is the owners' alone: the register and the
+// records of processing are the controller's own statements to an
+// authority, and the disclosure log says which customers an authority
+// asked about, which not even support may know.
 var grants = map[Role][]Permission{
 	Owner: {PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView, PermCustomersView,
 		PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermLicensesManage, PermPrivacyRequests, PermStatsView, PermCatalogManage,
-		PermReleasesManage, PermNoticesSend, PermFraudReview},
+		PermReleasesManage, PermNoticesSend, PermFraudReview, PermAccountability},
 	Support: {PermDashboard, PermOwnAccount, PermCustomersView, PermSupportTickets, PermLicensesView, PermPrivacyRequests, PermNoticesSend},
 	Finance: {PermDashboard, PermOwnAccount, PermBillingView, PermOrdersManage, PermLicensesView, PermFraudReview},
 	Analyst: {PermDashboard, PermOwnAccount, PermStatsView},

@@ -33,6 +33,10 @@ func TestRoleGrants(t *testing.T) {
 		{Finance, PermFraudReview, true},
 		{Support, PermFraudReview, false},
 		{Analyst, PermFraudReview, false},
+		{Owner, PermAccountability, true},
+		{Support, PermAccountability, false},
+		{Finance, PermAccountability, false},
+		{Analyst, PermAccountability, false},
 	} {
 		if got := tc.role.Can(tc.perm); got != tc.want {
 			t.Errorf("%s.Can(%s) = %v, want %v", tc.role, tc.perm, got, tc.want)

@@ -16,6 +16,7 @@ import (
 	"github.com/storekeep/storekeep/internal/tax"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/account"
+	"github.com/storekeep/storekeep/internal/web/accountability"
 	webanalytics "github.com/storekeep/storekeep/internal/web/analytics"
 	"github.com/storekeep/storekeep/internal/web/api"
 	"github.com/storekeep/storekeep/internal/web/beacon"
@@ -109,6 +110,7 @@ func New(o Options) (*web.Server, error) {
 		webanalytics.Mount(s),
 		webnotices.Mount(s, webnotices.Options{Lists: notices.MailingLists{}}),
 		webfraud.Mount(s, webfraud.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions, Licenses: lic}),
+		accountability.Mount(s),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.

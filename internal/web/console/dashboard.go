@@ -61,6 +61,10 @@ type dashboardPage struct {
 	OverdueDay int
 	// Queue is support's: what waits for an answer.
 	Queue supportQueue
+	// Problems are the recipients register's (owners): transfers out of
+	// the EEA without a safeguard, recipients without an agreement,
+	// reviews due.
+	Problems []privacy.RecipientProblem
 }
 
 // dashboardParts are the parts of the dashboard a role sees.
@@ -74,6 +78,8 @@ type dashboardParts struct {
 	OrderLists bool
 	// Queue: support's queue (open privacy requests, mail that failed).
 	Queue bool
+	// Accountability: the recipients register's problems (privacy.records).
+	Accountability bool
 }
 
 // partsByRole is who sees which part of the dashboard: owners everything;
@@ -92,6 +98,7 @@ func partsFor(r staff.Role) dashboardParts {
 	p := partsByRole[r]
 	p.OrderLists = p.OrderLists && r.Can(staff.PermBillingView)
 	p.Queue = p.Queue && r.Can(staff.PermPrivacyRequests) && r.Can(staff.PermCustomersView)
+	p.Accountability = r.Can(staff.PermAccountability)
 	return p
 }
 
@@ -144,6 +151,11 @@ func (s *handler) staffDashboard(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		page.Queue.FailedMail = counts[mail.StateFailed]
+	}
+	if page.Parts.Accountability {
+		if page.Problems, err = privacy.LoadRecipientProblems(ctx, s.db, s.Inventory(), now); err != nil {
+			return err
+		}
 	}
 	return s.render(w, r, http.StatusOK, "dashboard.html", "Dashboard", page)
 }

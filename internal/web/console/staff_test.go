@@ -17,6 +17,7 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/notices"
 	"github.com/storekeep/storekeep/internal/payments"
+	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/releases"
 	"github.com/storekeep/storekeep/internal/serving"
 	"github.com/storekeep/storekeep/internal/staff"
@@ -215,6 +216,8 @@ func TestStaffRoutePermissions(t *testing.T) {
 				id = webtest.Itoa(fx.license)
 			case strings.HasPrefix(path, "/staff/notices/"):
 				id = webtest.Itoa(fx.notice)
+			case strings.HasPrefix(path, "/staff/privacy/disclosures/"):
+				id = webtest.Itoa(fx.disclosure)
 			case strings.HasPrefix(path, "/staff/releases/"):
 				id = webtest.Itoa(fx.release)
 			case strings.HasPrefix(path, "/staff/support/canned/"):
@@ -233,7 +236,7 @@ func TestStaffRoutePermissions(t *testing.T) {
 			case strings.HasPrefix(path, "/staff/corrections/"):
 				number = fx.correction
 			}
-			return strings.NewReplacer("{id}", id, "{number}", number, "{what}", "product", "{action}", "cancel",
+			return strings.NewReplacer("{id}", id, "{key}", "stripe", "{number}", number, "{what}", "product", "{action}", "cancel",
 				"{artifact}", webtest.Itoa(fx.artifact), "{file}", webtest.Itoa(fx.file), "{message}", webtest.Itoa(fx.mail)).Replace(path)
 		}
 		anon := webtest.NewBrowser(s)
@@ -295,6 +298,7 @@ func granted(res *http.Response) bool {
 type fixtures struct {
 	customer, request, message, license int64
 	release, artifact, notice           int64
+	disclosure                          int64 // the accountability area's
 	ticket, file, mail, canned, parked  int64 // the support desk's
 	order, invoice, correction          string
 }
@@ -337,6 +341,11 @@ func permissionFixtures(t *testing.T, s *webtest.Site, owner *webtest.Browser) f
 		t.Fatal(err)
 	}
 	fx.release = rel.ID
+	// A pending request from an authority.
+	if fx.disclosure, err = privacy.RecordDisclosure(context.Background(), s.DB, audit.System(), privacy.DisclosureInput{Authority: "Court",
+		LegalBasis: "order", RequestedAt: s.Clock.Now(), Asked: "records", Decision: privacy.DecisionPending}, s.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
 	// A draft notice to every license holder.
 	if fx.notice, err = notices.Create(context.Background(), s.DB, audit.System(),
 		notices.Input{Kind: notices.Security, Subject: "Fix", Body: "Update."}, s.Clock.Now()); err != nil {
