@@ -238,7 +238,9 @@ func TestNoticeDraftedAndSentOnce(t *testing.T) {
 		outs := make([]breaches.Outcome, 3)
 		errs := make([]error, 3)
 		for i := range outs {
-			wg.Go(func() { outs[i], errs[i] = breaches.SendNotice(ctx, d, by, id, breaches.Site{Name: "Milterworks"}, t0.Add(time.Hour)) })
+			wg.Go(func() {
+				outs[i], errs[i] = breaches.SendNotice(ctx, d, by, id, breaches.Site{Name: "Milterworks"}, t0.Add(time.Hour))
+			})
 		}
 		wg.Wait()
 		sent := 0

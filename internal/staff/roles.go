@@ -60,13 +60,15 @@ const (
 	PermCatalogManage   Permission = "catalog.manage"   // products, editions and prices
 	PermReleasesManage  Permission = "releases.manage"  // create, upload, publish and yank releases
 	PermNoticesSend     Permission = "notices.send"     // write, test, schedule, send and pause notices; see their recipients
+	PermBreaches        Permission = "privacy.breaches" // the breach register and the notices to the people a breach affects
+	PermReview          Permission = "privacy.review"   // the data review and the record of reviews done
 )
 
 // Permissions lists every permission. Code names a permission by its
 // constant, never by its text (TestPermissionsAreConstants).
 var Permissions = []Permission{PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView,
 	PermCustomersView, PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermLicensesManage, PermPrivacyRequests,
-	PermStatsView, PermCatalogManage, PermReleasesManage, PermNoticesSend}
+	PermStatsView, PermCatalogManage, PermReleasesManage, PermNoticesSend, PermBreaches, PermReview}
 
 // grants is the one table of who may do what. Deny by default: a
 // permission not listed for a role is refused.
@@ -82,10 +84,14 @@ var Permissions = []Permission{PermDashboard, PermOwnAccount, PermStaffManage, P
 // mail to customers, which support writes every day, and its recipient
 // list shows their addresses, which support may see (customers.view);
 // finance and analysts hold neither.
+//
+// privacy.breaches and privacy.review (issue 17) are the owners' alone:
+// deciding whether to tell the authority and the people affected, and
+// answering for the data held, is the controller's accountability.
 var grants = map[Role][]Permission{
 	Owner: {PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView, PermCustomersView,
 		PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermLicensesManage, PermPrivacyRequests, PermStatsView, PermCatalogManage,
-		PermReleasesManage, PermNoticesSend},
+		PermReleasesManage, PermNoticesSend, PermBreaches, PermReview},
 	Support: {PermDashboard, PermOwnAccount, PermCustomersView, PermSupportTickets, PermLicensesView, PermPrivacyRequests, PermNoticesSend},
 	Finance: {PermDashboard, PermOwnAccount, PermBillingView, PermOrdersManage, PermLicensesView},
 	Analyst: {PermDashboard, PermOwnAccount, PermStatsView},

@@ -19,6 +19,7 @@ import (
 	webanalytics "github.com/storekeep/storekeep/internal/web/analytics"
 	"github.com/storekeep/storekeep/internal/web/api"
 	"github.com/storekeep/storekeep/internal/web/beacon"
+	webbreaches "github.com/storekeep/storekeep/internal/web/breaches"
 	"github.com/storekeep/storekeep/internal/web/checkout"
 	"github.com/storekeep/storekeep/internal/web/consent"
 	"github.com/storekeep/storekeep/internal/web/console"
@@ -29,6 +30,7 @@ import (
 	webnotices "github.com/storekeep/storekeep/internal/web/notices"
 	webreleases "github.com/storekeep/storekeep/internal/web/releases"
 	webrepos "github.com/storekeep/storekeep/internal/web/repos"
+	webreview "github.com/storekeep/storekeep/internal/web/review"
 	"github.com/storekeep/storekeep/internal/web/site"
 	websupport "github.com/storekeep/storekeep/internal/web/support"
 	"github.com/storekeep/storekeep/internal/web/supportdesk"
@@ -107,6 +109,10 @@ func New(o Options) (*web.Server, error) {
 		beacon.Mount(s, beacon.Options{Counter: o.Analytics, PerMinute: o.AnalyticsPerMinute}),
 		webanalytics.Mount(s),
 		webnotices.Mount(s, webnotices.Options{Lists: notices.MailingLists{}}),
+		webbreaches.Mount(s),
+		// Recipients: the recipients register of issue 17 part A
+		// satisfies review.Recipients; until it is merged, nil.
+		webreview.Mount(s, webreview.Options{Recipients: nil}),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.
