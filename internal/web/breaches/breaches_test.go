@@ -109,7 +109,7 @@ func TestBreachRegisterFlow(t *testing.T) {
 			t.Fatalf("script refusal:\n%s", body)
 		}
 		res, _ = owner.Post(t, path+"/notice", url.Values{"notice_subject": {"An incident affected your data"},
-			"notice_body": {"We are **sorry**.\n\n[Change your password](https://milterworks.example/account)"},
+			"notice_body":     {"We are **sorry**.\n\n[Change your password](https://milterworks.example/account)"},
 			"notice_audience": {"addresses"}, "notice_addresses": {"ada@example.com\nbob@example.com"}})
 		webtest.WantRedirect(t, res, path+"?done=drafted")
 		res, body = owner.Get(t, path)
