@@ -269,3 +269,35 @@ func TestNoticeDraftedAndSentOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestNoticeToEveryCustomer: the every-customer audience is written when
+// the notice is sent, erased accounts left out.
+func TestNoticeToEveryCustomer(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		o := owners(t, d, "owner@milterworks.example")[0]
+		by := audit.Staff(o.ID)
+		for _, e := range []string{"ada@example.com", "erased-7@erased.invalid"} {
+			if _, err := d.ExecContext(ctx, `INSERT INTO customers (email, created_at, updated_at) VALUES ($1, $2, $2)`, e, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		in := valid()
+		in.Subjects = breaches.Required
+		id, err := breaches.Record(ctx, d, by, in, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := breaches.DraftNotice(ctx, d, by, id, breaches.NoticeInput{Subject: "Incident", Body: "Text.", Audience: breaches.EveryCustomer}, t0); err != nil {
+			t.Fatal(err)
+		}
+		out, err := breaches.SendNotice(ctx, d, by, id, breaches.Site{Name: "M"}, t0)
+		if err != nil || out.Queued != 1 {
+			t.Fatalf("%+v, %v", out, err)
+		}
+		rs, total, err := breaches.Recipients(ctx, d, id, 10)
+		if err != nil || total != 1 || rs[0].Email != "ada@example.com" || rs[0].State != "queued" || rs[0].CustomerID == 0 {
+			t.Fatalf("recipients %+v (%d), %v", rs, total, err)
+		}
+	})
+}

@@ -185,3 +185,28 @@ func TestBreachMailReachesARealSMTPServer(t *testing.T) {
 		}
 	})
 }
+
+// TestBreachPostsFromOtherSitesRefused: the cross-origin protection
+// covers the register's forms: a cross-site post records nothing and
+// sends nothing.
+func TestBreachPostsFromOtherSitesRefused(t *testing.T) {
+	d := testutil.SQLite(t)
+	s := webtest.NewSite(t, d)
+	owner := webtest.NewBrowser(s)
+	owner.SignIn(t, webtest.AddStaff(t, s, "owner@milterworks.example", staff.Owner, true))
+	evil := http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}}
+	res, body := owner.Do(t, http.MethodPost, "/staff/breaches", record(s), evil)
+	webtest.WantStatus(t, res, body, http.StatusForbidden)
+	res, _ = owner.Post(t, "/staff/breaches", record(s, "subjects", "required"))
+	path := strings.Split(res.Header.Get("Location"), "?")[0]
+	res, _ = owner.Post(t, path+"/notice", url.Values{"notice_subject": {"S"}, "notice_body": {"B"}, "notice_audience": {"customers"}})
+	webtest.WantRedirect(t, res, path+"?done=drafted")
+	res, body = owner.Do(t, http.MethodPost, path+"/notice/send", nil, evil)
+	webtest.WantStatus(t, res, body, http.StatusForbidden)
+	if n := count(t, d, `SELECT count(*) FROM breaches`); n != 1 {
+		t.Fatalf("%d breaches", n)
+	}
+	if n := count(t, d, `SELECT count(*) FROM breaches WHERE notice_sent_at IS NOT NULL`); n != 0 {
+		t.Fatal("a cross-site post sent the notice")
+	}
+}
