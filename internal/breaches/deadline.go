@@ -36,22 +36,8 @@ func DeadlineKey(id, owner int64) string { return fmt.Sprintf("breach-deadline:%
 // warning go once, and only the run that queued it audits it.
 func SendDeadlineWarnings(ctx context.Context, d *db.DB, baseURL string, now time.Time) (int, error) {
 	now = now.UTC()
-	rows, err := d.QueryContext(ctx, `SELECT `+columns+` FROM breaches WHERE closed_at IS NULL AND authority <> 'not_required'
-		AND authority_notified_at IS NULL AND discovered_at <= $1 ORDER BY id`, now.Add(WarnBefore-AuthorityDeadline))
-	if err != nil {
-		return 0, fmt.Errorf("breach deadlines: %w", err)
-	}
-	var due []Breach
-	for rows.Next() {
-		b, err := scan(rows)
-		if err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("breach deadlines: %w", err)
-		}
-		due = append(due, b)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(due) == 0 {
+	due, err := dueForWarning(ctx, d, now)
+	if err != nil || len(due) == 0 {
 		return 0, err
 	}
 	sent := 0
@@ -100,6 +86,26 @@ func SendDeadlineWarnings(ctx context.Context, d *db.DB, baseURL string, now tim
 		}
 	}
 	return sent, nil
+}
+
+// dueForWarning lists the open breaches whose authority deadline ends
+// within WarnBefore (or has ended) while telling the authority is open.
+func dueForWarning(ctx context.Context, q db.Querier, now time.Time) ([]Breach, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+columns+` FROM breaches WHERE closed_at IS NULL AND authority <> 'not_required'
+		AND authority_notified_at IS NULL AND discovered_at <= $1 ORDER BY id`, now.Add(WarnBefore-AuthorityDeadline))
+	if err != nil {
+		return nil, fmt.Errorf("breach deadlines: %w", err)
+	}
+	defer rows.Close()
+	var due []Breach
+	for rows.Next() {
+		b, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("breach deadlines: %w", err)
+		}
+		due = append(due, b)
+	}
+	return due, rows.Err()
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") }

@@ -166,27 +166,9 @@ func SendNotice(ctx context.Context, d *db.DB, by audit.Actor, id int64, site Si
 				return fmt.Errorf("send breach notice: %w", err)
 			}
 		}
-		type pending struct {
-			id       int64
-			email    string
-			customer int64
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, email, COALESCE(customer_id, 0) FROM breach_subjects WHERE breach_id = $1 AND state = 'pending' ORDER BY id`, id)
+		ps, err := pendingRecipients(ctx, tx, id)
 		if err != nil {
-			return fmt.Errorf("send breach notice: %w", err)
-		}
-		var ps []pending
-		for rows.Next() {
-			var p pending
-			if err := rows.Scan(&p.id, &p.email, &p.customer); err != nil {
-				rows.Close()
-				return fmt.Errorf("send breach notice: %w", err)
-			}
-			ps = append(ps, p)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("send breach notice: %w", err)
+			return err
 		}
 		text, html, err := renderNotice(b, site)
 		if err != nil {
@@ -217,6 +199,30 @@ func SendNotice(ctx context.Context, d *db.DB, by audit.Actor, id int64, site Si
 		return record(ctx, tx, by, "breach.notice_sent", id, fmt.Sprintf("%d queued, %d skipped", out.Queued, out.Skipped), now)
 	})
 	return out, err
+}
+
+// pending is a recipient the notice has not been queued for yet.
+type pending struct {
+	id       int64
+	email    string
+	customer int64
+}
+
+func pendingRecipients(ctx context.Context, tx *sql.Tx, id int64) ([]pending, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, email, COALESCE(customer_id, 0) FROM breach_subjects WHERE breach_id = $1 AND state = 'pending' ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("send breach notice: %w", err)
+	}
+	defer rows.Close()
+	var ps []pending
+	for rows.Next() {
+		var p pending
+		if err := rows.Scan(&p.id, &p.email, &p.customer); err != nil {
+			return nil, fmt.Errorf("send breach notice: %w", err)
+		}
+		ps = append(ps, p)
+	}
+	return ps, rows.Err()
 }
 
 var layout = template.Must(template.New("breach").Parse(`<!DOCTYPE html>

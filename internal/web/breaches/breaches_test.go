@@ -126,6 +126,9 @@ func TestBreachRegisterFlow(t *testing.T) {
 		if n := count(t, d, `SELECT count(*) FROM outbox WHERE template = 'breach_notice'`); n != 2 {
 			t.Fatalf("%d notices queued", n)
 		}
+		if len(webtest.AuditActions(t, d, "personal_data.view")) == 0 {
+			t.Error("showing the recipients' addresses is not recorded as a view")
+		}
 		for _, a := range []string{"breach.recorded", "breach.updated", "breach.notice_drafted", "breach.notice_sent"} {
 			if len(webtest.AuditActions(t, d, a)) != 1 {
 				t.Errorf("audit %s: %v", a, webtest.AuditActions(t, d, a))

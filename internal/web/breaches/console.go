@@ -273,6 +273,12 @@ func (h *handler) renderShow(w http.ResponseWriter, r *http.Request, status int,
 	if p.Recipients, p.Total, err = breaches.Recipients(ctx, h.db, b.ID, 200); err != nil {
 		return err
 	}
+	if len(p.Recipients) > 0 {
+		// The recipients' addresses are customers' data: the view is recorded.
+		if err := h.RecordView(r, "breach", web.Itoa(b.ID), "notice recipients"); err != nil {
+			return err
+		}
+	}
 	if p.Draft.Body == "" {
 		if b.NoticeBody != "" {
 			p.Draft = breaches.NoticeInput{Subject: b.NoticeSubject, Body: b.NoticeBody, Audience: b.NoticeAudience}
