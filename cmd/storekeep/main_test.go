@@ -403,7 +403,7 @@ func TestPrivacyReviewCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := execute(t, context.Background(), "privacy", "review", "--db", dbPath)
-	if err != nil || !strings.Contains(out, "PAST RETENTION") || !strings.Contains(out, "orders") {
+	if err != nil || !strings.Contains(out, "PAST RETENTION") || !strings.Contains(out, "orders") || !strings.Contains(out, "No review recorded yet") {
 		t.Fatalf("review: %v\n%s", err, out)
 	}
 }

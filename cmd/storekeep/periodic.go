@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/storekeep/storekeep/internal/analytics"
+	"github.com/storekeep/storekeep/internal/breaches"
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/licensing"
@@ -14,6 +15,7 @@ import (
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/requests"
+	"github.com/storekeep/storekeep/internal/review"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/support"
 )
@@ -47,6 +49,18 @@ var periodicJobs = []periodicJob{
 		// Sends at most once a day per owner (a dedup key per day); hourly
 		// runs make it go out soon after a new day starts.
 		_, err := requests.SendDigest(ctx, d, now)
+		return err
+	}},
+	{name: "breach deadline warnings", every: 15 * time.Minute, run: func(ctx context.Context, d *db.DB, env jobEnv, now time.Time) error {
+		// One warning per breach and owner (a dedup key), whichever
+		// instance's run queues it; every 15 minutes so that a breach
+		// recorded late is warned about within the hour it is recorded.
+		_, err := breaches.SendDeadlineWarnings(ctx, d, env.BaseURL, now)
+		return err
+	}},
+	{name: "monthly data review reminder", every: time.Hour, run: func(ctx context.Context, d *db.DB, env jobEnv, now time.Time) error {
+		// A dedup key per month and owner: once a month over all instances.
+		_, err := review.SendReminder(ctx, d, env.BaseURL, now)
 		return err
 	}},
 	{name: "expire unpaid orders", every: time.Hour, run: func(ctx context.Context, d *db.DB, _ jobEnv, now time.Time) error {

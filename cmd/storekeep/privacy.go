@@ -22,6 +22,7 @@ import (
 	"github.com/storekeep/storekeep/internal/documents"
 	"github.com/storekeep/storekeep/internal/emailaddr"
 	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/review"
 	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/staff"
 )
@@ -263,12 +264,13 @@ func purgeCommand() *cobra.Command {
 }
 
 func reviewCommand() *cobra.Command {
-	return cliCommand("review", "Report the personal data held, table by table, and anything past its retention",
+	return cliCommand("review", "Report the personal data held, table by table, anything past its retention, legal holds, open breaches and requests near their deadline",
 		func(ctx context.Context, c *cobra.Command, _ *config.Config, d *db.DB) error {
-			rows, err := privacy.Review(ctx, d, privacy.Declared, clock.System{}.Now())
+			rep, err := review.Build(ctx, d, privacy.Declared, review.Register{Inv: privacy.Declared, Now: clock.System{}.Now}, clock.System{}.Now())
 			if err != nil {
 				return err
 			}
+			rows := rep.Tables
 			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "TABLE\tSUBJECT\tROWS\tOLDEST\tPAST RETENTION\tKEPT")
 			expired := int64(0)
@@ -286,17 +288,28 @@ func reviewCommand() *cobra.Command {
 			if expired > 0 {
 				fmt.Fprintf(c.OutOrStdout(), "\n%d rows are past their retention: the hourly purge in serve removes them; run 'storekeep privacy purge' to do it now.\n", expired)
 			}
-			probs, err := privacy.LoadRecipientProblems(ctx, d, privacy.Declared, clock.System{}.Now())
-			if err != nil {
-				return err
+			out := c.OutOrStdout()
+			fmt.Fprintf(out, "\nLegal holds in force: %d table(s).\n", len(rep.Holds))
+			for _, b := range rep.OpenBreaches {
+				line := fmt.Sprintf("Open breach No. %d: %s (discovered %s)", b.ID, b.Title, b.DiscoveredAt.Format("2006-01-02 15:04 UTC"))
+				if b.AuthorityPending() {
+					line += "; tell the authority by " + b.Deadline().Format("2006-01-02 15:04 UTC")
+				}
+				fmt.Fprintln(out, line)
 			}
-			if len(probs) == 0 {
-				fmt.Fprintln(c.OutOrStdout(), "\nRecipients: every recipient has an agreement on file and every transfer out of the EEA a safeguard.")
+			fmt.Fprintf(out, "Privacy requests: %d overdue, %d due within 7 days.\n", len(rep.RequestsOverdue), len(rep.RequestsDueSoon))
+			if rep.Last != nil {
+				fmt.Fprintf(out, "Last review recorded %s by %s. The console's Data review (/staff/review) records a new one.\n", rep.Last.At.Format("2006-01-02"), rep.Last.ByName)
+			} else {
+				fmt.Fprintln(out, "No review recorded yet: the console's Data review (/staff/review) records one.")
+			}
+			if len(rep.RecipientProblems) == 0 {
+				fmt.Fprintln(out, "Recipients: every recipient has an agreement on file and every transfer out of the EEA a safeguard.")
 				return nil
 			}
-			fmt.Fprintf(c.OutOrStdout(), "\nRecipients: %d problem(s) in the register (console: Accountability):\n", len(probs))
-			for _, p := range probs {
-				fmt.Fprintf(c.OutOrStdout(), "  - %s\n", p.Problem)
+			fmt.Fprintf(out, "Recipients: %d problem(s) in the register (console: Accountability):\n", len(rep.RecipientProblems))
+			for _, p := range rep.RecipientProblems {
+				fmt.Fprintf(out, "  - %s\n", p.Problem)
 			}
 			return nil
 		})

@@ -187,8 +187,8 @@ func Resend(ctx context.Context, tx *sql.Tx, id int64, now time.Time) (newID int
 	}
 	if sent {
 		err = tx.QueryRowContext(ctx, `INSERT INTO outbox (kind, template, to_addr, subject, text_body, html_body, message_id,
-			customer_id, staff_id, created_at, send_after, unsubscribe_url)
-			SELECT kind, template, to_addr, subject, text_body, html_body, $2, customer_id, staff_id, $3, $3, unsubscribe_url
+			customer_id, staff_id, created_at, send_after, unsubscribe_url, recipient_kind)
+			SELECT kind, template, to_addr, subject, text_body, html_body, $2, customer_id, staff_id, $3, $3, unsubscribe_url, recipient_kind
 			FROM outbox WHERE id = $1 RETURNING id`, id, NewMessageID(), now).Scan(&newID)
 		if err != nil {
 			return 0, fmt.Errorf("mail: resend %d: %w", id, err)

@@ -113,6 +113,7 @@ func Enqueue(ctx context.Context, tx *sql.Tx, m Message, now time.Time) (int64, 
 		sendAfter = now
 	}
 	var dedup, customer, staff any
+	kind := "customer"
 	if m.DedupKey != "" {
 		dedup = m.DedupKey
 	}
@@ -120,7 +121,7 @@ func Enqueue(ctx context.Context, tx *sql.Tx, m Message, now time.Time) (int64, 
 		customer = m.CustomerID
 	}
 	if m.StaffID != 0 {
-		staff = m.StaffID
+		staff, kind = m.StaffID, "staff"
 	}
 	// ON CONFLICT DO NOTHING rather than a check and an insert: two
 	// transactions queueing the same key at once both pass a check, and on
@@ -137,11 +138,11 @@ func Enqueue(ctx context.Context, tx *sql.Tx, m Message, now time.Time) (int64, 
 	}
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO outbox (kind, template, to_addr, subject, text_body, html_body, message_id, dedup_key,
-		customer_id, staff_id, created_at, send_after, unsubscribe_url, in_reply_to, refs, reply_to, auto_submitted)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		customer_id, staff_id, created_at, send_after, unsubscribe_url, in_reply_to, refs, reply_to, auto_submitted, recipient_kind)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 		ON CONFLICT (dedup_key) DO NOTHING RETURNING id`,
 		string(m.Kind), m.Template, to, m.Subject, m.Text, m.HTML, msgID, dedup, customer, staff,
-		now.UTC(), sendAfter.UTC(), m.UnsubscribeURL, m.InReplyTo, strings.Join(m.References, " "), m.ReplyTo, auto).Scan(&id)
+		now.UTC(), sendAfter.UTC(), m.UnsubscribeURL, m.InReplyTo, strings.Join(m.References, " "), m.ReplyTo, auto, kind).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrDuplicate
 	}

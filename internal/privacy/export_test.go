@@ -181,6 +181,16 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 		RequestedAt: t0, Asked: "who bought license " + p.OrderNumber, Decision: privacy.DecisionPending, CustomerID: p.Customer.ID}, t0); err != nil {
 		t.Fatal(err)
 	}
+	// A breach notice was drafted to them (internal/breaches).
+	var breach int64
+	if err := d.Writer().QueryRowContext(ctx, `INSERT INTO breaches (title, what_happened, discovered_at, created_at, updated_at)
+		VALUES ('Lost laptop', 'A laptop was stolen.', $1, $1, $1) RETURNING id`, t0).Scan(&breach); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ExecContext(ctx, `INSERT INTO breach_subjects (breach_id, email, customer_id, state, created_at, notified_at)
+		VALUES ($1, $2, $3, 'queued', $4, $4)`, breach, email, p.Customer.ID, t0); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 

@@ -62,13 +62,15 @@ const (
 	PermNoticesSend     Permission = "notices.send"     // write, test, schedule, send and pause notices; see their recipients
 	PermFraudReview     Permission = "fraud.review"     // fraud review cases: see them, ask the customer, decide and reverse
 	PermAccountability  Permission = "privacy.records"  // the recipients register, the records of processing, the disclosures to authorities
+	PermBreaches        Permission = "privacy.breaches" // the breach register and the notices to the people a breach affects
+	PermReview          Permission = "privacy.review"   // the data review and the record of reviews done
 )
 
 // Permissions lists every permission. Code names a permission by its
 // constant, never by its text (TestPermissionsAreConstants).
 var Permissions = []Permission{PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView,
 	PermCustomersView, PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermLicensesManage, PermPrivacyRequests,
-	PermStatsView, PermCatalogManage, PermReleasesManage, PermNoticesSend, PermFraudReview, PermAccountability}
+	PermStatsView, PermCatalogManage, PermReleasesManage, PermNoticesSend, PermFraudReview, PermAccountability, PermBreaches, PermReview}
 
 // grants is the one table of who may do what. Deny by default: a
 // permission not listed for a role is refused.
@@ -97,10 +99,14 @@ var Permissions = []Permission{PermDashboard, PermOwnAccount, PermStaffManage, P
 // records of processing are the controller's own statements to an
 // authority, and the disclosure log says which customers an authority
 // asked about, which not even support may know.
+//
+// privacy.breaches and privacy.review (issue 17) are the owners' alone:
+// deciding whether to tell the authority and the people affected, and
+// answering for the data held, is the controller's accountability.
 var grants = map[Role][]Permission{
 	Owner: {PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView, PermCustomersView,
 		PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermLicensesManage, PermPrivacyRequests, PermStatsView, PermCatalogManage,
-		PermReleasesManage, PermNoticesSend, PermFraudReview, PermAccountability},
+		PermReleasesManage, PermNoticesSend, PermFraudReview, PermAccountability, PermBreaches, PermReview},
 	Support: {PermDashboard, PermOwnAccount, PermCustomersView, PermSupportTickets, PermLicensesView, PermPrivacyRequests, PermNoticesSend},
 	Finance: {PermDashboard, PermOwnAccount, PermBillingView, PermOrdersManage, PermLicensesView, PermFraudReview},
 	Analyst: {PermDashboard, PermOwnAccount, PermStatsView},

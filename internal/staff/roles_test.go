@@ -37,6 +37,14 @@ func TestRoleGrants(t *testing.T) {
 		{Support, PermAccountability, false},
 		{Finance, PermAccountability, false},
 		{Analyst, PermAccountability, false},
+		{Owner, PermBreaches, true},
+		{Support, PermBreaches, false},
+		{Finance, PermBreaches, false},
+		{Analyst, PermBreaches, false},
+		{Owner, PermReview, true},
+		{Support, PermReview, false},
+		{Finance, PermReview, false},
+		{Analyst, PermReview, false},
 	} {
 		if got := tc.role.Can(tc.perm); got != tc.want {
 			t.Errorf("%s.Can(%s) = %v, want %v", tc.role, tc.perm, got, tc.want)

@@ -13,6 +13,7 @@ import (
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/releases"
 	"github.com/storekeep/storekeep/internal/repos"
+	"github.com/storekeep/storekeep/internal/review"
 	"github.com/storekeep/storekeep/internal/tax"
 	"github.com/storekeep/storekeep/internal/web"
 	"github.com/storekeep/storekeep/internal/web/account"
@@ -20,6 +21,7 @@ import (
 	webanalytics "github.com/storekeep/storekeep/internal/web/analytics"
 	"github.com/storekeep/storekeep/internal/web/api"
 	"github.com/storekeep/storekeep/internal/web/beacon"
+	webbreaches "github.com/storekeep/storekeep/internal/web/breaches"
 	"github.com/storekeep/storekeep/internal/web/checkout"
 	"github.com/storekeep/storekeep/internal/web/consent"
 	"github.com/storekeep/storekeep/internal/web/console"
@@ -31,6 +33,7 @@ import (
 	webnotices "github.com/storekeep/storekeep/internal/web/notices"
 	webreleases "github.com/storekeep/storekeep/internal/web/releases"
 	webrepos "github.com/storekeep/storekeep/internal/web/repos"
+	webreview "github.com/storekeep/storekeep/internal/web/review"
 	"github.com/storekeep/storekeep/internal/web/site"
 	websupport "github.com/storekeep/storekeep/internal/web/support"
 	"github.com/storekeep/storekeep/internal/web/supportdesk"
@@ -111,6 +114,8 @@ func New(o Options) (*web.Server, error) {
 		webnotices.Mount(s, webnotices.Options{Lists: notices.MailingLists{}}),
 		webfraud.Mount(s, webfraud.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions, Licenses: lic}),
 		accountability.Mount(s),
+		webbreaches.Mount(s),
+		webreview.Mount(s, webreview.Options{Recipients: review.Register{Inv: privacy.Declared, Now: s.Clock().Now}}),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/storekeep/storekeep/internal/audit"
+	"github.com/storekeep/storekeep/internal/breaches"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/notices"
 	"github.com/storekeep/storekeep/internal/payments"
@@ -218,6 +219,8 @@ func TestStaffRoutePermissions(t *testing.T) {
 				id = webtest.Itoa(fx.notice)
 			case strings.HasPrefix(path, "/staff/privacy/disclosures/"):
 				id = webtest.Itoa(fx.disclosure)
+			case strings.HasPrefix(path, "/staff/breaches/"):
+				id = webtest.Itoa(fx.breach)
 			case strings.HasPrefix(path, "/staff/releases/"):
 				id = webtest.Itoa(fx.release)
 			case strings.HasPrefix(path, "/staff/support/canned/"):
@@ -299,6 +302,7 @@ type fixtures struct {
 	customer, request, message, license int64
 	release, artifact, notice           int64
 	disclosure                          int64 // the accountability area's
+	breach                              int64
 	ticket, file, mail, canned, parked  int64 // the support desk's
 	order, invoice, correction          string
 }
@@ -349,6 +353,11 @@ func permissionFixtures(t *testing.T, s *webtest.Site, owner *webtest.Browser) f
 	// A draft notice to every license holder.
 	if fx.notice, err = notices.Create(context.Background(), s.DB, audit.System(),
 		notices.Input{Kind: notices.Security, Subject: "Fix", Body: "Update."}, s.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// A breach in the register.
+	if fx.breach, err = breaches.Record(context.Background(), s.DB, audit.System(),
+		breaches.Input{Title: "Lost laptop", WhatHappened: "Stolen.", DiscoveredAt: s.Clock.Now()}, s.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	err = s.DB.Tx(context.Background(), func(tx *sql.Tx) error {

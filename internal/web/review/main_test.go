@@ -1,0 +1,9 @@
+package review_test
+
+import (
+	"testing"
+
+	"github.com/storekeep/storekeep/internal/web/webtest"
+)
+
+func TestMain(m *testing.M) { webtest.Main(m, "review") }
