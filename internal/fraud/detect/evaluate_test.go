@@ -234,4 +234,3 @@ func TestWindowSignals(t *testing.T) {
 		}
 	})
 }
-
