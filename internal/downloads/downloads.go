@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/fraud"
 	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/releases"
@@ -163,6 +164,11 @@ func LicenseByKey(ctx context.Context, q db.Querier, keys licensing.PublicKeys, 
 	}
 	if subtle.ConstantTimeCompare([]byte(l.Key), []byte(key)) != 1 {
 		return licensing.License{}, ErrBadKey
+	}
+	// A staff decision on a fraud review case may have closed the
+	// license's downloads and repositories (the product keeps running).
+	if err := fraud.AccessHeld(ctx, q, l.ID); err != nil {
+		return licensing.License{}, err
 	}
 	return l, nil
 }

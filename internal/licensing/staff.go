@@ -90,32 +90,40 @@ func record(ctx context.Context, tx *sql.Tx, staffID int64, action string, l Lic
 // change runs one staff action on the locked license id.
 func change(ctx context.Context, d *db.DB, staffID, id int64, action, why string, now time.Time,
 	fn func(tx *sql.Tx, l *License) (detail string, err error)) (License, error) {
+	var l License
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		l, err = changeIn(ctx, tx, d.Dialect, staffID, id, action, why, now, fn)
+		return err
+	})
+	return l, err
+}
+
+// changeIn is change in the caller's transaction tx.
+func changeIn(ctx context.Context, tx *sql.Tx, dialect db.Dialect, staffID, id int64, action, why string, now time.Time,
+	fn func(tx *sql.Tx, l *License) (detail string, err error)) (License, error) {
 	now = now.UTC()
 	why, err := reason(why)
 	if err != nil {
 		return License{}, err
 	}
-	var l License
-	err = d.Tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if l, err = lockLicense(ctx, tx, d.Dialect, "id = $1", id, now); err != nil {
-			return err
-		}
-		detail, err := fn(tx, &l)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE licenses SET updated_at = $1 WHERE id = $2`, now, l.ID); err != nil {
-			return fmt.Errorf("%s: %w", action, err)
-		}
-		l.UpdatedAt = now
-		l = l.at(now)
-		if detail != "" {
-			why = detail + "; reason: " + why
-		}
-		return record(ctx, tx, staffID, action, l, why, now)
-	})
-	return l, err
+	l, err := lockLicense(ctx, tx, dialect, "id = $1", id, now)
+	if err != nil {
+		return License{}, err
+	}
+	detail, err := fn(tx, &l)
+	if err != nil {
+		return License{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE licenses SET updated_at = $1 WHERE id = $2`, now, l.ID); err != nil {
+		return License{}, fmt.Errorf("%s: %w", action, err)
+	}
+	l.UpdatedAt = now
+	l = l.at(now)
+	if detail != "" {
+		why = detail + "; reason: " + why
+	}
+	return l, record(ctx, tx, staffID, action, l, why, now)
 }
 
 // Extend sets a term license's expiry to until (later or earlier), e.g. a
@@ -143,22 +151,41 @@ func Extend(ctx context.Context, d *db.DB, staffID, id int64, until time.Time, w
 
 // Suspend stops the license working until it is reinstated.
 func Suspend(ctx context.Context, d *db.DB, staffID, id int64, why string, now time.Time) (License, error) {
-	return change(ctx, d, staffID, id, "license.suspended", why, now, func(tx *sql.Tx, l *License) (string, error) {
+	return change(ctx, d, staffID, id, "license.suspended", why, now, suspend(ctx))
+}
+
+// SuspendIn is Suspend in the caller's transaction, for a staff decision
+// that records itself with the change (a fraud review decision).
+func SuspendIn(ctx context.Context, tx *sql.Tx, dialect db.Dialect, staffID, id int64, why string, now time.Time) (License, error) {
+	return changeIn(ctx, tx, dialect, staffID, id, "license.suspended", why, now, suspend(ctx))
+}
+
+func suspend(ctx context.Context) func(tx *sql.Tx, l *License) (string, error) {
+	return func(tx *sql.Tx, l *License) (string, error) {
 		if l.Status != Active {
 			return "", ErrState.Withf("The license is %s; only an active license can be suspended.", l.Status)
 		}
 		return "", setStatus(ctx, tx, l, Suspended, "staff")
-	})
+	}
 }
 
 // Reinstate makes a suspended license work again, whoever suspended it.
 func Reinstate(ctx context.Context, d *db.DB, staffID, id int64, why string, now time.Time) (License, error) {
-	return change(ctx, d, staffID, id, "license.reinstated", why, now, func(tx *sql.Tx, l *License) (string, error) {
+	return change(ctx, d, staffID, id, "license.reinstated", why, now, reinstate(ctx))
+}
+
+// ReinstateIn is Reinstate in the caller's transaction (see SuspendIn).
+func ReinstateIn(ctx context.Context, tx *sql.Tx, dialect db.Dialect, staffID, id int64, why string, now time.Time) (License, error) {
+	return changeIn(ctx, tx, dialect, staffID, id, "license.reinstated", why, now, reinstate(ctx))
+}
+
+func reinstate(ctx context.Context) func(tx *sql.Tx, l *License) (string, error) {
+	return func(tx *sql.Tx, l *License) (string, error) {
 		if l.Status != Suspended {
 			return "", ErrState.Withf("The license is %s; only a suspended license can be reinstated.", l.Status)
 		}
 		return "", setStatus(ctx, tx, l, Active, "")
-	})
+	}
 }
 
 // Revoke ends the license for good and frees its seats; it cannot be

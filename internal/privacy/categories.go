@@ -34,6 +34,8 @@ var categories = map[Category]struct{ group, label string }{
 	"user.license.record":         {"license", "Your licenses and whose they are"},
 	"user.license.download":       {"license", "Downloads of releases (which file, when, how)"},
 	"user.staff.activity":         {"staff", "Staff actions and views of personal data"},
+	"user.fraud.evidence":         {"fraud", "Signals of possible fraud about your purchases and license use, as figures (counts, scores, country codes), never addresses"},
+	"user.fraud.review":           {"fraud", "Fraud review cases: what we asked you, your answer, and what a staff member decided and why"},
 }
 
 // groupLabels names the groups the policy shows.
@@ -47,6 +49,7 @@ var groupLabels = map[string]string{
 	"usage":    "Usage data",
 	"license":  "License data",
 	"staff":    "Staff records",
+	"fraud":    "Fraud review",
 }
 
 // Known reports whether c is a declared category.

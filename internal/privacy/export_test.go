@@ -21,6 +21,7 @@ import (
 	"github.com/storekeep/storekeep/internal/customers"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/downloads"
+	"github.com/storekeep/storekeep/internal/fraud"
 	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/lists"
 	"github.com/storekeep/storekeep/internal/orders"
@@ -146,6 +147,32 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 	}
 	if _, err := d.ExecContext(ctx, `INSERT INTO notice_recipients (notice_id, customer_id, email, state, created_at, dispatched_at)
 		VALUES ($1, $2, $3, 'queued', $4, $4)`, notice, p.Customer.ID, email, t0); err != nil {
+		t.Fatal(err)
+	}
+	// A signal of possible fraud opened a review case about them.
+	if err := d.Tx(ctx, func(tx *sql.Tx) error {
+		_, _, err := fraud.Raise(ctx, tx, d.Dialect, fraud.Signal{Kind: fraud.KeySharing, Subject: fraud.Subject{LicenseID: ls[0].ID},
+			Summary: "The license was used from many networks.", Facts: []fraud.Fact{{Name: "networks in 24 hours", Value: "9"}},
+			Source: fmt.Sprintf("key_sharing:license:%d", ls[0].ID), At: t0})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Staff asked them, they answered, and staff closed their
+	// repositories (a decision with a hold).
+	var caseID int64
+	if err := d.QueryRowContext(ctx, `SELECT id FROM fraud_cases WHERE customer_id = $1`, p.Customer.ID).Scan(&caseID); err != nil {
+		t.Fatal(err)
+	}
+	fs := fraud.Service{DB: d, SiteName: "M", BaseURL: "https://x"}
+	if err := fs.Ask(ctx, fraud.AskRequest{CaseID: caseID, Question: "Who uses the key?", Token: fmt.Sprintf("ask-%d", n), StaffID: 1}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := fraud.Answer(ctx, d, p.Customer.ID, caseID, "My team.", "", t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Decide(ctx, fraud.DecideRequest{CaseID: caseID, Action: fraud.RevokeAccess, LicenseID: ls[0].ID, Reason: "Too many networks.",
+		Token: fmt.Sprintf("dec-%d", n), StaffID: 1}, t0); err != nil {
 		t.Fatal(err)
 	}
 	return p

@@ -25,12 +25,12 @@ var fraudObservationsPart = Inventory{
 			Columns: []Column{
 				{Name: "id"},
 				{Name: "kind", Note: "what was observed: checkout, activation, new_seat, check_in or repository"},
-				fraudObservationColumn("network", "user.network.ip", "a keyed hash (HMAC-SHA-256 under the installation secret) of the network prefix (/24 for IPv4, /48 for IPv6), never the address; compared only for equality within a window"),
-				fraudObservationColumn("machine", "user.license.activation", "a keyed hash of the machine's fingerprint hash, for counting machines"),
-				fraudObservationColumn("customer_id", "user.license.record", "the account the request concerned"),
+				fraudObservationColumn("network", "user.fraud.evidence", "a keyed hash (HMAC-SHA-256 under the installation secret) of the network prefix (/24 for IPv4, /48 for IPv6), never the address; compared only for equality within a window"),
+				fraudObservationColumn("machine", "user.fraud.evidence", "a keyed hash of the machine's fingerprint hash, for counting machines"),
+				fraudObservationColumn("customer_id", "user.fraud.evidence", "the account the request concerned"),
 				{Name: "license_id", Note: "the license used; a license names no person"},
 				{Name: "order_id", Note: "the order a checkout placed"},
-				fraudObservationColumn("observed_at", "user.license.activation", "when"),
+				fraudObservationColumn("observed_at", "user.fraud.evidence", "when"),
 			}},
 	},
 }

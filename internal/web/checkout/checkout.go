@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/storekeep/storekeep/internal/fraud"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/refuse"
@@ -223,6 +224,12 @@ func (s *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 	_, offline := p.(payments.Offline)
 	var order orders.Order
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		// A staff member's standing decision on a fraud review case may
+		// block this customer's purchases (internal/fraud); nothing else
+		// refuses an order here.
+		if err := fraud.PurchaseBlocked(ctx, tx, c.ID); err != nil {
+			return err
+		}
 		var err error
 		order, err = orders.Create(ctx, tx, orders.NewOrder{CustomerID: c.ID, PriceID: o.Price.ID, Provider: p.Name(), Billing: page.Billing, VATCheck: check}, now)
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/downloads"
+	"github.com/storekeep/storekeep/internal/fraud"
 	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/refuse"
 	"github.com/storekeep/storekeep/internal/releases"
@@ -111,6 +112,9 @@ func (h *handler) download(w http.ResponseWriter, r *http.Request) error {
 				}
 				return h.refused(w, r, err, next, text)
 			}
+			return h.refused(w, r, err, "", "")
+		}
+		if err := fraud.AccessHeld(r.Context(), h.db, l.ID); err != nil {
 			return h.refused(w, r, err, "", "")
 		}
 		d.Via, d.LicenseID, d.CustomerID = downloads.ViaAccount, l.ID, l.CustomerID
