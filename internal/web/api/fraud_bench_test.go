@@ -89,6 +89,7 @@ func BenchmarkFraudLicenseAPI(b *testing.B) {
 func apiRequest(path string, body []byte, i int) *http.Request {
 	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.RemoteAddr = "192.0.2." + strconv.Itoa(1+i%200) + ":4000"
+	// A network per license: activations are limited per network.
+	req.RemoteAddr = "198.18." + strconv.Itoa(i%200) + ".1:4000"
 	return req
 }
