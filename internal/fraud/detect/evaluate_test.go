@@ -234,3 +234,39 @@ func TestWindowSignals(t *testing.T) {
 		}
 	})
 }
+
+// TestObserverKeepsRepeatsOut: the same check-in or repository request
+// from the same network and machine within an hour is queued once; a new
+// network, machine or hour is queued; checkouts always are.
+func TestObserverKeepsRepeatsOut(t *testing.T) {
+	d := testutil.SQLite(t)
+	w := newWorld(t, d)
+	l := w.license(t, 2)
+	for i := range 10 {
+		w.obs.CheckIn(t0.Add(time.Duration(i)*time.Minute), addr(0, false), l.ID, l.CustomerID, "fp")
+		w.obs.Repository(t0.Add(time.Duration(i)*time.Minute), addr(0, false), l.ID, l.CustomerID)
+		w.obs.Checkout(t0.Add(time.Duration(i)*time.Minute), addr(0, false), l.CustomerID, 0)
+	}
+	w.obs.CheckIn(t0, addr(1, false), l.ID, l.CustomerID, "fp")                     // another network
+	w.obs.CheckIn(t0, addr(0, false), l.ID, l.CustomerID, "fp2")                    // another machine
+	w.obs.CheckIn(t0.Add(61*time.Minute), addr(0, false), l.ID, l.CustomerID, "fp") // an hour on
+	if err := w.obs.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	count := func(kind string) int {
+		var n int
+		if err := d.QueryRowContext(context.Background(), `SELECT count(*) FROM fraud_observations WHERE kind = $1`, kind).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := count("check_in"); got != 4 {
+		t.Errorf("%d check-ins queued, want 4", got)
+	}
+	if got := count("repository"); got != 1 {
+		t.Errorf("%d repository requests queued, want 1", got)
+	}
+	if got := count("checkout"); got != 10 {
+		t.Errorf("%d checkouts queued, want 10", got)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/batch"
@@ -40,6 +41,43 @@ type Observer struct {
 	key []byte
 	d   *db.DB
 	w   *batch.Writer[observation]
+
+	// seen keeps repeats out: a product checking in, or apt fetching its
+	// indexes and packages, from the same network and machine within
+	// repeatEvery adds nothing the windows (distinct networks and machines
+	// in a day or more) would count, so only the first is queued. Bounded:
+	// cleared when it grows past maxSeen.
+	mu   sync.Mutex
+	seen map[seenKey]time.Time
+}
+
+type seenKey struct {
+	kind, network, machine string
+	license                int64
+}
+
+const (
+	repeatEvery = time.Hour
+	maxSeen     = 100_000
+)
+
+// repeat reports whether ob repeats one queued within repeatEvery, and
+// remembers it otherwise. Checkouts and new seats always count.
+func (o *Observer) repeat(ob observation) bool {
+	if ob.kind == obsCheckout || ob.kind == obsNewSeat {
+		return false
+	}
+	k := seenKey{ob.kind, ob.network, ob.machine, ob.licenseID}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if last, ok := o.seen[k]; ok && ob.at.Sub(last) < repeatEvery && !ob.at.Before(last) {
+		return true
+	}
+	if o.seen == nil || len(o.seen) >= maxSeen {
+		o.seen = make(map[seenKey]time.Time)
+	}
+	o.seen[k] = ob.at
+	return false
 }
 
 // NewObserver starts an Observer writing to d. secret is the installation
@@ -86,7 +124,7 @@ func keyed(key []byte, domain, v string) string {
 }
 
 func (o *Observer) add(ob observation) {
-	if o == nil {
+	if o == nil || o.repeat(ob) {
 		return
 	}
 	o.w.Add(ob)
