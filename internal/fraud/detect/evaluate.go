@@ -209,12 +209,12 @@ func checkoutsPerNetwork(ctx context.Context, d *db.DB, th Thresholds, now time.
 	for rows.Next() {
 		var b burst
 		if err := rows.Scan(&b.network, &b.n, &b.customers); err != nil {
-			rows.Close()
+			_ = rows.Close()
 			return nil, err
 		}
 		bursts = append(bursts, b)
 	}
-	rows.Close()
+	_ = rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func checkoutsPerNetwork(ctx context.Context, d *db.DB, th Thresholds, now time.
 		for rs.Next() {
 			var cid, oid int64
 			if err := rs.Scan(&cid, &oid); err != nil {
-				rs.Close()
+				_ = rs.Close()
 				return nil, err
 			}
 			subject, src := fraud.Subject{CustomerID: cid, OrderID: oid}, fmt.Sprintf("customer:%d", cid)
@@ -242,7 +242,7 @@ func checkoutsPerNetwork(ctx context.Context, d *db.DB, th Thresholds, now time.
 					{Name: "accounts among them", Value: itoa(b.customers)}, {Name: "threshold", Value: fmt.Sprintf("more than %d", th.CheckoutsPerNetwork)}},
 				Source: fmt.Sprintf("%s:%s:%s", fraud.CheckoutBurstNetwork, src, day(now))})
 		}
-		rs.Close()
+		_ = rs.Close()
 		if err := rs.Err(); err != nil {
 			return nil, err
 		}
