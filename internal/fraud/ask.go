@@ -18,7 +18,7 @@ import (
 // Refusals of questions and answers.
 var (
 	ErrNotPermitted = refuse.New(refuse.Conflict, "fraud_mail_not_permitted", "The customer restricted the processing of their data or objected to fraud checks, so no question was sent. Weigh their objection on the case and decide, or contact them another way.")
-	ErrNoQuestion   = refuse.New(refuse.Conflict, "fraud_no_question", "There is no question waiting for your answer on this case: your answer was received already, or the case is closed.")
+	ErrNoQuestion   = refuse.New(refuse.Conflict, "fraud_no_question", "There is nothing waiting for your answer on this review: your answer was received already. To add something, reply to our mail or write to us.")
 )
 
 // QuestionMail is the data of the mail "fraud_question".
@@ -107,6 +107,27 @@ type CustomerView struct {
 // Waiting reports whether a question waits for the customer's answer.
 func (v CustomerView) Waiting() bool { return v.Case.Status == Asked }
 
+// CanContest reports whether the customer may contest the case's decision
+// here: the case is closed with a decision that stands, and they have not
+// written since it closed.
+func (v CustomerView) CanContest() bool { return v.Case.contestable(v.Decisions) }
+
+func (c Case) contestable(ds []Decision) bool {
+	if c.Status != Closed || !c.ContestedAt.IsZero() {
+		return false
+	}
+	for _, d := range ds {
+		if !d.Reversed() && d.Action.affects() {
+			return true
+		}
+	}
+	return false
+}
+
+// Contested reports whether the customer wrote after the case closed: a
+// person should look at the decision again.
+func (c Case) Contested() bool { return c.Status == Closed && !c.ContestedAt.IsZero() }
+
 // ForCustomer returns case id when it is about customer; ErrNotFound
 // otherwise (whether or not it exists).
 func ForCustomer(ctx context.Context, q db.Querier, customerID, id int64) (CustomerView, error) {
@@ -129,8 +150,10 @@ func ForCustomer(ctx context.Context, q db.Querier, customerID, id int64) (Custo
 }
 
 // Answer attaches the customer's answer to their case, once per question:
-// the case goes back to the staff (status open). A second answer to the
-// same question, or an answer to a closed case, is ErrNoQuestion.
+// the case goes back to the staff (status open). On a closed case whose
+// decision affects them, the answer contests the decision, once: the case
+// stays closed (the decision stands until a person reverses it) and the
+// console shows it as contested. Any other answer is ErrNoQuestion.
 func Answer(ctx context.Context, d *db.DB, customerID, id int64, text, net string, now time.Time) error {
 	now = now.UTC()
 	body, err := input.Spec{Field: "answer", Label: "Your answer", Max: 8000, Required: true, Multiline: true,
@@ -146,18 +169,30 @@ func Answer(ctx context.Context, d *db.DB, customerID, id int64, text, net strin
 		if err != nil {
 			return err
 		}
-		if c.Status != Asked {
+		action, set := "fraud.answered", "status = 'open', answered_at = $1"
+		switch {
+		case c.Status == Asked:
+		case c.Status == Closed:
+			ds, err := decisionsOf(ctx, tx, c.ID)
+			if err != nil {
+				return err
+			}
+			if !c.contestable(ds) {
+				return ErrNoQuestion
+			}
+			action, set = "fraud.contested", "contested_at = $1"
+		default:
 			return ErrNoQuestion
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO fraud_messages (case_id, direction, body, created_at) VALUES ($1, 'answer', $2, $3)`,
 			c.ID, body, now); err != nil {
 			return fmt.Errorf("record answer: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE fraud_cases SET status = 'open', answered_at = $1, updated_at = $1 WHERE id = $2`, now, c.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE fraud_cases SET `+set+`, updated_at = $1 WHERE id = $2`, now, c.ID); err != nil {
 			return fmt.Errorf("record answer: %w", err)
 		}
-		_, err = audit.Append(ctx, tx, audit.Entry{At: now, Action: "fraud.answered", SubjectType: "fraud_case", SubjectID: strconv.FormatInt(c.ID, 10),
-			Detail: "the customer answered"}.By(audit.Customer(customerID).From(net)))
+		_, err = audit.Append(ctx, tx, audit.Entry{At: now, Action: action, SubjectType: "fraud_case", SubjectID: strconv.FormatInt(c.ID, 10),
+			Detail: "the customer wrote"}.By(audit.Customer(customerID).From(net)))
 		return err
 	})
 }

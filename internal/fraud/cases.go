@@ -51,8 +51,11 @@ type Case struct {
 	AskedAt    time.Time
 	AnsweredAt time.Time
 	ClosedAt   time.Time
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// ContestedAt is when the customer contested the decision that
+	// closed the case; zero when they did not (reset when it reopens).
+	ContestedAt time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 	// CustomerEmail and CustomerName, read with the case; empty for a
 	// case about no person (an order of an erased customer).
 	CustomerEmail, CustomerName string
@@ -70,15 +73,15 @@ func (c Case) Person() string {
 }
 
 const caseColumns = `c.id, c.status, c.subject_key, c.customer_id, c.order_id, c.license_id, c.signals, c.last_kind,
-	c.first_at, c.last_at, c.asked_at, c.answered_at, c.closed_at, c.created_at, c.updated_at,
+	c.first_at, c.last_at, c.asked_at, c.answered_at, c.closed_at, c.contested_at, c.created_at, c.updated_at,
 	COALESCE(p.email, ''), COALESCE(p.name, '')`
 
 func scanCase(row interface{ Scan(...any) error }) (Case, error) {
 	var c Case
 	var cust, ord, lic sql.NullInt64
-	var asked, answered, closed sql.NullTime
+	var asked, answered, closed, contested sql.NullTime
 	err := row.Scan(&c.ID, &c.Status, &c.SubjectKey, &cust, &ord, &lic, &c.Signals, &c.LastKind,
-		&c.FirstAt, &c.LastAt, &asked, &answered, &closed, &c.CreatedAt, &c.UpdatedAt, &c.CustomerEmail, &c.CustomerName)
+		&c.FirstAt, &c.LastAt, &asked, &answered, &closed, &contested, &c.CreatedAt, &c.UpdatedAt, &c.CustomerEmail, &c.CustomerName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Case{}, ErrNotFound
 	}
@@ -86,7 +89,7 @@ func scanCase(row interface{ Scan(...any) error }) (Case, error) {
 		return Case{}, fmt.Errorf("read case: %w", err)
 	}
 	c.CustomerID, c.OrderID, c.LicenseID = cust.Int64, ord.Int64, lic.Int64
-	c.AskedAt, c.AnsweredAt, c.ClosedAt = asked.Time, answered.Time, closed.Time
+	c.AskedAt, c.AnsweredAt, c.ClosedAt, c.ContestedAt = asked.Time, answered.Time, closed.Time, contested.Time
 	return c, nil
 }
 
@@ -145,23 +148,24 @@ func List(ctx context.Context, q db.Querier, f Filter) ([]Case, error) {
 	return out, rows.Err()
 }
 
-// Counts are the number of cases by status, for the list's tabs.
+// CountCap is where Counts stops counting: the list's tabs say "1000+"
+// beyond it, so that counting costs the same at a hundred thousand cases
+// as at a thousand.
+const CountCap = 1000
+
+// Counts are the number of cases by status, for the list's tabs, each
+// counted up to CountCap+1.
 func Counts(ctx context.Context, q db.Querier) (map[Status]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT status, count(*) FROM fraud_cases GROUP BY status`)
-	if err != nil {
-		return nil, fmt.Errorf("count cases: %w", err)
-	}
-	defer rows.Close()
 	out := map[Status]int{}
-	for rows.Next() {
-		var s Status
+	for _, s := range Statuses {
 		var n int
-		if err := rows.Scan(&s, &n); err != nil {
+		if err := q.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM fraud_cases WHERE status = $1 LIMIT %d) t`, CountCap+1),
+			string(s)).Scan(&n); err != nil {
 			return nil, fmt.Errorf("count cases: %w", err)
 		}
 		out[s] = n
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Get returns case id.
@@ -171,7 +175,11 @@ func Get(ctx context.Context, q db.Querier, id int64) (Case, error) {
 
 // lockCase reads case id for a change (see db.Dialect.ForUpdate).
 func lockCase(ctx context.Context, tx *sql.Tx, dialect db.Dialect, id int64) (Case, error) {
-	if _, err := tx.ExecContext(ctx, `SELECT id FROM fraud_cases WHERE id = $1`+dialect.ForUpdate(), id); err != nil {
+	lock := `SELECT id FROM fraud_cases WHERE id = $1`
+	if dialect == db.Postgres {
+		lock = `SELECT id FROM fraud_cases WHERE id = $1 FOR UPDATE` // SQLite's write transaction holds the database already
+	}
+	if _, err := tx.ExecContext(ctx, lock, id); err != nil {
 		return Case{}, fmt.Errorf("lock case: %w", err)
 	}
 	return Get(ctx, tx, id)
@@ -245,12 +253,12 @@ func Load(ctx context.Context, q db.Querier, id int64) (Detail, error) {
 		var facts string
 		var ord, lic sql.NullInt64
 		if err := rows.Scan(&s.ID, &s.Kind, &s.Summary, &facts, &ord, &lic, &s.ObservedAt); err != nil {
-			rows.Close()
+			_ = rows.Close()
 			return Detail{}, fmt.Errorf("read signals: %w", err)
 		}
 		var fs []factJSON
 		if err := json.Unmarshal([]byte(facts), &fs); err != nil {
-			rows.Close()
+			_ = rows.Close()
 			return Detail{}, fmt.Errorf("read signal %d: %w", s.ID, err)
 		}
 		for _, f := range fs {
@@ -259,7 +267,7 @@ func Load(ctx context.Context, q db.Querier, id int64) (Detail, error) {
 		s.OrderID, s.LicenseID = ord.Int64, lic.Int64
 		d.Signals = append(d.Signals, s)
 	}
-	rows.Close()
+	_ = rows.Close()
 	if err := rows.Err(); err != nil {
 		return Detail{}, err
 	}
@@ -354,7 +362,7 @@ func (k Kind) Describe() string {
 		KeySharing:           "The license was used from many networks or machines in a short time.",
 		ManyReplacements:     "More machines were replaced than the license's policy expects.",
 		DownloadVolume:       "Far more downloads than the customer's licenses explain.",
-		RepoCredentialWide:   "A repository credential was used from many networks.",
+		RepoCredentialWide:   "A package repository was opened with the same license key from many networks.",
 	}[k]
 }
 

@@ -99,6 +99,9 @@ type Decision struct {
 	ReversedAt    time.Time
 	ReversedBy    int64
 	ReverseReason string
+	// StaffName and ReversedByName name the staff members, for the
+	// console (empty for an account without a name).
+	StaffName, ReversedByName string
 }
 
 // Reversed reports whether the decision was taken back.
@@ -122,7 +125,9 @@ func decisionsOf(ctx context.Context, q db.Querier, caseID int64) ([]Decision, e
 }
 
 const decisionColumns = `id, case_id, action, order_id, license_id, reason, staff_id, objection_seen, notice_outbox_id, notice_note,
-	created_at, reversed_at, reversed_by, reverse_reason`
+	created_at, reversed_at, reversed_by, reverse_reason,
+	COALESCE((SELECT s.name FROM staff s WHERE s.id = fraud_decisions.staff_id), ''),
+	COALESCE((SELECT s.name FROM staff s WHERE s.id = fraud_decisions.reversed_by), '')`
 
 func scanDecision(row interface{ Scan(...any) error }) (Decision, error) {
 	var d Decision
@@ -130,7 +135,7 @@ func scanDecision(row interface{ Scan(...any) error }) (Decision, error) {
 	var rev sql.NullTime
 	var seen int
 	err := row.Scan(&d.ID, &d.CaseID, &d.Action, &ord, &lic, &d.Reason, &d.StaffID, &seen, &outbox, &d.NoticeNote,
-		&d.CreatedAt, &rev, &revBy, &d.ReverseReason)
+		&d.CreatedAt, &rev, &revBy, &d.ReverseReason, &d.StaffName, &d.ReversedByName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Decision{}, refuse.New(refuse.NotFound, "fraud_decision_not_found", "There is no such decision.")
 	}
@@ -421,7 +426,7 @@ func (s Service) Reverse(ctx context.Context, req ReverseRequest, now time.Time)
 				return fmt.Errorf("reverse decision: %w", err)
 			}
 			if newer == 0 {
-				if _, err := tx.ExecContext(ctx, `UPDATE fraud_cases SET status = 'open', open_key = subject_key, closed_at = NULL, updated_at = $1 WHERE id = $2`,
+				if _, err := tx.ExecContext(ctx, `UPDATE fraud_cases SET status = 'open', open_key = subject_key, closed_at = NULL, contested_at = NULL, updated_at = $1 WHERE id = $2`,
 					now, c.ID); err != nil {
 					return fmt.Errorf("reopen case: %w", err)
 				}
@@ -458,8 +463,9 @@ type DecisionMail struct {
 // "decision" or "reversal") and records what became of it on the
 // decision. The mail's purpose is "legal": telling a person of a decision
 // that affects them, and how to contest it, is owed to them whatever they
-// chose about fraud checks; their restriction of processing is respected
-// as for other mail (Enqueue refuses, and the decision notes it).
+// chose, so it goes as the other mail the law requires does, also under a
+// restriction of processing (privacy.Choices.Permits). Should the outbox
+// still refuse it, the decision records that the customer was not told.
 func (s Service) tell(ctx context.Context, tx *sql.Tx, c Case, dec *Decision, what string, now time.Time) error {
 	note := ""
 	var outbox int64

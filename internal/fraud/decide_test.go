@@ -319,3 +319,29 @@ func TestAskAndAnswer(t *testing.T) {
 		}
 	})
 }
+
+// A customer who restricted processing is not asked, but is told of a
+// decision that affects them: that mail is owed by law, as an invoice is.
+func TestRestrictedCustomerIsToldButNotAsked(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := makeFixture(t, d, 1)
+		caseID := openCase(t, d, f)
+		if err := d.Tx(ctx, func(tx *sql.Tx) error {
+			return privacy.SetChoice(ctx, tx, privacy.Declared, f.customer, privacy.ChoiceRestriction, "", true, "", t0)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		s := service(d)
+		if err := s.Ask(ctx, fraud.AskRequest{CaseID: caseID, Question: "?", Token: "q", StaffID: 1}, t0); !errors.Is(err, fraud.ErrNotPermitted) {
+			t.Fatalf("ask a restricted customer: %v", err)
+		}
+		dec, err := s.Decide(ctx, fraud.DecideRequest{CaseID: caseID, Action: fraud.BlockPurchase, Reason: "r", Token: "b", StaffID: 1}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dec.NoticeOutbox == 0 || count(t, d, `SELECT count(*) FROM outbox WHERE to_addr = 'buyer1@example.com'`) != 1 {
+			t.Fatalf("the restricted customer was not told: %+v", dec)
+		}
+	})
+}

@@ -51,7 +51,7 @@ var core = Inventory{
 			Description: "keeping invoices and purchase records for as long as tax and accounting law requires",
 			Basis:       LegalObligation},
 		{ID: "fraud", Name: "Fraud prevention",
-			Description: "spotting suspicious purchases and license use; a person reviews every signal, nothing is decided automatically",
+			Description: "noticing signs of fraud, each kept as figures rather than addresses: a payment our payment processor rates as risky, puts under review or that is disputed or reported by the card network; many checkouts from one network or for one address in a short time; an address at a disposable-mail provider; a billing country unlike the country of the network the order came from; a license key used from many networks or machines, more machines replaced than expected, far more downloads than the licenses explain, or a repository password used from many networks. Each sign opens a review for a member of our staff, who may ask for your view and decides; nothing is blocked, refused or refunded automatically, and you are told of any decision that affects you, its reasons and how to contest it",
 			Basis:       LegitimateInterest, Interest: "protecting us and our customers from fraud"},
 		{ID: "staff_access", Name: "Staff accounts and access control",
 			Description: "giving our staff accounts to the back office, protecting them with passwords and second factors, and limiting what each role may see",

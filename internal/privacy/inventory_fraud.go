@@ -23,6 +23,7 @@ var fraudPart = Inventory{
 				fraudColumn("asked_at", "user.fraud.review", "asked_at"),
 				fraudColumn("answered_at", "user.fraud.review", "answered_at"),
 				fraudColumn("closed_at", "user.fraud.review", "closed_at"),
+				fraudColumn("contested_at", "user.fraud.review", "contested_at"),
 				fraudColumn("created_at", "user.fraud.review", "opened_at"),
 				fraudColumn("updated_at", "user.fraud.review", "updated_at"),
 			}},

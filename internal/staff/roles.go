@@ -60,13 +60,14 @@ const (
 	PermCatalogManage   Permission = "catalog.manage"   // products, editions and prices
 	PermReleasesManage  Permission = "releases.manage"  // create, upload, publish and yank releases
 	PermNoticesSend     Permission = "notices.send"     // write, test, schedule, send and pause notices; see their recipients
+	PermFraudReview     Permission = "fraud.review"     // fraud review cases: see them, ask the customer, decide and reverse
 )
 
 // Permissions lists every permission. Code names a permission by its
 // constant, never by its text (TestPermissionsAreConstants).
 var Permissions = []Permission{PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView,
 	PermCustomersView, PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermLicensesManage, PermPrivacyRequests,
-	PermStatsView, PermCatalogManage, PermReleasesManage, PermNoticesSend}
+	PermStatsView, PermCatalogManage, PermReleasesManage, PermNoticesSend, PermFraudReview}
 
 // grants is the one table of who may do what. Deny by default: a
 // permission not listed for a role is refused.
@@ -82,12 +83,20 @@ var Permissions = []Permission{PermDashboard, PermOwnAccount, PermStaffManage, P
 // mail to customers, which support writes every day, and its recipient
 // list shows their addresses, which support may see (customers.view);
 // finance and analysts hold neither.
+//
+// fraud.review (issue 16) is the owners' and finance's: the cases are
+// about payments, disputes and refunds, finance's daily work, and a
+// decision there refunds, suspends or blocks, which must not be in the
+// hands of whoever answers the customer's mail (support) or of anyone who
+// sees only figures (analysts). The permission covers applying a
+// decision's action from the case, so that a case is decided in one
+// place; each action is still audited under the domain's own name.
 var grants = map[Role][]Permission{
 	Owner: {PermDashboard, PermOwnAccount, PermStaffManage, PermSettingsManage, PermAuditView, PermCustomersView,
 		PermBillingView, PermOrdersManage, PermSupportTickets, PermLicensesView, PermLicensesManage, PermPrivacyRequests, PermStatsView, PermCatalogManage,
-		PermReleasesManage, PermNoticesSend},
+		PermReleasesManage, PermNoticesSend, PermFraudReview},
 	Support: {PermDashboard, PermOwnAccount, PermCustomersView, PermSupportTickets, PermLicensesView, PermPrivacyRequests, PermNoticesSend},
-	Finance: {PermDashboard, PermOwnAccount, PermBillingView, PermOrdersManage, PermLicensesView},
+	Finance: {PermDashboard, PermOwnAccount, PermBillingView, PermOrdersManage, PermLicensesView, PermFraudReview},
 	Analyst: {PermDashboard, PermOwnAccount, PermStatsView},
 }
 

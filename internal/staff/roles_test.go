@@ -29,6 +29,10 @@ func TestRoleGrants(t *testing.T) {
 		{Support, PermNoticesSend, true},
 		{Finance, PermNoticesSend, false},
 		{Analyst, PermNoticesSend, false},
+		{Owner, PermFraudReview, true},
+		{Finance, PermFraudReview, true},
+		{Support, PermFraudReview, false},
+		{Analyst, PermFraudReview, false},
 	} {
 		if got := tc.role.Can(tc.perm); got != tc.want {
 			t.Errorf("%s.Can(%s) = %v, want %v", tc.role, tc.perm, got, tc.want)

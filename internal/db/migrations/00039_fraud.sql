@@ -28,6 +28,7 @@ CREATE TABLE fraud_cases (
     asked_at     @TIME@,
     answered_at  @TIME@,
     closed_at    @TIME@,
+    contested_at @TIME@,                   -- the customer contested the decision that closed the case
     created_at   @TIME@ NOT NULL,
     updated_at   @TIME@ NOT NULL
 );

@@ -73,8 +73,10 @@ func (s *handler) privacyCenter(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// The choices offered are those of the purposes the policy names: what
-	// the code does. A purpose declared for a capability that does not
-	// exist yet (fraud review) is not offered for objection.
+	// the code does (a purpose is named once a table declares it). Fraud
+	// review exists (issue 16, internal/fraud): its objection is offered,
+	// recorded, and shown on every case about the customer to be weighed
+	// by the person who decides.
 	v, err := s.Vendor(r)
 	if err != nil {
 		return err

@@ -32,9 +32,8 @@ func TestPrivacyCenterAccessChoicesAndErasure(t *testing.T) {
 			"Before you erase", `href="/account/privacy/export.zip" download`)
 		// Choices are offered for what the code does: the usage analytics
 		// ("improvement", a legitimate interest) can be objected to; no
-		// purpose declared for a capability that does not exist yet (fraud
-		// review, product notices by mail) is offered for objection or
-		// consent, just as the policy does not claim them. Newsletters are
+		// purpose declared for a capability that does not exist is offered
+		// for objection or consent, just as the policy does not claim them. Newsletters are
 		// subscribed to on the newsletter page (double opt-in), not by a
 		// button here.
 		webtest.MustContain(t, body, "Improving the site and products", "Object to this")
@@ -42,10 +41,13 @@ func TestPrivacyCenterAccessChoicesAndErasure(t *testing.T) {
 		// offered beside the analytics' (security notices still come, as
 		// the notice's footer says).
 		webtest.MustContain(t, body, "Product updates and security notices")
-		if strings.Count(body, "Object to this") != 2 {
-			t.Errorf("%d objections offered, want the analytics' and the product updates'", strings.Count(body, "Object to this"))
+		// Fraud review exists (issue 16): its objection is offered too,
+		// saying that a person weighs it rather than that it stops.
+		webtest.MustContain(t, body, "Fraud prevention", "must weigh your objection")
+		if strings.Count(body, "Object to this") != 3 {
+			t.Errorf("%d objections offered, want the analytics', the product updates' and fraud review's", strings.Count(body, "Object to this"))
 		}
-		webtest.MustNotContain(t, body, "I agree", "Fraud prevention", "Licenses you bought")
+		webtest.MustNotContain(t, body, "I agree", "Licenses you bought")
 
 		res, zipBody := b.Get(t, "/account/privacy/export.zip")
 		webtest.WantStatus(t, res, "", 200)

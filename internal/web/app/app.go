@@ -25,6 +25,7 @@ import (
 	"github.com/storekeep/storekeep/internal/web/console"
 	"github.com/storekeep/storekeep/internal/web/devmail"
 	webdownloads "github.com/storekeep/storekeep/internal/web/downloads"
+	webfraud "github.com/storekeep/storekeep/internal/web/fraud"
 	"github.com/storekeep/storekeep/internal/web/licenses"
 	weblists "github.com/storekeep/storekeep/internal/web/lists"
 	webnotices "github.com/storekeep/storekeep/internal/web/notices"
@@ -120,6 +121,7 @@ func New(o Options) (*web.Server, error) {
 		beacon.Mount(s, beacon.Options{Counter: o.Analytics, PerMinute: o.AnalyticsPerMinute}),
 		webanalytics.Mount(s),
 		webnotices.Mount(s, webnotices.Options{Lists: notices.MailingLists{}}),
+		webfraud.Mount(s, webfraud.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions, Licenses: lic}),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.

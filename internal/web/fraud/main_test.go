@@ -1,0 +1,9 @@
+package fraud_test
+
+import (
+	"testing"
+
+	"github.com/storekeep/storekeep/internal/web/webtest"
+)
+
+func TestMain(m *testing.M) { webtest.Main(m, "fraud", "reviews") }
