@@ -159,9 +159,10 @@ func TestQuantityMultipliesMachines(t *testing.T) {
 	})
 }
 
-// TestOrderStateMovesLicenses: a refund suspends the order's licenses; a
-// dispute suspends them and winning it reinstates them, but not one staff
-// suspended themselves.
+// TestOrderStateMovesLicenses: a refund in full suspends the order's
+// licenses (a person's decision, here or in the processor's dashboard); a
+// dispute, opened, won or lost, leaves them as they are (issue 16: it
+// raises a fraud signal, a person decides), and staff's suspension stays.
 func TestOrderStateMovesLicenses(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -183,8 +184,8 @@ func TestOrderStateMovesLicenses(t *testing.T) {
 
 		disputed := f.paidOrder(t, shop, f.proOnce, 2)
 		f.event(t, shop, payments.DisputeOpened, 2, disputed.TotalMinor)
-		if s := status(disputed.ID); s != licensing.Suspended {
-			t.Fatalf("during a dispute: %s", s)
+		if s := status(disputed.ID); s != licensing.Active {
+			t.Fatalf("during a dispute: %s, want active until a person decides", s)
 		}
 		f.event(t, shop, payments.DisputeWon, 2, disputed.TotalMinor)
 		if s := status(disputed.ID); s != licensing.Active {
@@ -194,8 +195,8 @@ func TestOrderStateMovesLicenses(t *testing.T) {
 		lost := f.paidOrder(t, shop, f.proOnce, 3)
 		f.event(t, shop, payments.DisputeOpened, 3, lost.TotalMinor)
 		f.event(t, shop, payments.DisputeLost, 3, lost.TotalMinor)
-		if s := status(lost.ID); s != licensing.Suspended {
-			t.Fatalf("after a lost dispute: %s", s)
+		if s := status(lost.ID); s != licensing.Active {
+			t.Fatalf("after a lost dispute: %s, want active until a person decides", s)
 		}
 
 		// Staff suspended it before the dispute: winning it does not lift that.

@@ -29,6 +29,27 @@ type Shop struct {
 	Providers []payments.Provider
 	// Licenses issues the licenses of paid orders; nil issues none.
 	Licenses Licenser
+	// Signals hands the processor's fraud signals (risk outcomes, reviews,
+	// early fraud warnings, disputes) to the fraud review; nil raises
+	// none. It never changes the order.
+	Signals Signals
+}
+
+// Signals looks at a processor event about an order for signs of fraud and
+// raises them for a person to review (package fraud/detect), in the
+// event's transaction. It reports whether it raised one. It must not
+// change the order, its licenses or its customer: issue 16 forbids any
+// automatic decision.
+type Signals interface {
+	ProcessorEvent(ctx context.Context, tx *sql.Tx, dialect db.Dialect, o Order, ev payments.Event, now time.Time) (raised bool, err error)
+}
+
+// signal hands ev to s.Signals, if any; raised says one was raised.
+func (s Shop) signal(ctx context.Context, tx *sql.Tx, o *Order, ev payments.Event, now time.Time) (raised bool, err error) {
+	if s.Signals == nil {
+		return false, nil
+	}
+	return s.Signals.ProcessorEvent(ctx, tx, s.DB.Dialect, *o, ev, now)
 }
 
 // provider returns the configured provider of that name, or nil.
@@ -229,21 +250,42 @@ func (s Shop) applyTo(ctx context.Context, tx *sql.Tx, o *Order, t payments.Even
 		if o.Status == Pending {
 			return Deferred, "order not paid yet", nil
 		}
-		if o.Status != Paid {
-			return Ignored, "order is " + string(o.Status), nil
-		}
-		if err := move(ctx, tx, o, Disputed, cause, "dispute opened", now); err != nil {
+		if _, err := s.signal(ctx, tx, o, ev, now); err != nil {
 			return "", "", err
 		}
-		return Applied, "", s.licensesFollow(ctx, tx, o, Paid, now)
+		if o.Status != Paid {
+			return Ignored, "order is " + string(o.Status) + "; raised for review", nil
+		}
+		// Bookkeeping only: the order says its payment is contested. The
+		// licenses stay as they are until a person decides on the review
+		// case (issue 16: no automatic suspension).
+		if err := move(ctx, tx, o, Disputed, cause, "dispute opened; raised for review", now); err != nil {
+			return "", "", err
+		}
+		return Applied, "", nil
 	case payments.DisputeWon:
+		if _, err := s.signal(ctx, tx, o, ev, now); err != nil {
+			return "", "", err
+		}
 		if o.Status != Disputed {
 			return Ignored, "order is " + string(o.Status), nil
 		}
 		if err := move(ctx, tx, o, Paid, cause, "dispute won", now); err != nil {
 			return "", "", err
 		}
-		return Applied, "", s.licensesFollow(ctx, tx, o, Disputed, now)
+		return Applied, "", nil
+	case payments.PaymentRisk, payments.ReviewOpened, payments.ReviewClosed, payments.EarlyFraudWarning:
+		// A signal for a person to review; the order stays as it is.
+		raised, err := s.signal(ctx, tx, o, ev, now)
+		switch {
+		case err != nil:
+			return "", "", err
+		case raised:
+			return Applied, "raised for review; the order is unchanged", nil
+		case s.Signals == nil:
+			return Ignored, "no fraud review configured", nil
+		}
+		return Ignored, "nothing to review", nil
 	}
 	return Ignored, "event type " + string(t), nil
 }
@@ -454,15 +496,16 @@ type Licenser interface {
 	// IssueForOrder issues one license per line of the paid order (again:
 	// the ones issued before) and returns them for the confirmation.
 	IssueForOrder(ctx context.Context, tx *sql.Tx, o Order, now time.Time) ([]IssuedLicense, error)
-	// SuspendForOrder suspends the order's active licenses (a refund, a
-	// dispute).
+	// SuspendForOrder suspends the order's active licenses (a refund in
+	// full; never a dispute, which a person decides on).
 	SuspendForOrder(ctx context.Context, tx *sql.Tx, o Order, now time.Time) error
 	// SuspendForLines suspends the active licenses the order's lines
 	// lineIDs issued or renewed (those lines were refunded), and no
 	// other.
 	SuspendForLines(ctx context.Context, tx *sql.Tx, o Order, lineIDs []int64, now time.Time) error
-	// ReinstateForOrder reinstates the licenses SuspendForOrder suspended
-	// (a dispute won), not those staff suspended.
+	// ReinstateForOrder reinstates the licenses SuspendForOrder suspended,
+	// not those staff suspended. Nothing calls it on its own any more: a
+	// dispute no longer suspends (issue 16).
 	ReinstateForOrder(ctx context.Context, tx *sql.Tx, o Order, now time.Time) error
 	// Renewable lists the term licenses the order bought at a yearly
 	// price: those its subscription renews.
@@ -481,17 +524,14 @@ type IssuedLicense struct {
 	Renewed bool
 }
 
-// licensesFollow suspends or reinstates the order's licenses after its
-// move from one state to the next, in tx.
-func (s Shop) licensesFollow(ctx context.Context, tx *sql.Tx, o *Order, from Status, now time.Time) error {
-	if s.Licenses == nil {
+// licensesFollow suspends the order's licenses after a refund in full, in
+// tx: a refund is a person's decision (ours, or one made in the
+// processor's dashboard). A dispute is not: opening, winning or losing one
+// leaves the licenses as they are and raises a fraud signal; a person
+// decides on its review case (issue 16, docs/fraud-signals.md).
+func (s Shop) licensesFollow(ctx context.Context, tx *sql.Tx, o *Order, r *Refund, now time.Time) error {
+	if s.Licenses == nil || o.Status != Refunded || r.Reason == disputeLost {
 		return nil
 	}
-	switch {
-	case o.Status == Refunded || o.Status == Disputed:
-		return s.Licenses.SuspendForOrder(ctx, tx, *o, now)
-	case from == Disputed && o.Status == Paid:
-		return s.Licenses.ReinstateForOrder(ctx, tx, *o, now)
-	}
-	return nil
+	return s.Licenses.SuspendForOrder(ctx, tx, *o, now)
 }

@@ -566,18 +566,17 @@ func (s Shop) completeRefund(ctx context.Context, tx *sql.Tx, o *Order, r *Refun
 	r.State, r.CreditNote = RefundDone, cn
 	what := fmt.Sprintf("refund of %s (credit note %s): %s", r.Gross(), cn.Number, r.Reason)
 	if p.everything {
-		from := o.Status
 		if err := move(ctx, tx, o, Refunded, r.Cause, what, now); err != nil {
 			return err
 		}
-		if err := s.licensesFollow(ctx, tx, o, from, now); err != nil {
+		if err := s.licensesFollow(ctx, tx, o, r, now); err != nil {
 			return err
 		}
 	} else {
 		if err := recordEvent(ctx, tx, o.ID, o.Status, o.Status, r.Cause, "partly refunded: "+what, now); err != nil {
 			return err
 		}
-		if s.Licenses != nil && len(p.fullLines) > 0 {
+		if s.Licenses != nil && len(p.fullLines) > 0 && r.Reason != disputeLost {
 			if err := s.Licenses.SuspendForLines(ctx, tx, *o, p.fullLines, now); err != nil {
 				return err
 			}
@@ -598,6 +597,9 @@ func (s Shop) completeRefund(ctx context.Context, tx *sql.Tx, o *Order, r *Refun
 	_, err = audit.Append(ctx, tx, audit.Entry{At: now, Action: "refund.issued", SubjectType: "order", SubjectID: o.Number, Detail: detail}.By(by))
 	return err
 }
+
+// disputeLost is the reason of the refund a lost dispute records.
+const disputeLost = "dispute lost"
 
 // applyRefunded records what the processor says it refunded of the
 // order's payment (PaymentRefunded: refunded is the amount so far), and
@@ -623,7 +625,13 @@ func (s Shop) applyRefunded(ctx context.Context, tx *sql.Tx, o *Order, ev paymen
 	var amounts []payments.RefundRef
 	switch {
 	case ev.Type == payments.DisputeLost:
-		reason = "dispute lost"
+		// The bank took the money back: recorded as a refund with its
+		// credit note (bookkeeping), the licenses left for a person to
+		// decide on (licensesFollow).
+		if _, err := s.signal(ctx, tx, o, ev, now); err != nil {
+			return "", "", err
+		}
+		reason = disputeLost
 		amounts = []payments.RefundRef{{AmountMinor: st.LeftMinor}}
 	case len(ev.Refunds) > 0:
 		known := map[string]bool{}

@@ -82,7 +82,38 @@ const (
 	// The subscription ended (customer.subscription.deleted): nothing
 	// renews any more; the licenses run to the end of the paid period.
 	SubscriptionEnded EventType = "subscription.ended"
+
+	// Fraud signals (issue 16): they change nothing of the order; package
+	// orders records them and hands them to the fraud review
+	// (orders.Signals).
+	//
+	// PaymentRisk is the processor's risk assessment of a successful
+	// payment (Stripe's charge.succeeded with its outcome): Risk says it.
+	PaymentRisk EventType = "payment.risk"
+	// ReviewOpened and ReviewClosed: the processor opened or closed a
+	// manual review of the payment (Stripe Radar's review.*); Reason says
+	// why it opened or how it closed.
+	ReviewOpened EventType = "review.opened"
+	ReviewClosed EventType = "review.closed"
+	// EarlyFraudWarning: the card network warned of fraud on the payment
+	// (radar.early_fraud_warning.*); Reason is the fraud type.
+	EarlyFraudWarning EventType = "early_fraud_warning"
 )
+
+// Risk levels a processor's assessment reports (Stripe's risk_level).
+const (
+	RiskNormal   = "normal"
+	RiskElevated = "elevated"
+	RiskHighest  = "highest"
+)
+
+// Risk is a processor's risk assessment of one payment.
+type Risk struct {
+	Level   string // RiskNormal, RiskElevated, RiskHighest
+	Score   int64  // 0 to 100 where the processor gives one (Radar for Fraud Teams), else 0
+	Rule    string // the processor's rule that acted on the payment, if any
+	Outcome string // what the processor did: authorized, manual_review, ...
+}
 
 // Subscription states, as SubscriptionChanged reports them.
 const (
@@ -121,6 +152,15 @@ type Event struct {
 	PeriodStart, PeriodEnd time.Time
 	SubscriptionStatus     string // SubscriptionActive, ...; SubscriptionChanged only
 	CancelAtPeriodEnd      bool   // SubscriptionChanged only
+
+	// Fraud signals.
+	Risk Risk // PaymentRisk only
+	// Reason is a dispute's reason, a review's opening or closing reason,
+	// or an early fraud warning's fraud type.
+	Reason string
+	// Actionable says an early fraud warning's payment can still be
+	// refunded before it becomes a dispute.
+	Actionable bool
 }
 
 // RefundRef is one refund at the processor.

@@ -46,6 +46,10 @@ var ErrAPIVersion = errors.New("payments: stripe webhook: event API version diff
 //	customer.subscription.updated                            SubscriptionChanged
 //	customer.subscription.updated, incomplete or paused      ErrIgnored
 //	customer.subscription.deleted                            SubscriptionEnded
+//	charge.succeeded with a risk assessment                  PaymentRisk (the fraud review decides what it means)
+//	charge.succeeded, not assessed                           ErrIgnored
+//	review.opened / review.closed                            ReviewOpened / ReviewClosed
+//	radar.early_fraud_warning.created / .updated             EarlyFraudWarning
 //	anything else                                            ErrIgnored
 func (s *Stripe) ParseWebhook(payload []byte, signature string) (Event, error) {
 	return parseStripeWebhook(payload, signature, s.webhookSecret)
@@ -154,6 +158,48 @@ func parseStripeWebhook(payload []byte, signature, secret string) (Event, error)
 		}
 		ev.AmountMinor = d.Amount
 		ev.Currency = strings.ToUpper(string(d.Currency))
+		ev.Reason = string(d.Reason)
+	case stripe.EventTypeChargeSucceeded:
+		var ch stripe.Charge
+		if err := obj(&ch); err != nil {
+			return Event{}, err
+		}
+		if ch.Outcome == nil || ch.Outcome.RiskLevel == "" || ch.Outcome.RiskLevel == "not_assessed" || ch.Outcome.RiskLevel == "unknown" {
+			return Event{}, fmt.Errorf("%w: charge without a risk assessment", ErrIgnored)
+		}
+		ev.Type = PaymentRisk
+		ev.Risk = Risk{Level: ch.Outcome.RiskLevel, Score: ch.Outcome.RiskScore, Outcome: ch.Outcome.Type}
+		if ch.Outcome.Rule != nil {
+			ev.Risk.Rule = ch.Outcome.Rule.ID
+		}
+		fromCharge(&ev, &ch)
+		ev.AmountMinor = ch.Amount
+	case stripe.EventTypeReviewOpened, stripe.EventTypeReviewClosed:
+		var rv stripe.Review
+		if err := obj(&rv); err != nil {
+			return Event{}, err
+		}
+		ev.Type, ev.Reason = ReviewOpened, string(rv.OpenedReason)
+		if se.Type == stripe.EventTypeReviewClosed {
+			ev.Type, ev.Reason = ReviewClosed, string(rv.ClosedReason)
+		}
+		if ev.Reason == "" {
+			ev.Reason = string(rv.Reason)
+		}
+		ev.PaymentRef = paymentIntentID(rv.PaymentIntent)
+		if ev.PaymentRef == "" && rv.Charge != nil {
+			ev.PaymentRef = paymentIntentID(rv.Charge.PaymentIntent)
+		}
+	case stripe.EventTypeRadarEarlyFraudWarningCreated, stripe.EventTypeRadarEarlyFraudWarningUpdated:
+		var w stripe.RadarEarlyFraudWarning
+		if err := obj(&w); err != nil {
+			return Event{}, err
+		}
+		ev.Type, ev.Reason, ev.Actionable = EarlyFraudWarning, string(w.FraudType), w.Actionable
+		ev.PaymentRef = paymentIntentID(w.PaymentIntent)
+		if ev.PaymentRef == "" && w.Charge != nil {
+			ev.PaymentRef = paymentIntentID(w.Charge.PaymentIntent)
+		}
 	case stripe.EventTypeInvoicePaid, stripe.EventTypeInvoicePaymentFailed:
 		var inv stripe.Invoice
 		if err := obj(&inv); err != nil {
@@ -287,6 +333,16 @@ func fromSession(ev *Event, cs *stripe.CheckoutSession) {
 	if cs.AutomaticTax != nil && cs.AutomaticTax.Enabled && cs.TotalDetails != nil {
 		ev.TaxMinor, ev.TaxReported = cs.TotalDetails.AmountTax, true
 	}
+}
+
+// fromCharge reads the payment, customer and order a charge names.
+func fromCharge(ev *Event, ch *stripe.Charge) {
+	ev.PaymentRef = paymentIntentID(ch.PaymentIntent)
+	if ch.Customer != nil {
+		ev.CustomerRef = ch.Customer.ID
+	}
+	ev.OrderNumber = ch.Metadata["order_number"]
+	ev.Currency = strings.ToUpper(string(ch.Currency))
 }
 
 func paymentIntentID(pi *stripe.PaymentIntent) string {

@@ -79,11 +79,27 @@ func TestParseWebhookEvents(t *testing.T) {
 			ID: "evt_listed", Type: payments.PaymentRefunded, PaymentRef: "pi_paid1", AmountMinor: 30000, Currency: "EUR",
 			Refunds: []payments.RefundRef{{Ref: "re_ours", AmountMinor: 10000, Key: "SK-2026-000042-1"}, {Ref: "re_dash", AmountMinor: 20000}}}},
 		{"dispute opened", testutil.StripeDispute("evt_dp1", "charge.dispute.created", "pi_paid1", 69700, "eur", "needs_response"), payments.Event{
-			ID: "evt_dp1", Type: payments.DisputeOpened, PaymentRef: "pi_paid1", AmountMinor: 69700, Currency: "EUR"}},
+			ID: "evt_dp1", Reason: "fraudulent", Type: payments.DisputeOpened, PaymentRef: "pi_paid1", AmountMinor: 69700, Currency: "EUR"}},
 		{"dispute won", testutil.StripeDispute("evt_dp2", "charge.dispute.closed", "pi_paid1", 69700, "eur", "won"), payments.Event{
-			ID: "evt_dp2", Type: payments.DisputeWon, PaymentRef: "pi_paid1", AmountMinor: 69700, Currency: "EUR"}},
+			ID: "evt_dp2", Reason: "fraudulent", Type: payments.DisputeWon, PaymentRef: "pi_paid1", AmountMinor: 69700, Currency: "EUR"}},
 		{"dispute lost", testutil.StripeDispute("evt_dp3", "charge.dispute.closed", "pi_paid1", 69700, "eur", "lost"), payments.Event{
-			ID: "evt_dp3", Type: payments.DisputeLost, PaymentRef: "pi_paid1", AmountMinor: 69700, Currency: "EUR"}},
+			ID: "evt_dp3", Reason: "fraudulent", Type: payments.DisputeLost, PaymentRef: "pi_paid1", AmountMinor: 69700, Currency: "EUR"}},
+		{"risk elevated", testutil.StripeChargeSucceeded("evt_risk1", "pi_paid1", "SK-2026-000042", 69700, "eur",
+			testutil.StripeRisk{Level: "elevated", Score: 72, Rule: "rule_high_card_velocity"}), payments.Event{
+			ID: "evt_risk1", Type: payments.PaymentRisk, PaymentRef: "pi_paid1", OrderNumber: "SK-2026-000042", AmountMinor: 69700, Currency: "EUR",
+			Risk: payments.Risk{Level: "elevated", Score: 72, Rule: "rule_high_card_velocity", Outcome: "authorized"}}},
+		{"risk normal", testutil.StripeChargeSucceeded("evt_risk2", "pi_paid1", "SK-2026-000042", 69700, "eur",
+			testutil.StripeRisk{Level: "normal", Score: 12}), payments.Event{
+			ID: "evt_risk2", Type: payments.PaymentRisk, PaymentRef: "pi_paid1", OrderNumber: "SK-2026-000042", AmountMinor: 69700, Currency: "EUR",
+			Risk: payments.Risk{Level: "normal", Score: 12, Outcome: "authorized"}}},
+		{"review opened", testutil.StripeReview("evt_rv1", "review.opened", "pi_paid1", "rule"), payments.Event{
+			ID: "evt_rv1", Type: payments.ReviewOpened, PaymentRef: "pi_paid1", Reason: "rule"}},
+		{"review closed", testutil.StripeReview("evt_rv2", "review.closed", "pi_paid1", "approved"), payments.Event{
+			ID: "evt_rv2", Type: payments.ReviewClosed, PaymentRef: "pi_paid1", Reason: "approved"}},
+		{"early fraud warning", testutil.StripeEarlyFraudWarning("evt_efw1", "radar.early_fraud_warning.created", "pi_paid1", "made_with_stolen_card", true), payments.Event{
+			ID: "evt_efw1", Type: payments.EarlyFraudWarning, PaymentRef: "pi_paid1", Reason: "made_with_stolen_card", Actionable: true}},
+		{"early fraud warning updated", testutil.StripeEarlyFraudWarning("evt_efw2", "radar.early_fraud_warning.updated", "pi_paid1", "card_never_received", false), payments.Event{
+			ID: "evt_efw2", Type: payments.EarlyFraudWarning, PaymentRef: "pi_paid1", Reason: "card_never_received"}},
 		{"subscription checkout completed", testutil.StripeCheckoutCompleted("evt_sub_completed", subSession), payments.Event{
 			ID: "evt_sub_completed", Type: payments.CheckoutCompleted, SessionRef: "cs_test_sub1", SubscriptionRef: "sub_1",
 			CustomerRef: "cus_paid1", OrderNumber: "SK-2026-000043", AmountMinor: 19000, Currency: "EUR"}},
@@ -134,6 +150,8 @@ func TestParseWebhookIgnores(t *testing.T) {
 		"completed but unpaid":    testutil.StripeCheckoutCompleted("", unpaid),
 		"dispute warning closed":  testutil.StripeDispute("", "charge.dispute.closed", "pi_paid1", 69700, "eur", "warning_closed"),
 		"dispute funds withdrawn": testutil.StripeEventJSON("", "charge.dispute.funds_withdrawn", map[string]any{"id": "dp_1", "object": "dispute"}),
+		"charge not assessed":     testutil.StripeChargeSucceeded("", "pi_paid1", "SK-2026-000042", 69700, "eur", testutil.StripeRisk{Level: "not_assessed"}),
+		"charge without outcome":  testutil.StripeChargeSucceeded("", "pi_paid1", "SK-2026-000042", 69700, "eur", testutil.StripeRisk{}),
 		// The first invoice is paid in the checkout, whose completion
 		// records it.
 		"first invoice":        testutil.StripeInvoiceEvent("", "invoice.paid", withReason(cycleInvoice, "subscription_create")),

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/storekeep/storekeep/internal/fraud/detect"
 	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/ratelimit"
 	"github.com/storekeep/storekeep/internal/web"
@@ -28,6 +29,11 @@ type Options struct {
 	// Keys are the license signing keys: the active one signs answers,
 	// every one verifies license keys and is published.
 	Keys *licensing.Keyring
+	// Observer records activations and check-ins for the fraud signals
+	// (key sharing, many replacements); nil records nothing. Validation
+	// records nothing: it is the hot path, and key sharing is seen in
+	// activations and check-ins.
+	Observer *detect.Observer
 }
 
 // The rate limits. Activations count per license and per network, always;
@@ -43,7 +49,8 @@ var (
 
 type handler struct {
 	*web.Server
-	keys *licensing.Keyring
+	keys     *licensing.Keyring
+	observer *detect.Observer
 }
 
 // Mount registers the API's routes on s. Without signing keys there is no
@@ -53,7 +60,7 @@ func Mount(s *web.Server, o Options) error {
 	if o.Keys == nil {
 		return nil
 	}
-	h := &handler{Server: s, keys: o.Keys}
+	h := &handler{Server: s, keys: o.Keys, observer: o.Observer}
 	s.SetAPIErrors(Prefix, h.coreError)
 	s.SetAPIErrors(KeysPath, h.coreError)
 	s.Handle("POST /api/v1/licenses/validate", h.validate)

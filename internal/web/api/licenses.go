@@ -208,10 +208,16 @@ func (h *handler) activate(w http.ResponseWriter, r *http.Request) error {
 	if !allowed {
 		return h.limited(w, r, window, nonce)
 	}
+	now := h.Clock().Now()
 	res, err := licensing.ActivateKey(r.Context(), h.DB(), key,
-		licensing.MachineInfo{Fingerprint: req.Fingerprint, Hostname: req.Hostname, Platform: req.Platform}, h.Clock().Now())
+		licensing.MachineInfo{Fingerprint: req.Fingerprint, Hostname: req.Hostname, Platform: req.Platform}, now)
 	if err != nil {
 		return h.domainError(w, r, err, nonce)
+	}
+	if res.License != nil && res.Machine != nil {
+		// For the fraud signals: a queued row, off the request path. A
+		// machine activated at this moment took a new seat.
+		h.observer.Activation(now, web.ClientIP(r), res.License.ID, res.License.CustomerID, res.Machine.Fingerprint, res.Machine.ActivatedAt.Equal(now.UTC()))
 	}
 	return h.answer(w, r, res, nonce, "")
 }
@@ -243,9 +249,13 @@ func (h *handler) checkIn(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return err
 	}
-	res, err := licensing.CheckIn(r.Context(), h.DB(), h.keys, req.Key, req.Fingerprint, req.Version, h.Clock().Now())
+	now := h.Clock().Now()
+	res, err := licensing.CheckIn(r.Context(), h.DB(), h.keys, req.Key, req.Fingerprint, req.Version, now)
 	if err != nil {
 		return h.domainError(w, r, err, nonce)
+	}
+	if res.License != nil && res.Machine != nil {
+		h.observer.CheckIn(now, web.ClientIP(r), res.License.ID, res.License.CustomerID, res.Machine.Fingerprint)
 	}
 	return h.answer(w, r, res, nonce, "")
 }

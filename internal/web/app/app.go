@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/storekeep/storekeep/internal/analytics"
+	"github.com/storekeep/storekeep/internal/fraud/detect"
 	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/notices"
 	"github.com/storekeep/storekeep/internal/orders"
@@ -76,6 +77,17 @@ type Options struct {
 	// AnalyticsPerMinute caps the beacons counted per address and minute
 	// (--analytics-beacons-per-minute; 0 is beacon.DefaultPerMinute).
 	AnalyticsPerMinute int
+	// Fraud is what the fraud signals need from the request path
+	// (internal/fraud/detect): the observer, the checkout's checks and the
+	// processor's signals; the zero value records and raises nothing.
+	Fraud Fraud
+}
+
+// Fraud wires the fraud signals into the areas.
+type Fraud struct {
+	Observer *detect.Observer
+	Checks   *detect.Checks
+	Signals  orders.Signals
 }
 
 // New builds the site with every area mounted. It fails when an option is
@@ -98,13 +110,14 @@ func New(o Options) (*web.Server, error) {
 		account.Mount(s, account.Options{Payments: o.Payments, Processors: o.Processors, PaymentInstructions: o.PaymentInstructions, Licenses: lic,
 			LicenseKeys: o.LicenseKeys, VATChecker: o.VATChecker}),
 		checkout.Mount(s, checkout.Options{Payments: o.Payments, StripeWebhooks: o.StripeWebhooks,
-			PaymentInstructions: o.PaymentInstructions, Licenses: lic, VATChecker: o.VATChecker}),
+			PaymentInstructions: o.PaymentInstructions, Licenses: lic, VATChecker: o.VATChecker,
+			Fraud: o.Fraud.Checks, Signals: o.Fraud.Signals}),
 		console.Mount(s, console.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions, Processors: o.Processors, Licenses: lic}),
 		licenses.Mount(s),
 		webreleases.Mount(s, webreleases.Options{Releases: o.Releases}),
-		api.Mount(s, api.Options{Keys: o.LicenseKeys}),
+		api.Mount(s, api.Options{Keys: o.LicenseKeys, Observer: o.Fraud.Observer}),
 		webdownloads.Mount(s, webdownloads.Options{Releases: o.Releases}),
-		webrepos.Mount(s, webrepos.Options{Keys: licenseKeys(o.LicenseKeys), Releases: o.Releases, Signer: o.RepoSigner}),
+		webrepos.Mount(s, webrepos.Options{Keys: licenseKeys(o.LicenseKeys), Releases: o.Releases, Signer: o.RepoSigner, Observer: o.Fraud.Observer}),
 		trials.Mount(s),
 		websupport.Mount(s),
 		weblists.Mount(s),

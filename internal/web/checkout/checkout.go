@@ -24,7 +24,9 @@ func (s *handler) shop(r *http.Request) (orders.Shop, error) {
 	if err != nil {
 		return orders.Shop{}, err
 	}
-	return orders.NewShop(s.db, v.Name, v.SupportEmail, s.BaseURL().String(), s.payments, s.paymentInstructions, s.licenses), nil
+	shop := orders.NewShop(s.db, v.Name, v.SupportEmail, s.BaseURL().String(), s.payments, s.paymentInstructions, s.licenses)
+	shop.Signals = s.signals
+	return shop, nil
 }
 
 // checkoutPage is the content of checkout.html.
@@ -233,6 +235,10 @@ func (s *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 		var err error
 		order, err = orders.Create(ctx, tx, orders.NewOrder{CustomerID: c.ID, PriceID: o.Price.ID, Provider: p.Name(), Billing: page.Billing, VATCheck: check}, now)
 		if err != nil {
+			return err
+		}
+		// Signals for a person to review; the order goes on as placed.
+		if err := s.fraud.Order(ctx, tx, s.db.Dialect, order, web.ClientIP(r), now); err != nil {
 			return err
 		}
 		if offline {

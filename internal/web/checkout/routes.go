@@ -12,6 +12,7 @@ import (
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/fraud/detect"
 	"github.com/storekeep/storekeep/internal/payments"
 	"github.com/storekeep/storekeep/internal/tax"
 	"github.com/storekeep/storekeep/internal/web"
@@ -43,6 +44,14 @@ type Options struct {
 	// VATChecker confirms buyers' VAT numbers (VIES, --vies); nil checks
 	// their format only.
 	VATChecker tax.Checker
+	// Fraud looks at each placed order for fraud signals (a disposable
+	// address, a country mismatch) and records the checkout for the burst
+	// patterns, in the order's transaction; nil looks at nothing.
+	Fraud *detect.Checks
+	// Signals hands the processor's fraud signals (risk outcome, reviews,
+	// early fraud warnings, disputes) from the webhook to the fraud
+	// review; nil raises none.
+	Signals orders.Signals
 }
 
 // handler serves checkout.
@@ -58,6 +67,8 @@ type handler struct {
 	paymentInstructions string
 	licenses            orders.Licenser
 	vat                 tax.Checker
+	fraud               *detect.Checks
+	signals             orders.Signals
 }
 
 // Mount registers checkout's routes on s.
@@ -72,7 +83,7 @@ func Mount(s *web.Server, o Options) error {
 		return err
 	}
 	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), log: s.Log(), pages: pages,
-		payments: o.Payments, stripeWebhooks: o.StripeWebhooks, paymentInstructions: o.PaymentInstructions, licenses: o.Licenses, vat: o.VATChecker}
+		payments: o.Payments, stripeWebhooks: o.StripeWebhooks, paymentInstructions: o.PaymentInstructions, licenses: o.Licenses, vat: o.VATChecker, fraud: o.Fraud, signals: o.Signals}
 	s.Handle("GET /checkout", h.checkoutForm)
 	s.Handle("POST /checkout", h.checkout)
 	s.Handle("POST /webhooks/stripe", h.stripeWebhook)

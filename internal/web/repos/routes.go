@@ -14,6 +14,7 @@ import (
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/downloads"
+	"github.com/storekeep/storekeep/internal/fraud/detect"
 	"github.com/storekeep/storekeep/internal/licensing"
 	"github.com/storekeep/storekeep/internal/ratelimit"
 	"github.com/storekeep/storekeep/internal/refuse"
@@ -38,6 +39,10 @@ type Options struct {
 	Keys     licensing.PublicKeys
 	Releases *releases.Releases
 	Signer   *repos.Signer
+	// Observer records each authenticated request for the fraud signals
+	// (a repository credential used from many networks); nil records
+	// nothing.
+	Observer *detect.Observer
 }
 
 type handler struct {
@@ -47,6 +52,7 @@ type handler struct {
 	keys     licensing.PublicKeys
 	store    releases.Store
 	signer   *repos.Signer
+	observer *detect.Observer
 	aptCache *metaCache[string, *repos.APT] // the APT metadata, by what it is made of
 	pages    *web.Pages                     // the account's repository page
 }
@@ -57,7 +63,7 @@ func Mount(s *web.Server, o Options) error {
 	if o.Keys == nil || o.Releases == nil || o.Releases.Store == nil || o.Signer == nil {
 		return (&handler{Server: s, db: s.DB(), clock: s.Clock()}).mountAccount()
 	}
-	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), keys: o.Keys, store: o.Releases.Store, signer: o.Signer}
+	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), keys: o.Keys, store: o.Releases.Store, signer: o.Signer, observer: o.Observer}
 	s.Handle("GET "+KeyPathArmored, h.publicKey(o.Signer.PublicKey(), "application/pgp-keys"))
 	s.Handle("GET "+KeyPathBinary, h.publicKey(o.Signer.PublicKeyBinary(), "application/octet-stream"))
 	h.mountAPT()
@@ -115,6 +121,8 @@ func (h *handler) license(w http.ResponseWriter, r *http.Request, product string
 		http.Error(w, msg, http.StatusForbidden)
 		return licensing.License{}, false, nil
 	}
+	// A queued row with a keyed hash of the network, off the request path.
+	h.observer.Repository(h.clock.Now(), web.ClientIP(r), l.ID, l.CustomerID)
 	return l, true, nil
 }
 
