@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/storekeep/storekeep/internal/fraud/detect"
 	"log/slog"
 	"sync"
 	"time"
@@ -76,6 +77,13 @@ var periodicJobs = []periodicJob{
 	{name: "close solved tickets", every: time.Hour, run: func(ctx context.Context, d *db.DB, _ jobEnv, now time.Time) error {
 		// A conditional update: running on several instances closes each once.
 		_, err := (&support.Desk{DB: d, Clock: clock.NewFixed(now)}).CloseSolved(ctx)
+		return err
+	}},
+	{name: "fraud signals", every: detect.EvaluateEvery, run: func(ctx context.Context, d *db.DB, _ jobEnv, now time.Time) error {
+		// Each signal's source names its pattern, subject and day: runs
+		// on several instances raise it once. Signals open review cases
+		// only; a person decides.
+		_, err := detect.Evaluate(ctx, d, detect.Cases, detect.Thresholds{}, now)
 		return err
 	}},
 	{name: "analytics roll-up", every: 5 * time.Minute, run: func(ctx context.Context, d *db.DB, _ jobEnv, now time.Time) error {

@@ -270,6 +270,15 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 	// database closes.
 	defer stopAnalytics()
 	opts.Analytics, opts.AnalyticsPerMinute = counter, cfg.AnalyticsPerMinute
+	fraudOpts, stopFraud, err := startFraud(ctx, cfg, d, clk, log)
+	if err != nil {
+		closeAll()
+		return err
+	}
+	// Like the request log: after the server has stopped, before the
+	// database closes.
+	defer stopFraud()
+	opts.Fraud = fraudOpts
 	if err := paymentOptions(cfg, isDemo, clk, &opts); err != nil {
 		closeAll()
 		return err

@@ -51,16 +51,20 @@ type Config struct {
 	NoticesPerSecond int
 	NoticesPerHour   int
 	GeoIPDB          string
-	DataDir          string
-	BaseURL          string
-	LogFormat        string
-	LogLevel         string
-	AutoMigrate      bool
-	SMTPHost         string
-	SMTPPort         int
-	SMTPUsername     string
-	SMTPPassword     string
-	SMTPFrom         string
+	// FraudDisposableDomains is the operator's list of disposable-mail
+	// domains for the fraud signals, added to the built-in one (empty:
+	// the built-in list alone; internal/fraud/detect, docs/fraud-signals.md).
+	FraudDisposableDomains string
+	DataDir                string
+	BaseURL                string
+	LogFormat              string
+	LogLevel               string
+	AutoMigrate            bool
+	SMTPHost               string
+	SMTPPort               int
+	SMTPUsername           string
+	SMTPPassword           string
+	SMTPFrom               string
 	// DKIM signs outgoing mail with the PKCS#8 key in DKIMKey for
 	// DKIMDomain under DKIMSelector (docs/mail-deliverability.md); all
 	// three or none.
@@ -167,6 +171,7 @@ func (c *Config) settings() []setting {
 		{flag: "analytics", group: Server, env: "STOREKEEP_ANALYTICS", def: "true", boolean: &c.Analytics, help: "count visits without cookies: pages, sources, engaged time and the funnel, honouring Do Not Track and Global Privacy Control (see docs/analytics.md)"},
 		{flag: "analytics-beacons-per-minute", group: Server, env: "STOREKEEP_ANALYTICS_BEACONS_PER_MINUTE", def: "600", num: &c.AnalyticsPerMinute, help: "most analytics beacons counted per network address and minute; more are ignored (an office's or a carrier's gateway puts many visitors behind one address)"},
 		{flag: "geoip-db", group: Server, env: "STOREKEEP_GEOIP_DB", def: "", str: &c.GeoIPDB, help: "a local GeoIP database (MaxMind .mmdb format, e.g. GeoLite2-Country or DB-IP lite) for the analytics' countries; empty: no countries"},
+		{flag: "fraud-disposable-domains", group: Server, env: "STOREKEEP_FRAUD_DISPOSABLE_DOMAINS", def: "", str: &c.FraudDisposableDomains, help: "a file of disposable-mail domains, one per line, added to the built-in list for the fraud signals (read again when it changes; see docs/fraud-signals.md); empty: the built-in list alone"},
 		{flag: "data-dir", group: DB, env: "STOREKEEP_DATA_DIR", def: ".", str: &c.DataDir, help: "directory for the SQLite database and other files"},
 		{flag: "base-url", group: Site, env: "STOREKEEP_BASE_URL", def: "", str: &c.BaseURL, help: "public URL of the site, e.g. https://shop.example.com (default: http://ADDR)"},
 		{flag: "log-format", group: Log, env: "STOREKEEP_LOG_FORMAT", def: "text", str: &c.LogFormat, help: "log format: text or json"},
