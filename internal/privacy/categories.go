@@ -34,6 +34,7 @@ var categories = map[Category]struct{ group, label string }{
 	"user.license.record":         {"license", "Your licenses and whose they are"},
 	"user.license.download":       {"license", "Downloads of releases (which file, when, how)"},
 	"user.staff.activity":         {"staff", "Staff actions and views of personal data"},
+	"user.account.policy_views":   {"account", "Which version of our privacy and cookie policies you last read"},
 }
 
 // groupLabels names the groups the policy shows.
