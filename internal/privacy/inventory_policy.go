@@ -6,7 +6,7 @@ package privacy
 // saw, and the mailing of a significant change, are the customer's.
 var policyPart = Inventory{
 	Purposes: []Purpose{
-		{ID: "policy_changes", Name: "Telling you about changes to this policy",
+		{ID: "policies", Name: "Telling you about changes to this policy",
 			Description: "announcing significant changes to this policy to our customers by email, and showing a signed-in customer which version of it they last read",
 			Basis:       LegitimateInterest, Interest: "making sure the people whose data we hold know how we handle it when that changes"},
 	},
@@ -43,14 +43,14 @@ var policyPart = Inventory{
 
 // policyViewColumn is what a customer last saw: kept with the account.
 func policyViewColumn(name, export string) Column {
-	return Column{Name: name, Personal: true, Category: "user.account.policy_views", Purposes: []string{"policy_changes"},
+	return Column{Name: name, Personal: true, Category: "user.account.policy_views", Purposes: []string{"policies"},
 		Retention: accountRetention, Erasure: EraseDelete, Source: Automatically, Export: export}
 }
 
 // policyMailColumn is a recipient of a policy change's mail: kept 90 days,
 // as the outbox keeps the message, then deleted.
 func policyMailColumn(name string, c Category, export string) Column {
-	return Column{Name: name, Personal: true, Category: c, Purposes: []string{"policy_changes"},
+	return Column{Name: name, Personal: true, Category: c, Purposes: []string{"policies"},
 		Retention: Retention{Days: 90, From: FromCollection, Why: "the per-message status of the mailing, for the staff who started it"},
 		Erasure:   EraseDelete, Source: FromSubject, Export: export, Recipients: []string{"mail"}}
 }

@@ -176,6 +176,15 @@ func (s *handler) recordSeen(r *http.Request, doc privacy.Document, seq int) {
 		if seq != 0 && seq != latest.Seq {
 			return nil // an older version read in the archive is not the policy in force
 		}
+		// Keeping this record is processing for the purpose "policies":
+		// an objection to it or a restriction stops it.
+		ch, err := privacy.LoadChoices(ctx, s.db, c.ID)
+		if err != nil {
+			return err
+		}
+		if _, objected := ch.Objections["policies"]; objected || ch.Restricted {
+			return nil
+		}
 		return privacy.RecordSeen(ctx, s.db, c.ID, doc, latest.Seq, s.clock.Now())
 	}()
 	if err != nil {
