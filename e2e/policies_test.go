@@ -45,6 +45,7 @@ func TestOwnerAnnouncesAPolicyChange(t *testing.T) {
 	if text := visibleText(t, owner, "#error-privacy"); !strings.Contains(text, "nothing was saved") {
 		t.Fatalf("the script was not refused: %q", text)
 	}
+	owner.expectRefused(t, 422)
 	shoot(t, owner, "policy-text-refused.png")
 	fill(t, owner, map[string]string{"body-privacy": "## Our data protection officer\n\nWrite to **Jane Roe**, our data protection officer, at any time."})
 	click(t, owner, `form[action="/staff/policies/privacy/text"] button[type="submit"]`)
