@@ -265,6 +265,11 @@ type Version struct {
 // with every change of the text and never otherwise. Two instances that
 // publish the same change at once record it once.
 func Publish(ctx context.Context, d *db.DB, doc Document, hash string, now time.Time) (Version, error) {
+	return publish(ctx, d, doc, hash, Content{}, now)
+}
+
+// publish is Publish recording c as a new version's text (PublishContent).
+func publish(ctx context.Context, d *db.DB, doc Document, hash string, c Content, now time.Time) (Version, error) {
 	latest, err := LatestVersion(ctx, d, doc)
 	if err == nil && latest.Hash == hash {
 		return latest, nil
@@ -272,12 +277,13 @@ func Publish(ctx context.Context, d *db.DB, doc Document, hash string, now time.
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return Version{}, err
 	}
-	// The text is recorded by the first page that shows the version
-	// (PublishContent): '' says it is still to come, NULL that the version
-	// predates the archive.
+	// The text comes with the version when a page publishes it
+	// (PublishContent); otherwise '' says it is still to come, to be
+	// filled in by the first page that shows it. NULL is a version from
+	// before the archive.
 	_, err = d.ExecContext(ctx, `INSERT INTO policy_versions (document, seq, content_hash, published_at, significant, change_note, content_html, content_text)
-		VALUES ($1, $2, $3, $4, FALSE, '', '', '') ON CONFLICT (document, seq) DO NOTHING`,
-		string(doc), latest.Seq+1, hash, now)
+		VALUES ($1, $2, $3, $4, FALSE, '', $5, $6) ON CONFLICT (document, seq) DO NOTHING`,
+		string(doc), latest.Seq+1, hash, now, c.HTML, c.Text)
 	if err != nil {
 		return Version{}, fmt.Errorf("record %s policy version: %w", doc, err)
 	}

@@ -54,13 +54,24 @@ type Content struct {
 // published the version first without it (Publish), its content is filled
 // in. A version that predates the archive (NULL content) stays without.
 func PublishContent(ctx context.Context, d *db.DB, doc Document, hash string, c Content, now time.Time) (Version, error) {
-	v, err := Publish(ctx, d, doc, hash, now)
+	v, err := publish(ctx, d, doc, hash, c, now)
 	if err != nil {
 		return v, err
 	}
 	if v.Hash != hash {
 		// Another instance published a newer hash meanwhile: its page
 		// records that version's text.
+		return v, nil
+	}
+	// Look before writing: on PostgreSQL the content-version trigger
+	// fires per statement, so even an UPDATE of no row would make every
+	// instance render its public pages again.
+	var pending int
+	if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM policy_versions WHERE document = $1 AND seq = $2 AND content_html = ''`,
+		string(doc), v.Seq).Scan(&pending); err != nil {
+		return v, fmt.Errorf("read %s policy text: %w", doc, err)
+	}
+	if pending == 0 {
 		return v, nil
 	}
 	if _, err := d.ExecContext(ctx, `UPDATE policy_versions SET content_html = $1, content_text = $2
