@@ -42,8 +42,11 @@ func TestPrivacyCenterAccessChoicesAndErasure(t *testing.T) {
 		// offered beside the analytics' (security notices still come, as
 		// the notice's footer says).
 		webtest.MustContain(t, body, "Product updates and security notices")
-		if strings.Count(body, "Object to this") != 2 {
-			t.Errorf("%d objections offered, want the analytics' and the product updates'", strings.Count(body, "Object to this"))
+		// And mail about significant policy changes, with the record of
+		// the version last read (issue 17, docs/policy-archive.md).
+		webtest.MustContain(t, body, "Telling you about changes to this policy")
+		if strings.Count(body, "Object to this") != 3 {
+			t.Errorf("%d objections offered, want the analytics', the product updates' and the policy changes'", strings.Count(body, "Object to this"))
 		}
 		webtest.MustNotContain(t, body, "I agree", "Fraud prevention", "Licenses you bought")
 
