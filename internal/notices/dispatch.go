@@ -137,6 +137,14 @@ func (s *Sender) runBatch(ctx context.Context, now time.Time, batch int) (queued
 				}
 			}
 		}
+		if budget > 0 { // what the notices left, for policy change mail (policy.go)
+			q, sk, err := s.dispatchPolicyMail(ctx, tx, budget, now)
+			if err != nil {
+				return err
+			}
+			out.Queued += q
+			out.Skipped += sk
+		}
 		full = out.Queued+out.Skipped >= limit
 		return nil
 	})
@@ -147,13 +155,14 @@ func (s *Sender) runBatch(ctx context.Context, now time.Time, batch int) (queued
 }
 
 // budget is how many messages may be queued now without passing either
-// limit.
+// limit. Notices and policy change mail (policy.go) share the rate.
 func (s *Sender) budget(ctx context.Context, tx *sql.Tx, now time.Time) (int, error) {
 	var sec, hour int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM notice_recipients WHERE dispatched_at > $1`, now.Add(-time.Second)).Scan(&sec); err != nil {
+	const count = `SELECT (SELECT COUNT(*) FROM notice_recipients WHERE dispatched_at > $1) + (SELECT COUNT(*) FROM policy_mail_recipients WHERE dispatched_at > $1)`
+	if err := tx.QueryRowContext(ctx, count, now.Add(-time.Second)).Scan(&sec); err != nil {
 		return 0, fmt.Errorf("notices: rate: %w", err)
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM notice_recipients WHERE dispatched_at > $1`, now.Add(-time.Hour)).Scan(&hour); err != nil {
+	if err := tx.QueryRowContext(ctx, count, now.Add(-time.Hour)).Scan(&hour); err != nil {
 		return 0, fmt.Errorf("notices: rate: %w", err)
 	}
 	return min(s.Rate.PerSecond-sec, s.Rate.PerHour-hour), nil

@@ -40,6 +40,7 @@ var categories = map[Category]struct{ group, label string }{
 	"user.fraud.evidence":         {"fraud", "Signals of possible fraud about your purchases and license use, as figures (counts, scores, country codes), never addresses"},
 	"user.fraud.review":           {"fraud", "Fraud review cases: what we asked you, your answer, and what a staff member decided and why"},
 	"user.legal.disclosure":       {"legal", "Requests from public authorities about you, and what we disclosed"},
+	"user.account.policy_views":   {"account", "Which version of our privacy and cookie policies you last read"},
 }
 
 // groupLabels names the groups the policy shows.

@@ -191,6 +191,19 @@ func makePerson(t *testing.T, d *db.DB, n int, priceID int64) person {
 		VALUES ($1, $2, $3, 'queued', $4, $4)`, breach, email, p.Customer.ID, t0); err != nil {
 		t.Fatal(err)
 	}
+	// They read the privacy policy, and were mailed its significant change.
+	if _, err := d.ExecContext(ctx, `INSERT INTO policy_views (customer_id, document, seq, seen_at) VALUES ($1, 'privacy', 1, $2)`, p.Customer.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	var mailing int64
+	if err := d.Writer().QueryRowContext(ctx, `INSERT INTO policy_mailings (document, seq, status, started_at) VALUES ('privacy', 1, 'sent', $1)
+		ON CONFLICT (document, seq) DO UPDATE SET status = 'sent' RETURNING id`, t0).Scan(&mailing); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ExecContext(ctx, `INSERT INTO policy_mail_recipients (mailing_id, customer_id, email, state, created_at, dispatched_at)
+		VALUES ($1, $2, $3, 'queued', $4, $4)`, mailing, p.Customer.ID, email, t0); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 

@@ -10,7 +10,7 @@ import "slices"
 var Declared = merge(core, parts...)
 
 // parts are the domains' declarations, merged into Declared.
-var parts = []Inventory{staffPart, mailPart, ordersPart, customersPart, choicesPart, requestsPart, licensingPart, releasesPart, supportPart, requestLogPart, analyticsPart, consentPart, listsPart, bouncesPart, noticesPart, fraudPart, fraudObservationsPart, accountabilityPart, breachesPart}
+var parts = []Inventory{staffPart, mailPart, ordersPart, customersPart, choicesPart, requestsPart, licensingPart, releasesPart, supportPart, requestLogPart, analyticsPart, consentPart, listsPart, bouncesPart, noticesPart, fraudPart, fraudObservationsPart, accountabilityPart, breachesPart, policyPart}
 
 // merge appends the parts' declarations to base's.
 func merge(base Inventory, parts ...Inventory) Inventory {
@@ -93,7 +93,7 @@ var core = Inventory{
 		{Name: "prices", Description: "Prices of each edition, per currency and billing kind.",
 			Columns: plain("id", "edition_id", "currency", "amount_minor", "billing", "active", "created_at")},
 		{Name: "policy_versions", Description: "History of the privacy and cookie policies: a new row each time their content changes.",
-			Columns: plain("id", "document", "seq", "content_hash", "published_at", "significant", "change_note")},
+			Columns: plain("id", "document", "seq", "content_hash", "published_at", "significant", "change_note", "content_html", "content_text")},
 		{Name: "content_version", Description: "A counter that changes with the catalog, the settings and the policies, so every instance knows when its cached public pages are out of date.",
 			Columns: plain("id", "n")},
 		{Name: "acme_cache", Description: "Automatic TLS certificates shared by all instances: the ACME account key, certificates for the site's domains with their private keys, and pending challenge answers.",

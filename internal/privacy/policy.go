@@ -70,6 +70,10 @@ type Policy struct {
 	// ContractData lists the kinds of data we need to enter into or carry
 	// out a contract (a purchase, support): without them we cannot.
 	ContractData []string
+	// PrivacyText and CookieText are the parts of the two policies the
+	// vendor writes, Markdown (policy_texts; policy_archive.go).
+	PrivacyText string `json:",omitempty"`
+	CookieText  string `json:",omitempty"`
 	// Version is the history entry of this content (set by Publish).
 	Version Version `json:"-"`
 }
@@ -228,12 +232,15 @@ const (
 // Hash is a fingerprint of the content of document doc of p: it changes
 // exactly when what the page says changes.
 func (p Policy) Hash(doc Document) string {
-	var content any = p
+	privacyOnly := p
+	privacyOnly.CookieText = ""
+	var content any = privacyOnly
 	if doc == CookiePolicy {
 		content = struct {
 			Vendor  settings.Vendor
 			Cookies []Cookie
-		}{p.Vendor, p.Cookies}
+			Text    string `json:",omitempty"`
+		}{p.Vendor, p.Cookies, p.CookieText}
 	}
 	b, err := json.Marshal(content)
 	if err != nil {
@@ -258,6 +265,11 @@ type Version struct {
 // with every change of the text and never otherwise. Two instances that
 // publish the same change at once record it once.
 func Publish(ctx context.Context, d *db.DB, doc Document, hash string, now time.Time) (Version, error) {
+	return publish(ctx, d, doc, hash, Content{}, now)
+}
+
+// publish is Publish recording c as a new version's text (PublishContent).
+func publish(ctx context.Context, d *db.DB, doc Document, hash string, c Content, now time.Time) (Version, error) {
 	latest, err := LatestVersion(ctx, d, doc)
 	if err == nil && latest.Hash == hash {
 		return latest, nil
@@ -265,9 +277,13 @@ func Publish(ctx context.Context, d *db.DB, doc Document, hash string, now time.
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return Version{}, err
 	}
-	_, err = d.ExecContext(ctx, `INSERT INTO policy_versions (document, seq, content_hash, published_at, significant, change_note)
-		VALUES ($1, $2, $3, $4, FALSE, '') ON CONFLICT (document, seq) DO NOTHING`,
-		string(doc), latest.Seq+1, hash, now)
+	// The text comes with the version when a page publishes it
+	// (PublishContent); otherwise '' says it is still to come, to be
+	// filled in by the first page that shows it. NULL is a version from
+	// before the archive.
+	_, err = d.ExecContext(ctx, `INSERT INTO policy_versions (document, seq, content_hash, published_at, significant, change_note, content_html, content_text)
+		VALUES ($1, $2, $3, $4, FALSE, '', $5, $6) ON CONFLICT (document, seq) DO NOTHING`,
+		string(doc), latest.Seq+1, hash, now, c.HTML, c.Text)
 	if err != nil {
 		return Version{}, fmt.Errorf("record %s policy version: %w", doc, err)
 	}
@@ -295,12 +311,8 @@ func Current(ctx context.Context, d *db.DB, doc Document, f Facts, now time.Time
 // CurrentOf is Current for the inventory inv: the site's active one, which
 // holds the cookies a deployment adds (Inventory.WithCookies).
 func CurrentOf(ctx context.Context, d *db.DB, inv Inventory, doc Document, f Facts, now time.Time) (Policy, error) {
-	v, err := settings.Load(ctx, d)
+	p, err := BuildCurrent(ctx, d, inv, f)
 	if err != nil {
-		return Policy{}, err
-	}
-	p := Build(inv, v, f)
-	if err := withRegister(ctx, d, inv, v, &p); err != nil {
 		return Policy{}, err
 	}
 	p.Version, err = Publish(ctx, d, doc, p.Hash(doc), now)

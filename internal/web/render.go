@@ -208,6 +208,9 @@ type SiteData struct {
 	// Footer are the links areas put in every page's footer (FooterLink),
 	// after Support, the privacy and the cookie policy.
 	Footer []FooterLink
+	// PolicyNotice announces a significant change to a policy on every
+	// public page for a period; nil for none (policy_notice.go).
+	PolicyNotice *PolicyNotice
 }
 
 // FooterLink is a link in the public site's footer.
@@ -273,7 +276,8 @@ func writeHTML(w http.ResponseWriter, status int, body []byte) {
 func (s *Server) site(r *http.Request, v settings.Vendor) SiteData {
 	return SiteData{Vendor: v, Demo: s.demo, Path: r.URL.Path, Year: s.clock.Now().Year(), Staff: s.console(r),
 		Count:         s.counted[r.Pattern] && r.Method == http.MethodGet && !info(r).errorPage,
-		ConsentBanner: s.consentBanner(r), CookieSettings: s.inventory.AsksConsent(), Footer: s.footer}
+		ConsentBanner: s.consentBanner(r), CookieSettings: s.inventory.AsksConsent(), Footer: s.footer,
+		PolicyNotice: s.policyNotice(r)}
 }
 
 // errorPage is the content of error.html.

@@ -109,6 +109,7 @@ type Server struct {
 	footer     []FooterLink     // links areas put in the footer (AddFooterLink)
 	quiet      map[string]bool  // route patterns logged at debug level (LogQuietly)
 	bodyLimits map[string]int64 // route pattern -> body limit (AllowLargeBody)
+	policy     PolicyHooks      // the policy archive's notice and publisher (policy_notice.go)
 
 	assets  *assets
 	layouts *layouts

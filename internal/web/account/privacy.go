@@ -35,11 +35,15 @@ type privacyPage struct {
 	Lists []lists.Membership
 	// HasDocuments: the customer has invoices worth saving before erasure.
 	HasDocuments bool
+	// Policies are the versions of the policies they last saw (policies.go).
+	Policies []policyStatus
 }
 
 var privacyNotices = map[string]string{
-	"choices":      "Your choice is saved and applies from now on.",
-	"unsubscribed": "You are unsubscribed from that list.",
+	"choices":             "Your choice is saved and applies from now on.",
+	"unsubscribed":        "You are unsubscribed from that list.",
+	"policy-seen":         "Noted: you have seen the version in force.",
+	"policy-not-recorded": "Nothing was recorded: you objected to our keeping track of policy changes for you, or restricted what we do with your data.",
 }
 
 func (s *handler) subjectOf(c *customers.Customer) privacy.SubjectRef {
@@ -70,6 +74,9 @@ func (s *handler) privacyCenter(w http.ResponseWriter, r *http.Request) error {
 	}
 	page := privacyPage{Notice: privacyNotices[r.URL.Query().Get("done")], Customer: *c, Export: e, Choices: ch}
 	if page.Lists, err = lists.OfCustomer(ctx, s.db, c.ID); err != nil {
+		return err
+	}
+	if page.Policies, err = s.policyStatuses(ctx, c.ID); err != nil {
 		return err
 	}
 	// The choices offered are those of the purposes the policy names: what

@@ -42,10 +42,12 @@ func TestPrivacyCenterAccessChoicesAndErasure(t *testing.T) {
 		// the notice's footer says).
 		webtest.MustContain(t, body, "Product updates and security notices")
 		// Fraud review exists (issue 16): its objection is offered too,
-		// saying that a person weighs it rather than that it stops.
-		webtest.MustContain(t, body, "Fraud prevention", "must weigh your objection")
-		if strings.Count(body, "Object to this") != 3 {
-			t.Errorf("%d objections offered, want the analytics', the product updates' and fraud review's", strings.Count(body, "Object to this"))
+		// saying that a person weighs it rather than that it stops; and
+		// mail about significant policy changes, with the record of the
+		// version last read (issue 17, docs/policy-archive.md).
+		webtest.MustContain(t, body, "Fraud prevention", "must weigh your objection", "Telling you about changes to this policy")
+		if strings.Count(body, "Object to this") != 4 {
+			t.Errorf("%d objections offered, want the analytics', the product updates', fraud review's and the policy changes'", strings.Count(body, "Object to this"))
 		}
 		webtest.MustNotContain(t, body, "I agree", "Licenses you bought")
 

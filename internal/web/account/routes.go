@@ -136,6 +136,7 @@ func Mount(s *web.Server, o Options) error {
 	s.Handle("GET /account/privacy/export.zip", h.privacyExport)
 	s.Handle("POST /account/privacy/choices", h.privacyChoices)
 	s.Handle("POST /account/privacy/erase", h.privacyErase)
+	s.Handle("POST /account/privacy/policies/{doc}/seen", h.privacyPolicySeen) // policies.go
 	// The mailing lists the customer is on (internal/lists), each with
 	// its withdraw button; the unsubscribe links of bulk mail are
 	// internal/web/lists'.

@@ -240,7 +240,8 @@ func TestStaffRoutePermissions(t *testing.T) {
 				number = fx.correction
 			}
 			return strings.NewReplacer("{id}", id, "{key}", "stripe", "{number}", number, "{what}", "product", "{action}", "cancel",
-				"{artifact}", webtest.Itoa(fx.artifact), "{file}", webtest.Itoa(fx.file), "{message}", webtest.Itoa(fx.mail)).Replace(path)
+				"{artifact}", webtest.Itoa(fx.artifact), "{file}", webtest.Itoa(fx.file), "{message}", webtest.Itoa(fx.mail),
+				"{doc}", "cookies").Replace(path)
 		}
 		anon := webtest.NewBrowser(s)
 		for _, rule := range s.Srv.StaffRules() {

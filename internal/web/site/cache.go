@@ -202,6 +202,11 @@ func (s *handler) serveCached(w http.ResponseWriter, r *http.Request, key string
 	if !p.until.IsZero() && p.until.Before(until) {
 		until = p.until
 	}
+	// Every public page shows a running policy notice (web.PolicyNotice)
+	// until it ends.
+	if n, err := s.CurrentPolicyNotice(ctx); err == nil && n != nil && n.Until.Before(until) {
+		until = n.Until
+	}
 	page := cachedPage{body: body, gz: compress(body), until: until}
 	if keep {
 		s.cache.put(key, version, page)

@@ -2,6 +2,7 @@ package site
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 	"strings"
 	"time"
@@ -13,7 +14,7 @@ import (
 
 // noticePeriod is how long a significant change to a policy is announced
 // at the top of the page.
-const noticePeriod = 30 * 24 * time.Hour
+const noticePeriod = privacy.NoticePeriod
 
 // policyPage is the content of privacy.html and cookies.html.
 type policyPage struct {
@@ -23,6 +24,9 @@ type policyPage struct {
 	// Notice is true while a significant change is recent enough to be
 	// announced prominently.
 	Notice bool
+	// Own is the vendor-written part of the policy, rendered from its
+	// sanitised Markdown (archive.go).
+	Own template.HTML
 }
 
 // privacyPolicy renders the privacy policy. Its content is derived from
@@ -30,6 +34,7 @@ type policyPage struct {
 // does; privacy.CurrentOf records a new version, with a new date, exactly
 // when that content changes.
 func (s *handler) privacyPolicy(w http.ResponseWriter, r *http.Request) error {
+	defer s.recordSeen(r, privacy.PrivacyPolicy, 0)
 	return s.serveCached(w, r, "privacy", func() (rendered, bool, error) {
 		page, until, err := s.policy(r, privacy.PrivacyPolicy)
 		return rendered{name: "privacy.html", title: "Privacy policy", page: page, until: until}, true, err
@@ -38,6 +43,7 @@ func (s *handler) privacyPolicy(w http.ResponseWriter, r *http.Request) error {
 
 // cookiePolicy renders the cookie policy.
 func (s *handler) cookiePolicy(w http.ResponseWriter, r *http.Request) error {
+	defer s.recordSeen(r, privacy.CookiePolicy, 0)
 	return s.serveCached(w, r, "cookies", func() (rendered, bool, error) {
 		page, until, err := s.policy(r, privacy.CookiePolicy)
 		return rendered{name: "cookies.html", title: "Cookie policy", page: page, until: until}, true, err
@@ -50,16 +56,12 @@ func (s *handler) policy(r *http.Request, doc privacy.Document) (policyPage, tim
 	now := s.clock.Now()
 	// Facts are claims the policy may only make when they hold for this
 	// deployment, such as encrypted connections.
-	p, err := privacy.CurrentOf(r.Context(), s.db, s.Inventory(), doc, privacy.Facts{HTTPS: s.HTTPS()}, now)
+	page, err := s.publish(r, doc, now)
 	if err != nil {
 		return policyPage{}, time.Time{}, fmt.Errorf("%s policy: %w", doc, err)
 	}
-	v := p.Version
-	page := policyPage{
-		Policy:  p,
-		Updated: v.PublishedAt,
-		Notice:  v.Significant && now.Sub(v.PublishedAt) < noticePeriod,
-	}
+	v := page.Policy.Version
+	page.Notice = v.Significant && now.Sub(v.PublishedAt) < noticePeriod
 	var until time.Time
 	if page.Notice {
 		until = v.PublishedAt.Add(noticePeriod)

@@ -7,6 +7,7 @@ import (
 	"embed"
 	"html/template"
 	"log/slog"
+	"maps"
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
@@ -28,11 +29,13 @@ type handler struct {
 
 // Mount registers the public site's routes on s.
 func Mount(s *web.Server) error {
-	pages, err := s.NewPages("site", templates, web.Public, template.FuncMap{
+	funcs := template.FuncMap{
 		"subjects": subjects,
 		"sources":  sources,
 		"sentence": sentence,
-	})
+	}
+	maps.Copy(funcs, archiveFuncs)
+	pages, err := s.NewPages("site", templates, web.Public, funcs)
 	if err != nil {
 		return err
 	}
@@ -42,5 +45,8 @@ func Mount(s *web.Server) error {
 	s.Handle("GET /pricing", h.pricing)
 	s.Handle("GET /privacy", h.privacyPolicy)
 	s.Handle("GET /cookies", h.cookiePolicy)
+	s.Handle("GET /privacy/archive", h.archive)                     // archive.go
+	s.Handle("GET /privacy/archive/{doc}/{seq}", h.archivedVersion) // archive.go
+	s.SetPolicyHooks(web.PolicyHooks{Notice: h.notice, Publish: h.publishAll})
 	return nil
 }
