@@ -237,6 +237,10 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 			closeAll()
 			return err
 		}
+		if _, err := demo.SeedFraud(ctx, d, clk.Now()); err != nil {
+			closeAll()
+			return err
+		}
 	}
 	wakeMail, stopMail, err := startMailWorker(ctx, cfg, d, log, isDemo)
 	if err != nil {

@@ -284,3 +284,59 @@ func TestSeedMailing(t *testing.T) {
 		}
 	})
 }
+
+func TestSeedFraud(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		if _, err := demo.Seed(ctx, d, now); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if _, err := licensing.GenerateKey(dir, rand.Reader); err != nil {
+			t.Fatal(err)
+		}
+		keys, err := licensing.LoadKeyring(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := demo.SeedCustomers(ctx, d, keys, now); err != nil {
+			t.Fatal(err)
+		}
+		var licenses, orders string
+		snapshot := func() {
+			t.Helper()
+			if err := d.QueryRowContext(ctx, `SELECT COALESCE(string_agg(status, ',' ORDER BY id), '') FROM licenses`).Scan(&licenses); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.QueryRowContext(ctx, `SELECT COALESCE(string_agg(status, ',' ORDER BY id), '') FROM orders`).Scan(&orders); err != nil {
+				t.Fatal(err)
+			}
+		}
+		snapshot()
+		beforeL, beforeO := licenses, orders
+		for i, want := range []bool{true, false} {
+			raised, err := demo.SeedFraud(ctx, d, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if raised != want {
+				t.Fatalf("seed %d raised %v, want %v", i+1, raised, want)
+			}
+		}
+		var open, decisions int
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM fraud_cases WHERE status = 'open'`).Scan(&open); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM fraud_decisions`).Scan(&decisions); err != nil {
+			t.Fatal(err)
+		}
+		if open != 2 || decisions != 0 {
+			t.Fatalf("%d open cases and %d decisions, want 2 and none", open, decisions)
+		}
+		snapshot()
+		if licenses != beforeL || orders != beforeO {
+			t.Fatalf("seeding the cases changed licenses %q -> %q or orders %q -> %q", beforeL, licenses, beforeO, orders)
+		}
+	})
+}
