@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,13 @@ import (
 func TestOwnerComposesTestsAndSendsANotice(t *testing.T) {
 	sink := testutil.StartSMTP(t)
 	site := startMailingDemo(t, sink)
+	// Enough license holders that the notice is still being sent when
+	// the owner pauses it: the demo's own two are queued within the
+	// dispatcher's first second (10 a second), and the pause could come
+	// after; 60 more take six seconds.
+	for i := range 60 {
+		seedLicense(t, site, fmt.Sprintf("holder-%02d@example.net", i))
+	}
 	b := newBrowser(t)
 	owner := "owner@quillfeather.example"
 	signInEnrolled(t, b, site, owner)
