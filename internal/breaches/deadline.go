@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/storekeep/storekeep/internal/staff"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/audit"
@@ -111,25 +112,7 @@ func dueForWarning(ctx context.Context, q db.Querier, now time.Time) ([]Breach, 
 func stamp(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") }
 
 // Owner is an owner's account, to whom warnings and reminders go.
-type Owner struct {
-	ID    int64
-	Email string
-}
+type Owner = staff.Contact
 
 // Owners lists the active owners.
-func Owners(ctx context.Context, q db.Querier) ([]Owner, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, email FROM staff WHERE role = 'owner' AND disabled_at IS NULL ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("find owners: %w", err)
-	}
-	defer rows.Close()
-	var out []Owner
-	for rows.Next() {
-		var o Owner
-		if err := rows.Scan(&o.ID, &o.Email); err != nil {
-			return nil, fmt.Errorf("find owners: %w", err)
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
-}
+func Owners(ctx context.Context, q db.Querier) ([]Owner, error) { return staff.ActiveOwners(ctx, q) }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/storekeep/storekeep/internal/staff"
 	"time"
 
 	"github.com/storekeep/storekeep/internal/audit"
@@ -78,7 +79,7 @@ func SendDigest(ctx context.Context, d *db.DB, now time.Time) (int, error) {
 		for _, r := range g.DueSoon {
 			data.DueSoon = append(data.DueSoon, digestLine(r, r.DaysLeft(now)))
 		}
-		owners, err := activeOwners(ctx, tx)
+		owners, err := staff.ActiveOwners(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -105,29 +106,6 @@ func SendDigest(ctx context.Context, d *db.DB, now time.Time) (int, error) {
 		return err
 	})
 	return sent, err
-}
-
-// owner is whom the digest goes to.
-type owner struct {
-	ID    int64
-	Email string
-}
-
-func activeOwners(ctx context.Context, q db.Querier) ([]owner, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, email FROM staff WHERE role = 'owner' AND disabled_at IS NULL ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("find owners: %w", err)
-	}
-	defer rows.Close()
-	var out []owner
-	for rows.Next() {
-		var o owner
-		if err := rows.Scan(&o.ID, &o.Email); err != nil {
-			return nil, fmt.Errorf("find owners: %w", err)
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
 }
 
 func digestLine(r Request, days int) DigestLine {
