@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"github.com/storekeep/storekeep/internal/fraud"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -221,6 +222,8 @@ func TestStaffRoutePermissions(t *testing.T) {
 				id = webtest.Itoa(fx.disclosure)
 			case strings.HasPrefix(path, "/staff/breaches/"):
 				id = webtest.Itoa(fx.breach)
+			case strings.HasPrefix(path, "/staff/fraud/"):
+				id = webtest.Itoa(fx.fraudCase)
 			case strings.HasPrefix(path, "/staff/releases/"):
 				id = webtest.Itoa(fx.release)
 			case strings.HasPrefix(path, "/staff/support/canned/"):
@@ -241,7 +244,7 @@ func TestStaffRoutePermissions(t *testing.T) {
 			}
 			return strings.NewReplacer("{id}", id, "{key}", "stripe", "{number}", number, "{what}", "product", "{action}", "cancel",
 				"{artifact}", webtest.Itoa(fx.artifact), "{file}", webtest.Itoa(fx.file), "{message}", webtest.Itoa(fx.mail),
-				"{doc}", "cookies").Replace(path)
+				"{doc}", "cookies", "{decision}", webtest.Itoa(fx.fraudDecision)).Replace(path)
 		}
 		anon := webtest.NewBrowser(s)
 		for _, rule := range s.Srv.StaffRules() {
@@ -303,7 +306,7 @@ type fixtures struct {
 	customer, request, message, license int64
 	release, artifact, notice           int64
 	disclosure                          int64 // the accountability area's
-	breach                              int64
+	breach, fraudCase, fraudDecision    int64
 	ticket, file, mail, canned, parked  int64 // the support desk's
 	order, invoice, correction          string
 }
@@ -361,6 +364,24 @@ func permissionFixtures(t *testing.T, s *webtest.Site, owner *webtest.Browser) f
 		breaches.Input{Title: "Lost laptop", WhatHappened: "Stolen.", DiscoveredAt: s.Clock.Now()}, s.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
+	// A fraud review case about the license.
+	err = s.DB.Tx(context.Background(), func(tx *sql.Tx) error {
+		var err error
+		fx.fraudCase, _, err = fraud.Raise(context.Background(), tx, s.DB.Dialect, fraud.Signal{Kind: fraud.KeySharing,
+			Subject: fraud.Subject{LicenseID: fx.license}, Summary: "Used from many networks.",
+			Facts: []fraud.Fact{{Name: "networks in 24 hours", Value: "9"}}, Source: "console-walk", At: s.Clock.Now()})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Decided (nothing wrong), so that its decision can be named.
+	dec, err := fraud.Service{DB: s.DB, SiteName: "Milterworks", BaseURL: webtest.BaseURL}.Decide(context.Background(), fraud.DecideRequest{CaseID: fx.fraudCase,
+		Action: fraud.NoAction, Reason: "The networks are the customer's offices.", Token: "console-walk", StaffID: 1}, s.Clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.fraudDecision = dec.ID
 	err = s.DB.Tx(context.Background(), func(tx *sql.Tx) error {
 		return tx.QueryRowContext(context.Background(), `INSERT INTO release_artifacts (release_id, file_name, platform, kind, size, sha256,
 			signature, store_key, created_at) VALUES ($1, 'a.tar', 'any', 'other', 0, '', '', 'fixture', $2) RETURNING id`, rel.ID, s.Clock.Now()).Scan(&fx.artifact)

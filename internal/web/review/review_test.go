@@ -47,7 +47,7 @@ func TestReviewPageAndRecord(t *testing.T) {
 
 		res, body := owner.Get(t, "/staff/review")
 		webtest.WantStatus(t, res, body, http.StatusOK)
-		for _, want := range []string{"Email address", "Legal holds in force", "invoices", "recipients register is not available",
+		for _, want := range []string{"Email address", "Legal holds in force", "invoices", "no agreement with them is on file",
 			"No. 1: Lost laptop", "No request is due within 7 days", "No review has been recorded yet"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the review lacks %q", want)
