@@ -134,8 +134,32 @@ func (s *handler) publishAll(ctx context.Context) error {
 }
 
 // notice is the announcement of a significant change running now, the
-// privacy policy's before the cookie policy's.
+// privacy policy's before the cookie policy's. Every rendered page asks
+// for it, so it is read again only when the content version moves (the
+// page cache's cheap check: policy_versions has a content trigger) or the
+// announcement it remembers has ended; no announcement starts without a
+// change of policy_versions.
 func (s *handler) notice(ctx context.Context, now time.Time) (*web.PolicyNotice, error) {
+	version, err := s.cache.current(ctx, s.db, now)
+	if err != nil {
+		return nil, err
+	}
+	m := &s.cache.notice
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.known && m.version == version && (m.n == nil || now.Before(m.n.Until)) {
+		return m.n, nil
+	}
+	n, err := s.readNotice(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	m.known, m.version, m.n = true, version, n
+	return n, nil
+}
+
+// readNotice reads the announcement running at now.
+func (s *handler) readNotice(ctx context.Context, now time.Time) (*web.PolicyNotice, error) {
 	for _, d := range documents {
 		v, until, ok, err := privacy.Announced(ctx, s.db, d.Doc, now)
 		if err != nil {

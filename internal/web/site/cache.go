@@ -50,6 +50,16 @@ type pageCache struct {
 	known   bool      // version was read at stamp, at checked
 	stamp   uint64    // the db.ContentStamp the version was read at
 	checked time.Time // when it was read
+
+	notice noticeMemo // the running policy announcement (archive.go)
+}
+
+// noticeMemo is the policy announcement read at a content version.
+type noticeMemo struct {
+	mu      sync.Mutex
+	known   bool
+	version int64
+	n       *web.PolicyNotice
 }
 
 type cachedPage struct {
