@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/go-pdf/fpdf"
 )
@@ -55,25 +56,7 @@ var cols = [...]struct {
 // dates are d.IssuedAt, the catalogs are written in a fixed order, and an
 // unencrypted fpdf file has no random document ID.
 func (d Document) PDF() ([]byte, error) {
-	f := fpdf.New("P", "mm", "A4", "")
-	f.SetCatalogSort(true)
-	f.SetCreationDate(d.IssuedAt.UTC())
-	f.SetModificationDate(d.IssuedAt.UTC())
-	f.SetProducer("Storekeep", false)
-	f.SetCreator("Storekeep", false)
-	f.SetTitle(d.Title+" "+d.Number, true)
-	f.SetAuthor(d.Seller.Name, true)
-	f.SetLang("en")
-	f.SetMargins(margin, margin, margin)
-	f.SetAutoPageBreak(true, margin)
-	f.AddUTF8FontFromBytes(family, "", fontRegular)
-	f.AddUTF8FontFromBytes(family, "B", fontBold)
-	f.AliasNbPages("{nb}")
-	f.SetFooterFunc(func() {
-		f.SetY(-margin + 5)
-		f.SetFont(family, "", smallPt)
-		f.CellFormat(width, smallH, d.Title+" "+d.Number+" · page "+strconv.Itoa(f.PageNo())+" of {nb}", "", 0, "C", false, 0, "")
-	})
+	f := newPDF(d.IssuedAt, d.Title+" "+d.Number, d.Seller.Name, d.Title+" "+d.Number)
 	f.AddPage()
 	w := writer{f}
 	w.header(d)
@@ -299,4 +282,30 @@ func (w writer) payment(d Document) {
 	}
 	w.f.Ln(3)
 	w.text("", smallPt, "This document was issued on "+d.Date+" and is never changed afterwards: a correction is a document of its own that names the invoice, and a credit note reverses it.")
+}
+
+// newPDF is an A4 document in the house style, reproducible from at (its
+// dates): title and author in its properties, the embedded fonts, and a
+// footer of footer and the page number on every page.
+func newPDF(at time.Time, title, author, footer string) *fpdf.Fpdf {
+	f := fpdf.New("P", "mm", "A4", "")
+	f.SetCatalogSort(true)
+	f.SetCreationDate(at.UTC())
+	f.SetModificationDate(at.UTC())
+	f.SetProducer("Storekeep", false)
+	f.SetCreator("Storekeep", false)
+	f.SetTitle(title, true)
+	f.SetAuthor(author, true)
+	f.SetLang("en")
+	f.SetMargins(margin, margin, margin)
+	f.SetAutoPageBreak(true, margin)
+	f.AddUTF8FontFromBytes(family, "", fontRegular)
+	f.AddUTF8FontFromBytes(family, "B", fontBold)
+	f.AliasNbPages("{nb}")
+	f.SetFooterFunc(func() {
+		f.SetY(-margin + 5)
+		f.SetFont(family, "", smallPt)
+		f.CellFormat(width, smallH, footer+" · page "+strconv.Itoa(f.PageNo())+" of {nb}", "", 0, "C", false, 0, "")
+	})
+	return f
 }

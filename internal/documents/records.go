@@ -3,10 +3,7 @@ package documents
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 	"strings"
-
-	"github.com/go-pdf/fpdf"
 
 	"github.com/storekeep/storekeep/internal/privacy"
 )
@@ -17,25 +14,7 @@ import (
 // bytes depend on r alone (dated r.GeneratedAt), like an invoice's.
 func RecordsPDF(r privacy.ProcessingRecords) ([]byte, error) {
 	const title = "Records of processing activities"
-	f := fpdf.New("P", "mm", "A4", "")
-	f.SetCatalogSort(true)
-	f.SetCreationDate(r.GeneratedAt.UTC())
-	f.SetModificationDate(r.GeneratedAt.UTC())
-	f.SetProducer("Storekeep", false)
-	f.SetCreator("Storekeep", false)
-	f.SetTitle(title, true)
-	f.SetAuthor(r.Controller.Name, true)
-	f.SetLang("en")
-	f.SetMargins(margin, margin, margin)
-	f.SetAutoPageBreak(true, margin)
-	f.AddUTF8FontFromBytes(family, "", fontRegular)
-	f.AddUTF8FontFromBytes(family, "B", fontBold)
-	f.AliasNbPages("{nb}")
-	f.SetFooterFunc(func() {
-		f.SetY(-margin + 5)
-		f.SetFont(family, "", smallPt)
-		f.CellFormat(width, smallH, title+" of "+r.Controller.Name+", "+r.GeneratedAt.UTC().Format("2 January 2006")+" · page "+strconv.Itoa(f.PageNo())+" of {nb}", "", 0, "C", false, 0, "")
-	})
+	f := newPDF(r.GeneratedAt, title, r.Controller.Name, title+" of "+r.Controller.Name+", "+r.GeneratedAt.UTC().Format("2 January 2006"))
 	f.AddPage()
 	w := writer{f}
 	w.font("B", 16)
