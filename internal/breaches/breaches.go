@@ -68,9 +68,9 @@ const (
 	Addresses Audience = "addresses"
 )
 
-// Breach is one entry of the register.
-type Breach struct {
-	ID               int64
+// Facts are what an owner records about a breach: what happened, whom it
+// touches, and the decisions on telling the authority and the people.
+type Facts struct {
 	Title            string
 	WhatHappened     string
 	OccurredAt       time.Time // zero when not known
@@ -88,6 +88,13 @@ type Breach struct {
 
 	Subjects       Decision
 	SubjectsReason string
+}
+
+// Breach is one entry of the register.
+type Breach struct {
+	ID int64
+	Facts
+
 	NoticeSubject  string
 	NoticeBody     string
 	NoticeAudience Audience
@@ -133,26 +140,10 @@ func (b Breach) CategoryLabels() []string {
 	return out
 }
 
-// Input is what an owner records or changes about a breach.
+// Input is what an owner records or changes about a breach: its facts,
+// and whether the entry is closed.
 type Input struct {
-	Title            string
-	WhatHappened     string
-	OccurredAt       time.Time // zero: not known
-	DiscoveredAt     time.Time
-	Categories       []privacy.Category
-	SubjectsAffected int64
-	RecordsAffected  int64
-	Consequences     string
-	Measures         string
-
-	Authority           Decision
-	AuthorityReason     string
-	AuthorityNotifiedAt time.Time
-	AuthorityReference  string
-
-	Subjects       Decision
-	SubjectsReason string
-
+	Facts
 	Closed bool
 }
 

@@ -41,9 +41,9 @@ func owners(t *testing.T, d *db.DB, emails ...string) []staff.Account {
 }
 
 func valid() breaches.Input {
-	return breaches.Input{Title: "Backup copied", WhatHappened: "A former contractor kept a copy of a database backup.",
+	return breaches.Input{Facts: breaches.Facts{Title: "Backup copied", WhatHappened: "A former contractor kept a copy of a database backup.",
 		DiscoveredAt: t0, Categories: []privacy.Category{"user.contact.email"}, SubjectsAffected: 120, RecordsAffected: 400,
-		Authority: breaches.Undecided, Subjects: breaches.Undecided}
+		Authority: breaches.Undecided, Subjects: breaches.Undecided}}
 }
 
 func count(t *testing.T, d *db.DB, q string, args ...any) int {

@@ -123,9 +123,9 @@ func parseCount(field, v string) (int64, error) {
 }
 
 func (f form) input() (breaches.Input, error) {
-	in := breaches.Input{Title: f.Title, WhatHappened: f.WhatHappened, Consequences: strings.TrimSpace(f.Consequences), Measures: strings.TrimSpace(f.Measures),
+	in := breaches.Input{Facts: breaches.Facts{Title: f.Title, WhatHappened: f.WhatHappened, Consequences: strings.TrimSpace(f.Consequences), Measures: strings.TrimSpace(f.Measures),
 		Authority: breaches.Decision(f.Authority), AuthorityReason: strings.TrimSpace(f.AuthorityReason), AuthorityReference: strings.TrimSpace(f.AuthorityReference),
-		Subjects: breaches.Decision(f.Subjects), SubjectsReason: strings.TrimSpace(f.SubjectsReason), Closed: f.Closed}
+		Subjects: breaches.Decision(f.Subjects), SubjectsReason: strings.TrimSpace(f.SubjectsReason)}, Closed: f.Closed}
 	var err error
 	if in.OccurredAt, err = parseTime("occurred_at", f.OccurredAt, "When it happened"); err != nil {
 		return in, err

@@ -361,7 +361,7 @@ func permissionFixtures(t *testing.T, s *webtest.Site, owner *webtest.Browser) f
 	}
 	// A breach in the register.
 	if fx.breach, err = breaches.Record(context.Background(), s.DB, audit.System(),
-		breaches.Input{Title: "Lost laptop", WhatHappened: "Stolen.", DiscoveredAt: s.Clock.Now()}, s.Clock.Now()); err != nil {
+		breaches.Input{Facts: breaches.Facts{Title: "Lost laptop", WhatHappened: "Stolen.", DiscoveredAt: s.Clock.Now()}}, s.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	// A fraud review case about the license.
