@@ -32,6 +32,7 @@ import (
 	"github.com/storekeep/storekeep/internal/web/licenses"
 	weblists "github.com/storekeep/storekeep/internal/web/lists"
 	webnotices "github.com/storekeep/storekeep/internal/web/notices"
+	webpolicies "github.com/storekeep/storekeep/internal/web/policies"
 	webreleases "github.com/storekeep/storekeep/internal/web/releases"
 	webrepos "github.com/storekeep/storekeep/internal/web/repos"
 	webreview "github.com/storekeep/storekeep/internal/web/review"
@@ -127,6 +128,7 @@ func New(o Options) (*web.Server, error) {
 		webnotices.Mount(s, webnotices.Options{Lists: notices.MailingLists{}}),
 		webfraud.Mount(s, webfraud.Options{Payments: o.Payments, PaymentInstructions: o.PaymentInstructions, Licenses: lic}),
 		accountability.Mount(s),
+		webpolicies.Mount(s),
 		webbreaches.Mount(s),
 		webreview.Mount(s, webreview.Options{Recipients: review.Register{Inv: privacy.Declared, Now: s.Clock().Now}}),
 	)

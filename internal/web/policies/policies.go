@@ -1,4 +1,4 @@
-package console
+package policies
 
 import (
 	"database/sql"
@@ -12,7 +12,6 @@ import (
 	noticemail "github.com/storekeep/storekeep/internal/notices"
 	"github.com/storekeep/storekeep/internal/privacy"
 	"github.com/storekeep/storekeep/internal/refuse"
-	"github.com/storekeep/storekeep/internal/staff"
 	"github.com/storekeep/storekeep/internal/web"
 )
 
@@ -20,13 +19,6 @@ import (
 // the privacy and cookie policies that are theirs to write (Markdown; the
 // rest comes from the data inventory), mark a version as a significant
 // change, and choose whether customers are mailed about it.
-
-func (s *handler) mountPolicies(w *web.Server) {
-	w.HandleStaff("GET /staff/policies", web.AccessFull, staff.PermSettingsManage, s.staffPolicies)
-	w.HandleStaff("POST /staff/policies/{doc}/text", web.AccessFull, staff.PermSettingsManage, s.staffPolicyText)
-	w.HandleStaff("POST /staff/policies/{doc}/significant", web.AccessFull, staff.PermSettingsManage, s.staffPolicySignificant)
-	w.AddStaffNav(web.NavItem{Label: "Policies", Href: "/staff/policies", Perm: staff.PermSettingsManage, Order: 112})
-}
 
 var policyNotices = web.Notices{
 	"text":      "The text is saved, and the policy has a new version, dated now, in the archive.",

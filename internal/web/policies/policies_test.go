@@ -1,4 +1,4 @@
-package console_test
+package policies_test
 
 import (
 	"context"
