@@ -104,7 +104,7 @@ func Mount(s *web.Server, o Options) error {
 	s.HandleStaff("POST /staff/settings", full, staff.PermSettingsManage, h.staffSaveSettings)
 	s.HandleStaff("POST /staff/settings/security", full, staff.PermSettingsManage, h.staffSaveSecurity)
 	s.HandleStaff("POST /staff/settings/policy-notice", full, staff.PermSettingsManage, h.staffPolicyNotice)
-	h.mountTax(s)      // the tax settings (tax.go)
+	h.mountTax(s) // the tax settings (tax.go)
 	s.HandleStaff("GET /staff/audit", full, staff.PermAuditView, h.staffAudit)
 	s.HandleStaff("GET /staff/audit.csv", full, staff.PermAuditView, h.staffAuditCSV)
 
