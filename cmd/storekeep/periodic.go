@@ -83,7 +83,13 @@ var periodicJobs = []periodicJob{
 		// Each signal's source names its pattern, subject and day: runs
 		// on several instances raise it once. Signals open review cases
 		// only; a person decides.
-		_, err := detect.Evaluate(ctx, d, detect.Cases, detect.Thresholds{}, now)
+		// The owner's thresholds are read at each run, so a change in
+		// the console applies on every instance at its next run.
+		th, err := detect.LoadThresholds(ctx, d)
+		if err != nil {
+			return err
+		}
+		_, err = detect.Evaluate(ctx, d, detect.Cases, th, now)
 		return err
 	}},
 	{name: "analytics roll-up", every: 5 * time.Minute, run: func(ctx context.Context, d *db.DB, _ jobEnv, now time.Time) error {

@@ -21,15 +21,29 @@ import (
 // duplicate delivery raises nothing twice, and a forged one never gets
 // here (the webhook's signature check refuses it first).
 type Processor struct {
-	Raise      Raise
+	Raise Raise
+	// Thresholds, when set (a test's), are used instead of those in force
+	// (LoadThresholds, read in the event's transaction).
 	Thresholds Thresholds
 }
 
 // ProcessorEvent raises the signal the event carries, if any, and reports
 // whether it did. It changes nothing of the order.
 func (p Processor) ProcessorEvent(ctx context.Context, tx *sql.Tx, dialect db.Dialect, o orders.Order, ev payments.Event, now time.Time) (bool, error) {
+	if p.Raise == nil {
+		return false, nil
+	}
+	if p.Thresholds == (Thresholds{}) && ev.Type == payments.PaymentRisk {
+		// Only the risk score has a threshold among the processor's
+		// events: the others are read without a query.
+		th, err := LoadThresholds(ctx, tx)
+		if err != nil {
+			return false, err
+		}
+		p.Thresholds = th
+	}
 	s, ok := p.signal(o, ev)
-	if !ok || p.Raise == nil {
+	if !ok {
 		return false, nil
 	}
 	s.At = now

@@ -66,6 +66,8 @@ func Mount(s *web.Server, o Options) error {
 	h := &handler{Server: s, db: s.DB(), clock: s.Clock(), console: console, public: public, o: o}
 	full, perm := web.AccessFull, staff.PermFraudReview
 	s.HandleStaff("GET /staff/fraud", full, perm, h.list)
+	s.HandleStaff("GET /staff/fraud/thresholds", full, perm, h.thresholds)
+	s.HandleStaff("POST /staff/fraud/thresholds", full, staff.PermSettingsManage, h.saveThresholds)
 	s.HandleStaff("GET /staff/fraud/{id}", full, perm, h.show)
 	s.HandleStaff("POST /staff/fraud/{id}/ask", full, perm, h.ask)
 	s.HandleStaff("POST /staff/fraud/{id}/decide", full, perm, h.decide)
