@@ -153,3 +153,34 @@ func TestStaffReviewsAFraudCaseAndTheCustomerAnswers(t *testing.T) {
 	}
 	shoot(t, cust, "fraud-customer-decision.png")
 }
+
+// TestOwnerChangesTheFraudThresholds: from the case list the owner opens
+// the thresholds, reads each figure with its default, changes two and
+// saves; the page says so and shows them, and the database holds them
+// for every instance's next run.
+func TestOwnerChangesTheFraudThresholds(t *testing.T) {
+	site := startDemo(t)
+	b := newBrowser(t)
+	signInEnrolled(t, b, site, "owner@quillfeather.example")
+	click(t, b, `nav a[href="/staff/fraud"]`)
+	click(t, b, `#thresholds-link`)
+	if help := visibleText(t, b, "#checkouts_per_network-help"); !strings.Contains(help, "Default 5.") {
+		t.Fatalf("the help of checkouts per network: %q", help)
+	}
+	fill(t, b, map[string]string{"checkouts_per_network": "8", "key_sharing_networks": "12"})
+	click(t, b, `#thresholds button[type="submit"]`)
+	if text := visibleText(t, b, "#done"); !strings.Contains(text, "thresholds are saved") {
+		t.Fatalf("after saving: %q", text)
+	}
+	if got, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.ID("key_sharing_networks"))); err != nil || got != "12" {
+		t.Fatalf("key sharing networks after saving: %q %v", got, err)
+	}
+	shoot(t, b, "fraud-thresholds.png")
+	var raw string
+	if err := demoDB(t, site).QueryRowContext(context.Background(), `SELECT value FROM settings WHERE key = 'fraud.thresholds'`).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(raw, `"checkouts_per_network":8`) || !strings.Contains(raw, `"key_sharing_networks":12`) {
+		t.Fatalf("stored thresholds: %s", raw)
+	}
+}
