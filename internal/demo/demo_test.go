@@ -240,24 +240,33 @@ func TestSeedAnalytics(t *testing.T) {
 
 // TestSeedMailing: the demo's mailing area has confirmed subscribers and
 // two drafts whose audiences are not empty, once.
+// seededShop seeds the catalog and the sample customers with their
+// licenses (under a fresh signing key) at a fixed time, which it returns:
+// what the later areas' seeds build on.
+func seededShop(t *testing.T, d *db.DB) time.Time {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	if _, err := demo.Seed(ctx, d, now); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := licensing.GenerateKey(dir, rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := licensing.LoadKeyring(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.SeedCustomers(ctx, d, keys, now); err != nil {
+		t.Fatal(err)
+	}
+	return now
+}
+
 func TestSeedMailing(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-		if _, err := demo.Seed(ctx, d, now); err != nil {
-			t.Fatal(err)
-		}
-		dir := t.TempDir()
-		if _, err := licensing.GenerateKey(dir, rand.Reader); err != nil {
-			t.Fatal(err)
-		}
-		keys, err := licensing.LoadKeyring(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := demo.SeedCustomers(ctx, d, keys, now); err != nil {
-			t.Fatal(err)
-		}
+		ctx, now := context.Background(), seededShop(t, d)
 		for range 2 {
 			if _, err := demo.SeedMailing(ctx, d, now); err != nil {
 				t.Fatal(err)
@@ -287,22 +296,7 @@ func TestSeedMailing(t *testing.T) {
 
 func TestSeedFraud(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-		if _, err := demo.Seed(ctx, d, now); err != nil {
-			t.Fatal(err)
-		}
-		dir := t.TempDir()
-		if _, err := licensing.GenerateKey(dir, rand.Reader); err != nil {
-			t.Fatal(err)
-		}
-		keys, err := licensing.LoadKeyring(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := demo.SeedCustomers(ctx, d, keys, now); err != nil {
-			t.Fatal(err)
-		}
+		ctx, now := context.Background(), seededShop(t, d)
 		var licenses, orders string
 		snapshot := func() {
 			t.Helper()
