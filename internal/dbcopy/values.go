@@ -136,6 +136,11 @@ func convert(v any, k kind) (any, error) {
 	case kindBytes:
 		switch x := v.(type) {
 		case []byte:
+			// The driver gives an empty BLOB as a nil slice, which pgx
+			// would write as NULL: an empty value is not a missing one.
+			if x == nil {
+				return []byte{}, nil
+			}
 			return x, nil
 		case string:
 			return []byte(x), nil
@@ -197,6 +202,11 @@ func ParseTime(s string) (time.Time, error) {
 	t := strings.TrimSpace(s)
 	if i := strings.Index(t, " m="); i >= 0 {
 		t = t[:i]
+	}
+	// A zone without a name is written twice, as offset and as its
+	// "abbreviation" ("+0100 +0100"), which time.Parse does not read back.
+	if f := strings.Fields(t); len(f) == 4 && f[2] == f[3] {
+		t = strings.Join(f[:3], " ")
 	}
 	for _, l := range timeLayouts {
 		if v, err := time.Parse(l, t); err == nil {
