@@ -56,8 +56,12 @@ keep it read-only) while it runs: see docs/db-copy.md.`,
 			for _, t := range res.Tables {
 				rows += t.TargetRows
 			}
-			fmt.Fprintf(c.OutOrStdout(), "Copied %s into %s: %d tables, %d rows (%d in this run, %.1fs), verified. Point STOREKEEP_DB at the PostgreSQL URL and start Storekeep.\n",
-				opt.From, db.Redact(opt.To), len(res.Tables), rows, res.Copied, res.Elapsed.Seconds())
+			rate := 0.0
+			if res.CopyTime > 0 {
+				rate = float64(res.Copied) / res.CopyTime.Seconds()
+			}
+			fmt.Fprintf(c.OutOrStdout(), "Copied %s into %s: %d tables, %d rows (%d in this run: %.1fs, %.0f rows/s; verified in %.1fs). Point STOREKEEP_DB at the PostgreSQL URL and start Storekeep.\n",
+				opt.From, db.Redact(opt.To), len(res.Tables), rows, res.Copied, res.CopyTime.Seconds(), rate, res.VerifyTime.Seconds())
 			return nil
 		},
 	}

@@ -75,9 +75,10 @@ const DefaultBatch = 5000
 type Result struct {
 	// Resumed: an earlier, interrupted run of the same copy was continued.
 	Resumed bool
-	// Copied is the number of rows this run copied; Elapsed its duration.
-	Copied  int64
-	Elapsed time.Duration
+	// Copied is the number of rows this run copied; Elapsed its duration,
+	// of which CopyTime went to copying and VerifyTime to verifying.
+	Copied                        int64
+	Elapsed, CopyTime, VerifyTime time.Duration
 	// Tables are the verification's results, one per application table.
 	Tables []TableResult
 }
@@ -188,6 +189,18 @@ func run(ctx context.Context, opt Options, verifyOnly bool) (*Result, error) {
 	res := &Result{}
 	var st *copyState
 	if verifyOnly {
+		names, err := targetTables(ctx, c.conn)
+		if err != nil {
+			return nil, err
+		}
+		if !names["goose_db_version"] {
+			return nil, fmt.Errorf("%w: %s holds no Storekeep database to verify; copy into it first", ErrVersionMismatch, db.Redact(opt.To))
+		}
+		if v, err := targetVersion(ctx, c.conn); err != nil {
+			return nil, err
+		} else if v != c.src.version {
+			return nil, fmt.Errorf("%w: the target is at schema version %d, the source at %d", ErrVersionMismatch, v, c.src.version)
+		}
 		if err := c.loadSchema(ctx); err != nil {
 			return nil, err
 		}
@@ -205,17 +218,21 @@ func run(ctx context.Context, opt Options, verifyOnly bool) (*Result, error) {
 			}
 		}
 		if st.copiedAt.IsZero() {
+			t0 := time.Now()
 			if err := c.copyAll(ctx, st); err != nil {
 				return nil, err
 			}
+			res.CopyTime = time.Since(t0)
 		} else {
 			fmt.Fprintf(c.out, "The copy into %s was completed on %s; verifying it again.\n", db.Redact(opt.To), st.copiedAt.Format(time.RFC3339))
 		}
 	}
 	res.Copied = c.copied
+	t0 := time.Now()
 	if res.Tables, err = c.verify(ctx); err != nil {
 		return nil, err
 	}
+	res.VerifyTime = time.Since(t0)
 	res.Elapsed = time.Since(start)
 	res.WriteTable(c.out)
 	if !res.OK() {
@@ -344,7 +361,7 @@ func (c *copier) prepareTarget(ctx context.Context) (*copyState, error) {
 			case err != nil:
 				return nil, fmt.Errorf("read the target's copy state: %w", err)
 			case fp != c.src.fingerprint:
-				return nil, fmt.Errorf("%w: the target holds a copy of another database (%s, started %s), not of %s; copy into a new, empty database", ErrNotEmpty, path, started.UTC().Format(time.RFC3339), c.opt.From)
+				return nil, fmt.Errorf("%w: the target holds a copy of another database (%s, started %s), not of %s (or of the same file, migrated since); copy into a new, empty database", ErrNotEmpty, path, started.UTC().Format(time.RFC3339), c.opt.From)
 			default:
 				if v != c.tmpl.version {
 					return nil, fmt.Errorf("%w: the interrupted copy in the target is at schema version %d, the source at %d; copy into a new, empty database", ErrVersionMismatch, v, c.tmpl.version)

@@ -478,6 +478,9 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
+	if _, err := dbcopy.Verify(ctx, dbcopy.Options{From: good, To: to}); !errors.Is(err, dbcopy.ErrVersionMismatch) || !strings.Contains(err.Error(), "holds no Storekeep database") {
+		t.Errorf("verify an empty target: %v", err)
+	}
 	if _, err := os.Stat(dir + "/nope.db"); err == nil {
 		t.Error("the copy created the missing source file")
 	}
