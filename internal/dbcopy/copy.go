@@ -12,6 +12,9 @@ import (
 	"github.com/storekeep/storekeep/internal/db"
 )
 
+// maxBatchBytes bounds the text and bytes of one page, whatever its rows.
+var maxBatchBytes = 32 << 20
+
 // batch is a page of converted source rows, in rowid order.
 type batch struct {
 	rows [][]any
@@ -151,6 +154,7 @@ func (c *copier) readPage(ctx context.Context, t *table, q string, last int64) (
 	for i := range raw {
 		ptrs[i] = &raw[i]
 	}
+	size, full := 0, false
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return batch{}, fmt.Errorf("read the source's table %s: %w", t.name, err)
@@ -163,14 +167,26 @@ func (c *copier) readPage(ctx context.Context, t *table, q string, last int64) (
 				return batch{}, fmt.Errorf("table %s, row %d (rowid), column %s: %w; fix the value in the source and copy again", t.name, rowid, col.name, err)
 			}
 			out[i] = v
+			switch x := v.(type) {
+			case string:
+				size += len(x)
+			case []byte:
+				size += len(x)
+			}
 		}
 		b.rows = append(b.rows, out)
 		b.last = rowid
+		// Rows of files (support attachments, raw mail) make a page of
+		// many megabytes: it ends early, the next starts after it.
+		if size >= maxBatchBytes {
+			full = true
+			break
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return batch{}, fmt.Errorf("read the source's table %s: %w", t.name, err)
 	}
-	b.done = len(b.rows) < c.opt.BatchRows
+	b.done = !full && len(b.rows) < c.opt.BatchRows
 	return b, nil
 }
 

@@ -485,3 +485,31 @@ func TestBadInput(t *testing.T) {
 		t.Error("the copy created the missing source file")
 	}
 }
+
+// TestLargeRowsMakeSmallerPages: rows of files end a page before its row
+// count does, so a batch of attachments does not hold gigabytes.
+func TestLargeRowsMakeSmallerPages(t *testing.T) {
+	ctx := context.Background()
+	from, to := demoSource(t), testutil.PostgresURL(t)
+	d := openWrite(t, from)
+	if _, err := d.ExecContext(ctx, `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 10)
+		INSERT INTO support_attachments (message_id, filename, content_type, size, sha256, data)
+		SELECT 1, 'f' || i || '.bin', 'application/octet-stream', 4096, 'x', randomblob(4096) FROM s`); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	defer dbcopy.SetMaxBatchBytes(10000)()
+	pages := 0
+	res, err := dbcopy.Copy(ctx, dbcopy.Options{From: from, To: to, OnBatch: func(table string, _ int64) {
+		if table == "support_attachments" {
+			pages++
+		}
+	}})
+	if err != nil || !res.OK() {
+		t.Fatal(err)
+	}
+	// 11 rows of which 10 of 4 KiB: three a page.
+	if pages < 4 {
+		t.Errorf("support_attachments in %d pages, want at least 4 with 10,000 bytes a page", pages)
+	}
+}

@@ -238,7 +238,7 @@ func rowHash(buf []byte, vals []any, kinds []kind) ([]byte, [32]byte, error) {
 
 // appendValue writes v in the one form both databases' values of a kind
 // share: NULL, or the kind's letter, a length and the canonical bytes
-// (integers in decimal, timestamps in UTC to the microsecond). PostgreSQL
+// (integers in decimal, timestamps as microseconds since 1970). PostgreSQL
 // gives pgx's types (int32 for integer, time.Time, bool, []byte); SQLite's
 // go through convert first.
 func appendValue(buf []byte, v any, k kind) ([]byte, error) {
@@ -274,7 +274,7 @@ func appendValue(buf []byte, v any, k kind) ([]byte, error) {
 		if !ok {
 			return buf, fmt.Errorf("checksum: %T for a timestamp", v)
 		}
-		s = t.UTC().Truncate(time.Microsecond).AppendFormat(nil, "2006-01-02T15:04:05.000000Z")
+		s = binary.BigEndian.AppendUint64(nil, uint64(t.UnixMicro()))
 	case kindText:
 		x, ok := v.(string)
 		if !ok {
