@@ -321,10 +321,11 @@ func (s *sum) add(h [32]byte) {
 	}
 }
 
+// String is the checksum in hex.
 func (s sum) String() string {
 	var b [32]byte
 	for i, l := range s.lanes {
 		binary.BigEndian.PutUint64(b[i*8:], l)
 	}
-	return hex.EncodeToString(b[:8])
+	return hex.EncodeToString(b[:])
 }

@@ -21,12 +21,16 @@ func (c *copier) verify(ctx context.Context) ([]TableResult, error) {
 	}
 	slices.Sort(names)
 	out := make([]TableResult, 0, len(names))
+	if c.opt.Progress != nil {
+		fmt.Fprintf(c.opt.Progress, "Verifying %d tables: counting and checksumming both sides.\n", len(names))
+	}
 	for _, name := range names {
 		t := c.all[name]
+		start := time.Now()
 		var src, dst sum
 		g, gctx := errgroup.WithContext(ctx)
 		g.Go(func() (err error) {
-			src, err = sourceSum(gctx, c.src.tx, t, nil)
+			src, err = sourceSum(gctx, c.src.tx, t)
 			return err
 		})
 		g.Go(func() (err error) {
@@ -36,14 +40,13 @@ func (c *copier) verify(ctx context.Context) ([]TableResult, error) {
 		if err := g.Wait(); err != nil {
 			return nil, err
 		}
+		if c.opt.Progress != nil && src.rows > 1000 {
+			fmt.Fprintf(c.opt.Progress, "  %-28s %10d rows in %6.1fs\n", name, src.rows, time.Since(start).Seconds())
+		}
 		out = append(out, TableResult{Table: name, SourceRows: src.rows, TargetRows: dst.rows,
-			SourceSum: src.full(), TargetSum: dst.full()})
+			SourceSum: src.String(), TargetSum: dst.String()})
 	}
 	return out, nil
-}
-
-func (s sum) full() string {
-	return fmt.Sprintf("%016x%016x%016x%016x", s.lanes[0], s.lanes[1], s.lanes[2], s.lanes[3])[:16]
 }
 
 func selectList(t *table) string {
@@ -56,7 +59,7 @@ func selectList(t *table) string {
 
 // sourceSum checksums a table of a SQLite database: its values converted
 // as the copy converts them, then normalised as the target's are.
-func sourceSum(ctx context.Context, q querier, t *table, _ []string) (sum, error) {
+func sourceSum(ctx context.Context, q querier, t *table) (sum, error) {
 	var s sum
 	rows, err := q.QueryContext(ctx, `SELECT `+selectList(t)+` FROM `+quote(t.name))
 	if err != nil {
