@@ -1,9 +1,13 @@
 package dbcopy_test
 
 import (
+	"bufio"
 	"context"
+	"io"
+	"net/http"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -71,5 +75,49 @@ func TestResumeAfterKill(t *testing.T) {
 	}
 	if res, err := dbcopy.Verify(ctx, dbcopy.Options{From: from, To: to}); err != nil || !res.OK() {
 		t.Fatalf("verify after the resumed copy: %v", err)
+	}
+
+	// The site runs on the copy: storekeep serve on the PostgreSQL URL
+	// shows the demo's catalog.
+	serve := exec.Command(bin, "serve", "--db", to, "--addr", "127.0.0.1:0", "--base-url", "http://127.0.0.1")
+	stderr, err := serve.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		serve.Process.Signal(syscall.SIGTERM)
+		serve.Wait()
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if _, rest, ok := strings.Cut(sc.Text(), "msg=listening addr="); ok {
+				addr <- strings.Fields(rest)[0]
+			}
+		}
+		close(addr)
+	}()
+	var a string
+	select {
+	case a = <-addr:
+	case <-time.After(time.Minute):
+	}
+	if a == "" {
+		t.Fatal("storekeep serve on the copy did not start")
+	}
+	for _, path := range []string{"/", "/products/quillguard"} {
+		resp, err := http.Get("http://" + a + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), "QuillGuard") {
+			t.Errorf("GET %s on the copy: %d\n%.300s", path, resp.StatusCode, body)
+		}
 	}
 }
