@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/term"
 )
 
 // verify counts and checksums every application table on both sides, at
@@ -130,19 +132,29 @@ func kindsOf(t *table) []kind {
 	return k
 }
 
-// progress shows the copy's progress: one bar over all rows, described by
-// the table being copied and how far it is, with a line per table done.
+// progress shows the copy's progress: on a terminal one bar over all
+// rows, described by the table being copied and how far it is; elsewhere
+// (a log file, a pipe) a line every ten seconds; and a line per large
+// table done.
 type progress struct {
-	bar   *progressbar.ProgressBar
-	w     io.Writer
-	table string
+	bar         *progressbar.ProgressBar
+	w           io.Writer
+	table       string
+	done, total int64
+	lastLine    time.Time
+	lines       bool
 }
 
 func newProgress(w io.Writer, total, already int64) *progress {
 	if w == nil {
 		return &progress{}
 	}
-	bar := progressbar.NewOptions64(total,
+	p := &progress{w: w, done: already, total: total}
+	if f, ok := w.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+		p.lines = true
+		return p
+	}
+	p.bar = progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionShowCount(),
@@ -154,31 +166,39 @@ func newProgress(w io.Writer, total, already int64) *progress {
 		progressbar.OptionSetRenderBlankState(true),
 	)
 	if already > 0 {
-		_ = bar.Set64(already)
+		_ = p.bar.Set64(already)
 	}
-	return &progress{bar: bar, w: w}
+	return p
 }
 
 func (p *progress) add(n, tableRows, tableTotal int64) {
-	if p.bar == nil {
-		return
+	p.done += n
+	switch {
+	case p.bar != nil:
+		p.bar.Describe(fmt.Sprintf("%s %d/%d", p.table, tableRows, tableTotal))
+		_ = p.bar.Add64(n)
+	case p.lines && time.Since(p.lastLine) >= 10*time.Second:
+		p.lastLine = time.Now()
+		fmt.Fprintf(p.w, "%d of %d rows (%.0f %%); %s %d of %d\n", p.done, p.total, 100*float64(p.done)/float64(max(p.total, 1)), p.table, tableRows, tableTotal)
 	}
-	p.bar.Describe(fmt.Sprintf("%s %d/%d", p.table, tableRows, tableTotal))
-	_ = p.bar.Add64(n)
 }
 
 func (p *progress) println(s string) {
-	if p.bar == nil {
+	if p.w == nil {
 		return
 	}
-	_ = p.bar.Clear()
+	if p.bar != nil {
+		_ = p.bar.Clear()
+	}
 	fmt.Fprintln(p.w, s)
 }
 
 func (p *progress) finish() {
-	if p.bar == nil {
-		return
+	switch {
+	case p.bar != nil:
+		_ = p.bar.Finish()
+		fmt.Fprintln(p.w)
+	case p.lines:
+		fmt.Fprintf(p.w, "%d of %d rows copied\n", p.done, p.total)
 	}
-	_ = p.bar.Finish()
-	fmt.Fprintln(p.w)
 }
