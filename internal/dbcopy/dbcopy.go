@@ -194,6 +194,7 @@ func run(ctx context.Context, opt Options, verifyOnly bool) (*Result, error) {
 	res := &Result{}
 	var st *copyState
 	if verifyOnly {
+		c.closeTemplate()
 		names, err := targetTables(ctx, c.conn)
 		if err != nil {
 			return nil, err
@@ -213,6 +214,9 @@ func run(ctx context.Context, opt Options, verifyOnly bool) (*Result, error) {
 		if st, err = c.prepareTarget(ctx); err != nil {
 			return nil, err
 		}
+		// The template's work is done: removed now, not at the end, so a
+		// copy killed later leaves no temporary directory behind.
+		c.closeTemplate()
 		res.Resumed = st.resumed
 		if err := c.loadSchema(ctx); err != nil {
 			return nil, err
@@ -257,13 +261,18 @@ func run(ctx context.Context, opt Options, verifyOnly bool) (*Result, error) {
 	return res, nil
 }
 
+func (c *copier) closeTemplate() {
+	if c.tmpl != nil {
+		c.tmpl.close()
+		c.tmpl = nil
+	}
+}
+
 func (c *copier) close() {
 	if c.conn != nil {
 		c.conn.Close(context.Background())
 	}
-	if c.tmpl != nil {
-		c.tmpl.close()
-	}
+	c.closeTemplate()
 	if c.src != nil {
 		c.src.close()
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -24,6 +25,8 @@ func TestResumeAfterKill(t *testing.T) {
 	from, to := demoSource(t), testutil.PostgresURL(t)
 	addRequestLog(t, from, 40000)
 	cmd := exec.Command(bin, "db", "copy", "--from", from, "--to", to, "--batch", "100")
+	tmp := t.TempDir()
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +65,10 @@ func TestResumeAfterKill(t *testing.T) {
 	}
 	if got := count(t, pg, "request_log"); got != committed || committed >= 40001 {
 		t.Fatalf("after the kill: %d rows of request_log, its progress says %d", got, committed)
+	}
+	// The migrated template is removed before the copy begins.
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		t.Errorf("the killed copy left %s in its temporary directory", left[0].Name())
 	}
 
 	out, err := exec.Command(bin, "db", "copy", "--from", from, "--to", to, "--batch", "100").CombinedOutput()
