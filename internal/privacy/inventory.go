@@ -10,7 +10,7 @@ import "slices"
 var Declared = merge(core, parts...)
 
 // parts are the domains' declarations, merged into Declared.
-var parts = []Inventory{staffPart, mailPart, ordersPart, customersPart, choicesPart, requestsPart, licensingPart, releasesPart, supportPart, requestLogPart, analyticsPart, consentPart, listsPart, bouncesPart, noticesPart, fraudPart, fraudObservationsPart, accountabilityPart, breachesPart, policyPart}
+var parts = []Inventory{staffPart, mailPart, ordersPart, customersPart, choicesPart, requestsPart, licensingPart, releasesPart, supportPart, requestLogPart, analyticsPart, consentPart, listsPart, bouncesPart, noticesPart, fraudPart, fraudObservationsPart, accountabilityPart, breachesPart, policyPart, dbCopyPart}
 
 // merge appends the parts' declarations to base's.
 func merge(base Inventory, parts ...Inventory) Inventory {
