@@ -121,7 +121,17 @@ func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*db.DB, 
 	if err != nil {
 		return nil, err
 	}
+	useDataDir(d, cfg)
 	return migrateOnOpen(ctx, d, cfg, log)
+}
+
+// useDataDir gives a PostgreSQL database the data directory, where the
+// erasure ledger keeps its key and file (on SQLite they go beside the
+// database file; docs/backups.md).
+func useDataDir(d *db.DB, cfg *config.Config) {
+	if d.DataDir() == "" {
+		d.SetDataDir(cfg.DataDir)
+	}
 }
 
 // migrateOnOpen applies pending migrations to d when --migrate allows, or
