@@ -100,7 +100,8 @@ func (k LedgerKey) EmailHash(email string) string {
 
 // Entry is the ledger entry for erasing s at at.
 func (k LedgerKey) Entry(s SubjectRef, at time.Time) LedgerEntry {
-	return LedgerEntry{At: at.UTC(), Kind: s.Kind, SubjectHash: k.SubjectHash(s.Kind, s.ID), EmailHash: k.EmailHash(s.Email), KeyID: k.ID}
+	// Microseconds: what PostgreSQL keeps, so the row and the line agree.
+	return LedgerEntry{At: at.UTC().Truncate(time.Microsecond), Kind: s.Kind, SubjectHash: k.SubjectHash(s.Kind, s.ID), EmailHash: k.EmailHash(s.Email), KeyID: k.ID}
 }
 
 func newLedgerKey(raw []byte) LedgerKey {
