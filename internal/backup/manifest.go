@@ -126,6 +126,7 @@ func ReadHeader(r *bufio.Reader) (Manifest, []byte, error) {
 	if dec.More() {
 		return Manifest{}, nil, fmt.Errorf("%w: the manifest line holds more than one value", ErrDamaged)
 	}
+	m.StartedAt, m.TakenAt = m.StartedAt.UTC(), m.TakenAt.UTC()
 	if err := m.check(); err != nil {
 		return Manifest{}, nil, err
 	}

@@ -260,7 +260,7 @@ func readPayload(r *bufio.Reader, head []byte, m Manifest, path string, logw io.
 	}
 	n, err := io.CopyN(w, r, m.Size)
 	if err != nil {
-		return fmt.Errorf("%w: it ends after %d of the %d bytes of the database (%v)", ErrDamaged, n, m.Size, err)
+		return fmt.Errorf("%w: the file is cut short, it ends after %d of the %d bytes of the database (%v)", ErrDamaged, n, m.Size, err)
 	}
 	tail := make([]byte, trailerLen+1)
 	k, _ := io.ReadFull(r, tail)
