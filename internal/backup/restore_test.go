@@ -298,3 +298,35 @@ func TestRestoreInstanceLock(t *testing.T) {
 	}
 	release()
 }
+
+// TestBackupPruneKeepsTheRetention: --prune deletes the backups taken
+// before the retention and nothing else in the directory.
+func TestBackupPruneKeepsTheRetention(t *testing.T) {
+	d := testutil.SQLite(t)
+	out := t.TempDir()
+	var made []string
+	for _, h := range []int{0, 24 * 89, 24 * 91} { // taken 91, 2 and 0 days before "now"
+		res, err := Backup(context.Background(), d.Path(), Options{Out: out, Now: at(h)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, res.Path)
+	}
+	other := filepath.Join(out, "notes"+Ext)
+	if err := os.WriteFile(other, []byte("not a backup"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	now := base.Add(24 * 91 * time.Hour)
+	removed, err := Prune(out, time.Duration(privacy.BackupRetention.Days)*24*time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 1 || removed[0] != made[0] {
+		t.Fatalf("pruned %v, want %v", removed, made[:1])
+	}
+	for _, p := range append(made[1:], other) {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}

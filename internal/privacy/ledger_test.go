@@ -12,6 +12,7 @@ import (
 	"github.com/storekeep/storekeep/internal/audit"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/privacy"
+	"github.com/storekeep/storekeep/internal/settings"
 	"github.com/storekeep/storekeep/internal/testutil"
 )
 
@@ -102,4 +103,26 @@ func TestLedgerFailureUndoesTheErasure(t *testing.T) {
 			t.Fatalf("LoadLedgerKey: %v", err)
 		}
 	})
+}
+
+// TestBackupsInTheRecords: the records of processing list the backups
+// with their retention, and name them in each activity's retention.
+func TestBackupsInTheRecords(t *testing.T) {
+	rec := privacy.BuildRecords(privacy.Declared, nil, settings.Defaults(), privacy.Deployment{}, t0)
+	if len(rec.Stores) != 1 || rec.Stores[0].Name != "Backups" || !strings.Contains(rec.Stores[0].Retention, "90 days") {
+		t.Fatalf("stores %+v", rec.Stores)
+	}
+	for _, a := range rec.Activities {
+		found := false
+		for _, r := range a.Retention {
+			found = found || strings.HasPrefix(r, "Backups: copies of the above") && strings.Contains(r, "90 days")
+		}
+		if !found {
+			t.Errorf("activity %s does not name the backups' retention: %v", a.Purpose, a.Retention)
+		}
+	}
+	var csv bytes.Buffer
+	if err := rec.WriteCSV(&csv); err != nil || !strings.Contains(csv.String(), "copies,Backups,") {
+		t.Errorf("CSV: %v\n%s", err, csv.String())
+	}
 }
