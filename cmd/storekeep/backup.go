@@ -12,6 +12,7 @@ import (
 	"github.com/storekeep/storekeep/internal/backup"
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/db"
+	"github.com/storekeep/storekeep/internal/privacy"
 )
 
 // backupCommand is `storekeep backup`: an online copy of a SQLite
@@ -128,10 +129,10 @@ func checkPostgres(c *cobra.Command, dsn string, w io.Writer) error {
 // restoreCommand is `storekeep restore`.
 func restoreCommand() *cobra.Command {
 	var cfg config.Config
-	var from string
+	var from, ledgerSince string
 	var without bool
 	c := &cobra.Command{
-		Use:   "restore --from BACKUP",
+		Use:   "restore --from BACKUP | --ledger-since TIME",
 		Short: "Replace the SQLite database with a backup, then erase again everyone erased since it was taken",
 		Long: `Checks the backup (checksum, schema version), refuses while an instance runs on
 the database, writes the copy beside the database, migrates it if it is older,
@@ -143,20 +144,40 @@ The database it replaces is kept beside it (.before-restore-TIME).`,
 			if err := cfg.Validate(); err != nil {
 				return usageError{err: err}
 			}
+			if err := configureInventory(&cfg); err != nil {
+				return err
+			}
+			w := c.OutOrStdout()
+			if ledgerSince != "" {
+				if from != "" {
+					return usageError{err: errors.New("--ledger-since re-applies the ledger to a database restored by other means: give it without --from")}
+				}
+				since, err := time.Parse(time.RFC3339, ledgerSince)
+				if err != nil {
+					return usageError{err: fmt.Errorf("--ledger-since %q: give the time the dump or recovery point was taken, such as 2026-12-01T03:00:00Z", ledgerSince)}
+				}
+				d, err := openExistingDB(c.Context(), &cfg)
+				if err != nil {
+					return err
+				}
+				defer d.Close()
+				read, after, erased, err := backup.Reapply(c.Context(), d, d.DataDir(), since, privacy.Declared, time.Now, c.ErrOrStderr())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "erasure ledger: %d entries, %d since %s, %d subjects erased again in %s\n", read, after, since.UTC().Format(time.RFC3339), len(erased), d)
+				return nil
+			}
 			if from == "" {
-				return usageError{err: errors.New("--from is required: the backup file to restore")}
+				return usageError{err: errors.New("--from is required: the backup file to restore (or --ledger-since after a restore by other means, such as pg_restore)")}
 			}
 			t, err := db.ParseDSN(cfg.DB)
 			if err != nil {
 				return usageError{err: fmt.Errorf("--db: %w", err)}
 			}
 			if t.Dialect == db.Postgres {
-				return usageError{err: errors.New("storekeep restore restores SQLite backups; for PostgreSQL use pg_restore and then the ledger step in docs/backups.md")}
+				return usageError{err: errors.New("storekeep restore --from restores SQLite backups; for PostgreSQL restore with pg_restore, then run 'storekeep restore --ledger-since TIME' (docs/backups.md)")}
 			}
-			if err := configureInventory(&cfg); err != nil {
-				return err
-			}
-			w := c.OutOrStdout()
 			res, err := backup.Restore(c.Context(), backup.RestoreOptions{From: from, DB: t.Path, WithoutLedger: without, Log: c.ErrOrStderr()})
 			if err != nil {
 				return err
@@ -175,6 +196,7 @@ The database it replaces is kept beside it (.before-restore-TIME).`,
 	}
 	cfg.BindGroups(c.Flags(), config.DB|config.Log)
 	c.Flags().StringVar(&from, "from", "", "the backup file to restore")
+	c.Flags().StringVar(&ledgerSince, "ledger-since", "", "instead of restoring a backup: erase again, in the database as it is, everyone the ledger recorded from this time (RFC 3339) on; after pg_restore or a point-in-time recovery")
 	c.Flags().BoolVar(&without, "without-ledger", false, "restore although there is no erasure ledger and no key beside the database (no erasure was ever made); erasures since the backup are then not re-applied")
 	return c
 }

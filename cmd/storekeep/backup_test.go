@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"io"
+	"net/url"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/storekeep/storekeep/internal/testutil"
 )
 
 // TestBackupRestoreCommands: back up, erase with the command line,
@@ -86,5 +90,69 @@ func TestRestoreRefusedWhileServing(t *testing.T) {
 	case <-done:
 	case <-time.After(15 * time.Second):
 		t.Fatal("demo did not stop")
+	}
+}
+
+// TestRestoreLedgerSinceAfterPgRestore: PostgreSQL backed up with the
+// real pg_dump, a customer erased, the dump restored with pg_restore: the
+// customer is back until 'storekeep restore --ledger-since' erases them
+// again from the ledger in the data directory.
+func TestRestoreLedgerSinceAfterPgRestore(t *testing.T) {
+	ctx := context.Background()
+	dsn := testutil.PostgresURL(t)
+	if _, err := exec.LookPath("pg_dump"); err != nil {
+		t.Skip("pg_dump is not installed")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := u.Query().Get("search_path")
+	q := u.Query()
+	q.Del("search_path")
+	u.RawQuery = q.Encode()
+	server := u.String()
+
+	dataDir := t.TempDir()
+	migrateWithCustomer(t, ctx, dsn, "ann@example.com")
+	migrateWithCustomer(t, ctx, dsn, "bob@example.com")
+	out, err := execute(t, ctx, "backup", "--db", dsn, "--check")
+	if err != nil || !strings.Contains(out, "ok: pg_dump can back up this database") {
+		t.Fatalf("backup --check: %v\n%s", err, out)
+	}
+	dump := filepath.Join(t.TempDir(), "sk.dump")
+	taken := time.Now().UTC().Truncate(time.Second)
+	if b, err := exec.Command("pg_dump", "--format=custom", "--schema="+schema, "--file="+dump, server).CombinedOutput(); err != nil {
+		t.Fatalf("pg_dump: %v\n%s", err, b)
+	}
+	if out, err := execute(t, ctx, "privacy", "erase", "--db", dsn, "--data-dir", dataDir, "--email", "ann@example.com", "--yes"); err != nil {
+		t.Fatalf("erase: %v\n%s", err, out)
+	}
+	// The database is lost and the dump restored.
+	if b, err := exec.Command("psql", server, "-c", "DROP SCHEMA "+schema+" CASCADE").CombinedOutput(); err != nil {
+		t.Fatalf("drop: %v\n%s", err, b)
+	}
+	if b, err := exec.Command("pg_restore", "--dbname="+server, dump).CombinedOutput(); err != nil {
+		t.Fatalf("pg_restore: %v\n%s", err, b)
+	}
+	exportSays := func(email string) string {
+		out, err := execute(t, ctx, "privacy", "export", "--db", dsn, "--data-dir", dataDir, "--email", email, "--out", filepath.Join(t.TempDir(), "x.zip"))
+		if err != nil {
+			t.Fatalf("export: %v\n%s", err, out)
+		}
+		return out
+	}
+	if strings.Contains(exportSays("ann@example.com"), "Nothing is held") {
+		t.Fatal("the dump does not hold the customer: the test proves nothing")
+	}
+	out, err = execute(t, ctx, "restore", "--db", dsn, "--data-dir", dataDir, "--ledger-since", taken.Add(-time.Second).Format(time.RFC3339))
+	if err != nil || !strings.Contains(out, "1 since") || !strings.Contains(out, "1 subjects erased again") {
+		t.Fatalf("restore --ledger-since: %v\n%s", err, out)
+	}
+	if !strings.Contains(exportSays("ann@example.com"), "Nothing is held") {
+		t.Error("the erased customer is back after the restore")
+	}
+	if strings.Contains(exportSays("bob@example.com"), "Nothing is held") {
+		t.Error("another customer was erased")
 	}
 }

@@ -151,21 +151,8 @@ func Restore(ctx context.Context, o RestoreOptions) (RestoreResult, error) {
 	for _, mg := range res.Migrated {
 		fmt.Fprintf(logw, "applied migration %05d %s\n", mg.Version, mg.Name)
 	}
-	if len(since) > 0 {
-		refs, err := privacy.LedgerSubjects(ctx, d, inv, key, since)
-		if err != nil {
-			return res, fmt.Errorf("restore: match the erasure ledger: %w; nothing was changed", err)
-		}
-		fmt.Fprintf(logw, "erasure ledger: %d erasures since the backup, %d subjects in the copy to erase again\n", len(since), len(refs))
-		for i, ref := range refs {
-			_, err := privacy.Erase(ctx, d, inv, privacy.EraseRequest{Subject: ref,
-				By: audit.Entry{ActorType: audit.ActorSystem, Detail: "restore from backup of " + m.StartedAt.Format(time.RFC3339)}}, nil, now())
-			if err != nil {
-				return res, fmt.Errorf("restore: erase again: %w; nothing was changed", err)
-			}
-			fmt.Fprintf(logw, "erased again %d/%d (%s)\n", i+1, len(refs), ref.Kind)
-			res.Erased = append(res.Erased, ref)
-		}
+	if res.Erased, err = reapply(ctx, d, inv, key, since, "restore from backup of "+m.StartedAt.Format(time.RFC3339), now, logw); err != nil {
+		return res, fmt.Errorf("restore: %w; nothing was changed", err)
 	}
 	if _, err := d.Writer().ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		return res, fmt.Errorf("restore: checkpoint: %w; nothing was changed", err)
@@ -304,4 +291,80 @@ func replace(dbPath, tmp string, now time.Time) (aside string, err error) {
 		return aside, fmt.Errorf("put the restored database in place: %w", err)
 	}
 	return aside, syncDir(dir)
+}
+
+// reapply erases again in d the subjects the entries name, with
+// privacy.Erase (no processor is asked: they were when the erasure was
+// first made).
+func reapply(ctx context.Context, d *db.DB, inv privacy.Inventory, key privacy.LedgerKey, entries []privacy.LedgerEntry, why string, now func() time.Time, logw io.Writer) ([]privacy.SubjectRef, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	refs, err := privacy.LedgerSubjects(ctx, d, inv, key, entries)
+	if err != nil {
+		return nil, fmt.Errorf("match the erasure ledger: %w", err)
+	}
+	fmt.Fprintf(logw, "erasure ledger: %d erasures since the backup, %d subjects in the copy to erase again\n", len(entries), len(refs))
+	var done []privacy.SubjectRef
+	for i, ref := range refs {
+		if _, err := privacy.Erase(ctx, d, inv, privacy.EraseRequest{Subject: ref,
+			By: audit.Entry{ActorType: audit.ActorSystem, Detail: why}}, nil, now()); err != nil {
+			return done, fmt.Errorf("erase again: %w", err)
+		}
+		fmt.Fprintf(logw, "erased again %d/%d (%s)\n", i+1, len(refs), ref.Kind)
+		done = append(done, ref)
+	}
+	return done, nil
+}
+
+// Reapply erases again, in the database d restored by other means
+// (pg_restore, point-in-time recovery), everyone the erasure ledger
+// recorded at or after since: the entries of the ledger file in dir (the
+// data directory) and of d's own erasure_ledger rows, matched with the key
+// in dir. It refuses, changing nothing, when the key is missing or another
+// than the entries'. It returns how many entries it read, how many are
+// from since on, and whom it erased.
+func Reapply(ctx context.Context, d *db.DB, dir string, since time.Time, inv privacy.Inventory, now func() time.Time, logw io.Writer) (read, after int, erased []privacy.SubjectRef, err error) {
+	if now == nil {
+		now = time.Now
+	}
+	if logw == nil {
+		logw = io.Discard
+	}
+	entries, err := privacy.ReadLedgerFile(dir)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	rows, err := privacy.ReadLedgerTable(ctx, d)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	seen := map[privacy.LedgerEntry]bool{}
+	for _, e := range entries {
+		seen[e] = true
+	}
+	for _, e := range rows {
+		if !seen[e] {
+			seen[e] = true
+			entries = append(entries, e)
+		}
+	}
+	key, err := privacy.LoadLedgerKey(dir)
+	if err != nil {
+		if len(entries) == 0 {
+			return 0, 0, nil, nil
+		}
+		return len(entries), 0, nil, fmt.Errorf("%w: the erasure ledger holds %d erasures; put the key file back in %s", err, len(entries), dir)
+	}
+	var todo []privacy.LedgerEntry
+	for _, e := range entries {
+		if e.KeyID != key.ID {
+			return len(entries), 0, nil, fmt.Errorf("the erasure ledger holds entries made with another key (%s, not %s): put back the key file those erasures were made with", e.KeyID, key.ID)
+		}
+		if !e.At.Before(since) {
+			todo = append(todo, e)
+		}
+	}
+	erased, err = reapply(ctx, d, inv, key, todo, "erasures re-applied after a restore to "+since.UTC().Format(time.RFC3339), now, logw)
+	return len(entries), len(todo), erased, err
 }
