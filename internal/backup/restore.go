@@ -114,6 +114,10 @@ func Restore(ctx context.Context, o RestoreOptions) (RestoreResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("restore: %w; nothing was changed", err)
 	}
+	if m.LedgerKeyID != "" && key.ID != "" && m.LedgerKeyID != key.ID {
+		return res, fmt.Errorf("restore: the backup was made where the erasure ledger's key was %s, and the key in %s is %s: this is another installation's backup, or the key was replaced; put back the key the backup's installation used; nothing was changed",
+			m.LedgerKeyID, dir, key.ID)
+	}
 	res.Ledger = len(entries)
 	var since []privacy.LedgerEntry
 	for _, e := range entries {

@@ -146,6 +146,9 @@ func TestRestoreRefusesBadInput(t *testing.T) {
 			}
 			return f.backup
 		}, nil, "made with another key"},
+		{"another installation's backup", func(t *testing.T, f fixture) string {
+			return rewrite(t, f.backup, func(m *Manifest) { m.LedgerKeyID = "00000000000000ff" })
+		}, nil, "another installation's backup"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
