@@ -155,6 +155,18 @@ func Restore(ctx context.Context, o RestoreOptions) (RestoreResult, error) {
 	for _, mg := range res.Migrated {
 		fmt.Fprintf(logw, "applied migration %05d %s\n", mg.Version, mg.Name)
 	}
+	if key.ID == "" {
+		// Restoring --without-ledger: entries the copy holds were made with
+		// a key that is not here, so they can never be matched, and a new
+		// key's first erasure would refuse to write beside them.
+		r, err := d.Writer().ExecContext(ctx, `DELETE FROM erasure_ledger`)
+		if err != nil {
+			return res, fmt.Errorf("restore: %w; nothing was changed", err)
+		}
+		if n, _ := r.RowsAffected(); n > 0 {
+			fmt.Fprintf(logw, "erasure ledger: removed %d entries of the copy made with a key that is not here (they cannot be matched without it)\n", n)
+		}
+	}
 	if res.Erased, err = reapply(ctx, d, inv, key, since, "restore from backup of "+m.StartedAt.Format(time.RFC3339), now, logw); err != nil {
 		return res, fmt.Errorf("restore: %w; nothing was changed", err)
 	}

@@ -209,7 +209,9 @@ func rewrite(t *testing.T, from string, change func(*Manifest)) string {
 // refused unless the operator says no erasure was ever made.
 func TestRestoreWithoutAnyLedger(t *testing.T) {
 	d := testutil.SQLite(t)
-	seedPrice(t, d)
+	price := seedPrice(t, d)
+	gone, later := makeCustomer(t, d, 1, price), makeCustomer(t, d, 2, price)
+	eraseNow(t, d, gone, base) // the backup holds a ledger entry under the lost key
 	res, err := Backup(context.Background(), d.Path(), Options{Out: filepath.Join(t.TempDir(), "b.skbackup"), Now: at(1)})
 	if err != nil {
 		t.Fatal(err)
@@ -233,6 +235,11 @@ func TestRestoreWithoutAnyLedger(t *testing.T) {
 	var n int
 	if err := got.QueryRowContext(context.Background(), `SELECT count(*) FROM prices`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("restored prices: %d, %v", n, err)
+	}
+	// Erasure works on the restored database, under a new key.
+	eraseNow(t, got, later, base.Add(4*time.Hour))
+	if m := mentions(t, got, later.Email); len(m) != 0 {
+		t.Errorf("%s after erasure: %v", later.Email, m)
 	}
 }
 

@@ -287,6 +287,18 @@ func recordErasure(ctx context.Context, tx *sql.Tx, dir string, s SubjectRef, no
 	if err != nil {
 		return fmt.Errorf("erasure ledger: %w", err)
 	}
+	// Every instance must hash with the same key, or a restore could match
+	// only some of the entries: an instance whose data directory has
+	// another key than the entries already recorded refuses to erase.
+	var other string
+	err = tx.QueryRowContext(ctx, `SELECT key_id FROM erasure_ledger WHERE key_id <> $1 LIMIT 1`, k.ID).Scan(&other)
+	switch {
+	case err == nil:
+		return fmt.Errorf("erasure ledger: the ledger's entries were made with key %s, but %s holds key %s: copy %s from the instance (data directory) that made them to %s, replacing this one",
+			other, filepath.Join(dir, LedgerKeyFile), k.ID, LedgerKeyFile, dir)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("erasure ledger: %w", err)
+	}
 	e := k.Entry(s, now)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO erasure_ledger (erased_at, kind, subject_hash, email_hash, key_id) VALUES ($1, $2, $3, $4, $5)`,
 		e.At, string(e.Kind), e.SubjectHash, e.EmailHash, e.KeyID); err != nil {

@@ -126,3 +126,25 @@ func TestBackupsInTheRecords(t *testing.T) {
 		t.Errorf("CSV: %v\n%s", err, csv.String())
 	}
 }
+
+// TestLedgerRefusesASecondKey: an instance whose data directory holds
+// another key than the ledger's entries (a second instance on the same
+// PostgreSQL database, not given the first one's key) refuses to erase,
+// and says which key to copy.
+func TestLedgerRefusesASecondKey(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		price := seedPrice(t, d)
+		a, b := makePerson(t, d, 11, price), makePerson(t, d, 12, price)
+		erase(t, d, refOf(a), nil)
+		d.SetDataDir(t.TempDir()) // the second instance's data directory
+		before := exportOf(t, d, b).Rows()
+		_, err := privacy.Erase(ctx, d, privacy.Declared, privacy.EraseRequest{Subject: refOf(b), By: audit.Entry{ActorType: audit.ActorSystem}}, nil, t0)
+		if err == nil || !strings.Contains(err.Error(), "copy "+privacy.LedgerKeyFile) {
+			t.Fatalf("erasure under a second key: %v", err)
+		}
+		if got := exportOf(t, d, b).Rows(); got != before {
+			t.Fatalf("the refused erasure changed %d -> %d rows", before, got)
+		}
+	})
+}
