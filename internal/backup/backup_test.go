@@ -145,9 +145,15 @@ func mentions(t *testing.T, d *db.DB, s string) []string {
 
 // writeLog writes request-log rows, one transaction each, until stop is
 // closed, as the running site does; n counts the committed rows.
-func writeLog(t *testing.T, d *db.DB, stop <-chan struct{}, n *atomic.Int64, wg *sync.WaitGroup) {
+func writeLog(t *testing.T, d *db.DB, stop <-chan struct{}, running chan<- struct{}, n *atomic.Int64, wg *sync.WaitGroup) {
 	defer wg.Done()
+	var once sync.Once
+	signal := func() { once.Do(func() { close(running) }) }
+	defer signal() // also when it fails early
 	for i := 0; ; i++ {
+		if i == 50 {
+			signal()
+		}
 		select {
 		case <-stop:
 			return
@@ -185,9 +191,9 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 			var wg sync.WaitGroup
 			stop := make(chan struct{})
 			wg.Add(1)
-			go writeLog(t, d, stop, &logged, &wg)
-			for logged.Load() < 50 { // the writer is under way
-			}
+			running := make(chan struct{})
+			go writeLog(t, d, stop, running, &logged, &wg)
+			<-running // the writer is under way
 			before := logged.Load()
 			res, err := Backup(ctx, path, Options{Out: filepath.Join(t.TempDir(), "b.skbackup"), Version: "test", Now: at(1)})
 			if err != nil {
