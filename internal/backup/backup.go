@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -196,7 +197,12 @@ func writeBackup(out, copyPath string, m Manifest, progress io.Writer) error {
 	return syncDir(filepath.Dir(out))
 }
 
+// syncDir makes a new name in dir durable. Windows cannot sync a
+// directory (and needs not: its file system records names in its journal).
 func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
 	f, err := os.Open(dir)
 	if err != nil {
 		return err

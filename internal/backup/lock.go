@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 )
 
 // The instance lock tells a restore that the database is in use: serve
@@ -27,8 +26,8 @@ func LockPath(dbPath string) string { return dbPath + ".lock" }
 // for a running instance; release gives it up. It fails with
 // ErrRestoring while a restore holds the lock.
 func HoldInstance(dbPath string) (release func(), err error) {
-	f, err := flock(dbPath, syscall.LOCK_SH)
-	if errors.Is(err, syscall.EWOULDBLOCK) {
+	f, err := flock(dbPath, false)
+	if errors.Is(err, errWouldBlock) {
 		return nil, fmt.Errorf("%w (%s): wait until it has finished, then start again", ErrRestoring, LockPath(dbPath))
 	}
 	if err != nil {
@@ -40,8 +39,8 @@ func HoldInstance(dbPath string) (release func(), err error) {
 // lockExclusive takes the instance lock for a restore; ErrInUse when an
 // instance holds it.
 func lockExclusive(dbPath string) (release func(), err error) {
-	f, err := flock(dbPath, syscall.LOCK_EX)
-	if errors.Is(err, syscall.EWOULDBLOCK) {
+	f, err := flock(dbPath, true)
+	if errors.Is(err, errWouldBlock) {
 		return nil, fmt.Errorf("%w (it holds %s): stop it (systemctl stop storekeep, or end the process), then restore again; nothing was changed", ErrInUse, LockPath(dbPath))
 	}
 	if err != nil {
@@ -50,14 +49,14 @@ func lockExclusive(dbPath string) (release func(), err error) {
 	return func() { f.Close() }, nil
 }
 
-func flock(dbPath string, how int) (*os.File, error) {
+func flock(dbPath string, exclusive bool) (*os.File, error) {
 	f, err := os.OpenFile(LockPath(dbPath), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("instance lock: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB); err != nil {
+	if err := tryLock(f, exclusive); err != nil {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errWouldBlock) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("instance lock %s: %w", LockPath(dbPath), err)

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -176,7 +177,12 @@ func EnsureLedgerKey(dir string) (LedgerKey, error) {
 	return LoadLedgerKey(dir)
 }
 
+// syncDir makes a new name in dir durable. Windows cannot sync a
+// directory (and needs not: its file system records names in its journal).
 func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
 	f, err := os.Open(dir)
 	if err != nil {
 		return err
