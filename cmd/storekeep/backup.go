@@ -197,6 +197,6 @@ The database it replaces is kept beside it (.before-restore-TIME).`,
 	cfg.BindGroups(c.Flags(), config.DB|config.Log)
 	c.Flags().StringVar(&from, "from", "", "the backup file to restore")
 	c.Flags().StringVar(&ledgerSince, "ledger-since", "", "instead of restoring a backup: erase again, in the database as it is, everyone the ledger recorded from this time (RFC 3339) on; after pg_restore or a point-in-time recovery")
-	c.Flags().BoolVar(&without, "without-ledger", false, "restore although there is no erasure ledger and no key beside the database (no erasure was ever made); erasures since the backup are then not re-applied")
+	c.Flags().BoolVar(&without, "without-ledger", false, "restore although there is no erasure ledger and no key beside the database (never made, or lost for good): erasures since the backup are then not re-applied, and the copy's entries under the lost key are removed")
 	return c
 }
