@@ -79,6 +79,7 @@ func openExistingDB(ctx context.Context, cfg *config.Config) (*db.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	useDataDir(d, cfg)
 	tables, err := d.Schema(ctx)
 	if err != nil {
 		_ = d.Close()

@@ -94,7 +94,7 @@ func rootCommand() *cobra.Command {
 		return usageError{err: err}
 	})
 	root.AddCommand(serveCommand(), demoCommand(), migrateCommand(), configCommand(), versionCommand(), privacyCommand(),
-		staffCommand(), auditCommand(), licenseCommand(), releaseCommand(), supportCommand(), mailCommand(), dbCommand())
+		staffCommand(), auditCommand(), licenseCommand(), releaseCommand(), supportCommand(), mailCommand(), dbCommand(), backupCommand(), restoreCommand())
 	refuseUnknownSubcommands(root)
 	return root
 }

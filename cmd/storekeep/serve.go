@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/acme/autocert"
 
+	"github.com/storekeep/storekeep/internal/backup"
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/db"
@@ -121,7 +122,28 @@ func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*db.DB, 
 	if err != nil {
 		return nil, err
 	}
+	useDataDir(d, cfg)
 	return migrateOnOpen(ctx, d, cfg, log)
+}
+
+// holdInstanceLock takes the shared instance lock of a SQLite database
+// for as long as the server runs, so storekeep restore refuses to replace
+// it meanwhile (internal/backup, lock.go). PostgreSQL needs none: restore
+// does not replace it.
+func holdInstanceLock(d *db.DB) (release func(), err error) {
+	if d.Dialect != db.SQLite {
+		return func() {}, nil
+	}
+	return backup.HoldInstance(d.Path())
+}
+
+// useDataDir gives a PostgreSQL database the data directory, where the
+// erasure ledger keeps its key and file (on SQLite they go beside the
+// database file; docs/backups.md).
+func useDataDir(d *db.DB, cfg *config.Config) {
+	if d.DataDir() == "" {
+		d.SetDataDir(cfg.DataDir)
+	}
 }
 
 // migrateOnOpen applies pending migrations to d when --migrate allows, or
@@ -161,6 +183,11 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		return err
 	}
 	defer d.Close()
+	release, err := holdInstanceLock(d)
+	if err != nil {
+		return err
+	}
+	defer release()
 	clk := clock.System{}
 	if isDemo {
 		if _, err := demo.Seed(ctx, d, clk.Now()); err != nil {

@@ -48,6 +48,9 @@ type DB struct {
 
 	pgURL   string // PostgreSQL: for the connection that listens for content changes
 	content contentWatch
+
+	path    string // SQLite: the database file
+	dataDir string // see DataDir
 }
 
 // Target describes which database a DSN points at.
@@ -148,7 +151,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	n := max(4, 2*runtime.NumCPU())
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &DB{Dialect: SQLite, w: w, r: r, where: "SQLite " + path}, nil
+	return &DB{Dialect: SQLite, w: w, r: r, where: "SQLite " + path, path: path, dataDir: dir}, nil
 }
 
 // pingSQLite makes SQLite read the file header, so that a file that is not
@@ -205,6 +208,19 @@ func redactErr(err error) string {
 	}
 	return s
 }
+
+// Path is the SQLite database file; "" on PostgreSQL.
+func (d *DB) Path() string { return d.path }
+
+// DataDir is the directory for files that belong with this database but
+// must not be inside it, such as the key of the erasure ledger (a copy of
+// the database must not carry the key to its own hashes). On SQLite it is
+// the directory of the database file; on PostgreSQL the caller sets it
+// (--data-dir), and it is "" until then.
+func (d *DB) DataDir() string { return d.dataDir }
+
+// SetDataDir sets DataDir; call it before the database is used.
+func (d *DB) SetDataDir(dir string) { d.dataDir = dir }
 
 // String describes the database without secrets.
 func (d *DB) String() string { return d.where }

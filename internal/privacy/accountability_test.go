@@ -112,7 +112,7 @@ func TestRecordsCoverTheInventory(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CSV: %v", err)
 	}
-	if len(rows) != 2+len(rec.Activities)+len(rec.Recipients)+len(rec.Security) {
+	if len(rows) != 2+len(rec.Activities)+len(rec.Recipients)+len(rec.Security)+len(rec.Stores) {
 		t.Errorf("CSV has %d rows", len(rows))
 	}
 }

@@ -33,6 +33,16 @@ type ProcessingRecords struct {
 	Activities  []ProcessingActivity `json:"activities"`
 	Recipients  []RecordsRecipient   `json:"recipients"`
 	Security    []string             `json:"security_measures"`
+	// Stores hold copies of everything stored (backups), with their
+	// retention; each activity's retention names them too.
+	Stores []RecordsStore `json:"copies"`
+}
+
+// RecordsStore is a store of copies as the records list it.
+type RecordsStore struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Retention   string `json:"retention"`
 }
 
 // RecordsController names the controller and how to reach it.
@@ -182,8 +192,14 @@ func BuildRecords(inv Inventory, reg []Registered, v settings.Vendor, dep Deploy
 			}
 		}
 	}
+	for _, st := range inv.Stores {
+		rec.Stores = append(rec.Stores, RecordsStore{Name: st.Name, Description: st.Description, Retention: st.Retention.Describe()})
+	}
 	for _, id := range order {
 		if a := acts[id]; len(a.Categories) > 0 {
+			for _, st := range inv.Stores {
+				a.Retention = appendNew(a.Retention, st.Name+": copies of the above "+strings.ToLower(st.Retention.Describe()[:1])+st.Retention.Describe()[1:]+" ("+st.ID+")")
+			}
 			rec.Activities = append(rec.Activities, *a)
 		}
 	}
@@ -307,6 +323,9 @@ func (r ProcessingRecords) WriteCSV(w io.Writer) error {
 	}
 	for _, m := range r.Security {
 		row("security", m, "", "", "", "", "", "", "", "", "")
+	}
+	for _, st := range r.Stores {
+		row("copies", st.Name, st.Description, "", "", "", "", "", st.Retention, "", "")
 	}
 	cw.Flush()
 	return cw.Error()

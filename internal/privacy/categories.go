@@ -41,6 +41,7 @@ var categories = map[Category]struct{ group, label string }{
 	"user.fraud.review":           {"fraud", "Fraud review cases: what we asked you, your answer, and what a staff member decided and why"},
 	"user.legal.disclosure":       {"legal", "Requests from public authorities about you, and what we disclosed"},
 	"user.account.policy_views":   {"account", "Which version of our privacy and cookie policies you last read"},
+	"user.privacy.erasure":        {"account", "That your data was erased, as keyed fingerprints of your account number and email address that cannot be read back"},
 }
 
 // groupLabels names the groups the policy shows.

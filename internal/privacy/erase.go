@@ -232,8 +232,12 @@ func Erase(ctx context.Context, d *db.DB, inv Inventory, req EraseRequest, procs
 			detail = e.Detail + ": " + detail
 		}
 		e.Detail = detail
-		_, err := audit.Append(ctx, tx, e)
-		return err
+		if _, err := audit.Append(ctx, tx, e); err != nil {
+			return err
+		}
+		// Last, so that the ledger's file gets the entry only once the rest
+		// of the transaction is done (ledger.go).
+		return recordErasure(ctx, tx, d.DataDir(), s, now)
 	})
 	if err != nil && !errors.Is(err, errDryRun) {
 		return rep, fmt.Errorf("erase: %w", err)

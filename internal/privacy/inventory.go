@@ -10,7 +10,7 @@ import "slices"
 var Declared = merge(core, parts...)
 
 // parts are the domains' declarations, merged into Declared.
-var parts = []Inventory{staffPart, mailPart, ordersPart, customersPart, choicesPart, requestsPart, licensingPart, releasesPart, supportPart, requestLogPart, analyticsPart, consentPart, listsPart, bouncesPart, noticesPart, fraudPart, fraudObservationsPart, accountabilityPart, breachesPart, policyPart, dbCopyPart}
+var parts = []Inventory{staffPart, mailPart, ordersPart, customersPart, choicesPart, requestsPart, licensingPart, releasesPart, supportPart, requestLogPart, analyticsPart, consentPart, listsPart, bouncesPart, noticesPart, fraudPart, fraudObservationsPart, accountabilityPart, breachesPart, policyPart, dbCopyPart, backupsPart}
 
 // merge appends the parts' declarations to base's.
 func merge(base Inventory, parts ...Inventory) Inventory {
@@ -21,6 +21,7 @@ func merge(base Inventory, parts ...Inventory) Inventory {
 		out.Tables = append(slices.Clone(out.Tables), p.Tables...)
 		out.Activities = append(slices.Clone(out.Activities), p.Activities...)
 		out.Cookies = append(slices.Clone(out.Cookies), p.Cookies...)
+		out.Stores = append(slices.Clone(out.Stores), p.Stores...)
 	}
 	return out
 }

@@ -521,6 +521,16 @@ type Inventory struct {
 	Tables     []Table
 	Activities []Activity
 	Cookies    []Cookie
+	// Stores are places outside the live database that hold copies of
+	// what it stores (backups), with their retention.
+	Stores []Store
+}
+
+// Store is a place that keeps copies of everything stored, such as
+// backups: the records of processing list it with its retention.
+type Store struct {
+	ID, Name, Description string
+	Retention             Retention
 }
 
 // Purpose returns the purpose with id.

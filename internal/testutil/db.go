@@ -178,6 +178,11 @@ func open(t testing.TB, dsn string) *db.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
+	if d.DataDir() == "" {
+		// PostgreSQL: the erasure ledger's key goes in the test's own
+		// directory, as it goes in --data-dir in production.
+		d.SetDataDir(t.TempDir())
+	}
 	if _, err := d.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
