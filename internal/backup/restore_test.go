@@ -247,16 +247,16 @@ func TestRestoreWithoutAnyLedger(t *testing.T) {
 // migration is brought up to date before it is put in place.
 func TestRestoreMigratesAnOlderBackup(t *testing.T) {
 	ctx := context.Background()
-	d := testutil.SQLite(t)
-	seedPrice(t, d)
+	// The database as the migration before the latest left it.
 	latest, _ := db.LatestSchemaVersion()
-	// The database as migration 00044 left it.
-	if _, err := d.ExecContext(ctx, `DROP TABLE erasure_ledger`); err != nil {
+	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "older.db"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.ExecContext(ctx, `DELETE FROM goose_db_version WHERE version_id = $1`, latest); err != nil {
+	if _, err := d.MigrateTo(ctx, latest-1); err != nil {
 		t.Fatal(err)
 	}
+	seedPrice(t, d)
 	res, err := Backup(ctx, d.Path(), Options{Out: filepath.Join(t.TempDir(), "b.skbackup"), Now: at(1)})
 	if err != nil {
 		t.Fatal(err)

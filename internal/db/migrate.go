@@ -200,6 +200,27 @@ func (d *DB) Migrate(ctx context.Context) ([]Migration, error) {
 	return d.up(ctx, p)
 }
 
+// MigrateTo applies the pending migrations up to and including version,
+// and no later one: a database as an older release left it (for restoring
+// or copying an older installation, and for their tests).
+func (d *DB) MigrateTo(ctx context.Context, version int64) ([]Migration, error) {
+	p, err := d.provider()
+	if err != nil {
+		return nil, err
+	}
+	res, err := p.UpTo(ctx, version)
+	var applied []Migration
+	for _, r := range res {
+		if r.Error == nil && r.Source != nil {
+			applied = append(applied, Migration{Version: r.Source.Version, Name: baseName(r.Source.Path)})
+		}
+	}
+	if err != nil {
+		return applied, fmt.Errorf("migrate %s to %d: %w", d.where, version, err)
+	}
+	return applied, nil
+}
+
 func (d *DB) up(ctx context.Context, p *goose.Provider) ([]Migration, error) {
 	res, err := p.Up(ctx)
 	var applied []Migration
