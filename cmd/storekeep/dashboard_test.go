@@ -77,9 +77,9 @@ func TestMetricNamesOfPromQL(t *testing.T) {
 	for expr, want := range map[string][]string{
 		`sum by (code) (rate(storekeep_http_requests_total{instance=~"$instance",code=~"5.."}[$__rate_interval]))`: {"storekeep_http_requests_total"},
 		`histogram_quantile(0.99, sum by (le, route) (rate(a_bucket[5m])))`:                                        {"a_bucket"},
-		`time() - max by (job) (b_seconds > 0)`:                                                                   {"b_seconds"},
-		`sum(x) / sum(y) / 1e6`:                                                                                   {"x", "y"},
-		`label_values(storekeep_build_info, instance)`:                                                            {"storekeep_build_info"},
+		`time() - max by (job) (b_seconds > 0)`:                                                                    {"b_seconds"},
+		`sum(x) / sum(y) / 1e6`:                                                                                    {"x", "y"},
+		`label_values(storekeep_build_info, instance)`:                                                             {"storekeep_build_info"},
 		`up`: {"up"},
 	} {
 		if got := metricNames(expr); !slices.Equal(got, want) {
