@@ -91,7 +91,8 @@ func TestMetricNamesOfPromQL(t *testing.T) {
 // TestDashboardUsesExportedMetrics: every query of the Grafana dashboard
 // (panels and template variables) names only metrics that a running
 // `storekeep serve` exports, scraped from its metrics listener; and each
-// names at least one, so the check cannot pass by reading nothing.
+// names at least one, so the check cannot pass by reading nothing. Each
+// storekeep_ metric exported has a panel and a row in docs/metrics.md.
 func TestDashboardUsesExportedMetrics(t *testing.T) {
 	raw, err := os.ReadFile(dashboardFile)
 	if err != nil {
@@ -149,6 +150,17 @@ func TestDashboardUsesExportedMetrics(t *testing.T) {
 					t.Errorf("%s: %q names %s, which the server does not export", where, e, n)
 				}
 			}
+		}
+	}
+	// docs/metrics.md describes each of Storekeep's own families.
+	doc, err := os.ReadFile("../../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range exported {
+		if strings.HasPrefix(n, "storekeep_") && !strings.HasSuffix(n, "_bucket") && !strings.HasSuffix(n, "_sum") && !strings.HasSuffix(n, "_count") &&
+			!strings.Contains(string(doc), "| `"+n+"` |") {
+			t.Errorf("docs/metrics.md has no row for %s", n)
 		}
 	}
 	// The dashboard shows each of Storekeep's own families.
