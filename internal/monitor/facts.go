@@ -108,8 +108,13 @@ func (f *Facts) collect(ctx context.Context, emit func(prometheus.Metric)) error
 	gauge(f.failing, givenUp, "given_up")
 
 	var oldest time.Time
-	err = f.db.QueryRowContext(ctx, `SELECT created_at FROM outbox WHERE sent_at IS NULL AND attempts < $1
-		ORDER BY created_at, id LIMIT 1`, mail.MaxAttempts).Scan(&oldest)
+	// The unsent rows first, through the index on sent_at, then the
+	// oldest of them: ordered by created_at alone, the planners walk the
+	// created_at index from the sent history's oldest row (160 ms at
+	// 100,000 sent messages on PostgreSQL, docs/benchmarks.md).
+	err = f.db.QueryRowContext(ctx, `WITH queued AS MATERIALIZED (
+			SELECT id, created_at FROM outbox WHERE sent_at IS NULL AND attempts < $1)
+		SELECT created_at FROM queued ORDER BY created_at, id LIMIT 1`, mail.MaxAttempts).Scan(&oldest)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		gauge(f.oldest, 0)
