@@ -20,8 +20,9 @@ const (
 // FailureKinds lists every kind.
 var FailureKinds = []string{FailPermanent, FailAttachment, FailTimeout, FailConnection, FailRefused}
 
-// failureKind classifies a failed attempt's error.
-func failureKind(err error, attachment bool) string {
+// failureKind classifies a failed attempt's error; attachment says the
+// file could not be made, timedOut that the delivery's time ran out.
+func failureKind(err error, attachment, timedOut bool) string {
 	var ne net.Error
 	var oe *net.OpError
 	switch {
@@ -29,7 +30,7 @@ func failureKind(err error, attachment bool) string {
 		return FailPermanent
 	case attachment:
 		return FailAttachment
-	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+	case timedOut || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
 		return FailTimeout
 	case errors.As(err, &oe):
 		return FailConnection

@@ -24,8 +24,8 @@ func (failingAttacher) Attachments(context.Context, mail.Queued) ([]mail.Attachm
 // TestOnFailureKinds: each failed attempt against a real relay is reported
 // to OnFailure with its kind, from the error the SMTP sender gives: a
 // relay that is not there is "connection", a 451 "refused", a 550
-// "permanent", a file that cannot be made "attachment"; a delivery that
-// succeeds reports nothing.
+// "permanent", a file that cannot be made "attachment", a relay slower
+// than SendTimeout "timeout"; a delivery that succeeds reports nothing.
 func TestOnFailureKinds(t *testing.T) {
 	d := testutil.SQLite(t)
 	sink := testutil.StartSMTP(t)
@@ -41,6 +41,15 @@ func TestOnFailureKinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A relay that takes longer than the delivery may.
+	slowSink := testutil.StartSMTP(t)
+	stall := make(chan struct{})
+	defer close(stall)
+	slowSink.OnData(func(testutil.Received) error { <-stall; return nil })
+	slow, err := mail.NewSMTPSender(mail.SMTPConfig{Host: slowSink.Host(), Port: slowSink.Port(), TLS: mail.TLSNone, Timeout: 5 * time.Second, SendTimeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name   string
 		sender mail.Sender
@@ -52,6 +61,7 @@ func TestOnFailureKinds(t *testing.T) {
 		{"451", smtpTo(t, sink, clk), 451, nil, []string{mail.FailRefused}},
 		{"550", smtpTo(t, sink, clk), 550, nil, []string{mail.FailPermanent}},
 		{"attachment", smtpTo(t, sink, clk), 0, failingAttacher{}, []string{mail.FailAttachment}},
+		{"timeout", slow, 0, nil, []string{mail.FailTimeout}},
 		{"sent", smtpTo(t, sink, clk), 0, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -476,6 +476,9 @@ func (w *Worker) deliver(ctx context.Context, from string, m claimed) (bool, err
 	if sendErr == nil {
 		sendErr = w.Sender.Send(sendCtx, out)
 	}
+	// The SMTP sender closes the connection when the time is up: the
+	// error then says "closed connection", the context says why.
+	timedOut := sendErr != nil && errors.Is(sendCtx.Err(), context.DeadlineExceeded)
 	cancel()
 	recCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -497,7 +500,7 @@ func (w *Worker) deliver(ctx context.Context, from string, m claimed) (bool, err
 		return true, nil
 	}
 	if w.OnFailure != nil {
-		w.OnFailure(failureKind(sendErr, attachErr))
+		w.OnFailure(failureKind(sendErr, attachErr, timedOut))
 	}
 	attempts := m.Attempts + 1
 	if errors.Is(sendErr, ErrPermanent) {
