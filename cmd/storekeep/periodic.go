@@ -38,6 +38,18 @@ type jobEnv struct {
 	// Notices is the notices' sender (its rate from the flags); nil runs
 	// no dispatch.
 	Notices *notices.Sender
+	// Ran, when set, is told of every run (the metrics,
+	// monitor.Instance.JobRan).
+	Ran func(job string, start time.Time, took time.Duration, err error)
+}
+
+// periodicJobNames are the jobs' names, the metrics' job label values.
+func periodicJobNames() []string {
+	names := make([]string, len(periodicJobs))
+	for i, j := range periodicJobs {
+		names[i] = j.name
+	}
+	return names
 }
 
 // periodicJobs is the one table of periodic work.
@@ -129,7 +141,13 @@ func startPeriodic(ctx context.Context, d *db.DB, clk clock.Clock, log *slog.Log
 			t := time.NewTicker(j.every)
 			defer t.Stop()
 			for {
-				if err := j.run(ctx, d, env, clk.Now()); err != nil && ctx.Err() == nil {
+				start := time.Now()
+				err := j.run(ctx, d, env, clk.Now())
+				if env.Ran != nil && (err == nil || ctx.Err() == nil) {
+					// A run cut short by the shutdown is no failure.
+					env.Ran(j.name, start, time.Since(start), err)
+				}
+				if err != nil && ctx.Err() == nil {
 					log.Error("periodic job failed", "job", j.name, "error", err.Error())
 				} else if wake != nil {
 					wake()

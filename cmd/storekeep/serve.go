@@ -20,6 +20,7 @@ import (
 	"github.com/storekeep/storekeep/internal/config"
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/demo"
+	"github.com/storekeep/storekeep/internal/monitor"
 	"github.com/storekeep/storekeep/internal/notices"
 	"github.com/storekeep/storekeep/internal/requestlog"
 	"github.com/storekeep/storekeep/internal/serving"
@@ -269,7 +270,10 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 			return err
 		}
 	}
-	wakeMail, stopMail, err := startMailWorker(ctx, cfg, d, log, isDemo)
+	// This instance's own metrics (periodic runs, failed mail attempts),
+	// served with the site's once it is built.
+	mon := monitor.NewInstance(periodicJobNames())
+	wakeMail, stopMail, err := startMailWorkerWith(ctx, cfg, d, log, isDemo, mon.MailFailed)
 	if err != nil {
 		closeAll()
 		return err
@@ -332,6 +336,9 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		}
 	}
 	srv, err := app.New(opts)
+	if err == nil {
+		err = srv.RegisterCollector(mon)
+	}
 	if err != nil {
 		closeAll()
 		return err
@@ -343,7 +350,7 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		closeAll()
 		return err
 	}
-	defer startPeriodic(ctx, d, clk, log, jobEnv{BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Notices: noticeSender}, wakeMail)()
+	defer startPeriodic(ctx, d, clk, log, jobEnv{BaseURL: strings.TrimSuffix(cfg.BaseURL, "/"), Notices: noticeSender, Ran: mon.JobRan}, wakeMail)()
 	if metricsLn != nil {
 		defer startMetrics(metricsLn, srv.MetricsHandler(), cfg.MetricsToken, log)()
 	}

@@ -7,6 +7,7 @@ import (
 	netmail "net/mail"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/config"
@@ -27,6 +28,12 @@ import (
 // A site without a relay sends nothing: mail waits in the outbox, visible
 // to staff, and goes out once a relay is configured.
 func startMailWorker(ctx context.Context, cfg *config.Config, d *db.DB, log *slog.Logger, demo bool) (wake, stop func(), err error) {
+	return startMailWorkerWith(ctx, cfg, d, log, demo, nil)
+}
+
+// startMailWorkerWith is startMailWorker with the worker's OnFailure (the
+// metrics' count of failed attempts; nil counts nothing).
+func startMailWorkerWith(ctx context.Context, cfg *config.Config, d *db.DB, log *slog.Logger, demo bool, onFailure func(kind string)) (wake, stop func(), err error) {
 	var sender mail.Sender
 	dkim, err := dkimSigner(cfg, log)
 	if err != nil {
@@ -72,6 +79,7 @@ func startMailWorker(ctx context.Context, cfg *config.Config, d *db.DB, log *slo
 		// inbound listener's bounces mailbox (docs/mailing.md).
 		BounceLocal: bounceLocal, BounceDomain: bounceDomain,
 		DB: d, Sender: sender, Clock: clock.System{}, Log: log, From: cfg.SMTPFrom, ID: mail.NewWorkerID(host),
+		Lease: time.Duration(cfg.MailLeaseSeconds) * time.Second, OnFailure: onFailure,
 		// Confirmations and invoices carry the invoice's PDF, rendered
 		// when the message is sent.
 		Attacher: mail.Attachers{documents.MailAttacher{Source: documents.Source{DB: d, PaymentInstructions: invoiceInstructions(cfg, demo)}},

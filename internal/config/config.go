@@ -65,6 +65,11 @@ type Config struct {
 	SMTPUsername           string
 	SMTPPassword           string
 	SMTPFrom               string
+	// MailLeaseSeconds is how long a mail worker's claim on queued
+	// messages lasts without its heartbeat: the mail of an instance that
+	// died goes out from another one about this long later. 0 is the
+	// mail worker's default (mail.DefaultLease).
+	MailLeaseSeconds int
 	// DKIM signs outgoing mail with the PKCS#8 key in DKIMKey for
 	// DKIMDomain under DKIMSelector (docs/mail-deliverability.md); all
 	// three or none.
@@ -184,6 +189,7 @@ func (c *Config) settings() []setting {
 		{flag: "smtp-username", group: Server, env: "STOREKEEP_SMTP_USERNAME", def: "", str: &c.SMTPUsername, help: "SMTP user name"},
 		{flag: "smtp-password", group: Server, env: "STOREKEEP_SMTP_PASSWORD", def: "", str: &c.SMTPPassword, secret: true, help: "SMTP password (prefer the environment variable: flags show up in process lists)"},
 		{flag: "smtp-from", group: Server, env: "STOREKEEP_SMTP_FROM", def: "", str: &c.SMTPFrom, help: "sender address of outgoing mail"},
+		{flag: "mail-lease-seconds", group: Server, env: "STOREKEEP_MAIL_LEASE_SECONDS", def: "30", num: &c.MailLeaseSeconds, help: "how long an instance's claim on queued mail lasts without its heartbeat: the mail an instance that died had claimed goes out from another instance this much later (2 to 3600)"},
 		{flag: "dkim-domain", group: Server, env: "STOREKEEP_DKIM_DOMAIN", def: "", str: &c.DKIMDomain, help: "domain that signs outgoing mail with DKIM (d=), normally the sender address's domain; with --dkim-selector and --dkim-key"},
 		{flag: "dkim-selector", group: Server, env: "STOREKEEP_DKIM_SELECTOR", def: "", str: &c.DKIMSelector, help: "DKIM selector (s=): the key is published at SELECTOR._domainkey.DOMAIN"},
 		{flag: "dkim-key", group: Server, env: "STOREKEEP_DKIM_KEY", def: "", str: &c.DKIMKey, help: "PEM file of the DKIM private key (PKCS#8, Ed25519 or RSA of 2048 bits or more; create with: storekeep mail dkim-keygen); empty: mail goes unsigned"},
@@ -382,6 +388,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	// 0 (a Config built in code, as the demo's) means the default.
+	if c.MailLeaseSeconds != 0 && (c.MailLeaseSeconds < 2 || c.MailLeaseSeconds > 3600) {
+		return fmt.Errorf("--mail-lease-seconds %d: give 2 to 3600 seconds (default 30)", c.MailLeaseSeconds)
+	}
 	if c.BounceSoftLimit < 0 || c.BounceSoftDays < 0 {
 		return fmt.Errorf("--bounce-soft-limit %d, --bounce-soft-days %d: give at least 1 for each (defaults 3 and 30)", c.BounceSoftLimit, c.BounceSoftDays)
 	}

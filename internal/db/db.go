@@ -242,7 +242,7 @@ func (d *DB) Close() error {
 	return err
 }
 
-// Ping checks that the database answers; /healthz uses it.
+// Ping checks that the database answers; /readyz uses it.
 func (d *DB) Ping(ctx context.Context) error {
 	var one int
 	return d.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)

@@ -250,7 +250,7 @@ func (s *SMTPSender) Send(ctx context.Context, m Outgoing) error {
 	if err != nil {
 		// Connecting, TLS and authentication: retried whatever the
 		// code, since a fixed relay or password lets the mail go.
-		return fmt.Errorf("dial failed: %w", err)
+		return timedOut(ctx, fmt.Errorf("dial failed: %w", err))
 	}
 	delivered, err := transact(sc, from, rcpts, raw)
 	if delivered {
@@ -262,9 +262,19 @@ func (s *SMTPSender) Send(ctx context.Context, m Outgoing) error {
 	}
 	if err != nil {
 		_ = sc.Close()
-		return classify(fmt.Errorf("send failed: %w", err))
+		return timedOut(ctx, classify(fmt.Errorf("send failed: %w", err)))
 	}
 	return nil
+}
+
+// timedOut marks err with context.DeadlineExceeded when ctx's time ran
+// out: the connection is closed then (see client), and the error alone
+// would read as a broken connection.
+func timedOut(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w after SendTimeout: %w", context.DeadlineExceeded, err)
+	}
+	return err
 }
 
 // render writes msg out as it goes to the relay: with a DKIM-Signature

@@ -86,6 +86,11 @@ type Worker struct {
 	wakeOnce sync.Once
 	wake     chan struct{}
 
+	// OnFailure, when set, is called after each failed delivery attempt
+	// with its kind (one of FailureKinds): for the metrics. It must not
+	// block.
+	OnFailure func(kind string)
+
 	// onRenew, when set (by the tests), is called after each heartbeat
 	// with its outcome, once the next heartbeat is scheduled.
 	onRenew func(held int, err error)
@@ -461,15 +466,19 @@ func (w *Worker) deliver(ctx context.Context, from string, m claimed) (bool, err
 	// accepted would send it twice.
 	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.sendTimeout())
 	var sendErr error
+	attachErr := false
 	if w.Attacher != nil {
 		out.Attachments, sendErr = w.Attacher.Attachments(sendCtx, Queued{ID: m.ID, Template: m.Template, DedupKey: m.DedupKey, CustomerID: m.CustomerID})
 		if sendErr != nil {
-			sendErr = fmt.Errorf("attachment: %w", sendErr)
+			sendErr, attachErr = fmt.Errorf("attachment: %w", sendErr), true
 		}
 	}
 	if sendErr == nil {
 		sendErr = w.Sender.Send(sendCtx, out)
 	}
+	// The SMTP sender closes the connection when the time is up: the
+	// error then says "closed connection", the context says why.
+	timedOut := sendErr != nil && errors.Is(sendCtx.Err(), context.DeadlineExceeded)
 	cancel()
 	recCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -489,6 +498,9 @@ func (w *Worker) deliver(ctx context.Context, from string, m claimed) (bool, err
 		}
 		log.LogAttrs(ctx, slog.LevelInfo, "mail sent", slog.Int("attempt", m.Attempts+1))
 		return true, nil
+	}
+	if w.OnFailure != nil {
+		w.OnFailure(failureKind(sendErr, attachErr, timedOut))
 	}
 	attempts := m.Attempts + 1
 	if errors.Is(sendErr, ErrPermanent) {

@@ -38,58 +38,7 @@ const pebbleInstall = "go install github.com/letsencrypt/pebble/v2/cmd/pebble@v2
 // without connecting back, since shop.test resolves nowhere. Everything
 // else (account, order, authorizations, finalisation, download) is real.
 func TestACMEWithPebble(t *testing.T) {
-	pebble := findPebble(t)
-	dir := t.TempDir()
-	// Pebble's own HTTPS certificate: ours, so the client can trust it
-	// without reaching into the module cache for Pebble's test root.
-	certPath, keyPath, pebbleCert := selfSigned(t, dir, "pebble-", "127.0.0.1", "localhost")
-	port, mgmtPort := freePort(t), freePort(t)
-	cfg := map[string]any{"pebble": map[string]any{
-		"listenAddress":           fmt.Sprintf("127.0.0.1:%d", port),
-		"managementListenAddress": fmt.Sprintf("127.0.0.1:%d", mgmtPort),
-		"certificate":             certPath,
-		"privateKey":              keyPath,
-		"httpPort":                freePort(t),
-		"tlsPort":                 freePort(t),
-		"keyAlgorithm":            "ecdsa",
-		"retryAfter":              map[string]int{"authz": 1, "order": 1},
-	}}
-	b, _ := json.Marshal(cfg)
-	cfgPath := filepath.Join(dir, "pebble.json")
-	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	cmd := exec.Command(pebble, "-config", cfgPath)
-	cmd.Env = append(os.Environ(), "PEBBLE_VA_ALWAYS_VALID=1", "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0")
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start pebble: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("pebble output:\n%s", out.String())
-		}
-	})
-
-	roots := x509.NewCertPool()
-	roots.AddCert(pebbleCert)
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
-	directory := fmt.Sprintf("https://127.0.0.1:%d/dir", port)
-	waitFor(t, client, directory)
-	// The root Pebble issues under, made up at its start.
-	issuerRoots := x509.NewCertPool()
-	resp, err := client.Get(fmt.Sprintf("https://127.0.0.1:%d/roots/0", mgmtPort))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rootPEM, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !issuerRoots.AppendCertsFromPEM(rootPEM) {
-		t.Fatalf("pebble's root is not PEM: %q", rootPEM)
-	}
+	directory, client, issuerRoots := startPebble(t, nil)
 
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -183,6 +132,72 @@ func TestACMEWithPebble(t *testing.T) {
 			t.Errorf("logged a scanner's name or the same certificate again: %s", strings.TrimPrefix(logged.String(), before))
 		}
 	})
+}
+
+// startPebble runs Pebble, with extra settings over the defaults below,
+// until the test ends, and returns its directory URL, a client that
+// trusts its HTTPS certificate and the root it issues under (made up at
+// its start).
+func startPebble(t *testing.T, extra map[string]any) (directory string, client *http.Client, issuerRoots *x509.CertPool) {
+	t.Helper()
+	pebble := findPebble(t)
+	dir := t.TempDir()
+	// Pebble's own HTTPS certificate: ours, so the client can trust it
+	// without reaching into the module cache for Pebble's test root.
+	certPath, keyPath, pebbleCert := selfSigned(t, dir, "pebble-", "127.0.0.1", "localhost")
+	port, mgmtPort := freePort(t), freePort(t)
+	settings := map[string]any{
+		"listenAddress":           fmt.Sprintf("127.0.0.1:%d", port),
+		"managementListenAddress": fmt.Sprintf("127.0.0.1:%d", mgmtPort),
+		"certificate":             certPath,
+		"privateKey":              keyPath,
+		"httpPort":                freePort(t),
+		"tlsPort":                 freePort(t),
+		"keyAlgorithm":            "ecdsa",
+		"retryAfter":              map[string]int{"authz": 1, "order": 1},
+	}
+	for k, v := range extra {
+		settings[k] = v
+	}
+	cfg := map[string]any{"pebble": settings}
+	b, _ := json.Marshal(cfg)
+	cfgPath := filepath.Join(dir, "pebble.json")
+	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd := exec.Command(pebble, "-config", cfgPath)
+	cmd.Env = append(os.Environ(), "PEBBLE_VA_ALWAYS_VALID=1", "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start pebble: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("pebble output:\n%s", out.String())
+		}
+	})
+
+	roots := x509.NewCertPool()
+	roots.AddCert(pebbleCert)
+	client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	directory = fmt.Sprintf("https://127.0.0.1:%d/dir", port)
+	waitFor(t, client, directory)
+	// The root Pebble issues under, made up at its start.
+	issuerRoots = x509.NewCertPool()
+	resp, err := client.Get(fmt.Sprintf("https://127.0.0.1:%d/roots/0", mgmtPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootPEM, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !issuerRoots.AppendCertsFromPEM(rootPEM) {
+		t.Fatalf("pebble's root is not PEM: %q", rootPEM)
+	}
+
+	return directory, client, issuerRoots
 }
 
 // findPebble returns the path of the pebble binary, or skips (fails in CI)

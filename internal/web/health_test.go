@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -12,22 +14,51 @@ import (
 	"github.com/storekeep/storekeep/internal/web/webtest"
 )
 
-func TestHealthz(t *testing.T) {
+// TestHealthAndReadiness: /healthz (liveness) answers "ok" as long as the
+// process answers, the database down or not; /readyz (readiness) answers
+// 503 while the database is unreachable or migrations are pending, and
+// "ready" when the schema is at (or, in a rolling upgrade, past) the
+// binary's latest migration. Neither answer says why; the log does.
+func TestHealthAndReadiness(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		s := webtest.NewSite(t, d)
-		res, body := s.Get(t, "/healthz")
-		if res.StatusCode != http.StatusOK || body != "ok\n" {
-			t.Fatalf("healthy: status %d, body %q", res.StatusCode, body)
+		want := func(path string, status int, body string) {
+			t.Helper()
+			res, got := s.Get(t, path)
+			if res.StatusCode != status || got != body {
+				t.Fatalf("%s: status %d, body %q; want %d %q", path, res.StatusCode, got, status, body)
+			}
+		}
+		want("/healthz", http.StatusOK, "ok\n")
+		want("/readyz", http.StatusOK, "ready\n")
+
+		current, latest, err := d.SchemaVersion(context.Background())
+		if err != nil || current != latest || latest < 44 {
+			t.Fatalf("SchemaVersion = %d, %d, %v; want both the latest embedded migration", current, latest, err)
+		}
+		// goose's history one migration behind: pending.
+		if _, err := d.ExecContext(context.Background(), `UPDATE goose_db_version SET is_applied = false WHERE version_id = $1`, latest); err != nil {
+			t.Fatal(err)
+		}
+		want("/readyz", http.StatusServiceUnavailable, "unavailable\n")
+		want("/healthz", http.StatusOK, "ok\n")
+		webtest.MustContain(t, s.Logs.String(), "readiness check failed", "check=migrations", fmt.Sprintf("schema_version=%d want_version=%d", latest-1, latest))
+		// A newer release migrated past this binary: still ready.
+		if _, err := d.ExecContext(context.Background(), `UPDATE goose_db_version SET is_applied = true WHERE version_id = $1`, latest); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.ExecContext(context.Background(), `INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, true)`, latest+1); err != nil {
+			t.Fatal(err)
+		}
+		want("/readyz", http.StatusOK, "ready\n")
+
+		if strings.Contains(s.Logs.String(), "check=database") {
+			t.Fatal("the database check failed while the database was open")
 		}
 		d.Close()
-		res, body = s.Get(t, "/healthz")
-		if res.StatusCode != http.StatusServiceUnavailable {
-			t.Fatalf("database closed: status %d, want 503", res.StatusCode)
-		}
-		if body != "unavailable\n" {
-			t.Errorf("database closed: body %q; the public answer must not describe the cause", body)
-		}
-		webtest.MustContain(t, s.Logs.String(), "health check failed")
+		want("/readyz", http.StatusServiceUnavailable, "unavailable\n")
+		want("/healthz", http.StatusOK, "ok\n")
+		webtest.MustContain(t, s.Logs.String(), "check=database")
 	})
 }
 

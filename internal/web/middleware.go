@@ -175,7 +175,7 @@ func pageRequest(r *http.Request, route string, h http.Header) bool {
 }
 
 // notPages are the route prefixes pageRequest leaves out.
-var notPages = []string{"/staff", "/dev", "/api", "/apt", "/yum", "/webhooks", "/static", "/healthz", "/.well-known"}
+var notPages = []string{"/staff", "/dev", "/api", "/apt", "/yum", "/webhooks", "/static", "/healthz", "/readyz", "/.well-known"}
 
 // routeUnmatched is the route label of requests no route matched (unknown
 // addresses, refused cross-site requests). One label for all of them keeps

@@ -175,8 +175,10 @@ func New(o Options) (*Server, error) {
 	}
 	s.Handle("GET /static/{file}", s.static)
 	s.Handle("GET /healthz", s.healthz)
+	s.Handle("GET /readyz", s.readyz)
 	// Probes arrive every few seconds and say nothing about visitors.
 	s.LogQuietly("GET /healthz")
+	s.LogQuietly("GET /readyz")
 	return s, nil
 }
 

@@ -51,6 +51,7 @@ type handler struct {
 	*web.Server
 	keys     *licensing.Keyring
 	observer *detect.Observer
+	valid    validations
 }
 
 // Mount registers the API's routes on s. Without signing keys there is no
@@ -60,7 +61,10 @@ func Mount(s *web.Server, o Options) error {
 	if o.Keys == nil {
 		return nil
 	}
-	h := &handler{Server: s, keys: o.Keys, observer: o.Observer}
+	h := &handler{Server: s, keys: o.Keys, observer: o.Observer, valid: newValidations()}
+	if err := s.RegisterCollector(h.valid.c); err != nil {
+		return err
+	}
 	s.SetAPIErrors(Prefix, h.coreError)
 	s.SetAPIErrors(KeysPath, h.coreError)
 	s.Handle("POST /api/v1/licenses/validate", h.validate)

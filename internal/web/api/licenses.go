@@ -171,10 +171,12 @@ func (h *handler) validate(w http.ResponseWriter, r *http.Request) error {
 		versionText(p, &req.Version)
 	})
 	if !ok {
+		h.valid.count(codeBadRequest, nil)
 		return err
 	}
 	res, err := licensing.Validate(r.Context(), h.DB(), h.keys, licensing.Check{Key: req.Key, Fingerprint: req.Fingerprint,
 		Product: req.Product, Entitlements: req.Entitlements, Version: req.Version}, h.Clock().Now())
+	h.valid.count(res.Code, err)
 	if err != nil {
 		return h.domainError(w, r, err, nonce)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/storekeep/storekeep/internal/analytics"
 	"github.com/storekeep/storekeep/internal/fraud/detect"
 	"github.com/storekeep/storekeep/internal/licensing"
+	"github.com/storekeep/storekeep/internal/monitor"
 	"github.com/storekeep/storekeep/internal/notices"
 	"github.com/storekeep/storekeep/internal/orders"
 	"github.com/storekeep/storekeep/internal/payments"
@@ -131,6 +132,8 @@ func New(o Options) (*web.Server, error) {
 		webpolicies.Mount(s),
 		webbreaches.Mount(s),
 		webreview.Mount(s, webreview.Options{Recipients: review.Register{Inv: privacy.Declared, Now: s.Clock().Now}}),
+		// The outbox's and the privacy requests' facts, read when scraped.
+		s.RegisterCollector(monitor.NewFacts(s.DB(), s.Clock().Now)),
 	)
 	if err == nil && o.Demo {
 		// The demo sends no mail; its visitors read it here instead.
