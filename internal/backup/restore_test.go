@@ -277,7 +277,7 @@ func TestRestoreMigratesAnOlderBackup(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer got.Close()
-	if v, err := got.SchemaVersion(ctx); err != nil || v != latest {
+	if v, _, err := got.SchemaVersion(ctx); err != nil || v != latest {
 		t.Fatalf("restored schema %d, %v", v, err)
 	}
 }

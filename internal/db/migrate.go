@@ -244,31 +244,13 @@ func (d *DB) Pending(ctx context.Context) (bool, error) {
 	return p.HasPending(ctx)
 }
 
-// SchemaVersion is the newest migration applied to the database (goose's
-// version; 0 for an empty database).
-func (d *DB) SchemaVersion(ctx context.Context) (int64, error) {
-	p, err := d.provider()
-	if err != nil {
-		return 0, err
-	}
-	return p.GetDBVersion(ctx)
-}
-
 // LatestSchemaVersion is the newest migration this binary knows.
 func LatestSchemaVersion() (int64, error) {
-	files, err := fs.ReadDir(migrationFiles, "migrations")
+	v, err := latestMigration()
 	if err != nil {
 		return 0, fmt.Errorf("read embedded migrations: %w", err)
 	}
-	var latest int64
-	for _, f := range files {
-		m, err := parseMigrationName(f.Name())
-		if err != nil {
-			return 0, err
-		}
-		latest = max(latest, m.version)
-	}
-	return latest, nil
+	return v, nil
 }
 
 func baseName(p string) string {
