@@ -224,3 +224,26 @@ func TestHealthcheck(t *testing.T) {
 		t.Error("an ftp URL was taken")
 	}
 }
+
+// TestInitPostgres sets up an installation on PostgreSQL: the URL goes
+// into the file, the owner into that database.
+func TestInitPostgres(t *testing.T) {
+	url := testutil.PostgresURL(t)
+	envFile := filepath.Join(t.TempDir(), "storekeep.env")
+	out, err := runInit(t, "", "--yes", "--env-file", envFile, "--data-dir", t.TempDir(), "--db", url,
+		"--domain", "shop.example.com", "--owner-email", "ann@example.com")
+	if err != nil || !setupLink.MatchString(out) {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	if got := readEnv(t, envFile); got["STOREKEEP_DB"] != url {
+		t.Errorf("STOREKEEP_DB=%q, want the URL", got["STOREKEEP_DB"])
+	}
+	d, err := db.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if a, err := staff.ByEmail(context.Background(), d, "ann@example.com"); err != nil || a.Role != staff.Owner {
+		t.Errorf("owner: %+v %v", a, err)
+	}
+}

@@ -60,7 +60,7 @@ func (f EnvFile) Write(w io.Writer) error {
 			return fmt.Errorf("environment file: the value of %s has a line break: give it on one line", name)
 		}
 	}
-	bw := bufio.NewWriter(w)
+	var bw strings.Builder
 	bw.WriteString(envFileHeader)
 	for _, s := range settings {
 		bw.WriteString("\n")
@@ -77,7 +77,8 @@ func (f EnvFile) Write(w io.Writer) error {
 		}
 		bw.WriteString("#" + s.Env + "=" + envQuote(def) + "\n")
 	}
-	return bw.Flush()
+	_, err := io.WriteString(w, bw.String())
+	return err
 }
 
 // envQuote writes v so that systemd reads it back as v: bare when it is
