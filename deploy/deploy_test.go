@@ -89,6 +89,33 @@ func TestUnitSecurityScore(t *testing.T) {
 	t.Logf("exposure %s", m[1])
 }
 
+// TestUnitVerifies has systemd check every line of the unit: a misspelt
+// option or a value it cannot parse is only a warning at boot, and the
+// protection it meant would silently be missing.
+func TestUnitVerifies(t *testing.T) {
+	bin, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		if os.Getenv("STOREKEEP_TEST_REQUIRE") == "1" {
+			t.Fatal("systemd-analyze is missing (apt-get install systemd; .ci/run installs it)")
+		}
+		t.Skip("systemd-analyze is not installed")
+	}
+	// verify wants ExecStart's binary to exist: this test's own stands in.
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := bytes.Replace(Unit, []byte("ExecStart="+BinPath), []byte("ExecStart="+self), 1)
+	path := t.TempDir() + "/storekeep.service"
+	if err := os.WriteFile(path, unit, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "verify", path).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
 func TestScriptsAreShell(t *testing.T) {
 	for name, s := range map[string][]byte{"preinstall": PreInstall, "postinstall": PostInstall, "preremove": PreRemove, "postremove": PostRemove} {
 		if !bytes.HasPrefix(s, []byte("#!/bin/sh\n")) {
