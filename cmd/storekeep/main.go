@@ -93,7 +93,7 @@ func rootCommand() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{err: err}
 	})
-	root.AddCommand(serveCommand(), demoCommand(), migrateCommand(), configCommand(), versionCommand(), privacyCommand(),
+	root.AddCommand(serveCommand(), demoCommand(), migrateCommand(), configCommand(), versionCommand(), initCommand(), healthcheckCommand(), privacyCommand(),
 		staffCommand(), auditCommand(), licenseCommand(), releaseCommand(), supportCommand(), mailCommand(), dbCommand(), backupCommand(), restoreCommand())
 	refuseUnknownSubcommands(root)
 	return root
