@@ -49,55 +49,72 @@ func cutoff(r Retention, now time.Time) (time.Time, bool) {
 // It runs as a periodic job on every instance; running it twice, or on two
 // instances at once, does no harm.
 func Purge(ctx context.Context, d *db.DB, inv Inventory, now time.Time) ([]PurgeStep, error) {
+	// Deepest children first (corrections before invoices before
+	// orders), so no row goes while another still points to it.
+	ordered := slices.Clone(inv.Tables)
+	sort.SliceStable(ordered, func(i, j int) bool { return inv.depth(ordered[i]) > inv.depth(ordered[j]) })
+
+	// Addresses are shortened first, each batch in a transaction of its
+	// own: a shortened address is marked done by its "/", so a batch that
+	// committed is never redone and one that did not changes nothing. One
+	// transaction over millions of rows (a request log imported with full
+	// addresses, or a shorter --log-address-days) would hold the SQLite
+	// writer for minutes and make every other write time out.
+	var truncated []PurgeStep
+	var total int64
+	for _, t := range ordered {
+		if t.Dated == "" {
+			continue
+		}
+		s, err := truncateTable(ctx, d, t, now)
+		if err != nil {
+			return truncated, err
+		}
+		for _, st := range s {
+			total += st.Rows
+		}
+		truncated = append(truncated, s...)
+	}
+
 	var steps []PurgeStep
 	err := d.Tx(ctx, func(tx *sql.Tx) error {
-		// Deepest children first (corrections before invoices before
-		// orders), so no row goes while another still points to it.
-		ordered := slices.Clone(inv.Tables)
-		sort.SliceStable(ordered, func(i, j int) bool { return inv.depth(ordered[i]) > inv.depth(ordered[j]) })
-		var total int64
+		steps = slices.Clone(truncated)
+		deleted := int64(0)
 		for _, t := range ordered {
-			s, err := purgeTable(ctx, tx, inv, t, now)
+			if t.Dated == "" {
+				continue // follows its parent through ON DELETE CASCADE
+			}
+			s, err := deleteExpired(ctx, tx, inv, t, now)
 			if err != nil {
 				return err
 			}
 			for _, st := range s {
-				total += st.Rows
+				deleted += st.Rows
 			}
 			steps = append(steps, s...)
 		}
-		if total == 0 {
+		if total+deleted == 0 {
 			return nil
 		}
 		// The purge is itself recorded, which also continues the audit
 		// chain when it removed the log's oldest entries.
 		_, err := audit.Append(ctx, tx, audit.Entry{At: now, ActorType: audit.ActorSystem, Action: "retention.purged",
-			Detail: fmt.Sprintf("%d rows past their retention", total)})
+			Detail: fmt.Sprintf("%d rows past their retention", total+deleted)})
 		return err
 	})
 	return steps, err
 }
 
-func purgeTable(ctx context.Context, tx *sql.Tx, inv Inventory, t Table, now time.Time) ([]PurgeStep, error) {
-	if t.Dated == "" {
-		return nil, nil // follows its parent through ON DELETE CASCADE
-	}
-	truncated, err := truncateTable(ctx, tx, t, now)
-	if err != nil {
-		return nil, err
-	}
-	steps, err := deleteExpired(ctx, tx, inv, t, now)
-	return append(truncated, steps...), err
-}
-
-// truncateBatch is how many addresses one step of truncateTable shortens.
+// truncateBatch is how many addresses one step of truncateTable shortens,
+// in one transaction.
 const truncateBatch = 500
 
 // truncateTable shortens the network addresses of t's columns with a
 // TruncateAfter once it has passed: to the network, computed here (the
 // dialects have no common function for it), in batches so memory stays
-// bounded. A shortened value holds a "/", which marks it done.
-func truncateTable(ctx context.Context, tx *sql.Tx, t Table, now time.Time) ([]PurgeStep, error) {
+// bounded and the writer is held briefly. A shortened value holds a "/",
+// which marks it done.
+func truncateTable(ctx context.Context, d *db.DB, t Table, now time.Time) ([]PurgeStep, error) {
 	var steps []PurgeStep
 	for _, c := range t.Columns {
 		cut, ok := cutoff(c.TruncateAfter, now)
@@ -106,42 +123,57 @@ func truncateTable(ctx context.Context, tx *sql.Tx, t Table, now time.Time) ([]P
 		}
 		var n int64
 		for {
-			rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT id, %[1]s FROM %[2]s WHERE %[3]s < $1 AND %[1]s <> '' AND %[1]s NOT LIKE '%%/%%' ORDER BY id LIMIT %[4]d`,
-				c.Name, t.Name, t.Dated, truncateBatch), cut)
+			var done int
+			err := d.Tx(ctx, func(tx *sql.Tx) error {
+				var err error
+				done, err = truncateBatchOf(ctx, tx, t, c, cut)
+				return err
+			})
 			if err != nil {
-				return nil, fmt.Errorf("truncate %s.%s: %w", t.Name, c.Name, err)
+				return steps, fmt.Errorf("truncate %s.%s: %w", t.Name, c.Name, err)
 			}
-			type change struct {
-				id  int64
-				net string
-			}
-			var batch []change
-			for rows.Next() {
-				var id int64
-				var addr string
-				if err := rows.Scan(&id, &addr); err != nil {
-					_ = rows.Close()
-					return nil, fmt.Errorf("truncate %s.%s: %w", t.Name, c.Name, err)
-				}
-				batch = append(batch, change{id, networkOf(addr)})
-			}
-			_ = rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, fmt.Errorf("truncate %s.%s: %w", t.Name, c.Name, err)
-			}
-			for _, ch := range batch {
-				if _, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE %s SET %s = $1 WHERE id = $2`, t.Name, c.Name), ch.net, ch.id); err != nil {
-					return nil, fmt.Errorf("truncate %s.%s: %w", t.Name, c.Name, err)
-				}
-			}
-			n += int64(len(batch))
-			if len(batch) < truncateBatch {
+			n += int64(done)
+			if done < truncateBatch {
 				break
 			}
 		}
 		steps = append(steps, PurgeStep{Table: t.Name, Cutoff: cut, Action: "truncated " + c.Name, Rows: n})
 	}
 	return steps, nil
+}
+
+// truncateBatchOf shortens up to truncateBatch addresses of column c and
+// returns how many it shortened.
+func truncateBatchOf(ctx context.Context, tx *sql.Tx, t Table, c Column, cut time.Time) (int, error) {
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT id, %[1]s FROM %[2]s WHERE %[3]s < $1 AND %[1]s <> '' AND %[1]s NOT LIKE '%%/%%' ORDER BY id LIMIT %[4]d`,
+		c.Name, t.Name, t.Dated, truncateBatch), cut)
+	if err != nil {
+		return 0, err
+	}
+	type change struct {
+		id  int64
+		net string
+	}
+	var batch []change
+	for rows.Next() {
+		var id int64
+		var addr string
+		if err := rows.Scan(&id, &addr); err != nil {
+			_ = rows.Close()
+			return 0, err
+		}
+		batch = append(batch, change{id, networkOf(addr)})
+	}
+	_ = rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, ch := range batch {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE %s SET %s = $1 WHERE id = $2`, t.Name, c.Name), ch.net, ch.id); err != nil {
+			return 0, err
+		}
+	}
+	return len(batch), nil
 }
 
 // networkOf is an address's network as the audit log keeps it (IPv4 /24,

@@ -2,7 +2,10 @@ package privacy_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/storekeep/storekeep/internal/db"
@@ -96,5 +99,124 @@ func TestLogAddressSettingIsChecked(t *testing.T) {
 	}
 	if orig, _ := privacy.Declared.Table("request_log"); orig.Columns[len(orig.Columns)-1].TruncateAfter.Days != 7 {
 		t.Fatal("WithRetention changed the declared inventory")
+	}
+}
+
+// TestManyAddressesAreShortenedInBatches: more addresses than several
+// batches (each committed on its own, so the writer is never held for
+// the whole table) are all shortened, counted once in the purge's steps
+// and in its one audit entry; a second run finds nothing left.
+func TestManyAddressesAreShortenedInBatches(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		const n = 1234 // two full batches of 500 and a part
+		err := d.Tx(ctx, func(tx *sql.Tx) error {
+			for i := range n {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO request_log (at, route, status, browser, browser_version, device, referrer_host, network)
+					VALUES ($1, '/pricing', 200, 'Firefox', '128', 'desktop', '', $2)`, t0, fmt.Sprintf("198.51.%d.%d", i/250, i%250+1)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps, err := privacy.Purge(ctx, d, privacy.Declared, t0.AddDate(0, 0, 8))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var shortened int64
+		for _, s := range steps {
+			if s.Table == "request_log" && s.Action == "truncated network" {
+				shortened += s.Rows
+			}
+		}
+		if shortened != n {
+			t.Fatalf("the steps count %d shortened, want %d: %+v", shortened, n, steps)
+		}
+		var full, audits int
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM request_log WHERE network NOT LIKE '%/%'`).Scan(&full); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE action = 'retention.purged' AND detail = $1`, fmt.Sprintf("%d rows past their retention", n)).Scan(&audits); err != nil {
+			t.Fatal(err)
+		}
+		if full != 0 || audits != 1 {
+			t.Fatalf("%d full addresses left, %d audit entries (want 0, 1)", full, audits)
+		}
+		steps, err = privacy.Purge(ctx, d, privacy.Declared, t0.AddDate(0, 0, 8))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range steps {
+			if s.Rows != 0 {
+				t.Fatalf("a second run changed rows: %+v", s)
+			}
+		}
+	})
+}
+
+// TestShorteningLetsOtherWritesThrough: on SQLite, with one writer, a
+// write that arrives while the addresses are being shortened gets its turn
+// between two batches, instead of waiting for the whole table (which, for
+// millions of rows, outlasted the request log's write timeout).
+func TestShorteningLetsOtherWritesThrough(t *testing.T) {
+	d := testutil.SQLite(t)
+	ctx := context.Background()
+	const n = 5000 // ten batches
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		for i := range n {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO request_log (at, route, status, browser, browser_version, device, referrer_host, network)
+				VALUES ($1, '/pricing', 200, 'Firefox', '128', 'desktop', '', $2)`, t0, fmt.Sprintf("198.51.%d.%d", i/250, i%250+1)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	purged := make(chan error, 1)
+	var wrote atomic.Bool
+	go func() {
+		_, err := privacy.Purge(ctx, d, privacy.Declared, t0.AddDate(0, 0, 8))
+		purged <- err
+	}()
+	for {
+		select {
+		case err := <-purged:
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !wrote.Load() {
+				t.Fatal("no write got through while the purge shortened 5,000 addresses")
+			}
+			return
+		default:
+		}
+		// A write as the request log makes one, counted only when it
+		// went in after a batch had committed (fewer than n full
+		// addresses before it) and before the last (some still after it).
+		left := func() int {
+			var c int
+			if err := d.QueryRowContext(ctx, `SELECT count(*) FROM request_log WHERE network NOT LIKE '%/%'`).Scan(&c); err != nil {
+				t.Error(err)
+			}
+			return c
+		}
+		if !wrote.Load() {
+			before := left()
+			if before == n || before == 0 {
+				continue
+			}
+			if _, err := d.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ('test.during_purge', 'x', $1)
+				ON CONFLICT (key) DO NOTHING`, t0); err != nil {
+				t.Fatal(err)
+			}
+			if left() > 0 {
+				wrote.Store(true)
+			}
+		}
 	}
 }
