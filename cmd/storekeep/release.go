@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -252,7 +250,7 @@ func publish(ctx context.Context, out, progress io.Writer, rs *releases.Releases
 	}
 	for _, f := range files {
 		if sum, ok := have[f.name]; ok {
-			local, err := fileSHA256(f.path)
+			local, err := releases.FileSHA256(f.path)
 			if err != nil {
 				return err
 			}
@@ -293,19 +291,6 @@ func addFile(ctx context.Context, progress io.Writer, rs *releases.Releases, id 
 		r = p
 	}
 	return rs.AddArtifact(ctx, audit.System(), id, releases.NewArtifact{FileName: f.name, Platform: f.platform, Content: r})
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // progressFrom is the size from which an upload shows its progress.

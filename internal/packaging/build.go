@@ -15,8 +15,6 @@ package packaging
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -132,7 +130,7 @@ func Build(ctx context.Context, o Options) (Result, error) {
 	}
 	var arts []releases.Artifact
 	for _, name := range res.Files {
-		sum, err := fileSHA256(filepath.Join(o.Out, name))
+		sum, err := releases.FileSHA256(filepath.Join(o.Out, name))
 		if err != nil {
 			return Result{}, err
 		}
@@ -236,19 +234,6 @@ func GoBuild(ctx context.Context, source, arch, version string, src Source, out 
 		return fmt.Errorf("go %s (GOARCH=%s): %w\n%s", strings.Join(args, " "), arch, err, b)
 	}
 	return nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func signFile(s *releases.Signer, path string, at time.Time, version string) error {
