@@ -93,6 +93,13 @@ func Restore(ctx context.Context, o RestoreOptions) (RestoreResult, error) {
 		return res, fmt.Errorf("restore: %s: %w; nothing was changed", o.From, err)
 	}
 	res.Manifest = m
+	// A file shorter than its manifest says is refused as damaged now,
+	// before any other check could send the operator looking elsewhere
+	// (the checksum over everything is verified while the copy is read).
+	if st, err := f.Stat(); err == nil && st.Size() < int64(len(head))+m.Size+int64(trailerLen) {
+		return res, fmt.Errorf("restore: %s: %w: the file is cut short, it has %d bytes and its manifest announces %d; nothing was changed",
+			o.From, ErrDamaged, st.Size(), int64(len(head))+m.Size+int64(trailerLen))
+	}
 	latest, err := db.LatestSchemaVersion()
 	if err != nil {
 		return res, err

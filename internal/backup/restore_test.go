@@ -100,6 +100,16 @@ func TestRestoreRefusesBadInput(t *testing.T) {
 		{"truncated", func(t *testing.T, f fixture) string {
 			return edit(t, f.backup, func(b []byte) []byte { return b[:len(b)-4096] })
 		}, ErrDamaged, "cut short"},
+		{"truncated, and the ledger gone too", func(t *testing.T, f fixture) string {
+			// The damage is what is reported, not the missing ledger.
+			dir := filepath.Dir(f.path)
+			for _, name := range []string{privacy.LedgerKeyFile, privacy.LedgerFile} {
+				if err := os.Remove(filepath.Join(dir, name)); err != nil && !os.IsNotExist(err) {
+					t.Fatal(err)
+				}
+			}
+			return edit(t, f.backup, func(b []byte) []byte { return b[:len(b)/2] })
+		}, ErrDamaged, "cut short"},
 		{"truncated in the manifest", func(t *testing.T, f fixture) string {
 			return edit(t, f.backup, func(b []byte) []byte { return b[:40] })
 		}, ErrDamaged, "ends inside the manifest"},
