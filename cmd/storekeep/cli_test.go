@@ -100,6 +100,8 @@ func TestUsageHintsNameTheCommand(t *testing.T) {
 		{[]string{"privacy", "erase", "--db", dbPath, "--email", "bob@example.com"}, "Run 'storekeep privacy erase --help' for usage."},
 		{[]string{"privacy", "requests", "--db", dbPath, "--state", "bogus"}, "Run 'storekeep privacy requests --help' for usage."},
 		{[]string{"serve", "--addr", "nonsense"}, "Run 'storekeep serve --help' for usage."},
+		{[]string{"serve", "--db", dbPath, "--shutdown-drain-seconds", "301"}, "give 0 to 300 seconds"},
+		{[]string{"serve", "--db", dbPath, "--shutdown-drain-seconds", "-1"}, "give 0 to 300 seconds"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, _, errOut := runCLI(t, tc.args...)

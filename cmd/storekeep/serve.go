@@ -359,6 +359,11 @@ func run(ctx context.Context, cfg *config.Config, isDemo bool, out io.Writer) er
 		// client's address; with no trusted proxies it is the TCP peer.
 		Handler:  serving.ClientIPMiddleware(cfg.Proxies())(srv.Handler()),
 		ErrorLog: slog.NewLogLogger(quietHandshakes{redactingHandler{log.Handler()}}, slog.LevelWarn),
+		Drain:    time.Duration(cfg.DrainSeconds) * time.Second,
+		OnDrain: func() {
+			log.Info("draining: readiness fails, still serving", "drain_seconds", cfg.DrainSeconds)
+			srv.Drain()
+		},
 	}
 	attrs := []any{"addr", ln.Addr().String(), "db", d.String(), "base_url", cfg.BaseURL}
 	if https != nil {

@@ -70,6 +70,10 @@ type Config struct {
 	// died goes out from another one about this long later. 0 is the
 	// mail worker's default (mail.DefaultLease).
 	MailLeaseSeconds int
+	// DrainSeconds is how long serve keeps answering after SIGTERM with
+	// its readiness probe failing, so a load balancer stops sending to
+	// it before it closes (0: stop at once; docs/deployment.md).
+	DrainSeconds int
 	// DKIM signs outgoing mail with the PKCS#8 key in DKIMKey for
 	// DKIMDomain under DKIMSelector (docs/mail-deliverability.md); all
 	// three or none.
@@ -189,6 +193,7 @@ func (c *Config) settings() []setting {
 		{flag: "smtp-username", group: Server, env: "STOREKEEP_SMTP_USERNAME", def: "", str: &c.SMTPUsername, help: "SMTP user name"},
 		{flag: "smtp-password", group: Server, env: "STOREKEEP_SMTP_PASSWORD", def: "", str: &c.SMTPPassword, secret: true, help: "SMTP password (prefer the environment variable: flags show up in process lists)"},
 		{flag: "smtp-from", group: Server, env: "STOREKEEP_SMTP_FROM", def: "", str: &c.SMTPFrom, help: "sender address of outgoing mail"},
+		{flag: "shutdown-drain-seconds", group: Server, env: "STOREKEEP_SHUTDOWN_DRAIN_SECONDS", def: "0", num: &c.DrainSeconds, help: "seconds serve keeps answering after it is asked to stop, with /readyz failing, so a load balancer takes the instance out first (0 to 300; 0: stop at once)"},
 		{flag: "mail-lease-seconds", group: Server, env: "STOREKEEP_MAIL_LEASE_SECONDS", def: "30", num: &c.MailLeaseSeconds, help: "how long an instance's claim on queued mail lasts without its heartbeat: the mail an instance that died had claimed goes out from another instance this much later (2 to 3600)"},
 		{flag: "dkim-domain", group: Server, env: "STOREKEEP_DKIM_DOMAIN", def: "", str: &c.DKIMDomain, help: "domain that signs outgoing mail with DKIM (d=), normally the sender address's domain; with --dkim-selector and --dkim-key"},
 		{flag: "dkim-selector", group: Server, env: "STOREKEEP_DKIM_SELECTOR", def: "", str: &c.DKIMSelector, help: "DKIM selector (s=): the key is published at SELECTOR._domainkey.DOMAIN"},
@@ -388,6 +393,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	// 0 (a Config built in code, as the demo's) means the default.
+	if c.DrainSeconds < 0 || c.DrainSeconds > 300 {
+		return fmt.Errorf("--shutdown-drain-seconds %d: give 0 to 300 seconds (0: stop at once)", c.DrainSeconds)
+	}
 	if c.MailLeaseSeconds != 0 && (c.MailLeaseSeconds < 2 || c.MailLeaseSeconds > 3600) {
 		return fmt.Errorf("--mail-lease-seconds %d: give 2 to 3600 seconds (default 30)", c.MailLeaseSeconds)
 	}

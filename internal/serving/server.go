@@ -27,6 +27,14 @@ type Server struct {
 	RedirectHandler http.Handler
 	// ErrorLog receives net/http's own errors (e.g. failed handshakes).
 	ErrorLog *log.Logger
+	// Drain is how long the site keeps serving after it was asked to
+	// stop, with OnDrain called first (the readiness probe then fails),
+	// so a load balancer takes the instance out of rotation before its
+	// listener closes. 0: shut down at once (one instance, no balancer).
+	Drain   time.Duration
+	OnDrain func()
+	// After is time.After, or a test's channel for the drain's end.
+	After func(time.Duration) <-chan time.Time
 }
 
 // Serve serves on ln (and on httpLn when it is not nil) until ctx ends,
@@ -73,6 +81,19 @@ func (s *Server) Serve(ctx context.Context, ln, httpLn net.Listener) error {
 	select {
 	case failed = <-errc:
 	case <-ctx.Done():
+		if s.Drain > 0 {
+			if s.OnDrain != nil {
+				s.OnDrain()
+			}
+			after := s.After
+			if after == nil {
+				after = time.After
+			}
+			select {
+			case failed = <-errc:
+			case <-after(s.Drain):
+			}
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()

@@ -46,6 +46,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 		_, _ = w.Write([]byte("unavailable\n"))
 		return nil
 	}
+	if s.draining.Load() {
+		return fail("draining")
+	}
 	if err := s.db.Ping(ctx); err != nil {
 		return fail("database", slog.String("error", err.Error()))
 	}
@@ -59,3 +62,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	_, _ = w.Write([]byte("ready\n"))
 	return nil
 }
+
+// Drain makes the readiness probe fail from now on: the process was asked
+// to stop and serves on only until the load balancer has noticed
+// (serving.Server.Drain).
+func (s *Server) Drain() { s.draining.Store(true) }

@@ -66,6 +66,26 @@ func TestHealthAndReadiness(t *testing.T) {
 // the requested path, so slugs and anything typed into the address stay
 // out of the metrics; and the metrics, which tell business activity, are
 // not on the public site but on a handler of their own.
+// TestReadinessFailsWhileDraining: once the process is asked to stop
+// (Server.Drain), /readyz answers 503 so the load balancer sends no new
+// requests, while pages, and /healthz, are still served.
+func TestReadinessFailsWhileDraining(t *testing.T) {
+	s := webtest.NewSite(t, testutil.SQLite(t))
+	if res, body := s.Get(t, "/readyz"); res.StatusCode != http.StatusOK {
+		t.Fatalf("before: %d %q", res.StatusCode, body)
+	}
+	s.Srv.Drain()
+	if res, body := s.Get(t, "/readyz"); res.StatusCode != http.StatusServiceUnavailable || body != "unavailable\n" {
+		t.Fatalf("draining: %d %q", res.StatusCode, body)
+	}
+	webtest.MustContain(t, s.Logs.String(), "readiness check failed", "check=draining")
+	for _, path := range []string{"/healthz", "/"} {
+		if res, body := s.Get(t, path); res.StatusCode != http.StatusOK {
+			t.Fatalf("%s while draining: %d\n%.300s", path, res.StatusCode, body)
+		}
+	}
+}
+
 func TestMetrics(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		s := webtest.NewSite(t, d)

@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -85,13 +86,15 @@ type RequestLog interface {
 // Create it with New, let the areas mount their routes, then serve
 // Handler().
 type Server struct {
-	db      *db.DB
-	clock   clock.Clock
-	log     *slog.Logger
-	baseURL *url.URL
-	https   bool
-	demo    bool
-	version string
+	// draining: the process is stopping, and /readyz says so (Drain).
+	draining atomic.Bool
+	db       *db.DB
+	clock    clock.Clock
+	log      *slog.Logger
+	baseURL  *url.URL
+	https    bool
+	demo     bool
+	version  string
 
 	mailQueued func()
 	requestLog RequestLog
