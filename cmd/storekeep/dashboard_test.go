@@ -200,24 +200,7 @@ func exportedMetrics(t *testing.T) map[string]bool {
 		}
 	})
 	site := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		res, err := http.Get(site + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve stopped: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve is not ready: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitServing(t, done, 30*time.Second, "serve is not ready", answers200(site+"/readyz"))
 	res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))
 	if err != nil {
 		t.Fatal(err)

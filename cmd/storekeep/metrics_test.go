@@ -45,23 +45,7 @@ func TestServeMetricsOnItsOwnListener(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	// Wait until both listen (serve opens them before it answers).
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(site + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve stopped: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve does not answer: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitServing(t, done, 15*time.Second, "serve does not answer", answers200(site+"/healthz"))
 
 	if code, _ := get(site+"/metrics", "Bearer "+token); code != http.StatusNotFound {
 		t.Errorf("public /metrics: %d, want 404", code)

@@ -47,26 +47,16 @@ func TestServeHTTPSFromFiles(t *testing.T) {
 		c.RootCAs, c.ServerName = roots, "localhost"
 		return tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, c)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	waitServing(t, done, 15*time.Second, "no TLS handshake", func() error {
 		conn, err := dial(&tls.Config{})
-		if err == nil {
-			if v := conn.ConnectionState().Version; v < tls.VersionTLS12 {
-				t.Errorf("negotiated %s, want TLS 1.2 or later", tls.VersionName(v))
-			}
-			conn.Close()
-			break
+		if err != nil {
+			return err
 		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve stopped: %v", err)
-		default:
+		if v := conn.ConnectionState().Version; v < tls.VersionTLS12 {
+			t.Errorf("negotiated %s, want TLS 1.2 or later", tls.VersionName(v))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no TLS handshake within 15s: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return conn.Close()
+	})
 
 	if conn, err := dial(&tls.Config{MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}); err == nil {
 		conn.Close()

@@ -110,18 +110,7 @@ func TestManyAddressesAreShortenedInBatches(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		const n = 1234 // two full batches of 500 and a part
-		err := d.Tx(ctx, func(tx *sql.Tx) error {
-			for i := range n {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO request_log (at, route, status, browser, browser_version, device, referrer_host, network)
-					VALUES ($1, '/pricing', 200, 'Firefox', '128', 'desktop', '', $2)`, t0, fmt.Sprintf("198.51.%d.%d", i/250, i%250+1)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		logRowsWithFullAddresses(t, d, n)
 		steps, err := privacy.Purge(ctx, d, privacy.Declared, t0.AddDate(0, 0, 8))
 		if err != nil {
 			t.Fatal(err)
@@ -165,18 +154,7 @@ func TestShorteningLetsOtherWritesThrough(t *testing.T) {
 	d := testutil.SQLite(t)
 	ctx := context.Background()
 	const n = 5000 // ten batches
-	err := d.Tx(ctx, func(tx *sql.Tx) error {
-		for i := range n {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO request_log (at, route, status, browser, browser_version, device, referrer_host, network)
-				VALUES ($1, '/pricing', 200, 'Firefox', '128', 'desktop', '', $2)`, t0, fmt.Sprintf("198.51.%d.%d", i/250, i%250+1)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	logRowsWithFullAddresses(t, d, n)
 	purged := make(chan error, 1)
 	var wrote atomic.Bool
 	go func() {
@@ -218,5 +196,24 @@ func TestShorteningLetsOtherWritesThrough(t *testing.T) {
 				wrote.Store(true)
 			}
 		}
+	}
+}
+
+// logRowsWithFullAddresses inserts n request-log rows at t0, each with a
+// different full IPv4 address.
+func logRowsWithFullAddresses(t *testing.T, d *db.DB, n int) {
+	t.Helper()
+	ctx := context.Background()
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		for i := range n {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO request_log (at, route, status, browser, browser_version, device, referrer_host, network)
+				VALUES ($1, '/pricing', 200, 'Firefox', '128', 'desktop', '', $2)`, t0, fmt.Sprintf("198.51.%d.%d", i/250, i%250+1)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
