@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,8 +14,6 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 )
 
 // dashboardFile is the Grafana dashboard in the repository.
@@ -201,16 +198,7 @@ func exportedMetrics(t *testing.T) map[string]bool {
 	})
 	site := fmt.Sprintf("http://127.0.0.1:%d", port)
 	waitServing(t, done, 30*time.Second, "serve is not ready", answers200(site+"/readyz"))
-	res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fams := scrape(t, fmt.Sprintf("http://127.0.0.1:%d", metricsPort))
 	names := map[string]bool{}
 	for n, f := range fams {
 		names[n] = true

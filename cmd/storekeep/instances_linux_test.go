@@ -16,9 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
 	"github.com/storekeep/storekeep/internal/db"
 	"github.com/storekeep/storekeep/internal/demo"
 	"github.com/storekeep/storekeep/internal/mail"
@@ -139,16 +136,7 @@ func cleanEnv() []string {
 // series of name whose labels include the pairs.
 func (in *instance) gauge(t *testing.T, name string, labels ...string) (float64, bool) {
 	t.Helper()
-	res, err := http.Get(in.metrics + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fams := scrape(t, in.metrics)
 	f := fams[name]
 	if f == nil {
 		return 0, false

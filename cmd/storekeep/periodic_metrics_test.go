@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -12,8 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/storekeep/storekeep/internal/clock"
 	"github.com/storekeep/storekeep/internal/db"
@@ -25,16 +22,7 @@ import (
 // returns the job's sample of each family that has one.
 func jobSamples(t *testing.T, url, job string) map[string]*dto.Metric {
 	t.Helper()
-	res, err := http.Get(url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fams := scrape(t, url)
 	out := map[string]*dto.Metric{}
 	for name, f := range fams {
 		for _, m := range f.Metric {
